@@ -1,0 +1,146 @@
+"""Settings from the environment (and a `.env` file), validated once at start.
+
+Every variable is documented in `.env.example`. Secrets (router password, Slack
+tokens) are kept out of `repr()` so that a logged `Settings` never leaks them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from dotenv import load_dotenv
+
+from bot.errors import ConfigError
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+
+_N = TypeVar("_N", int, float)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything Beholder reads from its environment."""
+
+    db_path: Path = Path("beholder.db")
+    mikrotik_user: str = ""
+    mikrotik_password: str = field(default="", repr=False)
+    #: One overall deadline for a snapshot (connect, login, three reads), in seconds.
+    mikrotik_timeout: float = 5.0
+    #: Concurrent API sessions Beholder opens to one router, whatever the load.
+    mikrotik_max_sessions: int = 4
+    #: Deadline for pulling one node's whole `/ppp/secret` table during `sync`.
+    sync_timeout: float = 120.0
+    #: Nodes pulled at once during `sync`.
+    sync_concurrency: int = 8
+    #: CA bundle to verify API-SSL certificates; empty means the router has no
+    #: certificate (RouterOS default) and anonymous DH is accepted.
+    tls_ca_file: Path | None = None
+    slack_bot_token: str = field(default="", repr=False)
+    slack_app_token: str = field(default="", repr=False)
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    #: Time zone for times shown in plain text (Slack renders its own for each viewer).
+    timezone: str = "America/Argentina/Buenos_Aires"
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from `env` (default: the process environment)."""
+        env = os.environ if env is None else env
+
+        def text(name: str, default: str = "") -> str:
+            return env.get(name, default).strip()
+
+        ca = text("MIKROTIK_TLS_CA")
+        api_url = text("SLACK_API_URL", DEFAULT_SLACK_API_URL) or DEFAULT_SLACK_API_URL
+        if not api_url.endswith("/"):
+            # slack_sdk joins method names with urljoin: without the slash the
+            # last path segment would be replaced.
+            api_url += "/"
+        settings = cls(
+            db_path=Path(text("BEHOLDER_DB", "beholder.db") or "beholder.db"),
+            mikrotik_user=text("MIKROTIK_USER"),
+            mikrotik_password=env.get("MIKROTIK_PASSWORD", ""),
+            mikrotik_timeout=_number(env, "MIKROTIK_TIMEOUT", 5.0, float),
+            mikrotik_max_sessions=_number(env, "MIKROTIK_MAX_SESSIONS", 4, int),
+            sync_timeout=_number(env, "BEHOLDER_SYNC_TIMEOUT", 120.0, float),
+            sync_concurrency=_number(env, "BEHOLDER_SYNC_CONCURRENCY", 8, int),
+            tls_ca_file=Path(ca) if ca else None,
+            slack_bot_token=text("SLACK_BOT_TOKEN"),
+            slack_app_token=text("SLACK_APP_TOKEN"),
+            slack_api_url=api_url,
+            timezone=text("BEHOLDER_TZ", cls.timezone) or cls.timezone,
+            log_level=(text("BEHOLDER_LOG_LEVEL", "INFO") or "INFO").upper(),
+        )
+        if settings.tls_ca_file is not None and not settings.tls_ca_file.is_file():
+            raise ConfigError(f"MIKROTIK_TLS_CA points to {ca!r}, which is not a readable file")
+        if settings.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ConfigError("BEHOLDER_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+        return settings
+
+    def require_router_credentials(self) -> None:
+        """Fail fast, naming the variables, before any router is contacted."""
+        missing = [
+            name
+            for name, value in (
+                ("MIKROTIK_USER", self.mikrotik_user),
+                ("MIKROTIK_PASSWORD", self.mikrotik_password),
+            )
+            if not value
+        ]
+        if missing:
+            raise ConfigError(
+                f"missing {' and '.join(missing)}: the API account Beholder uses on every router"
+            )
+
+    def require_slack(self) -> None:
+        """Fail fast when `serve` lacks a token, and catch the classic swap."""
+        missing = [
+            name
+            for name, value in (
+                ("SLACK_BOT_TOKEN", self.slack_bot_token),
+                ("SLACK_APP_TOKEN", self.slack_app_token),
+            )
+            if not value
+        ]
+        if missing:
+            raise ConfigError(
+                f"missing {' and '.join(missing)}: create the app from manifest.yml and copy the "
+                "bot token (xoxb-…) and an app-level token with connections:write (xapp-…)"
+            )
+        if not self.slack_bot_token.startswith("xoxb-"):
+            raise ConfigError("SLACK_BOT_TOKEN must be a bot token (it starts with xoxb-)")
+        if not self.slack_app_token.startswith("xapp-"):
+            raise ConfigError("SLACK_APP_TOKEN must be an app-level token (it starts with xapp-)")
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Values that must never reach a log line or a message."""
+        return tuple(
+            s
+            for s in (self.mikrotik_password, self.slack_bot_token, self.slack_app_token)
+            if len(s) >= 4
+        )
+
+
+def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
+    """Read `.env` (without overriding the real environment), then the environment."""
+    if env_file is not None and Path(env_file).is_file():
+        load_dotenv(env_file, override=False)
+    return Settings.from_env()
+
+
+def _number(env: Mapping[str, str], name: str, default: _N, kind: type[_N]) -> _N:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be greater than zero, got {raw!r}")
+    return value

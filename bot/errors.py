@@ -1,0 +1,104 @@
+"""Beholder's own error hierarchy.
+
+Library and socket errors are translated into these once, where they happen
+(`bot.routeros`, `bot.inventory`, `bot.config`), with ``raise ... from exc``; the
+edges (CLI, Slack listeners) catch `BeholderError` and turn it into one clear
+Spanish message via `bot.texts`::
+
+    BeholderError
+    ├── ConfigError              a setting is missing or malformed
+    ├── InputError               the operator's text is not a PPPoE user name
+    ├── InventoryError
+    │   ├── UnknownUser          no router has that secret (carries suggestions)
+    │   └── NodeNotInInventory   the secret's router is missing from `nodes`
+    └── RouterError              talking to one router failed
+        ├── RouterUnreachable    no route / DNS / network error
+        ├── RouterRefused        TCP connection refused (API service off?)
+        ├── RouterTimeout        the operation's overall deadline passed
+        ├── RouterAuthFailed     the router rejected our API credentials
+        ├── RouterTLSError       API-SSL handshake failed
+        └── RouterProtocolError  !fatal, connection closed mid-reply, garbage
+
+Messages (`str(err)`) are English and for logs; they never contain secrets.
+"""
+
+from __future__ import annotations
+
+
+class BeholderError(Exception):
+    """Base of every error Beholder expects and knows how to explain."""
+
+
+class ConfigError(BeholderError):
+    """A setting is missing or malformed; raised once, at start."""
+
+
+class InputError(BeholderError):
+    """The operator's text cannot be a PPPoE user name."""
+
+    def __init__(self, text: str, reason: str) -> None:
+        self.text = text
+        self.reason = reason  # "empty" | "too_long" | "invalid"
+        super().__init__(f"bad input ({reason}): {text[:80]!r}")
+
+
+class InventoryError(BeholderError):
+    """The inventory cannot answer a question about a user or node."""
+
+
+class UnknownUser(InventoryError):
+    """No router in the inventory has this PPPoE secret."""
+
+    def __init__(self, user: str, suggestions: tuple[str, ...] = ()) -> None:
+        self.user = user
+        self.suggestions = suggestions
+        super().__init__(f"unknown PPPoE user {user!r}")
+
+
+class NodeNotInInventory(InventoryError):
+    """A secret names a node that the `nodes` table does not have."""
+
+    def __init__(self, user: str, node: str) -> None:
+        self.user = user
+        self.node = node
+        super().__init__(f"user {user!r} is on node {node!r}, which is not in the inventory")
+
+
+class RouterError(BeholderError):
+    """Talking to one router failed. `detail` is for the log only."""
+
+    def __init__(self, node: str, detail: str = "", *, user: str | None = None) -> None:
+        self.node = node
+        self.detail = detail
+        self.user = user
+        super().__init__(f"{type(self).__name__} on node {node!r}: {detail}")
+
+
+class RouterUnreachable(RouterError):
+    """No TCP path to the router (unreachable network, DNS failure, reset)."""
+
+
+class RouterRefused(RouterError):
+    """The router actively refused the TCP connection."""
+
+
+class RouterTimeout(RouterError):
+    """The whole operation did not finish within its deadline."""
+
+    def __init__(
+        self, node: str, detail: str = "", *, user: str | None = None, seconds: float = 0.0
+    ) -> None:
+        self.seconds = seconds
+        super().__init__(node, detail, user=user)
+
+
+class RouterAuthFailed(RouterError):
+    """The router rejected the API user or password."""
+
+
+class RouterTLSError(RouterError):
+    """The API-SSL handshake failed."""
+
+
+class RouterProtocolError(RouterError):
+    """The router closed the session or answered something we cannot read."""

@@ -1,0 +1,503 @@
+"""The router client: one short RouterOS API session per question.
+
+What it guarantees, whatever the load:
+
+* **One overall deadline per operation** (`MIKROTIK_TIMEOUT`), covering the wait
+  for a free session, connect, TLS, login and every read. librouteros's own
+  ``timeout`` is only a per-read socket timeout, so the deadline is ours
+  (``asyncio.timeout``).
+* **Every connection is closed** on every path, including cancellation.
+* **At most `max_sessions` concurrent API sessions per router** (a semaphore per
+  host and port), so an outage in which every operator asks at once cannot
+  exhaust the router's ``/ip/service max-sessions``.
+* **Identical snapshots in flight share one router query.**
+* ``monitor-traffic`` is always sent **with ``once``**: without it the router
+  streams forever and nothing would ever end the command.
+
+Replies are read as raw strings (`RawApi`): librouteros would turn a PPPoE user
+named ``20513`` into an int and ``yes`` into True.
+
+Every library, socket and TLS error is mapped to `bot.errors.RouterError` in one
+place, `_mapped_errors`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import ssl
+import time
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from librouteros.api import AsyncApi
+from librouteros.connections import AsyncSocketTransport
+from librouteros.exceptions import ConnectionClosed, FatalError, LibRouterosError, TrapError
+from librouteros.login import async_plain
+from librouteros.protocol import AsyncApiProtocol
+
+from bot.errors import (
+    RouterAuthFailed,
+    RouterError,
+    RouterProtocolError,
+    RouterRefused,
+    RouterTimeout,
+    RouterTLSError,
+    RouterUnreachable,
+)
+from bot.inventory import Node, Secret
+
+log = logging.getLogger(__name__)
+
+#: Properties asked of ``/ppp/secret``: everything we keep, never ``password``.
+SECRET_PROPLIST = ",".join(
+    (
+        "name",
+        "profile",
+        "service",
+        "disabled",
+        "comment",
+        "remote-address",
+        "last-logged-out",
+        "last-caller-id",
+        "last-disconnect-reason",
+    )
+)
+ACTIVE_PROPLIST = "name,service,caller-id,address,uptime"
+QUEUE_PROPLIST = "name,max-limit,rate,queued-bytes,dropped"
+
+
+# -- values read from a router ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Session:
+    """A live PPPoE session from ``/ppp/active``."""
+
+    user: str
+    address: str = ""
+    caller_id: str = ""  # the subscriber's MAC address on PPPoE
+    uptime_s: int | None = None
+    service: str = ""
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """Instant rates from ``monitor-traffic once``, from the *subscriber's* side.
+
+    On the BRAS the router's tx goes toward the subscriber: tx is download,
+    rx is upload (ADR-005 had it backwards).
+    """
+
+    download_bps: int
+    upload_bps: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The rate limit of the session's dynamic queue (``max-limit``)."""
+
+    download_bps: int
+    upload_bps: int
+
+
+@dataclass(frozen=True)
+class QueueState:
+    """The dynamic simple queue ``<pppoe-USER>``: plan and pressure on it."""
+
+    plan: Plan | None
+    dropped_download: int = 0
+    dropped_upload: int = 0
+    queued_bytes_download: int = 0
+    queued_bytes_upload: int = 0
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything one API session learned about one user on one node."""
+
+    node: str
+    user: str
+    taken_at: datetime
+    session: Session | None = None
+    traffic: Traffic | None = None
+    queue: QueueState | None = None
+    #: Fresh ``/ppp/secret`` row, read when the user is offline (last-logged-out…).
+    secret: Secret | None = None
+    latency_s: float = 0.0
+
+    @property
+    def online(self) -> bool:
+        return self.session is not None
+
+
+# -- pure parsing ---------------------------------------------------------------
+
+_UNIT = {"k": 1_000, "m": 1_000_000, "g": 1_000_000_000}
+_UPTIME_PART = re.compile(r"(\d+)([wdhms])")
+_UPTIME_SECONDS = {"w": 604_800, "d": 86_400, "h": 3_600, "m": 60, "s": 1}
+
+
+def parse_bps(text: str) -> int | None:
+    """``"50000000"``, ``"50M"``, ``"512k"`` → bits per second; None if unreadable."""
+    text = text.strip().lower()
+    if not text:
+        return None
+    multiplier = _UNIT.get(text[-1], 1)
+    number = text[:-1] if text[-1] in _UNIT else text
+    try:
+        return round(float(number) * multiplier)
+    except ValueError:
+        return None
+
+
+def parse_pair(text: str) -> tuple[int, int] | None:
+    """RouterOS ``upload/download`` pairs (``max-limit``, ``dropped``...)."""
+    up, sep, down = text.partition("/")
+    if not sep:
+        return None
+    upload, download = parse_bps(up), parse_bps(down)
+    if upload is None or download is None:
+        return None
+    return upload, download
+
+
+def parse_plan(max_limit: str) -> Plan | None:
+    """``max-limit`` → Plan; ``0/0`` means no limit, so the plan is unknown."""
+    pair = parse_pair(max_limit)
+    if pair is None:
+        return None
+    upload, download = pair
+    if upload == 0 and download == 0:
+        return None
+    return Plan(download_bps=download, upload_bps=upload)
+
+
+def parse_uptime(text: str) -> int | None:
+    """RouterOS durations → seconds: ``1w2d3h4m5s``, ``2d03:04:05``, ``03:04:05``."""
+    text = text.strip()
+    if not text:
+        return None
+    total = 0
+    rest = text
+    if ":" in text:
+        head, _, clock = text.rpartition("d") if "d" in text else ("", "", text)
+        parts = clock.split(":")
+        if len(parts) != 3 or not all(p.isdigit() for p in parts):
+            return None
+        h, m, s = (int(p) for p in parts)
+        total = h * 3600 + m * 60 + s
+        rest = f"{head}d" if head else ""
+    consumed = "".join(f"{n}{u}" for n, u in _UPTIME_PART.findall(rest))
+    if consumed != rest:
+        return None
+    return total + sum(int(n) * _UPTIME_SECONDS[u] for n, u in _UPTIME_PART.findall(rest))
+
+
+def parse_bool(text: str) -> bool:
+    return text.strip().lower() in {"true", "yes"}
+
+
+def parse_int(text: str, default: int = 0) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        return default
+
+
+def session_from_row(row: dict[str, str]) -> Session:
+    return Session(
+        user=row.get("name", ""),
+        address=row.get("address", ""),
+        caller_id=row.get("caller-id", ""),
+        uptime_s=parse_uptime(row.get("uptime", "")),
+        service=row.get("service", ""),
+    )
+
+
+def traffic_from_row(row: dict[str, str]) -> Traffic:
+    """Map the router's view to the subscriber's: **tx is download, rx is upload**."""
+    return Traffic(
+        download_bps=parse_int(row.get("tx-bits-per-second", "0")),
+        upload_bps=parse_int(row.get("rx-bits-per-second", "0")),
+    )
+
+
+def queue_from_row(row: dict[str, str]) -> QueueState:
+    """Simple queues write every pair as ``upload/download``."""
+    dropped = parse_pair(row.get("dropped", "")) or (0, 0)
+    queued = parse_pair(row.get("queued-bytes", "")) or (0, 0)
+    return QueueState(
+        plan=parse_plan(row.get("max-limit", "")),
+        dropped_upload=dropped[0],
+        dropped_download=dropped[1],
+        queued_bytes_upload=queued[0],
+        queued_bytes_download=queued[1],
+    )
+
+
+def secret_from_row(row: dict[str, str], node: str) -> Secret:
+    return Secret(
+        name=row.get("name", ""),
+        node=node,
+        profile=row.get("profile", ""),
+        service=row.get("service", ""),
+        disabled=parse_bool(row.get("disabled", "false")),
+        comment=row.get("comment", ""),
+        remote_address=row.get("remote-address", ""),
+        last_logged_out=row.get("last-logged-out", ""),
+        last_caller_id=row.get("last-caller-id", ""),
+        last_disconnect_reason=row.get("last-disconnect-reason", ""),
+    )
+
+
+def interface_name(user: str) -> str:
+    """The dynamic interface RouterOS creates for a PPPoE server session."""
+    return f"<pppoe-{user}>"
+
+
+# -- librouteros with raw values ---------------------------------------------------
+
+
+class RawApi(AsyncApi):
+    """librouteros's AsyncApi, but every value stays the string the router sent.
+
+    librouteros casts ``"20513"`` to ``20513`` and ``"yes"`` to True on parse,
+    which corrupts PPPoE user names; Beholder parses what it needs itself.
+    """
+
+    async def readSentence(self) -> tuple[str, dict[str, str]]:
+        reply_word, words = await self.protocol.readSentence()
+        if not reply_word.startswith("!"):
+            raise MalformedReply(f"reply does not start with '!': {reply_word[:40]!r}")
+        attributes: dict[str, str] = {}
+        for word in words:
+            if not word.startswith("="):
+                if word.startswith("."):  # .tag=…
+                    continue
+                raise MalformedReply(f"malformed attribute word {word[:40]!r}")
+            key, _, value = word[1:].partition("=")
+            attributes[key] = value
+        return reply_word, attributes
+
+
+class MalformedReply(LibRouterosError):
+    """A word the API protocol does not allow (mapped to RouterProtocolError)."""
+
+
+# -- the client ------------------------------------------------------------------------
+
+
+@dataclass
+class RouterClient:
+    """Talks to routers on behalf of every Slack command and CLI call.
+
+    One instance per process: it owns the per-router session limits and the
+    table of snapshots in flight, and must be used from one event loop.
+    """
+
+    username: str
+    password: str = field(repr=False)
+    timeout: float = 5.0
+    max_sessions: int = 4
+    sync_timeout: float = 120.0
+    tls_ca_file: Path | None = None
+    _limits: dict[tuple[str, int], asyncio.Semaphore] = field(default_factory=dict, repr=False)
+    _inflight: dict[tuple[str, int, str], asyncio.Task[Snapshot]] = field(
+        default_factory=dict, repr=False
+    )
+    _tls: ssl.SSLContext | None = field(default=None, repr=False)
+
+    # -- public operations --
+
+    async def snapshot(self, node: Node, user: str) -> Snapshot:
+        """One instant reading of `user` on `node`; concurrent twins share it."""
+        key = (node.host, node.port, user)
+        task = self._inflight.get(key)
+        if task is None:
+            task = asyncio.create_task(self._snapshot(node, user), name=f"snapshot {user}")
+            self._inflight[key] = task
+            task.add_done_callback(lambda t: self._forget(key, t))
+        # shield: one impatient caller must not cancel the query the others await.
+        return await asyncio.shield(task)
+
+    async def secrets(self, node: Node) -> list[Secret]:
+        """The node's whole ``/ppp/secret`` table (without passwords)."""
+        with _mapped_errors(node, None, self.sync_timeout):
+            async with asyncio.timeout(self.sync_timeout), self.session(node) as api:
+                rows = await _rows(api, "/ppp/secret/print", f"=.proplist={SECRET_PROPLIST}")
+        return [secret_from_row(row, node.name) for row in rows if row.get("name")]
+
+    # -- internals --
+
+    def _forget(self, key: tuple[str, int, str], task: asyncio.Task[Snapshot]) -> None:
+        if self._inflight.get(key) is task:
+            del self._inflight[key]
+        if not task.cancelled():
+            task.exception()  # retrieved here, so an orphaned failure is not logged twice
+
+    async def _snapshot(self, node: Node, user: str) -> Snapshot:
+        started = time.monotonic()
+        with _mapped_errors(node, user, self.timeout):
+            async with asyncio.timeout(self.timeout), self.session(node) as api:
+                snapshot = await _read_snapshot(api, node, user)
+        latency = time.monotonic() - started
+        log.info(
+            "snapshot node=%s user=%s online=%s %.0fms",
+            node.name,
+            user,
+            snapshot.online,
+            latency * 1000,
+        )
+        return Snapshot(**{**snapshot.__dict__, "latency_s": latency})
+
+    def _limit(self, node: Node) -> asyncio.Semaphore:
+        key = (node.host, node.port)
+        if key not in self._limits:
+            self._limits[key] = asyncio.Semaphore(self.max_sessions)
+        return self._limits[key]
+
+    def _tls_context(self) -> ssl.SSLContext:
+        if self._tls is None:
+            self._tls = make_tls_context(self.tls_ca_file)
+        return self._tls
+
+    @asynccontextmanager
+    async def session(self, node: Node) -> AsyncIterator[RawApi]:
+        """A logged-in API session, within this router's session limit.
+
+        The caller provides the deadline. The socket is aborted on exit, on every
+        path: after an error the protocol may be out of step, and a graceful TLS
+        close could wait on a stalled router long after the deadline.
+        """
+        async with self._limit(node):
+            reader, writer = await asyncio.open_connection(
+                node.host,
+                node.port,
+                ssl=self._tls_context() if node.tls else None,
+                ssl_handshake_timeout=self.timeout if node.tls else None,
+            )
+            try:
+                protocol = AsyncApiProtocol(
+                    AsyncSocketTransport(reader, writer), encoding="utf-8", timeout=None
+                )
+                api = RawApi(protocol)
+                try:
+                    await async_plain(api, self.username, self.password)
+                except TrapError as exc:
+                    raise RouterAuthFailed(node.name, str(exc)) from exc
+                yield api
+            finally:
+                writer.close()
+                writer.transport.abort()
+
+
+async def _rows(api: RawApi, command: str, *words: str) -> list[dict[str, str]]:
+    return [row async for row in api.rawCmd(command, *words)]
+
+
+async def _read_snapshot(api: RawApi, node: Node, user: str) -> Snapshot:
+    """The three reads of routeros.md, on one session."""
+    taken_at = datetime.now(UTC)
+    query = f"?name={user}"
+    active = await _rows(api, "/ppp/active/print", query, f"=.proplist={ACTIVE_PROPLIST}")
+    if not active:
+        rows = await _rows(api, "/ppp/secret/print", query, f"=.proplist={SECRET_PROPLIST}")
+        secret = secret_from_row(rows[0], node.name) if rows else None
+        return Snapshot(node=node.name, user=user, taken_at=taken_at, secret=secret)
+    session = session_from_row(active[0])
+    iface = interface_name(user)
+    try:
+        # `once` is what makes the command end: never send it without.
+        monitor = await _rows(api, "/interface/monitor-traffic", f"=interface={iface}", "=once=")
+    except TrapError as exc:
+        # The session ended between the two reads: report it without figures.
+        log.info("monitor-traffic %s on %s: %s", iface, node.name, exc)
+        monitor = []
+    taken_at = datetime.now(UTC)
+    queues = await _rows(
+        api, "/queue/simple/print", f"?name={iface}", f"=.proplist={QUEUE_PROPLIST}"
+    )
+    return Snapshot(
+        node=node.name,
+        user=user,
+        taken_at=taken_at,
+        session=session,
+        traffic=traffic_from_row(monitor[0]) if monitor else None,
+        queue=queue_from_row(queues[0]) if queues else None,
+    )
+
+
+def make_tls_context(ca_file: Path | None) -> ssl.SSLContext:
+    """API-SSL context.
+
+    A RouterOS without a certificate offers only anonymous DH, which Python
+    refuses at its default security level; that gives encryption without
+    authentication, so with `ca_file` we require and verify a certificate.
+    """
+    if ca_file is not None:
+        ctx = ssl.create_default_context(cafile=str(ca_file))
+        ctx.check_hostname = False  # routers are addressed by IP; the CA pins them
+        return ctx
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.set_ciphers("ADH:DEFAULT:@SECLEVEL=0")
+    return ctx
+
+
+@contextmanager
+def _mapped_errors(node: Node, user: str | None, seconds: float) -> Iterator[None]:
+    """Translate library, socket and TLS errors into `RouterError`, once."""
+    try:
+        yield
+    except RouterError as exc:
+        exc.user = exc.user or user
+        raise
+    except TimeoutError as exc:
+        raise RouterTimeout(
+            node.name, f"no answer within {seconds:g}s", user=user, seconds=seconds
+        ) from exc
+    except ConnectionRefusedError as exc:
+        raise RouterRefused(node.name, f"{node.host}:{node.port} refused", user=user) from exc
+    except ssl.SSLError as exc:
+        raise RouterTLSError(node.name, f"TLS: {exc.reason or exc}", user=user) from exc
+    except (ConnectionClosed, ConnectionResetError, BrokenPipeError, EOFError) as exc:
+        raise RouterProtocolError(node.name, f"connection closed: {exc}", user=user) from exc
+    except (FatalError, TrapError) as exc:
+        raise RouterProtocolError(node.name, f"{type(exc).__name__}: {exc}", user=user) from exc
+    except (LibRouterosError, UnicodeError, IndexError, ValueError) as exc:
+        raise RouterProtocolError(node.name, f"malformed reply: {exc!r}", user=user) from exc
+    except OSError as exc:
+        raise RouterUnreachable(
+            node.name, f"{node.host}:{node.port}: {exc.strerror or exc}", user=user
+        ) from exc
+
+
+def pick_live(snapshots: Sequence[Snapshot]) -> Snapshot | None:
+    """The snapshot with a live session, if any (used when a user is on several nodes)."""
+    return next((s for s in snapshots if s.online), None)
+
+
+_ROUTER_TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%b/%d/%Y %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
+
+
+def parse_router_time(text: str) -> datetime | None:
+    """``last-logged-out`` and friends: the format changed across RouterOS versions.
+
+    7.x prints ``2025-11-20 10:33:12``, 6.x ``nov/20/2025 10:33:12``; the never-set
+    value ``jan/01/1970 00:00:00`` means unknown. Router clocks are local time, so
+    the result is naive.
+    """
+    text = text.strip()
+    for fmt in _ROUTER_TIME_FORMATS:
+        try:
+            value = datetime.strptime(text.title() if "/" in text else text, fmt)  # noqa: DTZ007
+        except ValueError:
+            continue
+        return None if value.year <= 1970 else value
+    return None

@@ -1,0 +1,141 @@
+"""Pure functions from a reading (or an error) to a Slack message.
+
+Each returns the keyword arguments of a message: a top-level ``text`` with the
+figures (mobile notifications and screen readers read only that) and Block
+Kit ``blocks`` laid out to stay readable in the phone app (short fields, two
+columns). Limits respected: header ≤150 chars, section text ≤3000, ≤10 fields.
+"""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+from typing import Any
+
+from bot import texts
+from bot.errors import BeholderError
+from bot.readings import Reading
+from bot.slack.ids import ACTION_REFRESH, BLOCK_ACTIONS
+
+Message = dict[str, Any]
+
+HEADER_MAX = 150
+SECTION_MAX = 3000
+FIELD_MAX = 2000
+
+
+def reading_message(reading: Reading, tz: tzinfo, requested_by: str | None = None) -> Message:
+    """The reading, posted in the channel or thread, with an "Actualizar" button."""
+    blocks: list[dict[str, Any]] = [_header(_title(reading))]
+    if reading.secret.comment:
+        blocks.append(_section(f"*{_escape(reading.secret.comment)}*"))
+    blocks.append(_fields(_online_fields(reading) if reading.online else _offline_fields(reading)))
+    for note in (texts.duplicate_note(reading), texts.unavailable_note(reading)):
+        if note:
+            blocks.append(_section(note))
+    blocks.append(_context(_sample_line(reading, tz, requested_by)))
+    blocks.append(
+        {
+            "type": "actions",
+            "block_id": BLOCK_ACTIONS,
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": ACTION_REFRESH,
+                    "text": {"type": "plain_text", "text": "Actualizar", "emoji": True},
+                    "value": reading.user,
+                }
+            ],
+        }
+    )
+    return {"text": texts.summary(reading), "blocks": blocks}
+
+
+def error_message(err: BeholderError) -> Message:
+    text = texts.error(err)
+    return {"text": text, "blocks": [_section(":x: " + text)]}
+
+
+def unexpected_message(user: str | None) -> Message:
+    text = texts.unexpected(user)
+    return {"text": text, "blocks": [_section(":x: " + text)]}
+
+
+def usage_message() -> Message:
+    return {"text": texts.USAGE, "blocks": [_section(texts.USAGE)]}
+
+
+def consulting_message(user: str) -> Message:
+    return {"text": texts.consulting(user)}
+
+
+# -- pieces -------------------------------------------------------------------------
+
+
+def _title(reading: Reading) -> str:
+    state = "🟢" if reading.online else "🔴"
+    return f"{state} {reading.user} · {reading.node}"
+
+
+def _online_fields(reading: Reading) -> list[str]:
+    session = reading.session
+    assert session is not None
+    down, up = texts.meter(reading.download_pct), texts.meter(reading.upload_pct)
+    return [
+        f"*Bajada*\n{texts.direction_line(reading, 'download')}\n{down}",
+        f"*Subida*\n{texts.direction_line(reading, 'upload')}\n{up}",
+        f"*Plan*\n{texts.plan_label(reading.plan)}\n{_escape(reading.secret.profile or 's/d')}",
+        f"*Conectado hace*\n{texts.duration(session.uptime_s)}",
+        f"*IP*\n{session.address or 's/d'}",
+        f"*MAC*\n{session.caller_id or 's/d'}",
+    ]
+
+
+def _offline_fields(reading: Reading) -> list[str]:
+    secret = reading.secret
+    fields = [
+        "*Estado*\nSin sesión PPPoE activa",
+        f"*Última desconexión*\n{_escape(secret.last_logged_out or 's/d')}",
+        f"*Motivo*\n{_escape(texts.reason(secret.last_disconnect_reason))}",
+        f"*Última MAC*\n{_escape(secret.last_caller_id or 's/d')}",
+    ]
+    if secret.disabled:
+        fields.insert(1, "*Secret*\n:no_entry: Deshabilitado en el router")
+    return fields
+
+
+def _sample_line(reading: Reading, tz: tzinfo, requested_by: str | None) -> str:
+    epoch = int(reading.taken_at.timestamp())
+    fallback = texts.local_time(reading.taken_at, tz)
+    # Slack renders <!date> in each viewer's own time zone.
+    line = f"Muestra de las <!date^{epoch}^{{time_secs}}|{fallback}> en {reading.node}"
+    if requested_by:
+        line += f" · pedida por <@{requested_by}>"
+    return line
+
+
+def _header(text: str) -> dict[str, Any]:
+    return {"type": "header", "text": {"type": "plain_text", "text": _cut(text, HEADER_MAX)}}
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": _cut(text, SECTION_MAX)}}
+
+
+def _fields(items: list[str]) -> dict[str, Any]:
+    return {
+        "type": "section",
+        "fields": [{"type": "mrkdwn", "text": _cut(item, FIELD_MAX)} for item in items[:10]],
+    }
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+def _escape(text: str) -> str:
+    """Router text (comments) must not become Slack markup or mentions."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,5 @@
+"""Slack identifiers used across listeners, in one place."""
+
+COMMAND = "/consumo"
+ACTION_REFRESH = "consumo_refresh"
+BLOCK_ACTIONS = "consumo_actions"

@@ -1,0 +1,309 @@
+"""Every user-facing sentence, in Spanish (es-AR), as pure functions.
+
+Slack blocks (`bot.slack.blocks`), the terminal view and the CLI's error lines
+all take their words from here, so a sentence is written once. Markup is
+Slack's mrkdwn (``*bold*``, ```code```); `plain` strips it for terminals.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.errors import (
+    BeholderError,
+    ConfigError,
+    InputError,
+    NodeNotInInventory,
+    RouterAuthFailed,
+    RouterError,
+    RouterProtocolError,
+    RouterRefused,
+    RouterTimeout,
+    RouterTLSError,
+    RouterUnreachable,
+    UnknownUser,
+)
+from bot.readings import Reading
+from bot.routeros import Plan
+
+USAGE = (
+    "Uso: `/consumo usuario.pppoe`, por ejemplo `/consumo juan.perez`.\n"
+    "En un hilo (donde Slack no permite comandos): `@Beholder consumo juan.perez`."
+)
+
+#: What RouterOS's last-disconnect-reason means, for a support operator.
+DISCONNECT_REASONS = {
+    "peer-request": "la CPE del cliente cerró la sesión",
+    "hung-up": "se cortó el enlace con la CPE",
+    "idle-timeout": "cortada por inactividad",
+    "session-timeout": "llegó al tiempo máximo de sesión",
+    "reset": "sesión reiniciada",
+    "reboot": "se reinició el router",
+    "port-error": "error en el puerto",
+    "nas-error": "error del router (NAS)",
+    "nas-request": "cortada desde el router o RADIUS",
+    "admin-reset": "cortada por un administrador",
+    "user-request": "cortada por el usuario",
+    "lost-carrier": "se perdió la portadora",
+    "lost-service": "se perdió el servicio",
+    "callback": "callback",
+}
+
+
+# -- numbers -----------------------------------------------------------------------
+
+
+def mbps(bps: int | None) -> str:
+    """Decimal megabits (1 Mbps = 1,000,000 bps), es-AR decimal comma."""
+    if bps is None:
+        return "s/d"
+    value = bps / 1_000_000
+    digits = 0 if value >= 100 else 1 if value >= 10 else 2
+    return f"{_number(value, digits)} Mbps"
+
+
+def plan_rate(bps: int) -> str:
+    """A plan figure, without needless decimals: ``50``, ``1,5``."""
+    value = bps / 1_000_000
+    return _number(value, 0) if value == int(value) else _number(value, 1)
+
+
+def percent(value: float | None) -> str:
+    return "s/d" if value is None else f"{_number(value, 0)} %"
+
+
+def meter(value: float | None, width: int = 10) -> str:
+    """A bar readable on a phone: ``▰▰▰▰▰▰▰▰▱▱``."""
+    if value is None:
+        return ""
+    filled = min(width, max(0, round(value / 100 * width)))
+    return "▰" * filled + "▱" * (width - filled)
+
+
+def plan_label(plan: Plan | None) -> str:
+    """Download first, as ISPs sell it: ``50/10 Mbps``."""
+    if plan is None:
+        return "sin cola dinámica (plan desconocido)"
+    return f"{plan_rate(plan.download_bps)}/{plan_rate(plan.upload_bps)} Mbps"
+
+
+def duration(seconds: int | None) -> str:
+    """``2 d 3 h``, ``4 h 12 min``, ``35 s``: the two largest units."""
+    if seconds is None:
+        return "s/d"
+    units = (("sem", 604_800), ("d", 86_400), ("h", 3_600), ("min", 60), ("s", 1))
+    parts: list[str] = []
+    rest = seconds
+    for name, size in units:
+        count, rest = divmod(rest, size)
+        if count or parts:
+            parts.append(f"{count} {name}")
+        if len(parts) == 2:
+            break
+    parts = [p for p in parts if not p.startswith("0 ")] or ["0 s"]
+    return " ".join(parts)
+
+
+def local_time(moment: datetime, zone: tzinfo) -> str:
+    return moment.astimezone(zone).strftime("%H:%M:%S")
+
+
+def zone(name: str) -> tzinfo:
+    """The configured time zone, or UTC if this machine lacks its tz data."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def reason(code: str) -> str:
+    if not code:
+        return "s/d"
+    meaning = DISCONNECT_REASONS.get(code)
+    return f"{meaning} ({code})" if meaning else code
+
+
+def plain(text: str) -> str:
+    """Slack mrkdwn → terminal text (drops the bold markers)."""
+    return text.replace("*", "")
+
+
+def _number(value: float, digits: int) -> str:
+    if not math.isfinite(value):
+        return "s/d"
+    return f"{value:,.{digits}f}".replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+# -- sentences about a reading ---------------------------------------------------------
+
+
+def consulting(user: str) -> str:
+    return f"Consultando `{user}` en su router…"
+
+
+def direction_line(reading: Reading, direction: str) -> str:
+    """``45,2 Mbps · 90 % de 50 Mbps`` for Bajada or Subida."""
+    traffic, plan = reading.traffic, reading.plan
+    if traffic is None:
+        return "s/d (la sesión terminó durante la consulta)"
+    download = direction == "download"
+    value = traffic.download_bps if download else traffic.upload_bps
+    if plan is None:
+        return mbps(value)
+    limit = plan.download_bps if download else plan.upload_bps
+    share = reading.download_pct if download else reading.upload_pct
+    return f"{mbps(value)} · {percent(share)} de {plan_rate(limit)} Mbps"
+
+
+def summary(reading: Reading) -> str:
+    """One line with the figures: what phone notifications and screen readers get."""
+    where = f"{reading.user} en {reading.node}"
+    if not reading.online:
+        when = reading.secret.last_logged_out or "s/d"
+        return f"{where}: sin sesión PPPoE activa (última desconexión {when})."
+    line = (
+        f"{where}: Bajada {direction_line(reading, 'download')}; "
+        f"Subida {direction_line(reading, 'upload')}."
+    )
+    if reading.plan is None:
+        line += " Plan desconocido (sin cola dinámica)."
+    return line
+
+
+def duplicate_note(reading: Reading) -> str | None:
+    if not reading.also_on:
+        return None
+    others = ", ".join(f"*{n}*" for n in reading.also_on)
+    return (
+        f":warning: Usuario duplicado: `{reading.user}` también está configurado en {others}. "
+        f"La sesión que cuenta es la de *{reading.node}*."
+        if reading.online
+        else f":warning: Usuario duplicado: `{reading.user}` también está configurado en {others}."
+    )
+
+
+def unavailable_note(reading: Reading) -> str | None:
+    if not reading.unavailable:
+        return None
+    names = ", ".join(f"*{e.node}*" for e in reading.unavailable)
+    return f":grey_question: No se pudo consultar {names}: la sesión activa podría estar ahí."
+
+
+def reading_lines(reading: Reading, tz: tzinfo) -> list[str]:
+    """The reading as terminal lines (``beholder consumo``, the demo)."""
+    head = f"{reading.user} @ {reading.node}   ({local_time(reading.taken_at, tz)})"
+    lines = [head]
+    if reading.secret.comment:
+        lines.append(f"  Cliente:   {reading.secret.comment}")
+    if reading.online:
+        session = reading.session
+        assert session is not None
+        lines += [
+            f"  Bajada:    {direction_line(reading, 'download')}  {meter(reading.download_pct)}",
+            f"  Subida:    {direction_line(reading, 'upload')}  {meter(reading.upload_pct)}",
+            f"  Plan:      {plan_label(reading.plan)} ({reading.secret.profile or 's/d'})",
+            f"  IP:        {session.address or 's/d'}",
+            f"  MAC:       {session.caller_id or 's/d'}",
+            f"  Conectado: hace {duration(session.uptime_s)}",
+        ]
+    else:
+        lines += offline_lines(reading)
+    for note in (duplicate_note(reading), unavailable_note(reading)):
+        if note:
+            lines.append("  " + plain(note.split(" ", 1)[1]))
+    return lines
+
+
+def offline_lines(reading: Reading) -> list[str]:
+    secret = reading.secret
+    lines = ["  Estado:    SIN SESIÓN PPPoE ACTIVA"]
+    if secret.disabled:
+        lines.append("  Secret:    DESHABILITADO en el router")
+    lines += [
+        f"  Última desconexión: {secret.last_logged_out or 's/d'}",
+        f"  Motivo:    {reason(secret.last_disconnect_reason)}",
+        f"  Última MAC: {secret.last_caller_id or 's/d'}",
+    ]
+    return lines
+
+
+# -- errors --------------------------------------------------------------------------------
+
+
+def error(err: BeholderError) -> str:
+    """What happened and what to do, naming the user and the cause."""
+    user = _user_of(err)
+    who = f" al consultar `{user}`" if user else ""
+    match err:
+        case InputError(reason="empty"):
+            return "Falta el usuario PPPoE.\n" + USAGE
+        case InputError(reason="too_long"):
+            return "Eso es demasiado largo para ser un usuario PPPoE.\n" + USAGE
+        case InputError():
+            return f"`{err.text[:60]}` no parece un usuario PPPoE.\n" + USAGE
+        case UnknownUser():
+            text = f"No encontré el usuario PPPoE `{err.user}` en ningún router del inventario."
+            if err.suggestions:
+                names = ", ".join(f"`{s}`" for s in err.suggestions)
+                text += f"\n¿Quisiste decir: {names}?"
+            else:
+                text += "\nRevisá cómo está escrito; si es un alta reciente, falta sincronizar."
+            return text
+        case NodeNotInInventory():
+            return (
+                f"`{err.user}` está configurado en el nodo *{err.node}*, pero ese nodo no figura "
+                "en el inventario de nodos, así que no sé a qué dirección preguntarle. "
+                "Un administrador debe agregarlo (`beholder nodes import`)."
+            )
+        case RouterTimeout():
+            return (
+                f"El router *{err.node}* no respondió a tiempo ({err.seconds:g} s){who}. "
+                "Puede estar caído o saturado: probá de nuevo en un minuto y, si sigue, "
+                "revisá el nodo."
+            )
+        case RouterRefused():
+            return (
+                f"El router *{err.node}* rechazó la conexión a la API{who}. "
+                "¿Está habilitado el servicio api (o api-ssl) en /ip/service y con ese puerto?"
+            )
+        case RouterAuthFailed():
+            return (
+                f"El router *{err.node}* rechazó el usuario o la contraseña de Beholder{who}. "
+                "Un administrador debe revisar la cuenta de API (MIKROTIK_USER) en ese router."
+            )
+        case RouterTLSError():
+            return (
+                f"Falló la conexión cifrada (API-SSL) con *{err.node}*{who}. "
+                "Revisá el certificado del router o si el nodo realmente usa api-ssl."
+            )
+        case RouterProtocolError():
+            return (
+                f"El router *{err.node}* cortó la sesión o respondió algo inesperado{who}. "
+                "Puede haber llegado a su límite de sesiones de API: probá de nuevo en un "
+                "momento; si se repite, revisar el router."
+            )
+        case RouterUnreachable():
+            return (
+                f"No hay conexión con el router *{err.node}*{who}. "
+                "Revisá la conectividad con el nodo (¿caído, sin ruta?)."
+            )
+        case ConfigError():
+            return f"Configuración incompleta: {err}."
+        case _:
+            return f"No se pudo completar la consulta{who}: {type(err).__name__}."
+
+
+def unexpected(user: str | None) -> str:
+    who = f" al consultar `{user}`" if user else ""
+    return (
+        f"Algo falló de nuestro lado{who}. Quedó registrado en el log; "
+        "probá de nuevo y, si se repite, avisá a quien mantiene Beholder."
+    )
+
+
+def _user_of(err: BeholderError) -> str | None:
+    if isinstance(err, RouterError | UnknownUser | NodeNotInInventory):
+        return err.user
+    return None
