@@ -40,6 +40,7 @@ from librouteros.exceptions import ConnectionClosed, FatalError, LibRouterosErro
 from librouteros.login import async_plain
 from librouteros.protocol import AsyncApiProtocol
 
+from bot.config import Settings
 from bot.errors import (
     RouterAuthFailed,
     RouterError,
@@ -311,6 +312,17 @@ class RouterClient:
         default_factory=dict, repr=False
     )
     _tls: ssl.SSLContext | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RouterClient:
+        return cls(
+            username=settings.mikrotik_user,
+            password=settings.mikrotik_password,
+            timeout=settings.mikrotik_timeout,
+            max_sessions=settings.mikrotik_max_sessions,
+            sync_timeout=settings.sync_timeout,
+            tls_ca_file=settings.tls_ca_file,
+        )
 
     # -- public operations --
 

@@ -1,0 +1,191 @@
+"""The ``beholder`` command.
+
+Errors Beholder knows (`BeholderError`) end as one line on stderr and a
+non-zero exit; never a traceback. Exit codes: 0 ok, 1 a router or sync
+failure, 2 bad usage or configuration, 3 user or node not found.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from bot import __version__, logs, texts
+from bot.config import Settings, load_settings
+from bot.errors import BeholderError, ConfigError, InputError, InventoryError
+from bot.inventory import Inventory, read_nodes_csv
+from bot.readings import ReadingService, clean_user
+from bot.routeros import RouterClient
+from bot.sync import NodeSync, sync_nodes
+
+EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND = 1, 2, 3
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "handler"):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        settings = load_settings(args.env_file)
+        level = (
+            settings.log_level if args.command in {"serve", "demo"} or args.verbose else "WARNING"
+        )
+        logs.configure(level, settings.secrets)
+        return args.handler(args, settings)
+    except BeholderError as exc:
+        print(f"beholder: {texts.plain(texts.error(exc))}", file=sys.stderr)
+        return _exit_code(exc)
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="beholder",
+        description="Live PPPoE traffic from MikroTik routers, on demand (CLI and Slack bot).",
+    )
+    parser.add_argument("--version", action="version", version=f"beholder {__version__}")
+    parser.add_argument(
+        "--env-file", default=".env", help="dotenv file to read first (default: .env)"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    nodes = commands.add_parser("nodes", help="manage the routers in the inventory")
+    nodes_commands = nodes.add_subparsers(dest="nodes_command", metavar="ACTION", required=True)
+    node_import = nodes_commands.add_parser("import", help="add or update nodes from a CSV file")
+    node_import.add_argument("file", type=Path, help="CSV with header name,host,port[,tls]")
+    node_import.set_defaults(handler=cmd_nodes_import)
+    nodes_commands.add_parser("list", help="show the nodes").set_defaults(handler=cmd_nodes_list)
+
+    commands.add_parser(
+        "sync", help="copy /ppp/secret from every node into the inventory"
+    ).set_defaults(handler=cmd_sync)
+
+    consumo = commands.add_parser("consumo", help="one live reading of a PPPoE user")
+    consumo.add_argument("user", help="PPPoE user name, e.g. juan.perez")
+    consumo.add_argument("--json", action="store_true", help="print one JSON object")
+    consumo.set_defaults(handler=cmd_consumo)
+
+    commands.add_parser("serve", help="run the Slack app (Socket Mode)").set_defaults(
+        handler=cmd_serve
+    )
+
+    demo = commands.add_parser(
+        "demo", help="try it all on a built-in router simulator (no routers or Slack needed)"
+    )
+    demo.add_argument(
+        "--no-slack", action="store_true", help="do not serve Slack even if tokens are set"
+    )
+    demo.set_defaults(handler=cmd_demo)
+    return parser
+
+
+# -- commands -----------------------------------------------------------------------
+
+
+def cmd_nodes_import(args: argparse.Namespace, settings: Settings) -> int:
+    nodes = read_nodes_csv(args.file)
+    with Inventory(settings.db_path) as inventory:
+        count = inventory.upsert_nodes(nodes)
+    print(f"{count} node(s) imported into {settings.db_path}")
+    return 0
+
+
+def cmd_nodes_list(args: argparse.Namespace, settings: Settings) -> int:
+    with Inventory(settings.db_path) as inventory:
+        nodes = inventory.nodes()
+        counts = {n.name: inventory.count_secrets(n.name) for n in nodes}
+    if not nodes:
+        print("No nodes yet: beholder nodes import FILE.csv")
+        return 0
+    rows = [("NODE", "HOST", "PORT", "TLS", "SECRETS")]
+    rows += [
+        (n.name, n.host, str(n.port), "yes" if n.tls else "no", str(counts[n.name])) for n in nodes
+    ]
+    print(_table(rows))
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
+    settings.require_router_credentials()
+    with Inventory(settings.db_path) as inventory:
+        nodes = inventory.nodes()
+        if not nodes:
+            raise ConfigError("the inventory has no nodes: run beholder nodes import FILE.csv")
+        router = RouterClient.from_settings(settings)
+        results = asyncio.run(sync_nodes(inventory, router, nodes, settings.sync_concurrency))
+    print(sync_report(results))
+    failed = [r for r in results if not r.ok]
+    if failed:
+        names = ", ".join(r.node for r in failed)
+        print(f"beholder: sync failed for {names}; their previous rows were kept", file=sys.stderr)
+        return EXIT_FAILED
+    return 0
+
+
+def cmd_consumo(args: argparse.Namespace, settings: Settings) -> int:
+    user = clean_user(args.user)
+    settings.require_router_credentials()
+    with Inventory(settings.db_path) as inventory:
+        service = ReadingService(inventory, RouterClient.from_settings(settings))
+        reading = asyncio.run(service.read(user))
+    if args.json:
+        print(json.dumps(reading.as_dict(), ensure_ascii=False))
+    else:
+        print("\n".join(texts.reading_lines(reading, texts.zone(settings.timezone))))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.serve import serve  # Slack libraries load only when needed
+
+    settings.require_slack()
+    settings.require_router_credentials()
+    asyncio.run(serve(settings))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.demo import run_demo
+
+    return run_demo(settings, slack=not args.no_slack)
+
+
+# -- helpers --------------------------------------------------------------------------
+
+
+def sync_report(results: Sequence[NodeSync]) -> str:
+    rows = [("NODE", "ROWS", "TIME", "STATUS")]
+    for r in results:
+        status = "ok" if r.error is None else f"FAILED: {type(r.error).__name__} {r.error.detail}"
+        rows.append((r.node, str(r.rows) if r.ok else "-", f"{r.seconds:.1f}s", status))
+    return _table(rows)
+
+
+def _table(rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )
+
+
+def _exit_code(exc: BeholderError) -> int:
+    if isinstance(exc, ConfigError | InputError):
+        return EXIT_USAGE
+    if isinstance(exc, InventoryError):
+        return EXIT_NOT_FOUND
+    return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

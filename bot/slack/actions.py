@@ -1,0 +1,23 @@
+"""The "Actualizar" button: a new snapshot that replaces the message in place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from bot.slack.ids import ACTION_REFRESH
+from bot.slack.replies import Deps, consult
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.action(ACTION_REFRESH)
+    async def refresh(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        user = body["actions"][0].get("value", "")
+        reply = await consult(deps, user, body.get("user", {}).get("id"))
+        if reply.kind == "reading":
+            await respond(**reply.message, replace_original=True)
+        else:
+            # Keep the last good reading on screen; tell only the one who clicked.
+            await respond(**reply.message, response_type="ephemeral", replace_original=False)

@@ -1,0 +1,37 @@
+"""The ``/consumo`` slash command.
+
+Ack first (Slack gives up after 3 s), with an ephemeral "Consultando…"; then
+ask the router and post the reading in the channel through ``response_url``,
+which works in any channel the command was typed in, even without inviting
+the bot. Every command runs as its own asyncio task (AsyncApp), so twenty
+operators asking at once are all acked at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from bot.errors import InputError
+from bot.readings import clean_user
+from bot.slack import blocks, parsing
+from bot.slack.ids import COMMAND
+from bot.slack.replies import Deps, consult
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.command(COMMAND)
+    async def consumo(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+        try:
+            user = clean_user(parsing.command_text(command.get("text", "")))
+        except InputError as exc:
+            await ack(**blocks.error_message(exc))
+            return
+        await ack(**blocks.consulting_message(user))
+        reply = await consult(deps, user, command.get("user_id"))
+        await respond(
+            **reply.message,
+            response_type="in_channel" if reply.public else "ephemeral",
+            replace_original=False,
+        )
