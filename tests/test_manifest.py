@@ -1,0 +1,42 @@
+"""manifest.yml is valid for Slack and declares what the bot uses, and no more."""
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA = ROOT.parent / "shared" / "slack" / "manifest.schema.1.0.0.json"
+
+
+@pytest.fixture(scope="module")
+def manifest():
+    return yaml.safe_load((ROOT / "manifest.yml").read_text(encoding="utf-8"))
+
+
+def test_manifest_matches_slack_schema(manifest):
+    if not SCHEMA.is_file():
+        pytest.fail(f"Slack's manifest schema is expected at {SCHEMA}")
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.validate(manifest, schema)
+
+
+def test_socket_mode_with_consumo_mentions_and_buttons(manifest):
+    settings = manifest["settings"]
+    assert settings["socket_mode_enabled"] is True
+    assert settings["interactivity"]["is_enabled"] is True
+    assert settings["event_subscriptions"]["bot_events"] == ["app_mention"]
+    [command] = manifest["features"]["slash_commands"]
+    assert command["command"] == "/consumo"
+    assert command["usage_hint"]
+    assert "url" not in command  # Socket Mode needs no request URL
+
+
+def test_least_bot_scopes(manifest):
+    assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == [
+        "app_mentions:read",
+        "chat:write",
+        "commands",
+    ]
