@@ -1,0 +1,212 @@
+"""Rendering a reading: Spanish text, figures, Block Kit limits (pure functions)."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bot import texts
+from bot.errors import (
+    InputError,
+    NodeNotInInventory,
+    RouterAuthFailed,
+    RouterProtocolError,
+    RouterRefused,
+    RouterTimeout,
+    RouterTLSError,
+    RouterUnreachable,
+    UnknownUser,
+)
+from bot.inventory import Secret
+from bot.readings import Reading
+from bot.routeros import Plan, QueueState, Session, Traffic
+from bot.slack import blocks
+from bot.slack.ids import ACTION_REFRESH
+
+TAKEN = datetime(2026, 11, 28, 17, 32, 5, tzinfo=UTC)
+
+
+def online(**changes):
+    values = dict(
+        user="juan.perez",
+        node="bras-norte",
+        taken_at=TAKEN,
+        secret=Secret("juan.perez", "bras-norte", profile="plan-50M", comment="Pérez, Juan <vip>"),
+        session=Session("juan.perez", "10.20.0.15", "AA:BB:CC:00:11:22", 2 * 86400 + 3 * 3600),
+        traffic=Traffic(download_bps=45_200_000, upload_bps=2_100_000),
+        queue=QueueState(plan=Plan(download_bps=50_000_000, upload_bps=10_000_000)),
+    )
+    values.update(changes)
+    return Reading(**values)
+
+
+def offline(**changes):
+    secret = Secret(
+        "carlos.lopez",
+        "bras-sur",
+        last_logged_out="2026-11-28 09:12:44",
+        last_caller_id="AA:BB:CC:99:88:77",
+        last_disconnect_reason="hung-up",
+    )
+    return Reading(user="carlos.lopez", node="bras-sur", taken_at=TAKEN, secret=secret, **changes)
+
+
+def all_text(message):
+    return repr(message["blocks"]) + message["text"]
+
+
+@pytest.mark.parametrize(
+    ("bps", "text"),
+    [
+        (45_234_000, "45,2 Mbps"),
+        (2_100_000, "2,10 Mbps"),
+        (512_000_000, "512 Mbps"),
+        (1_234_567_000, "1.235 Mbps"),
+        (0, "0,00 Mbps"),
+        (None, "s/d"),
+    ],
+)
+def test_mbps_is_decimal_with_es_ar_comma(bps, text):
+    assert texts.mbps(bps) == text
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (45, "45 s"),
+        (3600 * 4 + 720, "4 h 12 min"),
+        (2 * 86400 + 3 * 3600 + 59, "2 d 3 h"),
+        (86400, "1 d"),
+        (0, "0 s"),
+        (None, "s/d"),
+    ],
+)
+def test_duration(seconds, text):
+    assert texts.duration(seconds) == text
+
+
+def test_percent_of_plan():
+    reading = online()
+    assert reading.download_pct == pytest.approx(90.4)
+    assert reading.upload_pct == pytest.approx(21.0)
+
+
+def test_summary_text_has_the_figures_for_notifications():
+    text = blocks.reading_message(online(), UTC)["text"]
+    assert text == (
+        "juan.perez en bras-norte: Bajada 45,2 Mbps · 90 % de 50 Mbps; "
+        "Subida 2,10 Mbps · 21 % de 10 Mbps."
+    )
+
+
+def test_reading_blocks_show_everything_an_operator_needs():
+    message = blocks.reading_message(online(), UTC, requested_by="U0001")
+    body = all_text(message)
+    for expected in (
+        "Bajada",
+        "Subida",
+        "45,2 Mbps",
+        "90 %",
+        "50/10 Mbps",
+        "10.20.0.15",
+        "AA:BB:CC:00:11:22",
+        "2 d 3 h",
+        "bras-norte",
+        "<@U0001>",
+        "<!date^",
+    ):
+        assert expected in body, expected
+    [header] = [b for b in message["blocks"] if b["type"] == "header"]
+    assert "juan.perez" in header["text"]["text"]
+
+
+def test_router_comment_cannot_inject_markup():
+    body = all_text(blocks.reading_message(online(), UTC))
+    assert "&lt;vip&gt;" in body
+    assert "<vip>" not in body
+
+
+def test_refresh_button_carries_the_user():
+    message = blocks.reading_message(online(user="20513"), UTC)
+    [actions] = [b for b in message["blocks"] if b["type"] == "actions"]
+    [button] = actions["elements"]
+    assert (button["action_id"], button["value"]) == (ACTION_REFRESH, "20513")
+
+
+def test_unknown_plan_is_said_not_guessed():
+    reading = online(queue=None)
+    message = blocks.reading_message(reading, UTC)
+    assert "Plan desconocido" in message["text"]
+    assert "sin cola dinámica" in all_text(message)
+    assert reading.as_dict()["plan_download_bps"] is None
+
+
+def test_offline_shows_last_logout_reason_and_mac():
+    message = blocks.reading_message(offline(), UTC)
+    body = all_text(message)
+    assert "sin sesión PPPoE activa" in message["text"]
+    for expected in (
+        "2026-11-28 09:12:44",
+        "se cortó el enlace con la CPE (hung-up)",
+        "AA:BB:CC:99:88:77",
+    ):
+        assert expected in body
+
+
+def test_duplicate_user_is_flagged():
+    body = all_text(blocks.reading_message(online(also_on=("bras-sur",)), UTC))
+    assert "duplicado" in body
+    assert "bras-sur" in body
+
+
+def test_unreachable_duplicate_is_flagged():
+    failure = RouterTimeout("bras-sur", seconds=5)
+    body = all_text(
+        blocks.reading_message(offline(also_on=("bras-sur",), unavailable=(failure,)), UTC)
+    )
+    assert "No se pudo consultar *bras-sur*" in body
+
+
+def test_block_kit_limits_hold_for_huge_values():
+    reading = online(
+        user="u" * 64, secret=Secret("u" * 64, "n", comment="x" * 5000, profile="p" * 3000)
+    )
+    message = blocks.reading_message(reading, UTC)
+    for block in message["blocks"]:
+        if block["type"] == "header":
+            assert len(block["text"]["text"]) <= 150
+        if block["type"] == "section":
+            if "text" in block:
+                assert len(block["text"]["text"]) <= 3000
+            assert len(block.get("fields", [])) <= 10
+            assert all(len(f["text"]) <= 2000 for f in block.get("fields", []))
+    assert len(message["blocks"]) <= 50
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (InputError("", "empty"), "Uso: `/consumo"),
+        (
+            UnknownUser("juan.peres", ("juan.perez", "juana.perez")),
+            "¿Quisiste decir: `juan.perez`, `juana.perez`?",
+        ),
+        (UnknownUser("zzz"), "No encontré el usuario PPPoE `zzz`"),
+        (NodeNotInInventory("x.y", "bras-viejo"), "*bras-viejo*, pero ese nodo no figura"),
+        (
+            RouterTimeout("bras-norte", user="x.y", seconds=5),
+            "no respondió a tiempo (5 s) al consultar `x.y`",
+        ),
+        (
+            RouterRefused("bras-norte", user="x.y"),
+            "rechazó la conexión a la API al consultar `x.y`",
+        ),
+        (RouterAuthFailed("bras-norte", user="x.y"), "rechazó el usuario o la contraseña"),
+        (RouterTLSError("bras-norte", user="x.y"), "API-SSL"),
+        (RouterProtocolError("bras-norte", user="x.y"), "cortó la sesión"),
+        (RouterUnreachable("bras-norte", user="x.y"), "No hay conexión con el router *bras-norte*"),
+    ],
+)
+def test_every_error_says_what_and_what_to_do(error, expected):
+    message = blocks.error_message(error)
+    assert expected in message["text"]
+    assert "Traceback" not in message["text"]
