@@ -1,0 +1,140 @@
+"""``beholder demo``: the whole job on a built-in RouterOS simulator.
+
+Starts simulated routers on loopback, a throw-away inventory, syncs it, and
+shows what Beholder would post in Slack for a handful of typical questions,
+rendered in the terminal. With Slack tokens configured it then serves Slack
+against the same simulated network until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from bot import texts
+from bot.cli import sync_report
+from bot.config import Settings
+from bot.errors import InputError
+from bot.inventory import Inventory, Node
+from bot.readings import ReadingService, clean_user
+from bot.routeros import RouterClient
+from bot.sim.model import demo_network
+from bot.sim.network import SimNetwork
+from bot.slack import blocks
+from bot.slack.replies import Deps, consult
+from bot.sync import sync_nodes
+
+#: What an operator might type, and why it is in the demo.
+QUESTIONS = (
+    ("juan.perez", "a subscriber saturating a 50/10 plan"),
+    ("maria.gomez", "low use: the problem is not consumption"),
+    ("20513", "a numeric PPPoE name"),
+    ("ana.martinez", "configured on two routers (a migration)"),
+    ("carlos.lopez", "offline: last logout, reason and MAC from the router"),
+    ("sofia.acuna", "online without a dynamic queue: plan unknown"),
+    ("juan.peres", "a typo: close names are suggested"),
+    ("", "empty input: usage"),
+)
+DEMO_OPERATOR = "U0DEMO"
+
+
+def run_demo(settings: Settings, slack: bool = True) -> int:
+    configs = demo_network()
+    network = SimNetwork(configs)
+    ports = network.start()
+    try:
+        with tempfile.TemporaryDirectory(prefix="beholder-demo-") as tmp:
+            demo_settings = replace(
+                settings,
+                db_path=Path(tmp) / "demo.db",
+                mikrotik_user=configs[0].username,
+                mikrotik_password=configs[0].password,
+                tls_ca_file=None,
+            )
+            nodes = [Node(c.name, "127.0.0.1", ports[c.name], c.tls) for c in configs]
+            with Inventory(demo_settings.db_path) as inventory:
+                inventory.upsert_nodes(nodes)
+                serve_slack = slack and bool(settings.slack_bot_token and settings.slack_app_token)
+                return asyncio.run(_main(demo_settings, inventory, nodes, serve_slack))
+    finally:
+        network.stop()
+
+
+async def _main(settings: Settings, inventory: Inventory, nodes: list[Node], slack: bool) -> int:
+    router = RouterClient.from_settings(settings)
+    _say(f"Simulated routers on loopback: {', '.join(f'{n.name}:{n.port}' for n in nodes)}")
+    _say("$ beholder sync")
+    print(sync_report(await sync_nodes(inventory, router, nodes)))
+    deps = Deps(ReadingService(inventory, router), texts.zone(settings.timezone))
+    for text, why in QUESTIONS:
+        _say(f"/consumo {text}".rstrip() + f"    # {why}")
+        try:
+            user = clean_user(text)
+        except InputError as exc:
+            print(render(blocks.error_message(exc), ephemeral=True))
+            continue
+        reply = await consult(deps, user, DEMO_OPERATOR)
+        print(render(reply.message, ephemeral=not reply.public))
+    if not slack:
+        _say(
+            "Set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (see README) and run "
+            "`beholder demo` again to ask these routers from Slack."
+        )
+        return 0
+    from bot.serve import serve
+
+    settings.require_slack()
+    _say("Serving Slack against the simulated routers; try /consumo juan.perez. Ctrl-C stops.")
+    await serve(settings, router)
+    return 0
+
+
+# -- a terminal rendering of a Slack message ------------------------------------------------
+
+_DATE = re.compile(r"<!date\^\d+\^[^|>]*\|([^>]*)>")
+_USER = re.compile(r"<@(\w+)>")
+_EMOJI = {":warning:": "⚠", ":x:": "✖", ":grey_question:": "?", ":no_entry:": "⛔"}
+
+
+def render(message: dict[str, Any], ephemeral: bool = False) -> str:
+    """Roughly what Slack shows for `message`: enough to judge the reply."""
+    lines: list[str] = []
+    if ephemeral:
+        lines.append("  (solo visible para vos)")
+    for block in message.get("blocks") or [{"type": "section", "text": {"text": message["text"]}}]:
+        kind = block["type"]
+        if kind == "header":
+            lines.append("  " + block["text"]["text"])
+        elif kind == "section" and "fields" in block:
+            for item in block["fields"]:
+                title, _, value = item["text"].partition("\n")
+                lines.append(
+                    f"    {_clean(title) + ':':<20} {_clean(value).replace(chr(10), '  ')}"
+                )
+        elif kind == "section":
+            lines += ["  " + _clean(line) for line in block["text"]["text"].splitlines()]
+        elif kind == "context":
+            lines.append("  " + " ".join(_clean(e["text"]) for e in block["elements"]))
+        elif kind == "actions":
+            lines.append("  " + " ".join(f"[ {e['text']['text']} ]" for e in block["elements"]))
+    return "\n".join(lines)
+
+
+def _clean(text: str) -> str:
+    text = _DATE.sub(r"\1", text)
+    text = _USER.sub(
+        lambda m: "@operador" if m.group(1) == DEMO_OPERATOR else "@" + m.group(1), text
+    )
+    for code, symbol in _EMOJI.items():
+        text = text.replace(code, symbol)
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return texts.plain(text)
+
+
+def _say(line: str) -> None:
+    print(f"\n{line}", file=sys.stdout, flush=True)
