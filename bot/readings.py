@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.errors import NodeNotInInventory, RouterError
+from bot.errors import InputError, NodeNotInInventory, RouterError
 from bot.inventory import Inventory, Secret
 from bot.routeros import (
     Plan,
@@ -157,3 +158,27 @@ def _share(value: int | None, plan: Plan | None, direction: str) -> float | None
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
+
+
+#: RouterOS accepts long names, but nobody types a PPPoE user longer than this.
+MAX_USER_LENGTH = 64
+_QUOTES = "\"'`“”‘’«»"
+
+
+def clean_user(text: str) -> str:
+    """The PPPoE user an operator asked for, or `InputError`.
+
+    The first word is the user (quotes around it are dropped). Control
+    characters are refused: a name must be something a person can type.
+    """
+    words = text.split()
+    if not words:
+        raise InputError(text, "empty")
+    user = words[0].strip(_QUOTES)
+    if not user:
+        raise InputError(text, "empty")
+    if len(user) > MAX_USER_LENGTH:
+        raise InputError(text, "too_long")
+    if any(unicodedata.category(c)[0] == "C" for c in user):
+        raise InputError(text, "invalid")
+    return user

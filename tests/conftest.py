@@ -1,0 +1,149 @@
+"""Shared fixtures: a small simulated network, its synced inventory, a router client.
+
+Everything runs on loopback with port 0. The simulated network runs on its own
+thread (`SimNetwork`), so tests stay plain synchronous functions and async code
+under test runs with `asyncio.run`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from bot.inventory import Inventory, Node
+from bot.routeros import RouterClient
+from bot.sim.model import RouterConfig, Subscriber
+from bot.sim.network import SimNetwork
+from bot.sync import sync_nodes
+
+API_USER = "beholder"
+API_PASSWORD = "s3cr3t-router-pass"
+MBPS = 1_000_000
+
+
+def world() -> list[RouterConfig]:
+    """Two BRAS with one subscriber per situation the tests check."""
+    norte = [
+        # Router rx 2.1 Mbps / tx 45.2 Mbps on a 50/10 plan: download 90 %.
+        Subscriber(
+            "juan.perez",
+            "pw-jp",
+            profile="plan-50M",
+            comment="Pérez, Juan - San Martín 1234",
+            plan=(10 * MBPS, 50 * MBPS),
+            online=True,
+            address="100.64.0.10",
+            caller_id="AA:BB:CC:00:00:10",
+            uptime_s=3 * 3600,
+            fixed_traffic=(2_100_000, 45_200_000),
+        ),
+        Subscriber(
+            "20513",
+            "pw-n",
+            profile="plan-30M",
+            plan=(6 * MBPS, 30 * MBPS),
+            online=True,
+            address="100.64.0.11",
+            caller_id="AA:BB:CC:00:00:11",
+            uptime_s=600,
+            fixed_traffic=(1_000_000, 12_000_000),
+        ),
+        Subscriber(
+            "carlos.lopez",
+            "pw-cl",
+            profile="plan-30M",
+            plan=(6 * MBPS, 30 * MBPS),
+            online=False,
+            last_logged_out="2026-11-27 22:10:05",
+            last_caller_id="AA:BB:CC:00:00:12",
+            last_disconnect_reason="hung-up",
+        ),
+        Subscriber(
+            "ana.martinez",
+            "pw-am",
+            profile="plan-50M",
+            plan=(10 * MBPS, 50 * MBPS),
+            online=False,
+            last_logged_out="2026-10-01 09:00:00",
+            last_disconnect_reason="admin-reset",
+        ),
+    ]
+    norte += [
+        Subscriber(
+            f"cliente{i:02d}",
+            "pw",
+            plan=(5 * MBPS, 20 * MBPS),
+            online=True,
+            address=f"100.64.1.{i}",
+            fixed_traffic=(i * 10_000, i * 100_000),
+        )
+        for i in range(1, 21)
+    ]
+    sur = [
+        Subscriber(
+            "ana.martinez",
+            "pw-am",
+            profile="plan-50M",
+            plan=(10 * MBPS, 50 * MBPS),
+            online=True,
+            address="100.64.2.12",
+            caller_id="AA:BB:CC:00:00:20",
+            uptime_s=86400,
+            fixed_traffic=(3_000_000, 20_000_000),
+        ),
+        Subscriber(
+            "sofia.acuna",
+            "pw-sa",
+            online=True,
+            address="100.64.2.13",
+            plan=None,
+            fixed_traffic=(500_000, 7_000_000),
+        ),
+    ]
+    return [
+        RouterConfig("bras-norte", username=API_USER, password=API_PASSWORD, subscribers=norte),
+        RouterConfig("bras-sur", username=API_USER, password=API_PASSWORD, subscribers=sur),
+    ]
+
+
+@dataclass
+class World:
+    network: SimNetwork
+    nodes: dict[str, Node]
+    inventory: Inventory
+
+    def client(self, **overrides: object) -> RouterClient:
+        options: dict[str, object] = {"timeout": 2.0, "max_sessions": 4}
+        options.update(overrides)
+        return RouterClient(username=API_USER, password=API_PASSWORD, **options)  # type: ignore[arg-type]
+
+    def quiet(self) -> None:
+        """Assert no API session is left open on any router (waits briefly for closes)."""
+        for name in self.nodes:
+            for _ in range(100):
+                if self.network.counters(name).active_sessions == 0:
+                    break
+                asyncio.run(asyncio.sleep(0.02))
+            assert self.network.counters(name).active_sessions == 0, f"session left open on {name}"
+
+
+@pytest.fixture
+def network() -> Iterator[SimNetwork]:
+    with SimNetwork(world()) as net:
+        yield net
+
+
+@pytest.fixture
+def sim_world(network: SimNetwork, tmp_path) -> Iterator[World]:
+    """The world, with its inventory synced through the real sync path."""
+    nodes = {name: Node(name, "127.0.0.1", port) for name, port in network.ports.items()}
+    with Inventory(tmp_path / "beholder.db") as inventory:
+        inventory.upsert_nodes(nodes.values())
+        w = World(network, nodes, inventory)
+        results = asyncio.run(sync_nodes(inventory, w.client(), list(nodes.values())))
+        assert all(r.ok for r in results), results
+        network.reset_counters()
+        yield w

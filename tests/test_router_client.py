@@ -1,0 +1,188 @@
+"""The router client against the simulator: real TCP, real librouteros."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+
+import pytest
+
+from bot.errors import (
+    RouterAuthFailed,
+    RouterProtocolError,
+    RouterRefused,
+    RouterTimeout,
+    RouterTLSError,
+)
+from bot.inventory import Node
+from bot.routeros import RouterClient
+from bot.sim.model import RouterConfig, Subscriber
+from bot.sim.network import SimNetwork
+from tests.conftest import API_PASSWORD, API_USER
+
+
+def snap(world, user, node="bras-norte", client=None):
+    client = client or world.client()
+    return asyncio.run(client.snapshot(world.nodes[node], user))
+
+
+def test_snapshot_online_maps_tx_to_download(sim_world):
+    s = snap(sim_world, "juan.perez")
+    assert s.online
+    assert s.traffic.download_bps == 45_200_000  # the router's tx
+    assert s.traffic.upload_bps == 2_100_000  # the router's rx
+    assert (s.queue.plan.download_bps, s.queue.plan.upload_bps) == (50_000_000, 10_000_000)
+    assert s.session.address == "100.64.0.10"
+    assert s.session.caller_id == "AA:BB:CC:00:00:10"
+    assert s.session.uptime_s >= 3 * 3600
+    sim_world.quiet()
+
+
+def test_every_monitor_traffic_carries_once(sim_world):
+    snap(sim_world, "juan.perez")
+    commands = sim_world.network.counters("bras-norte").commands
+    monitors = [c for c in commands if c[0] == "/interface/monitor-traffic"]
+    assert monitors, commands
+    assert all(any(w.startswith("=once=") for w in c) for c in monitors)
+    assert all("=interface=<pppoe-juan.perez>" in c for c in monitors)
+
+
+def test_numeric_user_name_stays_a_string(sim_world):
+    s = snap(sim_world, "20513")
+    assert s.user == "20513"
+    assert s.session.user == "20513"
+    assert s.traffic.download_bps == 12_000_000
+
+
+def test_offline_reads_last_logout_from_the_router(sim_world):
+    def change(sim):
+        sim.config.subscriber("carlos.lopez").last_disconnect_reason = "peer-request"
+
+    sim_world.network.call("bras-norte", change)  # after the sync: only the router knows
+    s = snap(sim_world, "carlos.lopez")
+    assert not s.online
+    assert s.traffic is None
+    assert s.secret.last_logged_out == "2026-11-27 22:10:05"
+    assert s.secret.last_disconnect_reason == "peer-request"
+    assert s.secret.last_caller_id == "AA:BB:CC:00:00:12"
+
+
+def test_no_dynamic_queue_means_unknown_plan(sim_world):
+    s = snap(sim_world, "sofia.acuna", node="bras-sur")
+    assert s.online
+    assert s.queue is None
+
+
+def test_secrets_pull_never_asks_for_passwords(sim_world):
+    secrets = asyncio.run(sim_world.client().secrets(sim_world.nodes["bras-norte"]))
+    assert {s.name for s in secrets} >= {"juan.perez", "20513", "carlos.lopez"}
+    [print_cmd] = [
+        c for c in sim_world.network.counters("bras-norte").commands if c[0] == "/ppp/secret/print"
+    ]
+    proplist = next(w for w in print_cmd if w.startswith("=.proplist="))
+    assert "password" not in proplist
+
+
+def test_bad_credentials(sim_world):
+    client = sim_world.client()
+    client.password = "wrong"
+    with pytest.raises(RouterAuthFailed) as caught:
+        snap(sim_world, "juan.perez", client=client)
+    assert caught.value.node == "bras-norte"
+    assert caught.value.user == "juan.perez"
+    assert "wrong" not in str(caught.value)
+    sim_world.quiet()
+
+
+@pytest.mark.parametrize("fault", ["stall_connect", "stall_login", "stall_mid_reply", "blackhole"])
+def test_stalled_router_times_out_within_the_deadline(sim_world, fault):
+    sim_world.network.set_fault("bras-norte", fault)
+    started = time.monotonic()
+    with pytest.raises(RouterTimeout) as caught:
+        snap(sim_world, "juan.perez", client=sim_world.client(timeout=0.5))
+    assert time.monotonic() - started < 2.0
+    assert caught.value.seconds == 0.5
+    sim_world.network.set_fault("bras-norte", None)
+    sim_world.quiet()
+
+
+@pytest.mark.parametrize("fault", ["fatal", "close_mid_sentence", "malformed", "malformed_reply"])
+def test_broken_replies_are_protocol_errors(sim_world, fault):
+    sim_world.network.set_fault("bras-norte", fault)
+    with pytest.raises(RouterProtocolError):
+        snap(sim_world, "juan.perez", client=sim_world.client(timeout=1.0))
+    sim_world.network.set_fault("bras-norte", None)
+    sim_world.quiet()
+    assert snap(sim_world, "juan.perez").online  # and the next question works
+
+
+def test_refused_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: nothing listens there
+    client = bare_client()
+    with pytest.raises(RouterRefused):
+        asyncio.run(client.snapshot(Node("bras-x", "127.0.0.1", port), "juan.perez"))
+
+
+def bare_client():
+    return RouterClient(username=API_USER, password=API_PASSWORD, timeout=1.0)
+
+
+def test_session_cap_per_router_holds_under_load(sim_world):
+    sim_world.network.set_latency("bras-norte", 0.05)
+    client = sim_world.client(max_sessions=4)
+    users = [f"cliente{i:02d}" for i in range(1, 21)]
+
+    async def burst():
+        return await asyncio.gather(
+            *(client.snapshot(sim_world.nodes["bras-norte"], u) for u in users)
+        )
+
+    snapshots = asyncio.run(burst())
+    assert [s.user for s in snapshots] == users
+    assert all(s.online for s in snapshots)
+    counters = sim_world.network.counters("bras-norte")
+    assert counters.peak_sessions == 4
+    assert counters.total_connections == 20
+    sim_world.quiet()
+
+
+def test_identical_requests_in_flight_share_one_query(sim_world):
+    sim_world.network.set_latency("bras-norte", 0.05)
+    client = sim_world.client()
+
+    async def burst():
+        return await asyncio.gather(
+            *(client.snapshot(sim_world.nodes["bras-norte"], "juan.perez") for _ in range(10))
+        )
+
+    snapshots = asyncio.run(burst())
+    assert len({id(s) for s in snapshots}) == 1
+    assert sim_world.network.counters("bras-norte").total_connections == 1
+
+
+def test_api_ssl_with_anonymous_dh():
+    config = RouterConfig(
+        "bras-tls",
+        username=API_USER,
+        password=API_PASSWORD,
+        tls=True,
+        subscribers=[
+            Subscriber(
+                "tls.user",
+                "x",
+                online=True,
+                plan=(1_000_000, 5_000_000),
+                fixed_traffic=(100_000, 900_000),
+            )
+        ],
+    )
+    with SimNetwork([config]) as net:
+        node = Node("bras-tls", "127.0.0.1", net.port("bras-tls"), tls=True)
+        s = asyncio.run(bare_client().snapshot(node, "tls.user"))
+        assert s.traffic.download_bps == 900_000
+        net.set_fault("bras-tls", "tls_fail")
+        with pytest.raises((RouterTLSError, RouterProtocolError)):
+            asyncio.run(bare_client().snapshot(node, "tls.user"))
