@@ -1,0 +1,338 @@
+"""One API connection: login, command dispatch, streaming, and fault behaviour.
+
+Commands of one connection are answered in order; the only concurrency is a
+streaming `monitor-traffic` (no `once`), which runs as a task of the session so
+that `/cancel` can still be read and answered while it streams, as on a real
+router.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import secrets
+from contextlib import suppress
+from typing import TYPE_CHECKING
+
+from bot.sim import faults, tables, wire
+from bot.sim.command import Command, parse_command
+from bot.sim.model import version_tuple
+from bot.sim.query import QueryError, matches, project
+
+if TYPE_CHECKING:
+    from bot.sim.server import RouterSim
+
+Sentence = list[str]
+
+BAD_LOGIN_MESSAGE = "invalid user name or password (6)"
+NOT_LOGGED_IN_MESSAGE = "not logged in"
+NO_SUCH_COMMAND_MESSAGE = "no such command prefix"
+NO_SUCH_ITEM_MESSAGE = "no such item"
+QUIT_MESSAGE = "session terminated on request"
+INTERRUPTED_MESSAGE = "interrupted"
+# RouterOS 7.18 started answering an empty print with `!empty` before `!done`.
+EMPTY_REPLY_SINCE = (7, 18)
+
+# Faults under which the router reads but never answers.
+_SILENT_FAULTS = frozenset({faults.BLACKHOLE, faults.STALL_CONNECT})
+
+
+def _trap(message: str, category: int | None = None) -> Sentence:
+    words = ["!trap"]
+    if category is not None:
+        words.append(f"=category={category}")
+    words.append(f"=message={message}")
+    return words
+
+
+def _row(row: tables.Row) -> Sentence:
+    return ["!re", *(f"={key}={value}" for key, value in row.items())]
+
+
+def _tagged(sentence: Sentence, tag: str | None) -> Sentence:
+    # Replies carry the tag as the word ".tag=x", as the API manual shows
+    # (no leading "="), not as an attribute.
+    return [*sentence, f".tag={tag}"] if tag is not None else sentence
+
+
+def _token_response(password: str, challenge: bytes) -> str:
+    """Expected `=response=` of the pre-6.43 login for this challenge."""
+    digest = hashlib.md5(b"\x00" + password.encode("utf-8") + challenge, usedforsecurity=False)
+    return "00" + digest.hexdigest()
+
+
+def _same(given: str, expected: str) -> bool:
+    # Bytes: compare_digest refuses non-ASCII str, and clients may send any UTF-8.
+    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+
+def _parse_duration(text: str) -> float | None:
+    """Seconds from "10", "10s", "1m30s" (RouterOS duration); None if invalid."""
+    if text.isdigit():
+        return float(text)
+    units = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+    total, number = 0.0, ""
+    for char in text:
+        if char.isdigit() or char == ".":
+            number += char
+        elif char in units and number:
+            total += float(number) * units[char]
+            number = ""
+        else:
+            return None
+    return None if number else total
+
+
+class Session:
+    """Serves one accepted (and, for API-SSL, already TLS-wrapped) connection."""
+
+    def __init__(
+        self, sim: RouterSim, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        self.sim = sim
+        self.reader = reader
+        self.writer = writer
+        self.logged_in = False
+        self._challenge: bytes | None = None
+        # Set once a reply was cut by STALL_MID_REPLY: the connection is dead air.
+        self._stalled = False
+        self._streams: list[tuple[str | None, asyncio.Task[None]]] = []
+
+    # -- main loop ---------------------------------------------------------
+
+    async def run(self) -> None:
+        """Read and answer sentences until the client leaves or a reply closes."""
+        try:
+            while True:
+                try:
+                    words = await wire.read_sentence(self.reader)
+                except (asyncio.IncompleteReadError, ConnectionError, wire.WireError):
+                    # Hang-up, reset, or bytes that are not API: the router drops it.
+                    return
+                if not words:
+                    continue  # empty sentences are ignored by RouterOS
+                self.sim.commands.append(words)
+                if not await self._handle(parse_command(words)):
+                    return
+        finally:
+            await self._cancel_streams(None, everything=True)
+
+    def _silent(self) -> bool:
+        """True when the router, as configured right now, answers nothing."""
+        fault = self.sim.fault
+        return (
+            self._stalled
+            or fault in _SILENT_FAULTS
+            or (fault == faults.STALL_LOGIN and self.logged_in)
+        )
+
+    async def _send(self, sentences: list[Sentence], tag: str | None) -> None:
+        for sentence in sentences:
+            await wire.send_sentence(self.writer, _tagged(sentence, tag))
+
+    async def _handle(self, cmd: Command) -> bool:
+        """Answer one command; False means close the connection."""
+        if self._silent():
+            return True
+        if self.sim.latency > 0:
+            await asyncio.sleep(self.sim.latency)
+        if self._silent():  # the fault may have changed while we slept
+            return True
+        if cmd.word == "/quit":
+            await wire.send_sentence(self.writer, ["!fatal", QUIT_MESSAGE])
+            return False
+        if cmd.word == "/login":
+            return await self._login(cmd)
+        if not self.logged_in:
+            await self._send([_trap(NOT_LOGGED_IN_MESSAGE), ["!done"]], cmd.tag)
+            return True
+        return await self._after_login(cmd)
+
+    # -- login ---------------------------------------------------------------
+
+    async def _login(self, cmd: Command) -> bool:
+        name = cmd.attrs.get("name")
+        if name is None:
+            # Pre-6.43 method, step 1: hand out a challenge.
+            self._challenge = secrets.token_bytes(16)
+            await self._send([["!done", f"=ret={self._challenge.hex()}"]], cmd.tag)
+            return True
+        cfg = self.sim.config
+        if "password" in cmd.attrs:
+            ok = _same(cmd.attrs["password"], cfg.password)
+        elif "response" in cmd.attrs and self._challenge is not None:
+            ok = _same(
+                cmd.attrs["response"].lower(), _token_response(cfg.password, self._challenge)
+            )
+        else:
+            ok = False
+        self._challenge = None
+        ok = ok and name == cfg.username and self.sim.fault != faults.BAD_CREDENTIALS
+        if not ok:
+            await self._send([_trap(BAD_LOGIN_MESSAGE), ["!done"]], cmd.tag)
+            return False
+        self.logged_in = True
+        await self._send([["!done"]], cmd.tag)
+        return True
+
+    # -- faults that corrupt the first reply after login ----------------------
+
+    async def _reply_fault(self, cmd: Command) -> bool | None:
+        """Apply a reply-corrupting fault; None if no such fault is active."""
+        fault = self.sim.fault
+        if fault == faults.FATAL:
+            await wire.send_sentence(self.writer, ["!fatal", faults.FATAL_MESSAGE])
+            return False
+        if fault == faults.CLOSE_MID_SENTENCE:
+            word = wire.encode_word("=name=this-word-is-cut-in-the-middle")
+            await wire.send_raw(self.writer, wire.encode_word("!re") + word[: len(word) // 2])
+            return False
+        if fault == faults.MALFORMED:
+            # 0xF8 is a reserved control byte: no length can be decoded from it.
+            await wire.send_raw(self.writer, b"\xf8\x00\x00\x00\x00")
+            return False
+        if fault == faults.MALFORMED_REPLY:
+            await self._send([["re", "=message=reply word without !"], ["!done"]], cmd.tag)
+            return True
+        return None
+
+    # -- commands ------------------------------------------------------------
+
+    async def _after_login(self, cmd: Command) -> bool:
+        corrupted = await self._reply_fault(cmd)
+        if corrupted is not None:
+            return corrupted
+        if cmd.word == "/cancel":
+            await self._cancel(cmd)
+            return True
+        if cmd.word == "/interface/monitor-traffic":
+            sentences = await self._monitor(cmd)
+            if sentences is None:
+                return True  # streaming in a task
+        elif cmd.verb in ("print", "getall") and cmd.path in tables.PRINT_TABLES:
+            sentences = self._print(cmd)
+        else:
+            sentences = [_trap(NO_SUCH_COMMAND_MESSAGE), ["!done"]]
+        await self._reply(sentences, cmd.tag)
+        return True
+
+    async def _reply(self, sentences: list[Sentence], tag: str | None) -> None:
+        """Send a complete reply, or only half its first sentence under STALL_MID_REPLY."""
+        if self.sim.fault == faults.STALL_MID_REPLY:
+            first = wire.encode_sentence(_tagged(sentences[0], tag))
+            await wire.send_raw(self.writer, first[: max(len(first) // 2, 1)])
+            self._stalled = True
+            return
+        await self._send(sentences, tag)
+
+    def _print(self, cmd: Command) -> list[Sentence]:
+        cfg = self.sim.config
+        rows = tables.PRINT_TABLES[cmd.path](cfg, self.sim.elapsed())
+        try:
+            rows = [row for row in rows if matches(row, cmd.queries)]
+        except QueryError as exc:
+            return [_trap(str(exc)), ["!done"]]
+        if cmd.flag("count-only"):
+            return [["!done", f"=ret={len(rows)}"]]
+        sentences = [_row(project(row, cmd.attrs.get(".proplist"))) for row in rows]
+        if not sentences and version_tuple(cfg.version) >= EMPTY_REPLY_SINCE:
+            sentences.append(["!empty"])
+        sentences.append(["!done"])
+        return sentences
+
+    # -- monitor-traffic -------------------------------------------------------
+
+    def _monitor_rows(self, interfaces: list[str]) -> list[Sentence]:
+        rows = tables.monitor_rows(self.sim.config, interfaces, self.sim.elapsed())
+        return [_row(row) for row in rows]
+
+    async def _monitor(self, cmd: Command) -> list[Sentence] | None:
+        """Reply for `once`; otherwise start a stream and return None."""
+        interfaces = [name for name in cmd.attrs.get("interface", "").split(",") if name]
+        if not interfaces:
+            return [_trap("missing value(s) of argument(s) interface"), ["!done"]]
+        duration: float | None = None
+        if "duration" in cmd.attrs:
+            duration = _parse_duration(cmd.attrs["duration"])
+            if duration is None:
+                return [_trap("invalid value for argument duration"), ["!done"]]
+        try:
+            first = self._monitor_rows(interfaces)
+        except tables.NoSuchItem:
+            return [_trap(NO_SUCH_ITEM_MESSAGE), ["!done"]]
+        if cmd.flag("once"):
+            return [*first, ["!done"]]
+        if self.sim.fault == faults.STALL_MID_REPLY:
+            await self._reply(first, cmd.tag)
+            return None
+        task = asyncio.create_task(self._stream(interfaces, first, cmd.tag, duration))
+        self._streams.append((cmd.tag, task))
+        return None
+
+    async def _stream(
+        self,
+        interfaces: list[str],
+        first: list[Sentence],
+        tag: str | None,
+        duration: float | None,
+    ) -> None:
+        """Send a reading every interval until cancelled or `duration` is over.
+
+        Without `duration` this never ends by itself: that is the real router's
+        behaviour and the trap every client must avoid by sending `once`.
+        """
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        rows = first
+        try:
+            while True:
+                if not self._silent():
+                    await self._send(rows, tag)
+                await asyncio.sleep(self.sim.monitor_interval)
+                if duration is not None and loop.time() - started >= duration - 1e-6:
+                    if not self._silent():
+                        await self._send([["!done"]], tag)
+                    return
+                try:
+                    rows = self._monitor_rows(interfaces)
+                except tables.NoSuchItem:
+                    # The session went away while monitored.
+                    if not self._silent():
+                        await self._send([_trap(NO_SUCH_ITEM_MESSAGE), ["!done"]], tag)
+                    return
+        except (ConnectionError, RuntimeError):
+            # The client went away; the session's main loop will notice too.
+            return
+
+    async def _cancel_streams(self, tag: str | None, *, everything: bool) -> list[str | None]:
+        """Stop matching streams; return the tags of those stopped."""
+        stopped: list[tuple[str | None, asyncio.Task[None]]] = []
+        keep: list[tuple[str | None, asyncio.Task[None]]] = []
+        for entry in self._streams:
+            running = not entry[1].done()
+            (stopped if running and (everything or entry[0] == tag) else keep).append(entry)
+        self._streams = keep
+        for _, task in stopped:
+            task.cancel()
+        for _, task in stopped:
+            with suppress(asyncio.CancelledError):
+                await task
+        return [stream_tag for stream_tag, _ in stopped]
+
+    async def _cancel(self, cmd: Command) -> None:
+        """`/cancel [=tag=x]`: interrupt streams, in the order the manual shows.
+
+        The interrupted command gets `!trap =category=2 =message=interrupted`,
+        then `/cancel` gets its `!done`, then the interrupted command its `!done`.
+        """
+        target = cmd.attrs.get("tag")
+        stopped = await self._cancel_streams(target, everything=target is None)
+        if target is not None and not stopped:
+            await self._send([_trap("unknown command tag"), ["!done"]], cmd.tag)
+            return
+        for tag in stopped:
+            await self._send([_trap(INTERRUPTED_MESSAGE, category=2)], tag)
+        await self._send([["!done"]], cmd.tag)
+        for tag in stopped:
+            await self._send([["!done"]], tag)
