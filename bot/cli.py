@@ -35,9 +35,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         settings = load_settings(args.env_file)
-        level = (
-            settings.log_level if args.command in {"serve", "demo"} or args.verbose else "WARNING"
-        )
+        # One-shot commands keep stderr for errors; `serve` logs every event.
+        level = settings.log_level if args.command == "serve" or args.verbose else "WARNING"
         logs.configure(level, settings.secrets)
         return args.handler(args, settings)
     except BeholderError as exc:

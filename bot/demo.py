@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bot import texts
+from bot import logs, texts
 from bot.cli import sync_report
 from bot.config import Settings
 from bot.errors import InputError
@@ -89,6 +89,7 @@ async def _main(settings: Settings, inventory: Inventory, nodes: list[Node], sla
     from bot.serve import serve
 
     settings.require_slack()
+    logs.configure(settings.log_level, settings.secrets)
     _say("Serving Slack against the simulated routers; try /consumo juan.perez. Ctrl-C stops.")
     await serve(settings, router)
     return 0

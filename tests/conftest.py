@@ -8,8 +8,12 @@ under test runs with `asyncio.run`.
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +23,7 @@ from bot.sim.model import RouterConfig, Subscriber
 from bot.sim.network import SimNetwork
 from bot.sync import sync_nodes
 
+ROOT = Path(__file__).resolve().parent.parent
 API_USER = "beholder"
 API_PASSWORD = "s3cr3t-router-pass"
 MBPS = 1_000_000
@@ -147,3 +152,48 @@ def sim_world(network: SimNetwork, tmp_path) -> Iterator[World]:
         assert all(r.ok for r in results), results
         network.reset_counters()
         yield w
+
+
+# -- the `beholder` command as a subprocess -------------------------------------------
+
+
+def beholder_argv(*args: str) -> list[str]:
+    return [sys.executable, "-m", "bot", "--env-file", os.devnull, *args]
+
+
+def beholder(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        beholder_argv(*args), env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+@pytest.fixture
+def env(tmp_path) -> dict[str, str]:
+    """A clean environment for `beholder`: no variable of ours leaks in from the shell."""
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("MIKROTIK_", "BEHOLDER_", "SLACK_"))
+    }
+    base.update(
+        BEHOLDER_DB=str(tmp_path / "cli.db"),
+        MIKROTIK_USER=API_USER,
+        MIKROTIK_PASSWORD=API_PASSWORD,
+        MIKROTIK_TIMEOUT="1",
+        PYTHONPATH=str(ROOT),
+    )
+    return base
+
+
+@pytest.fixture
+def synced(network: SimNetwork, env: dict[str, str], tmp_path) -> dict[str, str]:
+    """`env` whose inventory was filled by `beholder nodes import` and `beholder sync`."""
+    csv = tmp_path / "nodes.csv"
+    csv.write_text(
+        "name,host,port\n" + "".join(f"{n},127.0.0.1,{p}\n" for n, p in network.ports.items())
+    )
+    for args in (("nodes", "import", str(csv)), ("sync",)):
+        result = beholder(env, *args)
+        assert result.returncode == 0, result.stderr
+    network.reset_counters()
+    return env

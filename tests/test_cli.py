@@ -3,58 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from bot.inventory import Inventory
-from tests.conftest import API_PASSWORD, API_USER
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def env(tmp_path):
-    base = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("MIKROTIK_", "BEHOLDER_", "SLACK_"))
-    }
-    base.update(
-        BEHOLDER_DB=str(tmp_path / "cli.db"),
-        MIKROTIK_USER=API_USER,
-        MIKROTIK_PASSWORD=API_PASSWORD,
-        MIKROTIK_TIMEOUT="1",
-        PYTHONPATH=str(ROOT),
-    )
-    return base
-
-
-def beholder(env, *args, cwd=None):
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "--env-file", os.devnull, *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=cwd,
-    )
-
-
-@pytest.fixture
-def synced(network, env, tmp_path):
-    csv = tmp_path / "nodes.csv"
-    csv.write_text(
-        "name,host,port\n" + "".join(f"{n},127.0.0.1,{p}\n" for n, p in network.ports.items())
-    )
-    result = beholder(env, "nodes", "import", str(csv))
-    assert result.returncode == 0, result.stderr
-    result = beholder(env, "sync")
-    assert result.returncode == 0, result.stderr
-    return env
+from tests.conftest import API_PASSWORD, beholder
 
 
 def test_import_then_sync_fills_the_inventory(synced):
