@@ -18,7 +18,7 @@ from bot import __version__, logs, texts
 from bot.config import Settings, load_settings
 from bot.errors import BeholderError, ConfigError, InputError, InventoryError
 from bot.inventory import Inventory, read_nodes_csv
-from bot.readings import ReadingService, clean_user
+from bot.readings import ReadingService, clean_query
 from bot.routeros import RouterClient
 from bot.sync import NodeSync, sync_nodes
 
@@ -132,7 +132,7 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_consumo(args: argparse.Namespace, settings: Settings) -> int:
-    user = clean_user(args.user)
+    user = clean_query(args.user)
     settings.require_router_credentials()
     with Inventory(settings.db_path) as inventory:
         service = ReadingService(inventory, RouterClient.from_settings(settings))

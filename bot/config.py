@@ -7,6 +7,7 @@ tokens) are kept out of `repr()` so that a logged `Settings` never leaks them.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,9 @@ class Settings:
     slack_api_url: str = DEFAULT_SLACK_API_URL
     #: Time zone for times shown in plain text (Slack renders its own for each viewer).
     timezone: str = "America/Argentina/Buenos_Aires"
+    #: Per-node API credentials (``MIKROTIK_USER_<NODE>`` / ``MIKROTIK_PASSWORD_<NODE>``),
+    #: keyed by `env_suffix` of the node name; they override the global pair.
+    node_credentials: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
     log_level: str = "INFO"
 
     @classmethod
@@ -74,6 +78,7 @@ class Settings:
             slack_api_url=api_url,
             timezone=text("BEHOLDER_TZ", cls.timezone) or cls.timezone,
             log_level=(text("BEHOLDER_LOG_LEVEL", "INFO") or "INFO").upper(),
+            node_credentials=_node_credentials(env),
         )
         if settings.tls_ca_file is not None and not settings.tls_ca_file.is_file():
             raise ConfigError(f"MIKROTIK_TLS_CA points to {ca!r}, which is not a readable file")
@@ -116,12 +121,24 @@ class Settings:
         if not self.slack_app_token.startswith("xapp-"):
             raise ConfigError("SLACK_APP_TOKEN must be an app-level token (it starts with xapp-)")
 
+    def credentials(self, node: str) -> tuple[str, str]:
+        """The API user and password for `node`: its own if configured, else the global."""
+        return self.node_credentials.get(
+            env_suffix(node), (self.mikrotik_user, self.mikrotik_password)
+        )
+
     @property
     def secrets(self) -> tuple[str, ...]:
         """Values that must never reach a log line or a message."""
+        node_passwords = tuple(password for _, password in self.node_credentials.values())
         return tuple(
             s
-            for s in (self.mikrotik_password, self.slack_bot_token, self.slack_app_token)
+            for s in (
+                self.mikrotik_password,
+                self.slack_bot_token,
+                self.slack_app_token,
+                *node_passwords,
+            )
             if len(s) >= 4
         )
 
@@ -144,3 +161,30 @@ def _number(env: Mapping[str, str], name: str, default: _N, kind: type[_N]) -> _
     if value <= 0:
         raise ConfigError(f"{name} must be greater than zero, got {raw!r}")
     return value
+
+
+def env_suffix(node: str) -> str:
+    """``bras-norte`` → ``BRAS_NORTE``, as in ``MIKROTIK_PASSWORD_BRAS_NORTE``."""
+    return re.sub(r"[^A-Z0-9]+", "_", node.upper()).strip("_")
+
+
+def _node_credentials(env: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+    users = {
+        k.removeprefix("MIKROTIK_USER_"): v.strip()
+        for k, v in env.items()
+        if k.startswith("MIKROTIK_USER_")
+    }
+    passwords = {
+        k.removeprefix("MIKROTIK_PASSWORD_"): v
+        for k, v in env.items()
+        if k.startswith("MIKROTIK_PASSWORD_")
+    }
+    credentials = {}
+    for suffix in users.keys() | passwords.keys():
+        if suffix not in users or suffix not in passwords:
+            missing = "MIKROTIK_USER_" if suffix not in users else "MIKROTIK_PASSWORD_"
+            raise ConfigError(
+                f"per-node credentials need both variables: {missing}{suffix} is missing"
+            )
+        credentials[suffix] = (users[suffix], passwords[suffix])
+    return credentials

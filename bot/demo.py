@@ -21,7 +21,7 @@ from bot.cli import sync_report
 from bot.config import Settings
 from bot.errors import InputError
 from bot.inventory import Inventory, Node
-from bot.readings import ReadingService, clean_user
+from bot.readings import ReadingService, clean_query
 from bot.routeros import RouterClient
 from bot.sim.model import demo_network
 from bot.sim.network import SimNetwork
@@ -74,7 +74,7 @@ async def _main(settings: Settings, inventory: Inventory, nodes: list[Node], sla
     for text, why in QUESTIONS:
         _say(f"/consumo {text}".rstrip() + f"    # {why}")
         try:
-            user = clean_user(text)
+            user = clean_query(text)
         except InputError as exc:
             print(render(blocks.error_message(exc), ephemeral=True))
             continue

@@ -10,6 +10,7 @@ Spanish message via `bot.texts`::
     ├── InputError               the operator's text is not a PPPoE user name
     ├── InventoryError
     │   ├── UnknownUser          no router has that secret (carries suggestions)
+    │   ├── AmbiguousQuery       the text matches several subscribers (carries them)
     │   └── NodeNotInInventory   the secret's router is missing from `nodes`
     └── RouterError              talking to one router failed
         ├── RouterUnreachable    no route / DNS / network error
@@ -23,6 +24,11 @@ Messages (`str(err)`) are English and for logs; they never contain secrets.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.inventory import Hit
 
 
 class BeholderError(Exception):
@@ -53,6 +59,15 @@ class UnknownUser(InventoryError):
         self.user = user
         self.suggestions = suggestions
         super().__init__(f"unknown PPPoE user {user!r}")
+
+
+class AmbiguousQuery(InventoryError):
+    """The operator's text (a name fragment, an IP) matches several subscribers."""
+
+    def __init__(self, query: str, hits: tuple[Hit, ...]) -> None:
+        self.query = query
+        self.hits = hits
+        super().__init__(f"{query!r} matches {len(hits)} subscribers")
 
 
 class NodeNotInInventory(InventoryError):

@@ -1,11 +1,15 @@
 """The inventory: a SQLite copy of which router holds which PPPoE secret.
 
-Two tables, as ADR-005 designs them:
+Tables:
 
-* ``nodes``: the routers (name, host, API port, TLS flag). Operators never give a
-  router address; Beholder finds it here.
+* ``nodes``: the routers (name, host, API port, TLS flag) and how their last
+  sync went. Operators never give a router address; Beholder finds it here.
 * ``ppp_secrets``: what each router has configured in ``/ppp/secret`` (never the
-  password), filled by ``beholder sync``.
+  password), filled by ``beholder sync``; plus folded copies for searching.
+* ``ppp_sessions``: the live sessions seen at the last sync (``/ppp/active``),
+  so that an IP or a MAC from a ticket can be resolved to a user.
+* ``connections``: the management system's export (ISPCube in ADR-005).
+* ``secret_search``: a trigram full-text index over the folded name and comment.
 
 A user is located with ``ppp_secrets LEFT JOIN nodes``: the technical truth (what
 is configured on the routers) rather than the management system, so subscribers
@@ -14,6 +18,8 @@ from ``nodes`` is reported as such instead of vanishing.
 
 The schema is versioned with ``PRAGMA user_version``; `MIGRATIONS` brings any
 older file up to date when it is opened.
+
+Two connections (WAL mode): readers never wait for a sync's write transaction.
 """
 
 from __future__ import annotations
@@ -22,17 +28,18 @@ import csv
 import difflib
 import sqlite3
 import threading
-import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from bot.errors import ConfigError, InventoryError, UnknownUser
+from bot.errors import ConfigError, InventoryError
+from bot.keys import fold, mac, name_key, trigrams
 
 #: Each entry upgrades the schema from version ``index`` to ``index + 1``.
 MIGRATIONS: tuple[str, ...] = (
+    # 1: the ADR's two tables.
     """
     CREATE TABLE nodes (
         name TEXT PRIMARY KEY,
@@ -56,23 +63,87 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX ppp_secrets_by_node ON ppp_secrets (node);
     """,
+    # 2: search keys and index, sessions, sync bookkeeping, management system.
+    """
+    ALTER TABLE nodes ADD COLUMN synced_at TEXT;
+    ALTER TABLE nodes ADD COLUMN sync_error TEXT;
+    ALTER TABLE nodes ADD COLUMN sync_failed_at TEXT;
+    UPDATE nodes SET synced_at = (
+        SELECT max(s.synced_at) FROM ppp_secrets AS s WHERE s.node = nodes.name
+    );
+    CREATE TABLE ppp_secrets_v2 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL,
+        node TEXT NOT NULL,
+        profile TEXT NOT NULL DEFAULT '',
+        service TEXT NOT NULL DEFAULT '',
+        disabled INTEGER NOT NULL DEFAULT 0,
+        comment TEXT NOT NULL DEFAULT '',
+        remote_address TEXT NOT NULL DEFAULT '',
+        last_logged_out TEXT NOT NULL DEFAULT '',
+        last_caller_id TEXT NOT NULL DEFAULT '',
+        last_disconnect_reason TEXT NOT NULL DEFAULT '',
+        synced_at TEXT NOT NULL,
+        name_key TEXT NOT NULL,
+        name_folded TEXT NOT NULL,
+        comment_folded TEXT NOT NULL DEFAULT '',
+        UNIQUE (name, node)
+    );
+    INSERT INTO ppp_secrets_v2 (name, node, profile, service, disabled, comment,
+        remote_address, last_logged_out, last_caller_id, last_disconnect_reason, synced_at,
+        name_key, name_folded, comment_folded)
+    SELECT name, node, coalesce(profile, ''), coalesce(service, ''), disabled,
+        coalesce(comment, ''), coalesce(remote_address, ''), coalesce(last_logged_out, ''),
+        coalesce(beholder_mac(last_caller_id), coalesce(last_caller_id, '')),
+        coalesce(last_disconnect_reason, ''), synced_at,
+        beholder_key(name), beholder_fold(name), beholder_fold(coalesce(comment, ''))
+    FROM ppp_secrets;
+    DROP TABLE ppp_secrets;
+    ALTER TABLE ppp_secrets_v2 RENAME TO ppp_secrets;
+    CREATE INDEX ppp_secrets_by_node ON ppp_secrets (node);
+    CREATE INDEX ppp_secrets_by_key ON ppp_secrets (name_key);
+    CREATE INDEX ppp_secrets_by_address ON ppp_secrets (remote_address)
+        WHERE remote_address != '';
+    CREATE INDEX ppp_secrets_by_last_mac ON ppp_secrets (last_caller_id)
+        WHERE last_caller_id != '';
+    CREATE TABLE ppp_sessions (
+        node TEXT NOT NULL,
+        name TEXT NOT NULL,
+        address TEXT NOT NULL DEFAULT '',
+        caller_id TEXT NOT NULL DEFAULT '',
+        uptime TEXT NOT NULL DEFAULT '',
+        synced_at TEXT NOT NULL
+    );
+    CREATE INDEX ppp_sessions_by_node ON ppp_sessions (node);
+    CREATE INDEX ppp_sessions_by_address ON ppp_sessions (address);
+    CREATE INDEX ppp_sessions_by_mac ON ppp_sessions (caller_id);
+    CREATE TABLE connections (
+        pppoe_user TEXT PRIMARY KEY,
+        customer_id TEXT NOT NULL DEFAULT '',
+        customer_name TEXT NOT NULL DEFAULT '',
+        plan_download_bps INTEGER,
+        plan_upload_bps INTEGER,
+        status TEXT NOT NULL DEFAULT '',
+        imported_at TEXT NOT NULL
+    );
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE VIRTUAL TABLE secret_search USING fts5(
+        name_folded, comment_folded,
+        content = 'ppp_secrets', content_rowid = 'id',
+        tokenize = 'trigram', detail = 'none'
+    );
+    INSERT INTO secret_search (secret_search) VALUES ('rebuild');
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
-#: Columns of ``ppp_secrets`` filled from the router, in table order.
-SECRET_COLUMNS = (
-    "name",
-    "profile",
-    "service",
-    "disabled",
-    "comment",
-    "remote_address",
-    "last_logged_out",
-    "last_caller_id",
-    "last_disconnect_reason",
-)
-
 MAX_SUGGESTIONS = 5
+#: How many index hits per trigram feed the typo ranking.
+_TRIGRAM_POSTINGS = 4000
+_ROW_COLUMNS = (
+    "name, node, profile, service, disabled, comment, remote_address, last_logged_out, "
+    "last_caller_id, last_disconnect_reason, synced_at, name_key, name_folded, comment_folded"
+)
 
 
 @dataclass(frozen=True)
@@ -83,6 +154,22 @@ class Node:
     host: str
     port: int = 8728
     tls: bool = False
+
+
+@dataclass(frozen=True)
+class NodeStatus:
+    """A node with the outcome of its syncs."""
+
+    node: Node
+    secrets: int
+    synced_at: str | None  # last good sync (ISO 8601, UTC)
+    sync_error: str | None  # why the last attempt failed, if it did
+    sync_failed_at: str | None
+
+    @property
+    def stale(self) -> bool:
+        """The last attempt failed: rows are those of `synced_at`."""
+        return self.sync_error is not None
 
 
 @dataclass(frozen=True)
@@ -102,6 +189,16 @@ class Secret:
 
 
 @dataclass(frozen=True)
+class ActiveSession:
+    """One ``/ppp/active`` row as seen at sync time (to resolve IPs and MACs)."""
+
+    name: str
+    address: str = ""
+    caller_id: str = ""
+    uptime: str = ""
+
+
+@dataclass(frozen=True)
 class Location:
     """Where a secret lives: the secret plus its node, or None if `nodes` lacks it."""
 
@@ -109,31 +206,64 @@ class Location:
     node: Node | None
 
 
-class Inventory:
-    """The SQLite inventory. Thread-safe: one connection behind a lock.
+@dataclass(frozen=True)
+class Connection:
+    """The management system's view of a PPPoE user (its customer and plan)."""
 
-    Lookups are by primary key and take microseconds, so the async bot calls them
-    directly; anything that scans (suggestions) is meant for a worker thread.
-    """
+    pppoe_user: str
+    customer_id: str = ""
+    customer_name: str = ""
+    plan_download_bps: int | None = None
+    plan_upload_bps: int | None = None
+    status: str = ""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A PPPoE user found by a search, and what matched."""
+
+    name: str
+    how: str  # "ip", "mac", "name", "comment", "similar"
+    detail: str = ""  # e.g. the comment that matched
+
+
+class Inventory:
+    """The SQLite inventory, safe to share between threads."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self._lock = threading.Lock()
-        try:
-            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise ConfigError(f"cannot open the inventory database {str(path)!r}: {exc}") from exc
-        self._db.row_factory = sqlite3.Row
-        with self._lock:
-            self._db.execute("PRAGMA busy_timeout = 5000")
-            if str(path) != ":memory:":
-                # Readers (the bot) keep answering while `sync` writes.
-                self._db.execute("PRAGMA journal_mode = WAL")
+        self._read_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._writer = self._connect()
+        with self._write_lock:
+            self._writer.execute("PRAGMA journal_mode = WAL")
+            self._writer.execute("PRAGMA synchronous = NORMAL")
             self._migrate()
+        self._reader = self._connect()
+        # Document frequency of each trigram, to pick the rarest for typo search.
+        self._reader.execute(
+            "CREATE VIRTUAL TABLE temp.secret_search_vocab "
+            "USING fts5vocab(main, 'secret_search', 'row')"
+        )
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise ConfigError(
+                f"cannot open the inventory database {str(self.path)!r}: {exc}"
+            ) from exc
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA busy_timeout = 10000")
+        db.create_function("beholder_fold", 1, fold, deterministic=True)
+        db.create_function("beholder_key", 1, name_key, deterministic=True)
+        db.create_function("beholder_mac", 1, lambda t: mac(t or ""), deterministic=True)
+        return db
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        with self._write_lock, self._read_lock:
+            self._writer.close()
+            self._reader.close()
 
     def __enter__(self) -> Inventory:
         return self
@@ -144,38 +274,49 @@ class Inventory:
     # -- schema -------------------------------------------------------------
 
     def _migrate(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        db = self._writer
+        version = db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise ConfigError(
                 f"{self.path} was written by a newer Beholder (schema {version}, "
                 f"this one knows {SCHEMA_VERSION})"
             )
         for target in range(version + 1, SCHEMA_VERSION + 1):
-            self._db.execute("BEGIN IMMEDIATE")
+            db.execute("BEGIN IMMEDIATE")
             try:
                 for statement in _statements(MIGRATIONS[target - 1]):
-                    self._db.execute(statement)
-                self._db.execute(f"PRAGMA user_version = {target}")
-                self._db.execute("COMMIT")
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {target}")
+                db.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                db.execute("ROLLBACK")
+                raise ConfigError(
+                    f"cannot upgrade {self.path} to schema {target}: {exc} "
+                    "(Beholder needs SQLite 3.34 or newer with FTS5)"
+                ) from exc
             except BaseException:
-                self._db.execute("ROLLBACK")
+                db.execute("ROLLBACK")
                 raise
 
     @property
     def schema_version(self) -> int:
-        with self._lock:
-            return self._db.execute("PRAGMA user_version").fetchone()[0]
+        with self._read_lock:
+            return self._reader.execute("PRAGMA user_version").fetchone()[0]
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+        with self._write_lock:
+            self._writer.execute("BEGIN IMMEDIATE")
             try:
-                yield self._db
+                yield self._writer
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._writer.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
+            self._writer.execute("COMMIT")
+
+    def _read(self, sql: str, params: Iterable[object] = ()) -> list[sqlite3.Row]:
+        with self._read_lock:
+            return self._reader.execute(sql, tuple(params)).fetchall()
 
     # -- nodes --------------------------------------------------------------
 
@@ -191,102 +332,293 @@ class Inventory:
             )
         return len(rows)
 
+    def remove_node(self, name: str) -> int:
+        """Forget a node and everything synced from it. Returns its secrets' count."""
+        with self._transaction() as db:
+            if db.execute("DELETE FROM nodes WHERE name = ?", (name,)).rowcount == 0:
+                raise InventoryError(f"there is no node named {name!r}")
+            removed = db.execute("DELETE FROM ppp_secrets WHERE node = ?", (name,)).rowcount
+            db.execute("DELETE FROM ppp_sessions WHERE node = ?", (name,))
+            self._mark_search_dirty(db)
+        return removed
+
     def nodes(self) -> list[Node]:
-        with self._lock:
-            rows = self._db.execute("SELECT name, host, port, tls FROM nodes ORDER BY name")
-            return [Node(r["name"], r["host"], r["port"], bool(r["tls"])) for r in rows]
+        rows = self._read("SELECT name, host, port, tls FROM nodes ORDER BY name")
+        return [Node(r["name"], r["host"], r["port"], bool(r["tls"])) for r in rows]
 
-    # -- secrets ------------------------------------------------------------
+    def node_status(self) -> list[NodeStatus]:
+        rows = self._read(
+            "SELECT n.*, (SELECT count(*) FROM ppp_secrets AS s WHERE s.node = n.name) AS secrets "
+            "FROM nodes AS n ORDER BY n.name"
+        )
+        return [
+            NodeStatus(
+                Node(r["name"], r["host"], r["port"], bool(r["tls"])),
+                r["secrets"],
+                r["synced_at"],
+                r["sync_error"],
+                r["sync_failed_at"],
+            )
+            for r in rows
+        ]
 
-    def replace_secrets(self, node: str, secrets: Iterable[Secret], synced_at: datetime) -> int:
-        """Replace one node's secrets in a single transaction.
+    # -- sync ---------------------------------------------------------------
+
+    def replace_node(
+        self,
+        node: str,
+        secrets: Iterable[Secret],
+        sessions: Iterable[ActiveSession],
+        synced_at: datetime,
+    ) -> int:
+        """Replace one node's secrets and sessions in a single transaction.
 
         Called only after the node's pull completed, so a failed pull never
-        touches the rows a node already had.
+        touches the rows a node already had; a sync killed here leaves the old
+        rows (SQLite rolls the open transaction back). Returns the secret count.
         """
-        stamp = synced_at.isoformat(timespec="seconds")
-        rows = [
-            (
-                s.name,
-                node,
-                s.profile,
-                s.service,
-                int(s.disabled),
-                s.comment,
-                s.remote_address,
-                s.last_logged_out,
-                s.last_caller_id,
-                s.last_disconnect_reason,
-                stamp,
-            )
-            for s in secrets
-        ]
+        stamp = _stamp(synced_at)
         with self._transaction() as db:
             db.execute("DELETE FROM ppp_secrets WHERE node = ?", (node,))
+            count = db.executemany(
+                f"INSERT OR REPLACE INTO ppp_secrets ({_ROW_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (_secret_row(s, node, stamp) for s in secrets),
+            ).rowcount
+            db.execute("DELETE FROM ppp_sessions WHERE node = ?", (node,))
             db.executemany(
-                "INSERT OR REPLACE INTO ppp_secrets (name, node, profile, service, disabled, "
-                "comment, remote_address, last_logged_out, last_caller_id, "
-                "last_disconnect_reason, synced_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
+                "INSERT INTO ppp_sessions (node, name, address, caller_id, uptime, synced_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    (node, s.name, s.address, mac(s.caller_id) or s.caller_id, s.uptime, stamp)
+                    for s in sessions
+                ),
             )
-        return len(rows)
+            db.execute(
+                "UPDATE nodes SET synced_at = ?, sync_error = NULL, sync_failed_at = NULL "
+                "WHERE name = ?",
+                (stamp, node),
+            )
+            self._mark_search_dirty(db)
+        return count
+
+    def mark_sync_failed(self, node: str, error: str, at: datetime) -> None:
+        """Remember that a node's rows are stale, and why (its rows stay as they were)."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE nodes SET sync_error = ?, sync_failed_at = ? WHERE name = ?",
+                (error, _stamp(at), node),
+            )
+
+    def upsert_secret(self, secret: Secret, synced_at: datetime) -> None:
+        """Add one secret found by a targeted pull, keeping the search index current."""
+        row = _secret_row(secret, secret.node, _stamp(synced_at))
+        with self._transaction() as db:
+            old = db.execute(
+                "SELECT id, name_folded, comment_folded FROM ppp_secrets "
+                "WHERE name = ? AND node = ?",
+                (secret.name, secret.node),
+            ).fetchone()
+            if old is not None:
+                db.execute(
+                    "INSERT INTO secret_search (secret_search, rowid, name_folded, comment_folded) "
+                    "VALUES ('delete', ?, ?, ?)",
+                    tuple(old),
+                )
+                db.execute("DELETE FROM ppp_secrets WHERE id = ?", (old["id"],))
+            cursor = db.execute(
+                f"INSERT INTO ppp_secrets ({_ROW_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                row,
+            )
+            db.execute(
+                "INSERT INTO secret_search (rowid, name_folded, comment_folded) VALUES (?, ?, ?)",
+                (cursor.lastrowid, row[-2], row[-1]),
+            )
+
+    def rebuild_search_index(self) -> None:
+        """Rebuild the trigram index from ``ppp_secrets`` (a couple of seconds per million).
+
+        Per-node replaces do not maintain the index row by row (that would make
+        a full sync several times slower); they flag it, and the sync rebuilds
+        it once at the end. Until then searches still verify every hit against
+        the table, so a stale index can miss new rows but never returns wrong ones.
+        """
+        with self._transaction() as db:
+            db.execute("INSERT INTO secret_search (secret_search) VALUES ('rebuild')")
+            db.execute("DELETE FROM meta WHERE key = 'search_dirty'")
+
+    @property
+    def search_index_dirty(self) -> bool:
+        return bool(self._read("SELECT 1 FROM meta WHERE key = 'search_dirty'"))
+
+    @staticmethod
+    def _mark_search_dirty(db: sqlite3.Connection) -> None:
+        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('search_dirty', '1')")
+
+    # -- lookups ------------------------------------------------------------
 
     def locate(self, user: str) -> list[Location]:
-        """Every router that has `user` configured (usually one; two during migrations).
-
-        Raises `UnknownUser` (with close names) when none has it.
-        """
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT s.*, n.host, n.port, n.tls FROM ppp_secrets AS s "
-                "LEFT JOIN nodes AS n ON n.name = s.node "
-                "WHERE s.name = ? ORDER BY s.node",
-                (user,),
-            ).fetchall()
-        if not rows:
-            raise UnknownUser(user, self.suggest(user))
+        """Every router that has exactly `user` configured (two during migrations)."""
+        rows = self._read(
+            "SELECT s.*, n.host, n.port, n.tls FROM ppp_secrets AS s "
+            "LEFT JOIN nodes AS n ON n.name = s.node WHERE s.name = ? ORDER BY s.node",
+            (user,),
+        )
         return [_location(r) for r in rows]
 
-    def suggest(self, user: str, limit: int = MAX_SUGGESTIONS) -> tuple[str, ...]:
-        """Up to `limit` configured names close to `user`, best first.
+    def names_by_key(self, key: str) -> list[str]:
+        """Names equal to `key` once case, accents and punctuation are ignored."""
+        rows = self._read(
+            "SELECT DISTINCT name FROM ppp_secrets WHERE name_key = ? ORDER BY name LIMIT 50",
+            (key,),
+        )
+        return [r[0] for r in rows]
 
-        Case and accents are ignored; a name containing the text, or one a typo
-        away (difflib's ratio), counts as close.
+    def by_address(self, address: str) -> list[Hit]:
+        """Who has this IP: a live session at last sync, or a static remote-address."""
+        rows = self._read(
+            "SELECT name, 'ip' AS how FROM ppp_sessions WHERE address = ? "
+            "UNION SELECT name, 'ip' FROM ppp_secrets WHERE remote_address = ? "
+            "ORDER BY name LIMIT 50",
+            (address, address),
+        )
+        return [Hit(r[0], "ip", address) for r in rows]
+
+    def by_mac(self, address: str) -> list[Hit]:
+        """Who has this MAC: a live session at last sync, or the last one seen."""
+        rows = self._read(
+            "SELECT name FROM ppp_sessions WHERE caller_id = ? "
+            "UNION SELECT name FROM ppp_secrets WHERE last_caller_id = ? ORDER BY name LIMIT 50",
+            (address, address),
+        )
+        return [Hit(r[0], "mac", address) for r in rows]
+
+    def by_fragments(self, words: list[str], limit: int = 20) -> list[Hit]:
+        """Secrets whose folded name or comment contains every word.
+
+        Words of three characters or more go through the trigram index; every
+        hit is then checked against the table itself.
         """
-        wanted = fold(user)
-        if not wanted:
-            return ()
-        with self._lock:
-            names = [r[0] for r in self._db.execute("SELECT DISTINCT name FROM ppp_secrets")]
-        folded = {}
-        for name in names:
-            folded.setdefault(fold(name), name)
-        ranked: list[tuple[float, str]] = []
+        folded = [fold(w) for w in words if fold(w)]
+        if not folded:
+            return []
+        indexed = [w for w in folded if len(w) >= 3]
+        if indexed:
+            where = " AND ".join(
+                "(secret_search.name_folded LIKE ? ESCAPE '\\' "
+                "OR secret_search.comment_folded LIKE ? ESCAPE '\\')"
+                for _ in indexed
+            )
+            params: list[object] = []
+            for w in indexed:
+                params += [_like(w), _like(w)]
+            sql = (
+                "SELECT s.name, s.name_folded, s.comment, s.comment_folded FROM secret_search "
+                f"JOIN ppp_secrets AS s ON s.id = secret_search.rowid WHERE {where} LIMIT ?"
+            )
+            rows = self._read(sql, [*params, 2000])
+        else:
+            rows = self._read(
+                "SELECT name, name_folded, comment, comment_folded FROM ppp_secrets "
+                "WHERE name_folded LIKE ? ESCAPE '\\' LIMIT 2000",
+                (_like(folded[0]),),
+            )
+        hits: dict[str, Hit] = {}
+        for name, name_folded, comment, comment_folded in rows:
+            if all(w in name_folded or w in comment_folded for w in folded):
+                in_name = all(w in name_folded for w in folded)
+                hits.setdefault(name, Hit(name, "name" if in_name else "comment", comment))
+            if len(hits) >= limit:
+                break
+        return sorted(hits.values(), key=lambda h: (h.how != "name", h.name))
+
+    def similar_names(self, text: str, limit: int = MAX_SUGGESTIONS) -> list[str]:
+        """Configured names a typo away from `text`, best first.
+
+        The rarest trigrams of the query pick candidates from the index (cheap
+        even at a million secrets); difflib then ranks them on the name key.
+        """
+        wanted = name_key(text)
+        if len(wanted) < 3:
+            return []
+        grams = sorted(trigrams(fold(text)))
+        counts = []
+        for gram in grams:
+            row = self._read("SELECT doc FROM temp.secret_search_vocab WHERE term = ?", (gram,))
+            counts.append((row[0][0] if row else 0, gram))
+        candidates: dict[int, int] = {}
+        for _, gram in sorted(c for c in counts if c[0] > 0)[:6]:
+            for (rowid,) in self._read(
+                "SELECT rowid FROM secret_search WHERE secret_search MATCH ? LIMIT ?",
+                (_fts_term(gram), _TRIGRAM_POSTINGS),
+            ):
+                candidates[rowid] = candidates.get(rowid, 0) + 1
+        best = sorted(candidates, key=lambda r: -candidates[r])[:300]
+        names: dict[str, str] = {}
+        for chunk in _chunks(best, 500):
+            marks = ",".join("?" * len(chunk))
+            for name, key in self._read(
+                f"SELECT name, name_key FROM ppp_secrets WHERE id IN ({marks})", chunk
+            ):
+                names.setdefault(name, key)
+        for name in self.names_by_key(wanted):
+            names.setdefault(name, wanted)
         matcher = difflib.SequenceMatcher(b=wanted, autojunk=False)
-        for key, name in folded.items():
+        ranked = []
+        for name, key in names.items():
             matcher.set_seq1(key)
-            if key == wanted or wanted in key or key in wanted:
-                ranked.append((2.0 + matcher.ratio(), name))
-            elif matcher.real_quick_ratio() >= 0.6 and matcher.quick_ratio() >= 0.6:
-                ratio = matcher.ratio()
-                if ratio >= 0.6:
-                    ranked.append((ratio, name))
-        ranked.sort(key=lambda item: (-item[0], item[1]))
-        return tuple(name for _, name in ranked[:limit])
+            ratio = matcher.ratio()
+            if ratio >= 0.7 or wanted in key:
+                ranked.append((-ratio, name))
+        return [name for _, name in sorted(ranked)[:limit]]
 
     def count_secrets(self, node: str | None = None) -> int:
-        with self._lock:
-            if node is None:
-                return self._db.execute("SELECT count(*) FROM ppp_secrets").fetchone()[0]
-            return self._db.execute(
-                "SELECT count(*) FROM ppp_secrets WHERE node = ?", (node,)
-            ).fetchone()[0]
+        if node is None:
+            return self._read("SELECT count(*) FROM ppp_secrets")[0][0]
+        return self._read("SELECT count(*) FROM ppp_secrets WHERE node = ?", (node,))[0][0]
 
+    # -- management system --------------------------------------------------------
 
-def fold(text: str) -> str:
-    """Case- and accent-insensitive form of `text` ("Pérez" and "perez" match)."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip()
+    def replace_connections(self, connections: Iterable[Connection], at: datetime) -> int:
+        """Load a full export of the management system (replaces the previous one)."""
+        stamp = _stamp(at)
+        with self._transaction() as db:
+            db.execute("DELETE FROM connections")
+            return db.executemany(
+                "INSERT OR REPLACE INTO connections (pppoe_user, customer_id, customer_name, "
+                "plan_download_bps, plan_upload_bps, status, imported_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    (
+                        c.pppoe_user,
+                        c.customer_id,
+                        c.customer_name,
+                        c.plan_download_bps,
+                        c.plan_upload_bps,
+                        c.status,
+                        stamp,
+                    )
+                    for c in connections
+                ),
+            ).rowcount
+
+    def connection(self, user: str) -> Connection | None:
+        rows = self._read("SELECT * FROM connections WHERE pppoe_user = ?", (user,))
+        if not rows:
+            return None
+        r = rows[0]
+        return Connection(
+            r["pppoe_user"],
+            r["customer_id"],
+            r["customer_name"],
+            r["plan_download_bps"],
+            r["plan_upload_bps"],
+            r["status"],
+        )
+
+    def count_connections(self) -> int:
+        return self._read("SELECT count(*) FROM connections")[0][0]
 
 
 def read_nodes_csv(path: str | Path) -> list[Node]:
@@ -294,6 +626,54 @@ def read_nodes_csv(path: str | Path) -> list[Node]:
 
     Validates every row before anything is written, and names the line at fault.
     """
+    nodes: dict[str, Node] = {}
+    for line, row in _csv_rows(path, {"name", "host", "port"}, "name,host,port (optionally tls)"):
+        name, host, port_text = row.get("name", ""), row.get("host", ""), row.get("port", "")
+        if not name or not host:
+            raise InventoryError(f"{path}, line {line}: name and host are required")
+        port = _int(port_text or "8728", path, line, "port")
+        if not 1 <= port <= 65535:
+            raise InventoryError(f"{path}, line {line}: port {port} is out of range")
+        nodes[name] = Node(name, host, port, _flag(row.get("tls", ""), path, line))
+    return list(nodes.values())
+
+
+def read_connections_csv(path: str | Path) -> list[Connection]:
+    """Parse the management system's export.
+
+    Header: ``pppoe_user,customer_id,customer_name,plan_download_mbps,
+    plan_upload_mbps,status``. Plans are decimal Mbps; empty means unknown.
+    """
+    required = {
+        "pppoe_user",
+        "customer_id",
+        "customer_name",
+        "plan_download_mbps",
+        "plan_upload_mbps",
+        "status",
+    }
+    connections: dict[str, Connection] = {}
+    for line, row in _csv_rows(path, required, ",".join(sorted(required))):
+        user = row["pppoe_user"]
+        if not user:
+            raise InventoryError(f"{path}, line {line}: pppoe_user is required")
+        connections[user] = Connection(
+            user,
+            row["customer_id"],
+            row["customer_name"],
+            _mbps(row["plan_download_mbps"], path, line),
+            _mbps(row["plan_upload_mbps"], path, line),
+            row["status"],
+        )
+    return list(connections.values())
+
+
+# -- helpers --------------------------------------------------------------------
+
+
+def _csv_rows(
+    path: str | Path, required: set[str], expected: str
+) -> Iterator[tuple[int, dict[str, str]]]:
     try:
         handle = open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115
     except OSError as exc:
@@ -301,50 +681,94 @@ def read_nodes_csv(path: str | Path) -> list[Node]:
     with handle:
         reader = csv.DictReader(handle)
         header = {h.strip().lower() for h in reader.fieldnames or ()}
-        if not {"name", "host", "port"} <= header:
-            raise InventoryError(
-                f"{path}: the header must be name,host,port (optionally tls); got "
-                f"{','.join(reader.fieldnames or ()) or 'nothing'}"
-            )
-        nodes: dict[str, Node] = {}
+        if not required <= header:
+            got = ",".join(reader.fieldnames or ()) or "nothing"
+            raise InventoryError(f"{path}: the header must be {expected}; got {got}")
         for row in reader:
-            line = reader.line_num
-            row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
-            name, host, port_text = row.get("name", ""), row.get("host", ""), row.get("port", "")
-            if not name or not host:
-                raise InventoryError(f"{path}, line {line}: name and host are required")
-            try:
-                port = int(port_text or 8728)
-            except ValueError:
-                raise InventoryError(
-                    f"{path}, line {line}: port {port_text!r} is not a number"
-                ) from None
-            if not 1 <= port <= 65535:
-                raise InventoryError(f"{path}, line {line}: port {port} is out of range")
-            tls_text = row.get("tls", "").lower()
-            if tls_text not in {"", "0", "1", "true", "false", "yes", "no", "si", "sí"}:
-                raise InventoryError(f"{path}, line {line}: tls must be true or false")
-            nodes[name] = Node(name, host, port, tls_text in {"1", "true", "yes", "si", "sí"})
-    return list(nodes.values())
+            yield (
+                reader.line_num,
+                {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()},
+            )
+
+
+def _int(text: str, path: str | Path, line: int, what: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise InventoryError(f"{path}, line {line}: {what} {text!r} is not a number") from None
+
+
+def _mbps(text: str, path: str | Path, line: int) -> int | None:
+    if not text:
+        return None
+    try:
+        value = float(text.replace(",", "."))
+    except ValueError:
+        raise InventoryError(f"{path}, line {line}: plan {text!r} is not a number") from None
+    return round(value * 1_000_000)
+
+
+def _flag(text: str, path: str | Path, line: int) -> bool:
+    value = text.strip().lower()
+    if value not in {"", "0", "1", "true", "false", "yes", "no", "si", "sí"}:
+        raise InventoryError(f"{path}, line {line}: tls must be true or false")
+    return value in {"1", "true", "yes", "si", "sí"}
+
+
+def _secret_row(s: Secret, node: str, stamp: str) -> tuple[object, ...]:
+    return (
+        s.name,
+        node,
+        s.profile,
+        s.service,
+        int(s.disabled),
+        s.comment,
+        s.remote_address,
+        s.last_logged_out,
+        mac(s.last_caller_id) or s.last_caller_id,
+        s.last_disconnect_reason,
+        stamp,
+        name_key(s.name),
+        fold(s.name),
+        fold(s.comment),
+    )
 
 
 def _location(row: sqlite3.Row) -> Location:
     secret = Secret(
         name=row["name"],
         node=row["node"],
-        profile=row["profile"] or "",
-        service=row["service"] or "",
+        profile=row["profile"],
+        service=row["service"],
         disabled=bool(row["disabled"]),
-        comment=row["comment"] or "",
-        remote_address=row["remote_address"] or "",
-        last_logged_out=row["last_logged_out"] or "",
-        last_caller_id=row["last_caller_id"] or "",
-        last_disconnect_reason=row["last_disconnect_reason"] or "",
+        comment=row["comment"],
+        remote_address=row["remote_address"],
+        last_logged_out=row["last_logged_out"],
+        last_caller_id=row["last_caller_id"],
+        last_disconnect_reason=row["last_disconnect_reason"],
     )
     node = None
     if row["host"] is not None:
         node = Node(row["node"], row["host"], row["port"], bool(row["tls"]))
     return Location(secret, node)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+def _like(word: str) -> str:
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _fts_term(gram: str) -> str:
+    return '"' + gram.replace('"', '""') + '"'
+
+
+def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
 
 
 def _statements(script: str) -> list[str]:

@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import time
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from bot.errors import InputError, NodeNotInInventory, RouterError
-from bot.inventory import Inventory, Secret
+from bot import search
+from bot.errors import AmbiguousQuery, InputError, NodeNotInInventory, RouterError, UnknownUser
+from bot.inventory import Connection, Inventory, Secret
+from bot.keys import fold
 from bot.routeros import (
     Plan,
     QueueState,
@@ -47,6 +51,12 @@ class Reading:
     also_on: tuple[str, ...] = ()
     #: Nodes holding the secret that could not be asked; the live session may be there.
     unavailable: tuple[RouterError, ...] = ()
+    #: How the operator's text led here (None when asked by exact name).
+    match: search.Match | None = None
+    #: The management system's customer for this user, if linked.
+    customer: Connection | None = None
+    #: False: "No vinculado". None: no management-system export was imported.
+    linked: bool | None = None
 
     @property
     def online(self) -> bool:
@@ -89,20 +99,82 @@ class Reading:
             "last_caller_id": self.secret.last_caller_id or None,
             "also_on": list(self.also_on),
             "unavailable": [{"node": e.node, "error": type(e).__name__} for e in self.unavailable],
+            "matched_by": self.match.how if self.match else "exact",
+            "linked": self.linked,
+            "customer_id": self.customer.customer_id if self.customer else None,
+            "customer_name": self.customer.customer_name if self.customer else None,
+            "warnings": [
+                code
+                for code, flagged in (
+                    ("plan_mismatch", plan_mismatch(self)),
+                    ("suspended_online", suspended_while_online(self)),
+                    ("duplicated", bool(self.also_on)),
+                )
+                if flagged
+            ],
         }
 
 
+#: Management-system statuses that mean the customer should not be connected.
+SUSPENDED_STATUSES = frozenset(
+    {"suspendido", "suspended", "cortado", "moroso", "baja", "inactivo", "deshabilitado"}
+)
+#: Plans closer than this (relative) are the same plan written differently.
+PLAN_TOLERANCE = 0.02
+
+
+def plan_mismatch(reading: Reading) -> bool:
+    """The management system sells one plan and the router's queue enforces another."""
+    customer, plan = reading.customer, reading.plan
+    if customer is None or plan is None:
+        return False
+    pairs = (
+        (customer.plan_download_bps, plan.download_bps),
+        (customer.plan_upload_bps, plan.upload_bps),
+    )
+    return any(
+        sold is not None and abs(sold - enforced) > PLAN_TOLERANCE * max(sold, enforced)
+        for sold, enforced in pairs
+    )
+
+
+def suspended_while_online(reading: Reading) -> bool:
+    """The customer is suspended in the management system but the session is up."""
+    customer = reading.customer
+    return reading.online and customer is not None and fold(customer.status) in SUSPENDED_STATUSES
+
+
 class ReadingService:
-    """Makes readings: lookup, then one snapshot per node holding the user."""
+    """Makes readings: find the user, then one snapshot per node holding them."""
+
+    #: How long "no router has this name" is remembered before pulling again.
+    MISSING_TTL_S = 300.0
 
     def __init__(self, inventory: Inventory, router: RouterClient) -> None:
         self.inventory = inventory
         self.router = router
+        self._missing: dict[str, float] = {}
 
-    async def read(self, user: str) -> Reading:
-        """A reading of `user`, or a `BeholderError` that says why not."""
-        # In a worker thread: an unknown user triggers a scan for suggestions.
+    async def read(self, query: str) -> Reading:
+        """A reading of the subscriber `query` designates, or a `BeholderError`."""
+        # Lookups run in a worker thread: a miss scans the index for suggestions.
+        resolution = await asyncio.to_thread(search.resolve, self.inventory, query)
+        match = resolution.match
+        if match is None:
+            if resolution.candidates:
+                raise AmbiguousQuery(resolution.query, resolution.candidates)
+            if not search.looks_like_user(resolution.query) or not await self.pull_missing(
+                resolution.query
+            ):
+                raise UnknownUser(resolution.query, resolution.suggestions)
+            match = search.Match(resolution.query, "pulled", query=resolution.query)
+        return await self.read_user(match.user, match)
+
+    async def read_user(self, user: str, match: search.Match | None = None) -> Reading:
+        """A reading of the PPPoE user `user` (an exact name)."""
         locations = await asyncio.to_thread(self.inventory.locate, user)
+        if not locations:
+            raise UnknownUser(user)
         reachable = [loc for loc in locations if loc.node is not None]
         if not reachable:
             raise NodeNotInInventory(user, locations[0].secret.node)
@@ -123,6 +195,7 @@ class ReadingService:
             raise failures[0]
         chosen = choose(snapshots)
         stored = {loc.secret.node: loc.secret for loc in locations}
+        customer, loaded = await asyncio.to_thread(self._customer, user)
         return Reading(
             user=user,
             node=chosen.node,
@@ -133,7 +206,42 @@ class ReadingService:
             queue=chosen.queue,
             also_on=tuple(loc.secret.node for loc in locations if loc.secret.node != chosen.node),
             unavailable=tuple(failures),
+            match=match,
+            customer=customer,
+            linked=(customer is not None) if loaded else None,
         )
+
+    def _customer(self, user: str) -> tuple[Connection | None, bool]:
+        return self.inventory.connection(user), self.inventory.count_connections() > 0
+
+    async def pull_missing(self, user: str) -> bool:
+        """Ask every node for this one secret before saying it does not exist.
+
+        A secret created after the last sync is found this way (one
+        ``/ppp/secret/print ?name=`` per node, at once, within the usual deadline
+        and session limits). A miss is remembered for a few minutes, so repeated
+        typos do not knock on every router.
+        """
+        now = time.monotonic()
+        if now - self._missing.get(user, -math.inf) < self.MISSING_TTL_S:
+            return False
+        nodes = await asyncio.to_thread(self.inventory.nodes)
+        results = await asyncio.gather(
+            *(self.router.find_secret(node, user) for node in nodes), return_exceptions=True
+        )
+        found = [r for r in results if isinstance(r, Secret)]
+        for failure in (r for r in results if isinstance(r, BaseException)):
+            if not isinstance(failure, RouterError):
+                raise failure
+            log.info("targeted pull of %s: %s", user, failure)
+        if not found:
+            self._missing[user] = now
+            return False
+        stamp = datetime.now(UTC)
+        for secret in found:
+            await asyncio.to_thread(self.inventory.upsert_secret, secret, stamp)
+        log.info("targeted pull found %s on %s", user, ", ".join(s.node for s in found))
+        return True
 
 
 def choose(snapshots: list[Snapshot]) -> Snapshot:
@@ -160,25 +268,22 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
-#: RouterOS accepts long names, but nobody types a PPPoE user longer than this.
-MAX_USER_LENGTH = 64
+#: Longer than any PPPoE name, customer name or address an operator would type.
+MAX_QUERY_LENGTH = 100
 _QUOTES = "\"'`“”‘’«»"
 
 
-def clean_user(text: str) -> str:
-    """The PPPoE user an operator asked for, or `InputError`.
+def clean_query(text: str) -> str:
+    """What the operator asked for (a user, a name, an IP, a MAC), or `InputError`.
 
-    The first word is the user (quotes around it are dropped). Control
-    characters are refused: a name must be something a person can type.
+    Surrounding quotes are dropped and spacing collapsed. Control characters
+    are refused: a query must be something a person can type.
     """
-    words = text.split()
-    if not words:
+    query = " ".join(text.split()).strip(_QUOTES + " ")
+    if not query:
         raise InputError(text, "empty")
-    user = words[0].strip(_QUOTES)
-    if not user:
-        raise InputError(text, "empty")
-    if len(user) > MAX_USER_LENGTH:
+    if len(query) > MAX_QUERY_LENGTH:
         raise InputError(text, "too_long")
-    if any(unicodedata.category(c)[0] == "C" for c in user):
+    if any(unicodedata.category(c)[0] == "C" for c in query):
         raise InputError(text, "invalid")
-    return user
+    return query

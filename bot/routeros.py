@@ -40,7 +40,7 @@ from librouteros.exceptions import ConnectionClosed, FatalError, LibRouterosErro
 from librouteros.login import async_plain
 from librouteros.protocol import AsyncApiProtocol
 
-from bot.config import Settings
+from bot.config import Settings, env_suffix
 from bot.errors import (
     RouterAuthFailed,
     RouterError,
@@ -50,7 +50,7 @@ from bot.errors import (
     RouterTLSError,
     RouterUnreachable,
 )
-from bot.inventory import Node, Secret
+from bot.inventory import ActiveSession, Node, Secret
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +115,25 @@ class QueueState:
     dropped_upload: int = 0
     queued_bytes_download: int = 0
     queued_bytes_upload: int = 0
+
+
+@dataclass(frozen=True)
+class NodeCheck:
+    """What a node says about itself: for ``beholder nodes check``."""
+
+    node: str
+    identity: str
+    version: str
+    login_s: float  # connect + TLS + login: the API latency an operator feels
+    pppoe_sessions: int | None  # live sessions visible to our API user
+
+
+@dataclass(frozen=True)
+class NodeTables:
+    """What `sync` keeps of one node."""
+
+    secrets: list[Secret]
+    sessions: list[ActiveSession]
 
 
 @dataclass(frozen=True)
@@ -307,6 +326,8 @@ class RouterClient:
     max_sessions: int = 4
     sync_timeout: float = 120.0
     tls_ca_file: Path | None = None
+    #: Per-node (user, password) by `bot.config.env_suffix` of the node name.
+    node_credentials: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
     _limits: dict[tuple[str, int], asyncio.Semaphore] = field(default_factory=dict, repr=False)
     _inflight: dict[tuple[str, int, str], asyncio.Task[Snapshot]] = field(
         default_factory=dict, repr=False
@@ -322,6 +343,7 @@ class RouterClient:
             max_sessions=settings.mikrotik_max_sessions,
             sync_timeout=settings.sync_timeout,
             tls_ca_file=settings.tls_ca_file,
+            node_credentials=settings.node_credentials,
         )
 
     # -- public operations --
@@ -337,12 +359,55 @@ class RouterClient:
         # shield: one impatient caller must not cancel the query the others await.
         return await asyncio.shield(task)
 
-    async def secrets(self, node: Node) -> list[Secret]:
-        """The node's whole ``/ppp/secret`` table (without passwords)."""
+    async def pull(self, node: Node) -> NodeTables:
+        """The node's whole ``/ppp/secret`` table (without passwords) and its
+        ``/ppp/active`` sessions, on one API session, for `sync`."""
         with _mapped_errors(node, None, self.sync_timeout):
             async with asyncio.timeout(self.sync_timeout), self.session(node) as api:
-                rows = await _rows(api, "/ppp/secret/print", f"=.proplist={SECRET_PROPLIST}")
-        return [secret_from_row(row, node.name) for row in rows if row.get("name")]
+                secrets = await _rows(api, "/ppp/secret/print", f"=.proplist={SECRET_PROPLIST}")
+                active = await _rows(api, "/ppp/active/print", f"=.proplist={ACTIVE_PROPLIST}")
+        return NodeTables(
+            secrets=[secret_from_row(row, node.name) for row in secrets if row.get("name")],
+            sessions=[
+                ActiveSession(
+                    row["name"],
+                    row.get("address", ""),
+                    row.get("caller-id", ""),
+                    row.get("uptime", ""),
+                )
+                for row in active
+                if row.get("name")
+            ],
+        )
+
+    async def find_secret(self, node: Node, user: str) -> Secret | None:
+        """One secret by exact name (a targeted pull), within the usual deadline."""
+        with _mapped_errors(node, user, self.timeout):
+            async with asyncio.timeout(self.timeout), self.session(node) as api:
+                rows = await _rows(
+                    api, "/ppp/secret/print", f"?name={user}", f"=.proplist={SECRET_PROPLIST}"
+                )
+        return secret_from_row(rows[0], node.name) if rows else None
+
+    async def check(self, node: Node) -> NodeCheck:
+        """Log in and report what `beholder nodes check` shows."""
+        started = time.monotonic()
+        with _mapped_errors(node, None, self.timeout):
+            async with asyncio.timeout(self.timeout), self.session(node) as api:
+                logged_in = time.monotonic()
+                identity = await _rows(api, "/system/identity/print")
+                resource = await _rows(api, "/system/resource/print", "=.proplist=version")
+                sessions = await _rows(api, "/ppp/active/print", "=count-only=")
+        count = None
+        if sessions and "ret" in sessions[-1]:
+            count = parse_int(sessions[-1]["ret"], default=-1)
+        return NodeCheck(
+            node=node.name,
+            identity=identity[0].get("name", "") if identity else "",
+            version=resource[0].get("version", "") if resource else "",
+            login_s=logged_in - started,
+            pppoe_sessions=count if count is not None and count >= 0 else None,
+        )
 
     # -- internals --
 
@@ -398,8 +463,11 @@ class RouterClient:
                     AsyncSocketTransport(reader, writer), encoding="utf-8", timeout=None
                 )
                 api = RawApi(protocol)
+                username, password = self.node_credentials.get(
+                    env_suffix(node.name), (self.username, self.password)
+                )
                 try:
-                    await async_plain(api, self.username, self.password)
+                    await async_plain(api, username, password)
                 except TrapError as exc:
                     raise RouterAuthFailed(node.name, str(exc)) from exc
                 yield api

@@ -44,15 +44,29 @@ async def sync_nodes(
         async with limit:
             started = time.monotonic()
             try:
-                secrets = await router.secrets(node)
+                tables = await router.pull(node)
             except RouterError as exc:
                 log.warning("sync node=%s failed, keeping its previous rows: %s", node.name, exc)
+                await asyncio.to_thread(
+                    inventory.mark_sync_failed, node.name, _reason(exc), datetime.now(UTC)
+                )
                 return NodeSync(node.name, 0, time.monotonic() - started, exc)
             rows = await asyncio.to_thread(
-                inventory.replace_secrets, node.name, secrets, datetime.now(UTC)
+                inventory.replace_node,
+                node.name,
+                tables.secrets,
+                tables.sessions,
+                datetime.now(UTC),
             )
             seconds = time.monotonic() - started
             log.info("sync node=%s rows=%d %.1fs", node.name, rows, seconds)
             return NodeSync(node.name, rows, seconds)
 
-    return list(await asyncio.gather(*(pull(node) for node in nodes)))
+    results = list(await asyncio.gather(*(pull(node) for node in nodes)))
+    if any(r.ok for r in results):
+        await asyncio.to_thread(inventory.rebuild_search_index)
+    return results
+
+
+def _reason(exc: RouterError) -> str:
+    return f"{type(exc).__name__}: {exc.detail}" if exc.detail else type(exc).__name__

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import (
+    AmbiguousQuery,
     BeholderError,
     ConfigError,
     InputError,
@@ -25,7 +26,8 @@ from bot.errors import (
     RouterUnreachable,
     UnknownUser,
 )
-from bot.readings import Reading
+from bot.inventory import Hit
+from bot.readings import Reading, plan_mismatch, suspended_while_online
 from bot.routeros import Plan
 
 USAGE = (
@@ -184,6 +186,61 @@ def duplicate_note(reading: Reading) -> str | None:
     )
 
 
+def match_note(reading: Reading) -> str | None:
+    """How the operator's text led to this user, when it was not the exact name."""
+    match = reading.match
+    if match is None or match.how == "exact":
+        return None
+    asked = f"«{match.query}»"
+    match match.how:
+        case "ip":
+            return f":mag: Encontrado por la IP {match.detail}."
+        case "mac":
+            return f":mag: Encontrado por la MAC {match.detail}."
+        case "key":
+            return f":mag: Buscaste {asked}: el usuario PPPoE es `{reading.user}`."
+        case "name":
+            return f":mag: Buscaste {asked}: coincide con el usuario `{reading.user}`."
+        case "comment":
+            return f":mag: Buscaste {asked}: coincide con el comentario del secret."
+        case "pulled":
+            return (
+                ":mag: No estaba en el inventario (alta reciente): "
+                "lo encontré preguntando a los routers."
+            )
+    return None
+
+
+def customer_line(reading: Reading) -> str | None:
+    """The management system's view: who the customer is, or that nobody is linked."""
+    if reading.linked is None:
+        return None
+    customer = reading.customer
+    if customer is None:
+        return "*No vinculado*: este usuario PPPoE no tiene cliente en el sistema de gestión."
+    line = f"Cliente *{customer.customer_name or 's/d'}* (N.º {customer.customer_id or 's/d'})"
+    if customer.status:
+        line += f" · estado: {customer.status}"
+    return line
+
+
+def management_warnings(reading: Reading) -> list[str]:
+    customer = reading.customer
+    notes = []
+    if plan_mismatch(reading) and customer is not None:
+        sold = Plan(customer.plan_download_bps or 0, customer.plan_upload_bps or 0)
+        notes.append(
+            f":warning: El plan del sistema de gestión ({plan_label(sold)}) no coincide con la "
+            f"cola del router ({plan_label(reading.plan)}): revisar el alta o el perfil."
+        )
+    if suspended_while_online(reading) and customer is not None:
+        notes.append(
+            f":warning: El cliente figura «{customer.status}» en el sistema de gestión, "
+            "pero tiene la sesión PPPoE activa."
+        )
+    return notes
+
+
 def unavailable_note(reading: Reading) -> str | None:
     if not reading.unavailable:
         return None
@@ -196,7 +253,10 @@ def reading_lines(reading: Reading, tz: tzinfo) -> list[str]:
     head = f"{reading.user} @ {reading.node}   ({local_time(reading.taken_at, tz)})"
     lines = [head]
     if reading.secret.comment:
-        lines.append(f"  Cliente:   {reading.secret.comment}")
+        lines.append(f"  Comentario: {reading.secret.comment}")
+    for note in (match_note(reading), customer_line(reading)):
+        if note:
+            lines.append("  " + plain(note.removeprefix(":mag: ")))
     if reading.online:
         session = reading.session
         assert session is not None
@@ -210,7 +270,7 @@ def reading_lines(reading: Reading, tz: tzinfo) -> list[str]:
         ]
     else:
         lines += offline_lines(reading)
-    for note in (duplicate_note(reading), unavailable_note(reading)):
+    for note in (*management_warnings(reading), duplicate_note(reading), unavailable_note(reading)):
         if note:
             lines.append("  " + plain(note.split(" ", 1)[1]))
     return lines
@@ -244,13 +304,23 @@ def error(err: BeholderError) -> str:
         case InputError():
             return f"`{err.text[:60]}` no parece un usuario PPPoE.\n" + USAGE
         case UnknownUser():
-            text = f"No encontré el usuario PPPoE `{err.user}` en ningún router del inventario."
+            text = (
+                f"No encontré `{err.user}` en ningún router: ni como usuario PPPoE, "
+                "ni en los comentarios, ni como IP o MAC."
+            )
             if err.suggestions:
                 names = ", ".join(f"`{s}`" for s in err.suggestions)
                 text += f"\n¿Quisiste decir: {names}?"
             else:
-                text += "\nRevisá cómo está escrito; si es un alta reciente, falta sincronizar."
+                text += (
+                    "\nRevisá cómo está escrito: se puede buscar por usuario PPPoE, por nombre "
+                    "o dirección del cliente, por IP o por MAC."
+                )
             return text
+        case AmbiguousQuery():
+            return f"«{err.query}» coincide con {len(err.hits)} abonados. Elegí uno:\n" + "\n".join(
+                f"• `{h.name}`" + (f" — {h.detail}" if h.detail else "") for h in err.hits
+            )
         case NodeNotInInventory():
             return (
                 f"`{err.user}` está configurado en el nodo *{err.node}*, pero ese nodo no figura "
@@ -293,6 +363,11 @@ def error(err: BeholderError) -> str:
             return f"Configuración incompleta: {err}."
         case _:
             return f"No se pudo completar la consulta{who}: {type(err).__name__}."
+
+
+def candidate(hit: Hit) -> str:
+    """One line of an ambiguous search: the user and what matched."""
+    return f"• `{hit.name}`" + (f" — {hit.detail}" if hit.detail else "")
 
 
 def unexpected(user: str | None) -> str:

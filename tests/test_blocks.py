@@ -190,7 +190,7 @@ def test_block_kit_limits_hold_for_huge_values():
             UnknownUser("juan.peres", ("juan.perez", "juana.perez")),
             "¿Quisiste decir: `juan.perez`, `juana.perez`?",
         ),
-        (UnknownUser("zzz"), "No encontré el usuario PPPoE `zzz`"),
+        (UnknownUser("zzz"), "No encontré `zzz` en ningún router"),
         (NodeNotInInventory("x.y", "bras-viejo"), "*bras-viejo*, pero ese nodo no figura"),
         (
             RouterTimeout("bras-norte", user="x.y", seconds=5),

@@ -14,7 +14,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.errors import InputError
-from bot.readings import clean_user
+from bot.readings import clean_query
 from bot.slack import blocks, parsing
 from bot.slack.ids import COMMAND
 from bot.slack.replies import Deps, consult
@@ -24,7 +24,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @app.command(COMMAND)
     async def consumo(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         try:
-            user = clean_user(parsing.command_text(command.get("text", "")))
+            user = clean_query(parsing.command_text(command.get("text", "")))
         except InputError as exc:
             await ack(**blocks.error_message(exc))
             return

@@ -13,7 +13,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import InputError
-from bot.readings import clean_user
+from bot.readings import clean_query
 from bot.slack import blocks, parsing
 from bot.slack.replies import Deps, consult
 
@@ -25,7 +25,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return  # bots and edits do not ask questions
         thread_ts = event.get("thread_ts") or event["ts"]
         try:
-            user = clean_user(parsing.mention_text(event.get("text", "")))
+            user = clean_query(parsing.mention_text(event.get("text", "")))
         except InputError as exc:
             message = blocks.error_message(exc)
         else:

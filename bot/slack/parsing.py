@@ -3,7 +3,7 @@
 Slack rewrites text before we see it: ``juan.perez.com`` arrives as
 ``<http://juan.perez.com|juan.perez.com>``, an e-mail as ``<mailto:…|…>``, a
 mention as ``<@U123>``. We unwrap links to what the operator saw, drop
-mentions, and leave validation to `bot.readings.clean_user`.
+mentions, and leave validation to `bot.readings.clean_query`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,71 @@
+"""Finding the subscriber from whatever the operator has.
+
+A PPPoE name (exact, or with other case, accents or missing dots), a customer
+name or address fragment from the secret's comment, an IP address or a MAC.
+Exact PPPoE name first; then the most specific reading of the text. Pure
+decisions over inventory lookups; `bot.readings` decides what to do next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot import keys
+from bot.inventory import Hit, Inventory
+
+#: Most candidates offered when the text matches several subscribers.
+MAX_CANDIDATES = 8
+
+
+@dataclass(frozen=True)
+class Match:
+    """How the operator's text led to a PPPoE user."""
+
+    user: str
+    how: str  # "exact", "key", "ip", "mac", "name", "comment", "pulled"
+    detail: str = ""  # the IP, the MAC, or the comment that matched
+    query: str = ""  # what the operator typed
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The outcome of a search: one match, several candidates, or neither."""
+
+    query: str
+    match: Match | None = None
+    candidates: tuple[Hit, ...] = ()
+    #: When nothing matched, names a typo away (for "¿Quisiste decir…?").
+    suggestions: tuple[str, ...] = ()
+
+
+def looks_like_user(query: str) -> bool:
+    """Could this be a PPPoE user name (for a targeted pull from the routers)?"""
+    return bool(query) and " " not in query and keys.ip(query) is None and keys.mac(query) is None
+
+
+def resolve(inventory: Inventory, query: str) -> Resolution:
+    """What the operator meant by `query` (runs lookups; call it off the event loop)."""
+    query = " ".join(query.split())
+    if inventory.locate(query):
+        return Resolution(query, Match(query, "exact", query=query))
+    if (address := keys.ip(query)) is not None:
+        return _decide(query, inventory.by_address(address))
+    if (mac := keys.mac(query)) is not None:
+        return _decide(query, inventory.by_mac(mac))
+    same = inventory.names_by_key(keys.name_key(query))
+    if same:
+        return _decide(query, [Hit(name, "key") for name in same])
+    hits = inventory.by_fragments(query.split(), limit=MAX_CANDIDATES + 1)
+    if hits:
+        return _decide(query, hits)
+    return Resolution(query, suggestions=tuple(inventory.similar_names(query)))
+
+
+def _decide(query: str, hits: list[Hit]) -> Resolution:
+    names = {h.name: h for h in hits}
+    if len(names) == 1:
+        hit = next(iter(names.values()))
+        return Resolution(query, Match(hit.name, hit.how, hit.detail, query))
+    if not names:
+        return Resolution(query)
+    return Resolution(query, candidates=tuple(names.values())[:MAX_CANDIDATES])
