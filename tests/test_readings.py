@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.errors import NodeNotInInventory, RouterTimeout, UnknownUser
+from bot.errors import AmbiguousQuery, NodeNotInInventory, RouterTimeout, UnknownUser
 from bot.inventory import Secret
 from bot.readings import ReadingService
 
@@ -53,16 +53,66 @@ def test_only_router_down_raises_its_error(sim_world):
     assert caught.value.user == "juan.perez"
 
 
-def test_unknown_user_with_suggestions(sim_world):
+def test_unknown_user_with_suggestions_after_asking_the_routers(sim_world):
+    service = ReadingService(sim_world.inventory, sim_world.client())
     with pytest.raises(UnknownUser) as caught:
-        read(sim_world, "Juan.Peres")
+        asyncio.run(service.read("Juan.Peres"))
     assert "juan.perez" in caught.value.suggestions
+    # Before saying "no existe", every router was asked for that exact name, once.
+    for node in sim_world.nodes:
+        prints = [
+            c for c in sim_world.network.counters(node).commands if c[0] == "/ppp/secret/print"
+        ]
+        assert [w for c in prints for w in c if w.startswith("?")] == ["?name=Juan.Peres"]
+    sim_world.network.reset_counters()
+    with pytest.raises(UnknownUser):
+        asyncio.run(service.read("Juan.Peres"))  # remembered: no second round of pulls
     assert sum(c.total_connections for c in map(sim_world.network.counters, sim_world.nodes)) == 0
 
 
+def test_new_secret_is_found_by_a_targeted_pull(sim_world):
+    from bot.sim.model import Subscriber
+
+    def add(sim):
+        sim.config.subscribers.append(
+            Subscriber(
+                "alta.nueva", "pw", online=True, plan=(1_000_000, 6_000_000), fixed_traffic=(1, 2)
+            )
+        )
+
+    sim_world.network.call("bras-sur", add)
+    reading = read(sim_world, "alta.nueva")
+    assert reading.node == "bras-sur"
+    assert reading.match.how == "pulled"
+    assert sim_world.inventory.locate("alta.nueva")  # and kept for next time
+
+
+@pytest.mark.parametrize(
+    ("query", "user", "how"),
+    [
+        ("100.64.0.10", "juan.perez", "ip"),
+        ("aa-bb-cc-00-00-10", "juan.perez", "mac"),
+        ("JUAN.PÉREZ", "juan.perez", "key"),
+        ("perez juan", "juan.perez", "name"),
+        ("san martin 1234", "juan.perez", "comment"),
+    ],
+)
+def test_subscriber_found_from_what_the_operator_has(sim_world, query, user, how):
+    reading = read(sim_world, query)
+    assert (reading.user, reading.match.how) == (user, how)
+
+
+def test_ambiguous_query_lists_candidates(sim_world):
+    with pytest.raises(AmbiguousQuery) as caught:
+        read(sim_world, "cliente1")
+    names = [h.name for h in caught.value.hits]
+    assert "cliente10" in names
+    assert len(names) <= 8
+
+
 def test_node_missing_from_inventory(sim_world):
-    sim_world.inventory.replace_secrets(
-        "bras-oeste", [Secret("huerfano", "bras-oeste")], datetime.now(UTC)
+    sim_world.inventory.replace_node(
+        "bras-oeste", [Secret("huerfano", "bras-oeste")], [], datetime.now(UTC)
     )
     with pytest.raises(NodeNotInInventory) as caught:
         read(sim_world, "huerfano")

@@ -74,9 +74,10 @@ def test_no_dynamic_queue_means_unknown_plan(sim_world):
     assert s.queue is None
 
 
-def test_secrets_pull_never_asks_for_passwords(sim_world):
-    secrets = asyncio.run(sim_world.client().secrets(sim_world.nodes["bras-norte"]))
-    assert {s.name for s in secrets} >= {"juan.perez", "20513", "carlos.lopez"}
+def test_pull_never_asks_for_passwords(sim_world):
+    tables = asyncio.run(sim_world.client().pull(sim_world.nodes["bras-norte"]))
+    assert {s.name for s in tables.secrets} >= {"juan.perez", "20513", "carlos.lopez"}
+    assert {s.name for s in tables.sessions} >= {"juan.perez", "20513"}
     [print_cmd] = [
         c for c in sim_world.network.counters("bras-norte").commands if c[0] == "/ppp/secret/print"
     ]
