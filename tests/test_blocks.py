@@ -210,3 +210,64 @@ def test_every_error_says_what_and_what_to_do(error, expected):
     message = blocks.error_message(error)
     assert expected in message["text"]
     assert "Traceback" not in message["text"]
+
+
+def with_customer(**changes):
+    from bot.inventory import Connection
+
+    customer = Connection("juan.perez", "1001", "Juan Pérez", 50_000_000, 10_000_000, "activo")
+    values = {"customer": customer, "linked": True}
+    values.update(changes)
+    return online(**values)
+
+
+def test_linked_customer_is_shown():
+    body = all_text(blocks.reading_message(with_customer(), UTC))
+    assert "Cliente *Juan Pérez* (N.º 1001)" in body
+    assert ":warning:" not in body
+
+
+def test_unlinked_secret_says_no_vinculado():
+    body = all_text(blocks.reading_message(online(linked=False), UTC))
+    assert "*No vinculado*" in body
+
+
+def test_no_management_data_no_line():
+    assert "vinculado" not in all_text(blocks.reading_message(online(), UTC))
+
+
+def test_plan_mismatch_is_flagged():
+    from bot.inventory import Connection
+
+    customer = Connection("juan.perez", "1001", "Juan Pérez", 100_000_000, 20_000_000, "activo")
+    reading = with_customer(customer=customer)
+    body = all_text(blocks.reading_message(reading, UTC))
+    assert (
+        "El plan del sistema de gestión (100/20 Mbps) no coincide con la cola del router (50/10 Mbps)"
+        in body
+    )
+    assert reading.as_dict()["warnings"] == ["plan_mismatch"]
+
+
+def test_suspended_customer_online_is_flagged():
+    from bot.inventory import Connection
+
+    customer = Connection("juan.perez", "1001", "Juan Pérez", 50_000_000, 10_000_000, "Suspendido")
+    body = all_text(blocks.reading_message(with_customer(customer=customer), UTC))
+    assert "figura «Suspendido» en el sistema de gestión, pero tiene la sesión PPPoE activa" in body
+    offline_body = all_text(blocks.reading_message(offline(customer=customer, linked=True), UTC))
+    assert "Suspendido»" not in offline_body
+
+
+def test_candidates_message_has_one_button_per_subscriber():
+    from bot.errors import AmbiguousQuery
+    from bot.inventory import Hit
+
+    err = AmbiguousQuery(
+        "perez", (Hit("juan.perez", "name"), Hit("ana.perez", "comment", "Pérez, Ana <x>"))
+    )
+    message = blocks.candidates_message(err)
+    buttons = [b["accessory"]["value"] for b in message["blocks"] if "accessory" in b]
+    assert buttons == ["juan.perez", "ana.perez"]
+    assert "&lt;x&gt;" in repr(message["blocks"])
+    assert "«perez» coincide con 2 abonados" in message["text"]

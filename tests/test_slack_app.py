@@ -190,3 +190,24 @@ def test_twenty_operators_at_once_with_slow_routers(fake, bot, sim_world):
     assert sorted(p.body["text"].split(" ", 1)[0] for p in posts) == users
     assert sim_world.network.counters("bras-norte").peak_sessions <= 4
     sim_world.quiet()
+
+
+def test_ip_from_a_ticket_finds_the_subscriber(fake, bot):
+    eid = fake.send_slash_command("100.64.0.10")
+    [post] = fake.wait_for_responses(key=eid)
+    assert post.body["text"].startswith("juan.perez en bras-norte")
+    assert "Encontrado por la IP 100.64.0.10" in repr(post.body["blocks"])
+
+
+def test_several_matches_offer_buttons_that_post_the_chosen_one(fake, bot):
+    eid = fake.send_slash_command("cliente1")
+    [listing] = fake.wait_for_responses(key=eid)
+    assert listing.body["response_type"] == "ephemeral"
+    buttons = [b["accessory"] for b in listing.body["blocks"] if "accessory" in b]
+    assert {b["value"] for b in buttons} >= {"cliente10", "cliente11"}
+    assert all(b["action_id"] == "consumo_pick" for b in buttons)
+    click = fake.send_block_action("consumo_pick", "cliente11")
+    posts = fake.wait_for_responses(key=click, count=2)
+    assert posts[0].body["response_type"] == "in_channel"
+    assert posts[0].body["text"].startswith("cliente11 en bras-norte")
+    assert posts[1].body["delete_original"] is True

@@ -12,9 +12,9 @@ from datetime import tzinfo
 from typing import Any
 
 from bot import texts
-from bot.errors import BeholderError
+from bot.errors import AmbiguousQuery, BeholderError
 from bot.readings import Reading
-from bot.slack.ids import ACTION_REFRESH, BLOCK_ACTIONS
+from bot.slack.ids import ACTION_PICK, ACTION_REFRESH, BLOCK_ACTIONS
 
 Message = dict[str, Any]
 
@@ -28,6 +28,11 @@ def reading_message(reading: Reading, tz: tzinfo, requested_by: str | None = Non
     blocks: list[dict[str, Any]] = [_header(_title(reading))]
     if reading.secret.comment:
         blocks.append(_section(f"*{_escape(reading.secret.comment)}*"))
+    if (note := texts.match_note(reading)) is not None:
+        blocks.append(_context(_escape(note)))
+    if (customer := texts.customer_line(reading)) is not None:
+        blocks.append(_section(_escape(customer)))
+    blocks += [_section(_escape(w)) for w in texts.management_warnings(reading)]
     blocks.append(_fields(_online_fields(reading) if reading.online else _offline_fields(reading)))
     for note in (texts.duplicate_note(reading), texts.unavailable_note(reading)):
         if note:
@@ -53,6 +58,23 @@ def reading_message(reading: Reading, tz: tzinfo, requested_by: str | None = Non
 def error_message(err: BeholderError) -> Message:
     text = texts.error(err)
     return {"text": text, "blocks": [_section(":x: " + text)]}
+
+
+def candidates_message(err: AmbiguousQuery) -> Message:
+    """Several subscribers match: one line each, with a button that asks for it."""
+    intro = f"«{_escape(err.query)}» coincide con {len(err.hits)} abonados. Elegí uno:"
+    blocks: list[dict[str, Any]] = [_section(intro)]
+    for hit in err.hits:
+        line = f"*{_escape(hit.name)}*" + (f"\n{_escape(hit.detail)}" if hit.detail else "")
+        block = _section(line)
+        block["accessory"] = {
+            "type": "button",
+            "action_id": ACTION_PICK,
+            "text": {"type": "plain_text", "text": "Consultar"},
+            "value": hit.name,
+        }
+        blocks.append(block)
+    return {"text": texts.error(err), "blocks": blocks[:50]}
 
 
 def unexpected_message(user: str | None) -> Message:

@@ -3,3 +3,4 @@
 COMMAND = "/consumo"
 ACTION_REFRESH = "consumo_refresh"
 BLOCK_ACTIONS = "consumo_actions"
+ACTION_PICK = "consumo_pick"

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from datetime import tzinfo
 
-from bot.errors import BeholderError, InputError, InventoryError
+from bot.errors import AmbiguousQuery, BeholderError, InputError, InventoryError
 from bot.readings import ReadingService
 from bot.slack import blocks
 
@@ -39,11 +39,24 @@ class Reply:
         return self.kind in {"reading", "fault"}
 
 
-async def consult(deps: Deps, user: str, requested_by: str | None) -> Reply:
-    """Read `user` and render the outcome; never raises (but cancellation)."""
+async def consult(
+    deps: Deps, query: str, requested_by: str | None, *, exact: bool = False
+) -> Reply:
+    """Read the subscriber `query` designates and render the outcome.
+
+    `exact`: `query` is a PPPoE user name taken from a button, not typed text.
+    Never raises (but cancellation).
+    """
+    user = query
     started = time.monotonic()
     try:
-        reading = await deps.readings.read(user)
+        if exact:
+            reading = await deps.readings.read_user(query)
+        else:
+            reading = await deps.readings.read(query)
+    except AmbiguousQuery as exc:
+        _log(user, requested_by, started, f"ambiguous ({len(exc.hits)} candidates)")
+        return Reply(blocks.candidates_message(exc), "not_found")
     except (InputError, InventoryError) as exc:
         _log(user, requested_by, started, f"not-found ({type(exc).__name__})")
         return Reply(blocks.error_message(exc), "not_found")
@@ -53,10 +66,15 @@ async def consult(deps: Deps, user: str, requested_by: str | None) -> Reply:
     except Exception:
         log.exception("consumo user=%s: unexpected error", user)
         return Reply(blocks.unexpected_message(user), "error")
-    _log(user, requested_by, started, f"ok node={reading.node} online={reading.online}")
+    _log(
+        user,
+        requested_by,
+        started,
+        f"ok user={reading.user} node={reading.node} online={reading.online}",
+    )
     return Reply(blocks.reading_message(reading, deps.tz, requested_by), "reading")
 
 
 def _log(user: str, requested_by: str | None, started: float, outcome: str) -> None:
     elapsed = (time.monotonic() - started) * 1000
-    log.info("consumo user=%s by=%s %s %.0fms", user, requested_by, outcome, elapsed)
+    log.info("consumo query=%r by=%s %s %.0fms", user, requested_by, outcome, elapsed)
