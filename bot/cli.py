@@ -12,14 +12,15 @@ import asyncio
 import json
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot import __version__, logs, texts
 from bot.config import Settings, load_settings
-from bot.errors import BeholderError, ConfigError, InputError, InventoryError
-from bot.inventory import Inventory, read_nodes_csv
+from bot.errors import BeholderError, ConfigError, InputError, InventoryError, RouterError
+from bot.inventory import Inventory, Node, read_connections_csv, read_nodes_csv
 from bot.readings import ReadingService, clean_query
-from bot.routeros import RouterClient
+from bot.routeros import NodeCheck, RouterClient
 from bot.sync import NodeSync, sync_nodes
 
 EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND = 1, 2, 3
@@ -63,14 +64,48 @@ def build_parser() -> argparse.ArgumentParser:
     node_import = nodes_commands.add_parser("import", help="add or update nodes from a CSV file")
     node_import.add_argument("file", type=Path, help="CSV with header name,host,port[,tls]")
     node_import.set_defaults(handler=cmd_nodes_import)
-    nodes_commands.add_parser("list", help="show the nodes").set_defaults(handler=cmd_nodes_list)
+    nodes_commands.add_parser(
+        "list", help="show the nodes and how their last sync went"
+    ).set_defaults(handler=cmd_nodes_list)
+    node_add = nodes_commands.add_parser("add", help="add or update one node")
+    node_add.add_argument("name", help="node name, e.g. bras-norte")
+    node_add.add_argument("host", help="address of its RouterOS API")
+    node_add.add_argument("--port", type=int, default=None, help="API port (8728; 8729 with --tls)")
+    node_add.add_argument("--tls", action="store_true", help="use API-SSL")
+    node_add.set_defaults(handler=cmd_nodes_add)
+    node_remove = nodes_commands.add_parser("remove", help="forget a node and its secrets")
+    node_remove.add_argument("name")
+    node_remove.set_defaults(handler=cmd_nodes_remove)
+    node_check = nodes_commands.add_parser(
+        "check", help="log into each node: version, identity, API latency, PPPoE visibility"
+    )
+    node_check.add_argument("names", nargs="*", help="only these nodes (default: all)")
+    node_check.set_defaults(handler=cmd_nodes_check)
+
+    connections = commands.add_parser(
+        "connections", help="the management system's export (customers and plans)"
+    )
+    connections_commands = connections.add_subparsers(
+        dest="connections_command", metavar="ACTION", required=True
+    )
+    connections_import = connections_commands.add_parser(
+        "import", help="replace the management-system data with a CSV export"
+    )
+    connections_import.add_argument(
+        "file",
+        type=Path,
+        help="CSV: pppoe_user,customer_id,customer_name,plan_download_mbps,plan_upload_mbps,status",
+    )
+    connections_import.set_defaults(handler=cmd_connections_import)
 
     commands.add_parser(
         "sync", help="copy /ppp/secret from every node into the inventory"
     ).set_defaults(handler=cmd_sync)
 
-    consumo = commands.add_parser("consumo", help="one live reading of a PPPoE user")
-    consumo.add_argument("user", help="PPPoE user name, e.g. juan.perez")
+    consumo = commands.add_parser("consumo", help="one live reading of a subscriber")
+    consumo.add_argument(
+        "query", nargs="+", help="PPPoE user, customer name or address fragment, IP or MAC"
+    )
     consumo.add_argument("--json", action="store_true", help="print one JSON object")
     consumo.set_defaults(handler=cmd_consumo)
 
@@ -101,16 +136,94 @@ def cmd_nodes_import(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_nodes_list(args: argparse.Namespace, settings: Settings) -> int:
     with Inventory(settings.db_path) as inventory:
-        nodes = inventory.nodes()
-        counts = {n.name: inventory.count_secrets(n.name) for n in nodes}
-    if not nodes:
+        statuses = inventory.node_status()
+    if not statuses:
         print("No nodes yet: beholder nodes import FILE.csv")
         return 0
-    rows = [("NODE", "HOST", "PORT", "TLS", "SECRETS")]
-    rows += [
-        (n.name, n.host, str(n.port), "yes" if n.tls else "no", str(counts[n.name])) for n in nodes
-    ]
+    rows = [("NODE", "HOST", "PORT", "TLS", "SECRETS", "LAST SYNC")]
+    for st in statuses:
+        n = st.node
+        synced = st.synced_at or "never"
+        if st.stale:
+            synced = f"STALE since {st.synced_at or 'never'} ({st.sync_error})"
+        rows.append(
+            (n.name, n.host, str(n.port), "yes" if n.tls else "no", str(st.secrets), synced)
+        )
     print(_table(rows))
+    return 0
+
+
+def cmd_nodes_add(args: argparse.Namespace, settings: Settings) -> int:
+    port = args.port or (8729 if args.tls else 8728)
+    if not 1 <= port <= 65535:
+        raise InputError(str(port), "invalid")
+    with Inventory(settings.db_path) as inventory:
+        inventory.upsert_nodes([Node(args.name, args.host, port, args.tls)])
+    print(f"node {args.name} → {args.host}:{port}{' (API-SSL)' if args.tls else ''}")
+    return 0
+
+
+def cmd_nodes_remove(args: argparse.Namespace, settings: Settings) -> int:
+    with Inventory(settings.db_path) as inventory:
+        removed = inventory.remove_node(args.name)
+    print(f"node {args.name} removed, with its {removed} secret(s)")
+    return 0
+
+
+def cmd_nodes_check(args: argparse.Namespace, settings: Settings) -> int:
+    with Inventory(settings.db_path) as inventory:
+        nodes = [n for n in inventory.nodes() if not args.names or n.name in args.names]
+    unknown = set(args.names) - {n.name for n in nodes}
+    if unknown:
+        raise ConfigError(f"no such node(s): {', '.join(sorted(unknown))}")
+    if not nodes:
+        raise ConfigError("the inventory has no nodes: run beholder nodes import FILE.csv")
+    settings.require_router_credentials()
+    router = RouterClient.from_settings(settings)
+
+    async def check_all() -> list[NodeCheck | RouterError]:
+        results = await asyncio.gather(*(router.check(n) for n in nodes), return_exceptions=True)
+        for r in results:
+            if not isinstance(r, NodeCheck | RouterError):
+                raise r
+        return results  # type: ignore[return-value]
+
+    rows = [("NODE", "ADDRESS", "STATUS", "ROUTEROS", "IDENTITY", "LOGIN", "PPPOE SESSIONS")]
+    failed = []
+    for node, result in zip(nodes, asyncio.run(check_all()), strict=True):
+        address = f"{node.host}:{node.port}{' tls' if node.tls else ''}"
+        if isinstance(result, RouterError):
+            failed.append(node.name)
+            status = f"FAILED: {type(result).__name__} {result.detail}".strip()
+            rows.append((node.name, address, status, "", "", "", ""))
+            continue
+        visible = "not visible" if result.pppoe_sessions is None else str(result.pppoe_sessions)
+        rows.append(
+            (
+                node.name,
+                address,
+                "ok",
+                result.version,
+                result.identity,
+                f"{result.login_s * 1000:.0f} ms",
+                visible,
+            )
+        )
+    print(_table(rows))
+    if failed:
+        print(f"beholder: cannot use {', '.join(failed)}", file=sys.stderr)
+        return EXIT_FAILED
+    return 0
+
+
+def cmd_connections_import(args: argparse.Namespace, settings: Settings) -> int:
+    connections = read_connections_csv(args.file)
+    with Inventory(settings.db_path) as inventory:
+        count = inventory.replace_connections(connections, datetime.now(UTC))
+        unknown = sum(1 for c in connections if not inventory.locate(c.pppoe_user))
+    print(f"{count} connection(s) imported into {settings.db_path}")
+    if unknown:
+        print(f"{unknown} of them name a PPPoE user that no synced router has")
     return 0
 
 
@@ -132,7 +245,7 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_consumo(args: argparse.Namespace, settings: Settings) -> int:
-    user = clean_query(args.user)
+    user = clean_query(" ".join(args.query))
     settings.require_router_credentials()
     with Inventory(settings.db_path) as inventory:
         service = ReadingService(inventory, RouterClient.from_settings(settings))

@@ -16,6 +16,7 @@ from bot.errors import (
     BeholderError,
     ConfigError,
     InputError,
+    InventoryError,
     NodeNotInInventory,
     RouterAuthFailed,
     RouterError,
@@ -361,6 +362,8 @@ def error(err: BeholderError) -> str:
             )
         case ConfigError():
             return f"Configuración incompleta: {err}."
+        case InventoryError():
+            return str(err)  # admin commands (CSV import, nodes): the detail is the message
         case _:
             return f"No se pudo completar la consulta{who}: {type(err).__name__}."
 

@@ -124,3 +124,90 @@ def test_demo_runs_end_to_end(env):
     assert "Bajada" in result.stdout
     assert "¿Quisiste decir" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_nodes_add_list_remove(env):
+    assert beholder(env, "nodes", "add", "bras-x", "127.0.0.1", "--tls").returncode == 0
+    listing = beholder(env, "nodes", "list").stdout
+    assert "bras-x" in listing
+    assert "8729" in listing
+    assert "never" in listing
+    result = beholder(env, "nodes", "remove", "bras-x")
+    assert result.returncode == 0
+    assert "bras-x" not in beholder(env, "nodes", "list").stdout
+    again = beholder(env, "nodes", "remove", "bras-x")
+    assert again.returncode == 3
+    assert "no node named" in again.stderr
+
+
+def test_nodes_list_shows_stale_nodes(synced, network):
+    network.set_fault("bras-sur", "bad_credentials")
+    beholder(synced, "sync")
+    listing = beholder(synced, "nodes", "list").stdout
+    [sur] = [line for line in listing.splitlines() if line.startswith("bras-sur")]
+    assert "STALE since 20" in sur
+    assert "RouterAuthFailed" in sur
+
+
+def test_nodes_check(synced, network):
+    network.set_fault("bras-sur", "bad_credentials")
+    result = beholder(synced, "nodes", "check")
+    assert result.returncode == 1
+    [norte] = [line for line in result.stdout.splitlines() if line.startswith("bras-norte")]
+    assert "ok" in norte
+    assert "7.16" in norte
+    assert norte.endswith(" 22")  # live PPPoE sessions visible to the API user
+    [sur] = [line for line in result.stdout.splitlines() if line.startswith("bras-sur")]
+    assert "FAILED: RouterAuthFailed" in sur
+    assert "bras-sur" in result.stderr
+
+
+def test_per_node_credentials_override_the_global_ones(synced, network):
+    def rotate(sim):
+        sim.config.password = "only-for-sur"
+
+    network.call("bras-sur", rotate)
+    assert beholder(synced, "nodes", "check", "bras-sur").returncode == 1
+    env = {
+        **synced,
+        "MIKROTIK_USER_BRAS_SUR": "beholder",
+        "MIKROTIK_PASSWORD_BRAS_SUR": "only-for-sur",
+    }
+    result = beholder(env, "nodes", "check", "bras-sur")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "only-for-sur" not in result.stdout + result.stderr
+
+
+def test_connections_import_and_reading_shows_the_customer(synced, tmp_path):
+    csv = tmp_path / "ispcube.csv"
+    csv.write_text(
+        "pppoe_user,customer_id,customer_name,plan_download_mbps,plan_upload_mbps,status\n"
+        "juan.perez,1001,Juan Pérez,100,20,activo\nfantasma,1002,Nadie,10,1,activo\n",
+        encoding="utf-8",
+    )
+    result = beholder(synced, "connections", "import", str(csv))
+    assert result.returncode == 0, result.stderr
+    assert "2 connection(s) imported" in result.stdout
+    assert "1 of them name a PPPoE user that no synced router has" in result.stdout
+    data = json.loads(beholder(synced, "consumo", "juan.perez", "--json").stdout)
+    assert (data["linked"], data["customer_name"], data["warnings"]) == (
+        True,
+        "Juan Pérez",
+        ["plan_mismatch"],
+    )
+    data = json.loads(beholder(synced, "consumo", "20513", "--json").stdout)
+    assert data["linked"] is False
+
+
+def test_consumo_by_customer_name_and_ip(synced):
+    data = json.loads(beholder(synced, "consumo", "Pérez", "Juan", "--json").stdout)
+    assert (data["user"], data["matched_by"]) == ("juan.perez", "name")
+    data = json.loads(beholder(synced, "consumo", "100.64.0.10", "--json").stdout)
+    assert (data["user"], data["matched_by"]) == ("juan.perez", "ip")
+
+
+def test_consumo_ambiguous_lists_candidates(synced):
+    result = beholder(synced, "consumo", "cliente1")
+    assert result.returncode == 3
+    assert "cliente10" in result.stderr
+    assert "Elegí uno" in result.stderr
