@@ -9,7 +9,8 @@ Tables:
 * ``ppp_sessions``: the live sessions seen at the last sync (``/ppp/active``),
   so that an IP or a MAC from a ticket can be resolved to a user.
 * ``connections``: the management system's export (ISPCube in ADR-005).
-* ``secret_search``: a trigram full-text index over the folded name and comment.
+* ``secret_search``: a trigram full-text index over the folded name and comment,
+  keyed by ``ppp_secrets.id`` (never reused), for fragments and typos.
 
 A user is located with ``ppp_secrets LEFT JOIN nodes``: the technical truth (what
 is configured on the routers) rather than the management system, so subscribers
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
@@ -127,19 +129,16 @@ MIGRATIONS: tuple[str, ...] = (
         imported_at TEXT NOT NULL
     );
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    CREATE VIRTUAL TABLE secret_search USING fts5(
-        name_folded, comment_folded,
-        content = 'ppp_secrets', content_rowid = 'id',
-        tokenize = 'trigram', detail = 'none'
-    );
-    INSERT INTO secret_search (secret_search) VALUES ('rebuild');
+    CREATE VIRTUAL TABLE secret_search USING fts5(text, tokenize = 'trigram', detail = 'none');
+    INSERT INTO secret_search (rowid, text)
+        SELECT id, name_folded || ' ' || comment_folded FROM ppp_secrets;
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
 MAX_SUGGESTIONS = 5
 #: How many index hits per trigram feed the typo ranking.
-_TRIGRAM_POSTINGS = 4000
+_TRIGRAM_POSTINGS = 2000
 _ROW_COLUMNS = (
     "name, node, profile, service, disabled, comment, remote_address, last_logged_out, "
     "last_caller_id, last_disconnect_reason, synced_at, name_key, name_folded, comment_folded"
@@ -415,16 +414,11 @@ class Inventory:
         row = _secret_row(secret, secret.node, _stamp(synced_at))
         with self._transaction() as db:
             old = db.execute(
-                "SELECT id, name_folded, comment_folded FROM ppp_secrets "
-                "WHERE name = ? AND node = ?",
+                "SELECT id FROM ppp_secrets WHERE name = ? AND node = ?",
                 (secret.name, secret.node),
             ).fetchone()
             if old is not None:
-                db.execute(
-                    "INSERT INTO secret_search (secret_search, rowid, name_folded, comment_folded) "
-                    "VALUES ('delete', ?, ?, ?)",
-                    tuple(old),
-                )
+                db.execute("DELETE FROM secret_search WHERE rowid = ?", (old["id"],))
                 db.execute("DELETE FROM ppp_secrets WHERE id = ?", (old["id"],))
             cursor = db.execute(
                 f"INSERT INTO ppp_secrets ({_ROW_COLUMNS}) "
@@ -432,8 +426,8 @@ class Inventory:
                 row,
             )
             db.execute(
-                "INSERT INTO secret_search (rowid, name_folded, comment_folded) VALUES (?, ?, ?)",
-                (cursor.lastrowid, row[-2], row[-1]),
+                "INSERT INTO secret_search (rowid, text) VALUES (?, ?)",
+                (cursor.lastrowid, f"{row[-2]} {row[-1]}"),
             )
 
     def rebuild_search_index(self) -> None:
@@ -442,10 +436,15 @@ class Inventory:
         Per-node replaces do not maintain the index row by row (that would make
         a full sync several times slower); they flag it, and the sync rebuilds
         it once at the end. Until then searches still verify every hit against
-        the table, so a stale index can miss new rows but never returns wrong ones.
+        the table (ids are never reused), so a stale index can miss new rows but
+        never returns wrong ones.
         """
         with self._transaction() as db:
-            db.execute("INSERT INTO secret_search (secret_search) VALUES ('rebuild')")
+            db.execute("DELETE FROM secret_search")
+            db.execute(
+                "INSERT INTO secret_search (rowid, text) "
+                "SELECT id, name_folded || ' ' || comment_folded FROM ppp_secrets"
+            )
             db.execute("DELETE FROM meta WHERE key = 'search_dirty'")
 
     @property
@@ -478,9 +477,9 @@ class Inventory:
     def by_address(self, address: str) -> list[Hit]:
         """Who has this IP: a live session at last sync, or a static remote-address."""
         rows = self._read(
-            "SELECT name, 'ip' AS how FROM ppp_sessions WHERE address = ? "
-            "UNION SELECT name, 'ip' FROM ppp_secrets WHERE remote_address = ? "
-            "ORDER BY name LIMIT 50",
+            "SELECT name FROM ppp_sessions WHERE address = ? UNION SELECT name FROM ppp_secrets "
+            # The repeated `!= ''` lets SQLite use the partial index.
+            "WHERE remote_address = ? AND remote_address != '' ORDER BY name LIMIT 50",
             (address, address),
         )
         return [Hit(r[0], "ip", address) for r in rows]
@@ -488,8 +487,8 @@ class Inventory:
     def by_mac(self, address: str) -> list[Hit]:
         """Who has this MAC: a live session at last sync, or the last one seen."""
         rows = self._read(
-            "SELECT name FROM ppp_sessions WHERE caller_id = ? "
-            "UNION SELECT name FROM ppp_secrets WHERE last_caller_id = ? ORDER BY name LIMIT 50",
+            "SELECT name FROM ppp_sessions WHERE caller_id = ? UNION SELECT name FROM ppp_secrets "
+            "WHERE last_caller_id = ? AND last_caller_id != '' ORDER BY name LIMIT 50",
             (address, address),
         )
         return [Hit(r[0], "mac", address) for r in rows]
@@ -503,26 +502,21 @@ class Inventory:
         folded = [fold(w) for w in words if fold(w)]
         if not folded:
             return []
-        indexed = [w for w in folded if len(w) >= 3]
-        if indexed:
-            where = " AND ".join(
-                "(secret_search.name_folded LIKE ? ESCAPE '\\' "
-                "OR secret_search.comment_folded LIKE ? ESCAPE '\\')"
-                for _ in indexed
+        # LIKE runs on the trigram index only without ESCAPE, so the wildcards
+        # themselves are cut out of the terms; the check below uses whole words.
+        terms = [t for w in folded for t in re.split(r"[%_]+", w) if len(t) >= 3]
+        if terms:
+            where = " AND ".join("text LIKE ?" for _ in terms)
+            rows = self._read(
+                "SELECT name, name_folded, comment, comment_folded FROM ppp_secrets WHERE id IN "
+                f"(SELECT rowid FROM secret_search WHERE {where} LIMIT 2000)",
+                [f"%{t}%" for t in terms],
             )
-            params: list[object] = []
-            for w in indexed:
-                params += [_like(w), _like(w)]
-            sql = (
-                "SELECT s.name, s.name_folded, s.comment, s.comment_folded FROM secret_search "
-                f"JOIN ppp_secrets AS s ON s.id = secret_search.rowid WHERE {where} LIMIT ?"
-            )
-            rows = self._read(sql, [*params, 2000])
         else:
             rows = self._read(
                 "SELECT name, name_folded, comment, comment_folded FROM ppp_secrets "
-                "WHERE name_folded LIKE ? ESCAPE '\\' LIMIT 2000",
-                (_like(folded[0]),),
+                "WHERE name_key = ? LIMIT 2000",
+                (name_key(" ".join(folded)),),
             )
         hits: dict[str, Hit] = {}
         for name, name_folded, comment, comment_folded in rows:
@@ -755,11 +749,6 @@ def _location(row: sqlite3.Row) -> Location:
 
 def _stamp(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
-
-
-def _like(word: str) -> str:
-    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def _fts_term(gram: str) -> str:
