@@ -13,6 +13,7 @@ import re
 import sys
 import tempfile
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from bot import logs, texts
 from bot.cli import sync_report
 from bot.config import Settings
 from bot.errors import InputError
-from bot.inventory import Inventory, Node
+from bot.inventory import Connection, Inventory, Node
 from bot.readings import ReadingService, clean_query
 from bot.routeros import RouterClient
 from bot.sim.model import demo_network
@@ -32,13 +33,25 @@ from bot.sync import sync_nodes
 #: What an operator might type, and why it is in the demo.
 QUESTIONS = (
     ("juan.perez", "a subscriber saturating a 50/10 plan"),
-    ("maria.gomez", "low use: the problem is not consumption"),
-    ("20513", "a numeric PPPoE name"),
+    ("maria.gomez", "low use; the management system sells another plan"),
+    ("20513", "a numeric PPPoE name, suspended in the management system"),
     ("ana.martinez", "configured on two routers (a migration)"),
     ("carlos.lopez", "offline: last logout, reason and MAC from the router"),
-    ("sofia.acuna", "online without a dynamic queue: plan unknown"),
+    ("sofia.acuna", "no dynamic queue (plan unknown), not linked to a customer"),
+    ("100.64.20.40", "an IP from a ticket"),
+    ("gomez belgrano", "a customer name and street from the secret's comment"),
     ("juan.peres", "a typo: close names are suggested"),
     ("", "empty input: usage"),
+)
+
+#: A small export of the management system (ISPCube in ADR-005).
+MANAGEMENT_EXPORT = (
+    Connection("juan.perez", "1001", "Juan Pérez", 50_000_000, 10_000_000, "activo"),
+    Connection("maria.gomez", "1002", "María Gómez", 300_000_000, 30_000_000, "activo"),
+    Connection("20513", "1003", "Lucía Fernández", 30_000_000, 6_000_000, "suspendido"),
+    Connection("ana.martinez", "1004", "Ana Martínez", 50_000_000, 10_000_000, "activo"),
+    Connection("carlos.lopez", "1005", "Carlos López", 30_000_000, 6_000_000, "activo"),
+    Connection("jorge.rodriguez", "2001", "Ferretería El Ñandú", 200_000_000, 50_000_000, "activo"),
 )
 DEMO_OPERATOR = "U0DEMO"
 
@@ -59,6 +72,7 @@ def run_demo(settings: Settings, slack: bool = True) -> int:
             nodes = [Node(c.name, "127.0.0.1", ports[c.name], c.tls) for c in configs]
             with Inventory(demo_settings.db_path) as inventory:
                 inventory.upsert_nodes(nodes)
+                inventory.replace_connections(MANAGEMENT_EXPORT, datetime.now(UTC))
                 serve_slack = slack and bool(settings.slack_bot_token and settings.slack_app_token)
                 return asyncio.run(_main(demo_settings, inventory, nodes, serve_slack))
     finally:
@@ -99,7 +113,13 @@ async def _main(settings: Settings, inventory: Inventory, nodes: list[Node], sla
 
 _DATE = re.compile(r"<!date\^\d+\^[^|>]*\|([^>]*)>")
 _USER = re.compile(r"<@(\w+)>")
-_EMOJI = {":warning:": "⚠", ":x:": "✖", ":grey_question:": "?", ":no_entry:": "⛔"}
+_EMOJI = {
+    ":warning:": "⚠",
+    ":x:": "✖",
+    ":grey_question:": "?",
+    ":no_entry:": "⛔",
+    ":mag:": "🔎",
+}
 
 
 def render(message: dict[str, Any], ephemeral: bool = False) -> str:
@@ -119,6 +139,8 @@ def render(message: dict[str, Any], ephemeral: bool = False) -> str:
                 )
         elif kind == "section":
             lines += ["  " + _clean(line) for line in block["text"]["text"].splitlines()]
+            if "accessory" in block:
+                lines[-1] += f"   [ {block['accessory']['text']['text']} ]"
         elif kind == "context":
             lines.append("  " + " ".join(_clean(e["text"]) for e in block["elements"]))
         elif kind == "actions":
