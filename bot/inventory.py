@@ -30,6 +30,7 @@ import difflib
 import re
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.errors import ConfigError, InventoryError
-from bot.keys import fold, mac, name_key, trigrams
+from bot.keys import fold, mac, name_key
 
 #: Each entry upgrades the schema from version ``index`` to ``index + 1``.
 MIGRATIONS: tuple[str, ...] = (
@@ -138,7 +139,11 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 MAX_SUGGESTIONS = 5
 #: How many index hits per trigram feed the typo ranking.
-_TRIGRAM_POSTINGS = 2000
+_TRIGRAM_POSTINGS = 500
+#: Trigram pairs looked up for one typo search.
+_TYPO_PAIRS = 10
+#: Candidates ranked by difflib for one typo search.
+_TYPO_RANKED = 300
 _ROW_COLUMNS = (
     "name, node, profile, service, disabled, comment, remote_address, last_logged_out, "
     "last_caller_id, last_disconnect_reason, synced_at, name_key, name_folded, comment_folded"
@@ -530,27 +535,54 @@ class Inventory:
     def similar_names(self, text: str, limit: int = MAX_SUGGESTIONS) -> list[str]:
         """Configured names a typo away from `text`, best first.
 
-        The rarest trigrams of the query pick candidates from the index (cheap
-        even at a million secrets); difflib then ranks them on the name key.
+        One typo breaks at most the three trigrams that overlap it, so two
+        trigrams of the query at least three positions apart often both survive.
+        The rarest such pairs are looked up together in the index (an
+        intersection: a handful of rows even among a million secrets), and
+        difflib ranks what they bring on the name key.
         """
         wanted = name_key(text)
+        folded = fold(text)
         if len(wanted) < 3:
             return []
-        grams = sorted(trigrams(fold(text)))
-        counts = []
-        for gram in grams:
-            row = self._read("SELECT doc FROM temp.secret_search_vocab WHERE term = ?", (gram,))
-            counts.append((row[0][0] if row else 0, gram))
-        candidates: dict[int, int] = {}
-        for _, gram in sorted(c for c in counts if c[0] > 0)[:6]:
-            for (rowid,) in self._read(
-                "SELECT rowid FROM secret_search WHERE secret_search MATCH ? LIMIT ?",
-                (_fts_term(gram), _TRIGRAM_POSTINGS),
-            ):
-                candidates[rowid] = candidates.get(rowid, 0) + 1
-        best = sorted(candidates, key=lambda r: -candidates[r])[:300]
+        grams = [folded[i : i + 3] for i in range(len(folded) - 2)]
+        freq = dict.fromkeys(grams, 0)
+        marks = ",".join("?" * len(freq))
+        freq.update(
+            self._read(
+                f"SELECT term, doc FROM temp.secret_search_vocab WHERE term IN ({marks})", freq
+            )
+        )
+        pairs = sorted(
+            (freq[a] * freq[b], a, b)
+            for i, a in enumerate(grams)
+            for b in grams[i + 3 :]
+            if freq[a] and freq[b] and a != b
+        )
+        chosen: list[tuple[str, str]] = []
+        uses: dict[str, int] = {}
+        for _, a, b in pairs:
+            if uses.get(a, 0) < 2 and uses.get(b, 0) < 2 and (a, b) not in chosen:
+                chosen.append((a, b))
+                uses[a] = uses.get(a, 0) + 1
+                uses[b] = uses.get(b, 0) + 1
+            if len(chosen) == _TYPO_PAIRS:
+                break
+        if not chosen:  # a short query: single trigrams, rarest first
+            chosen = [(g, g) for g in sorted((g for g in freq if freq[g]), key=freq.get)[:3]]
+        votes: Counter[int] = Counter()
+        for a, b in chosen:
+            votes.update(
+                r[0]
+                for r in self._read(
+                    "SELECT rowid FROM secret_search WHERE secret_search MATCH ? LIMIT ?",
+                    (f"{_fts_term(a)} AND {_fts_term(b)}", _TRIGRAM_POSTINGS),
+                )
+            )
+        # The name sharing the most surviving pairs is the likely one: rank few.
+        rowids = [rowid for rowid, _ in votes.most_common(_TYPO_RANKED)]
         names: dict[str, str] = {}
-        for chunk in _chunks(best, 500):
+        for chunk in _chunks(sorted(rowids), 500):
             marks = ",".join("?" * len(chunk))
             for name, key in self._read(
                 f"SELECT name, name_key FROM ppp_secrets WHERE id IN ({marks})", chunk
@@ -562,8 +594,10 @@ class Inventory:
         ranked = []
         for name, key in names.items():
             matcher.set_seq1(key)
+            if matcher.real_quick_ratio() < 0.7 or matcher.quick_ratio() < 0.7:
+                continue
             ratio = matcher.ratio()
-            if ratio >= 0.7 or wanted in key:
+            if ratio >= 0.7:
                 ranked.append((-ratio, name))
         return [name for _, name in sorted(ranked)[:limit]]
 
