@@ -18,7 +18,8 @@ Spanish message via `bot.texts`::
         ├── RouterTimeout        the operation's overall deadline passed
         ├── RouterAuthFailed     the router rejected our API credentials
         ├── RouterTLSError       API-SSL handshake failed
-        └── RouterProtocolError  !fatal, connection closed mid-reply, garbage
+        ├── RouterProtocolError  !fatal, connection closed mid-reply, garbage
+        └── RouterCircuitOpen    failed just now; not asked again for a while
 
 Messages (`str(err)`) are English and for logs; they never contain secrets.
 """
@@ -117,3 +118,22 @@ class RouterTLSError(RouterError):
 
 class RouterProtocolError(RouterError):
     """The router closed the session or answered something we cannot read."""
+
+
+class RouterCircuitOpen(RouterError):
+    """The router failed repeatedly just now; Beholder is not asking it for a while."""
+
+    def __init__(
+        self,
+        node: str,
+        detail: str = "",
+        *,
+        user: str | None = None,
+        since_s: float = 0.0,
+        retry_in_s: float = 0.0,
+        cause: RouterError | None = None,
+    ) -> None:
+        self.since_s = since_s
+        self.retry_in_s = retry_in_s
+        self.cause = cause
+        super().__init__(node, detail, user=user)

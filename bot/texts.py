@@ -19,6 +19,7 @@ from bot.errors import (
     InventoryError,
     NodeNotInInventory,
     RouterAuthFailed,
+    RouterCircuitOpen,
     RouterError,
     RouterProtocolError,
     RouterRefused,
@@ -328,6 +329,14 @@ def error(err: BeholderError) -> str:
                 "en el inventario de nodos, así que no sé a qué dirección preguntarle. "
                 "Un administrador debe agregarlo (`beholder nodes import`)."
             )
+        case RouterCircuitOpen():
+            why = f" ({_cause(err.cause)})" if err.cause else ""
+            return (
+                f"El router *{err.node}* falló recién{why}, hace {err.since_s:.0f} s{who}. "
+                "Para no acumular consultas sobre un router con problemas, Beholder no le "
+                f"vuelve a preguntar hasta dentro de {max(1, round(err.retry_in_s))} s. "
+                "Si el corte sigue, revisá el nodo."
+            )
         case RouterTimeout():
             return (
                 f"El router *{err.node}* no respondió a tiempo ({err.seconds:g} s){who}. "
@@ -366,6 +375,21 @@ def error(err: BeholderError) -> str:
             return str(err)  # admin commands (CSV import, nodes): the detail is the message
         case _:
             return f"No se pudo completar la consulta{who}: {type(err).__name__}."
+
+
+def _cause(err: RouterError) -> str:
+    """A few words on why a router failed, for the circuit-breaker message."""
+    match err:
+        case RouterTimeout():
+            return "no respondió a tiempo"
+        case RouterRefused():
+            return "rechazó la conexión"
+        case RouterUnreachable():
+            return "sin conexión"
+        case RouterTLSError():
+            return "falló el TLS"
+        case _:
+            return "cortó la sesión"
 
 
 def candidate(hit: Hit) -> str:
