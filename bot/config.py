@@ -49,6 +49,8 @@ class Settings:
     #: keyed by `env_suffix` of the node name; they override the global pair.
     node_credentials: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
     log_level: str = "INFO"
+    #: "text" (one line per event) or "json" (one object per line).
+    log_format: str = "text"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -78,10 +80,13 @@ class Settings:
             slack_api_url=api_url,
             timezone=text("BEHOLDER_TZ", cls.timezone) or cls.timezone,
             log_level=(text("BEHOLDER_LOG_LEVEL", "INFO") or "INFO").upper(),
+            log_format=(text("BEHOLDER_LOG_FORMAT", "text") or "text").lower(),
             node_credentials=_node_credentials(env),
         )
         if settings.tls_ca_file is not None and not settings.tls_ca_file.is_file():
             raise ConfigError(f"MIKROTIK_TLS_CA points to {ca!r}, which is not a readable file")
+        if settings.log_format not in {"text", "json"}:
+            raise ConfigError("BEHOLDER_LOG_FORMAT must be text or json")
         if settings.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ConfigError("BEHOLDER_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
         return settings

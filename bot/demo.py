@@ -103,7 +103,7 @@ async def _main(settings: Settings, inventory: Inventory, nodes: list[Node], sla
     from bot.serve import serve
 
     settings.require_slack()
-    logs.configure(settings.log_level, settings.secrets)
+    logs.configure(settings.log_level, settings.secrets, settings.log_format)
     _say("Serving Slack against the simulated routers; try /consumo juan.perez. Ctrl-C stops.")
     await serve(settings, router)
     return 0

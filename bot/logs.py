@@ -8,10 +8,12 @@ librouteros logs every API word at DEBUG, ``/login =password=…`` included: the
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 _PATTERNS = (
     re.compile(r"xox[a-z]-[A-Za-z0-9-]+"),  # Slack bot/user tokens
@@ -31,6 +33,8 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
 
 
 class RedactingFormatter(logging.Formatter):
+    """Plain text, one line per event (a traceback, if any, follows it)."""
+
     def __init__(self, fmt: str, secrets: Iterable[str] = ()) -> None:
         super().__init__(fmt)
         self.secrets = tuple(s for s in secrets if s)
@@ -39,11 +43,31 @@ class RedactingFormatter(logging.Formatter):
         return redact(super().format(record), self.secrets)
 
 
-def configure(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
-    """Route every logger to stderr through the redacting formatter."""
+class JsonFormatter(RedactingFormatter):
+    """One JSON object per line, traceback included as a field: for log shippers."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__("%(message)s", secrets)
+
+    def format(self, record: logging.LogRecord) -> str:
+        event = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        if record.exc_info:
+            event["exc"] = self.formatException(record.exc_info)
+        return redact(json.dumps(event, ensure_ascii=False), self.secrets)
+
+
+def configure(level: str = "INFO", secrets: Iterable[str] = (), fmt: str = "text") -> None:
+    """Route every logger to stderr through a redacting formatter."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets)
+        JsonFormatter(secrets)
+        if fmt == "json"
+        else RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets)
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -86,3 +86,29 @@ def test_formatter_redacts_tokens_passwords_and_tracebacks():
     assert "hunter22" not in text
     assert "xoxb-1-2-abc" not in text
     assert "=password=[redacted]" in text
+
+
+def test_json_format_is_one_object_per_line_and_redacted():
+    import json
+
+    formatter = logs.JsonFormatter(secrets=["hunter22"])
+    try:
+        raise RuntimeError("boom hunter22")
+    except RuntimeError:
+        import sys
+
+        record = logging.LogRecord(
+            "bot.x", logging.ERROR, "f", 1, "login %s", ("xapp-1-AAA",), sys.exc_info()
+        )
+    line = formatter.format(record)
+    assert "\n" not in line
+    event = json.loads(line)
+    assert event["level"] == "ERROR"
+    assert event["logger"] == "bot.x"
+    assert event["msg"] == "login [redacted]"
+    assert "hunter22" not in event["exc"]
+
+
+def test_log_format_is_validated():
+    with pytest.raises(ConfigError, match="BEHOLDER_LOG_FORMAT"):
+        Settings.from_env({"BEHOLDER_LOG_FORMAT": "xml"})

@@ -62,6 +62,25 @@ def test_serve_answers_consumo_and_logs_no_secret(synced, fake):
     assert "[redacted]" in output  # the DEBUG run did try to log them
 
 
+def test_json_logs_are_one_object_per_line(synced, fake):
+    import json
+
+    env = {**slack_env(synced, fake), "BEHOLDER_LOG_FORMAT": "json", "BEHOLDER_LOG_LEVEL": "INFO"}
+    process = subprocess.Popen(
+        beholder_argv("serve"), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        fake.wait_for_connection(timeout=30)
+        eid = fake.send_slash_command("juan.perez")
+        fake.wait_for_responses(key=eid, timeout=10)
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=20)
+    events = [json.loads(line) for line in err.splitlines() if line.strip()]
+    assert any("consumo" in e["msg"] and "juan.perez" in e["msg"] for e in events)
+    assert all({"ts", "level", "logger", "msg"} <= e.keys() for e in events)
+
+
 def test_demo_serves_slack_when_tokens_are_set(env, fake):
     body, output = run_until_answered(slack_env(env, fake), fake, "demo")
     assert body["text"].startswith("juan.perez en bras-centro: Bajada")
