@@ -49,6 +49,8 @@ class Settings:
     #: keyed by `env_suffix` of the node name; they override the global pair.
     node_credentials: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
     log_level: str = "INFO"
+    #: Days the audit keeps who asked what.
+    audit_days: int = 180
     #: "text" (one line per event) or "json" (one object per line).
     log_format: str = "text"
 
@@ -81,6 +83,7 @@ class Settings:
             timezone=text("BEHOLDER_TZ", cls.timezone) or cls.timezone,
             log_level=(text("BEHOLDER_LOG_LEVEL", "INFO") or "INFO").upper(),
             log_format=(text("BEHOLDER_LOG_FORMAT", "text") or "text").lower(),
+            audit_days=_number(env, "BEHOLDER_AUDIT_DAYS", 180, int),
             node_credentials=_node_credentials(env),
         )
         if settings.tls_ca_file is not None and not settings.tls_ca_file.is_file():

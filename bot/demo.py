@@ -27,7 +27,7 @@ from bot.routeros import RouterClient
 from bot.sim.model import demo_network
 from bot.sim.network import SimNetwork
 from bot.slack import blocks
-from bot.slack.replies import Deps, consult
+from bot.slack.replies import Asker, Deps, consult
 from bot.sync import sync_nodes
 
 #: What an operator might type, and why it is in the demo.
@@ -92,7 +92,7 @@ async def _main(settings: Settings, inventory: Inventory, nodes: list[Node], sla
         except InputError as exc:
             print(render(blocks.error_message(exc), ephemeral=True))
             continue
-        reply = await consult(deps, user, DEMO_OPERATOR)
+        reply = await consult(deps, user, Asker(DEMO_OPERATOR, "demo", "command"))
         print(render(reply.message, ephemeral=not reply.public))
     if not slack:
         _say(

@@ -134,6 +134,23 @@ MIGRATIONS: tuple[str, ...] = (
     INSERT INTO secret_search (rowid, text)
         SELECT id, name_folded || ' ' || comment_folded FROM ppp_secrets;
     """,
+    # 3: who asked what, and what came of it.
+    """
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        slack_user TEXT NOT NULL DEFAULT '',
+        channel TEXT NOT NULL DEFAULT '',
+        source TEXT NOT NULL DEFAULT '',
+        query TEXT NOT NULL,
+        pppoe_user TEXT NOT NULL DEFAULT '',
+        node TEXT NOT NULL DEFAULT '',
+        outcome TEXT NOT NULL,
+        latency_ms INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX audit_by_time ON audit (at);
+    CREATE INDEX audit_by_user ON audit (slack_user, at);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -220,6 +237,25 @@ class Connection:
     plan_download_bps: int | None = None
     plan_upload_bps: int | None = None
     status: str = ""
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One question asked of Beholder: who, where, what, and what came of it."""
+
+    at: datetime
+    query: str
+    outcome: str  # "ok", "offline", "not_found", "ambiguous", "denied", "failed:<Error>"
+    slack_user: str = ""
+    channel: str = ""
+    source: str = ""  # "command", "mention", "button", "cli"
+    pppoe_user: str = ""
+    node: str = ""
+    latency_ms: int = 0
+
+
+#: Longest query kept in the audit (what an operator types is short; this bounds junk).
+AUDIT_QUERY_MAX = 200
 
 
 @dataclass(frozen=True)
@@ -375,36 +411,101 @@ class Inventory:
         sessions: Iterable[ActiveSession],
         synced_at: datetime,
     ) -> int:
-        """Replace one node's secrets and sessions in a single transaction.
+        """Make one node's secrets and sessions what its pull found, in a single transaction.
 
         Called only after the node's pull completed, so a failed pull never
         touches the rows a node already had; a sync killed here leaves the old
         rows (SQLite rolls the open transaction back). Returns the secret count.
+
+        Only what changed is written: rows gone from the router are deleted,
+        changed rows updated in place, new ones inserted. A re-sync of a router
+        where little changed is then mostly reads, instead of rewriting every
+        row and index entry (at ISP scale, hundreds of megabytes of WAL every
+        time). So a secret's own ``synced_at`` is when its row last changed; the
+        node's ``synced_at`` is when all of its rows were last confirmed.
         """
         stamp = _stamp(synced_at)
+        wanted = {s.name: s for s in secrets}  # a repeated name: the last one wins
         with self._transaction() as db:
-            db.execute("DELETE FROM ppp_secrets WHERE node = ?", (node,))
-            count = db.executemany(
-                f"INSERT OR REPLACE INTO ppp_secrets ({_ROW_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (_secret_row(s, node, stamp) for s in secrets),
-            ).rowcount
-            db.execute("DELETE FROM ppp_sessions WHERE node = ?", (node,))
+            # Bulk writes touch index pages all over the file: a bigger page
+            # cache for the writer, and fewer (larger) checkpoints, halve what
+            # SQLite spends per row at hundreds of thousands of secrets.
+            db.execute(f"PRAGMA cache_size = -{_WRITER_CACHE_KIB}")
+            db.execute(f"PRAGMA wal_autocheckpoint = {_WAL_CHECKPOINT_PAGES}")
+            cursor = db.cursor()
+            cursor.row_factory = None  # plain tuples: thousands of rows, compared once
+            old = {
+                row[1]: row
+                for row in cursor.execute(
+                    f"SELECT id, name, {_COMPARED_COLUMNS} FROM ppp_secrets WHERE node = ?",
+                    (node,),
+                )
+            }
+            inserts: list[tuple[object, ...]] = []
+            updates: list[tuple[object, ...]] = []
+            for name, secret in wanted.items():
+                row = old.pop(name, None)
+                if row is None:
+                    inserts.append(_secret_row(secret, node, stamp))
+                elif _changed(row, secret):
+                    updates.append((*_compared_values(secret), fold(secret.comment), stamp, row[0]))
+            db.executemany("DELETE FROM ppp_secrets WHERE id = ?", ((r[0],) for r in old.values()))
             db.executemany(
-                "INSERT INTO ppp_sessions (node, name, address, caller_id, uptime, synced_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    (node, s.name, s.address, mac(s.caller_id) or s.caller_id, s.uptime, stamp)
-                    for s in sessions
-                ),
+                "UPDATE ppp_secrets SET "
+                + ", ".join(f"{c} = ?" for c in _COMPARED_COLUMNS.split(", "))
+                + ", comment_folded = ?, synced_at = ? WHERE id = ?",
+                updates,
             )
+            db.executemany(
+                f"INSERT INTO ppp_secrets ({_ROW_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                inserts,
+            )
+            self._replace_sessions(db, node, sessions, stamp)
             db.execute(
                 "UPDATE nodes SET synced_at = ?, sync_error = NULL, sync_failed_at = NULL "
                 "WHERE name = ?",
                 (stamp, node),
             )
-            self._mark_search_dirty(db)
-        return count
+            if old or updates or inserts:
+                self._mark_search_dirty(db)
+        return len(wanted)
+
+    @staticmethod
+    def _replace_sessions(
+        db: sqlite3.Connection, node: str, sessions: Iterable[ActiveSession], stamp: str
+    ) -> None:
+        """The node's ``ppp_sessions`` rows become `sessions`, touching only what changed.
+
+        A session that is still up keeps its row (only ``uptime`` and
+        ``synced_at`` move), so its three index entries are not rewritten.
+        """
+        old: dict[tuple[str, str, str], list[int]] = {}
+        cursor = db.cursor()
+        cursor.row_factory = None
+        for rowid, name, address, caller_id in cursor.execute(
+            "SELECT rowid, name, address, caller_id FROM ppp_sessions WHERE node = ?", (node,)
+        ):
+            old.setdefault((name, address, caller_id), []).append(rowid)
+        inserts: list[tuple[str, ...]] = []
+        updates: list[tuple[object, ...]] = []
+        for s in sessions:
+            key = (s.name, s.address, mac(s.caller_id) or s.caller_id)
+            rowids = old.get(key)
+            if rowids:
+                updates.append((s.uptime, stamp, rowids.pop()))
+            else:
+                inserts.append((node, *key, s.uptime, stamp))
+        db.executemany(
+            "DELETE FROM ppp_sessions WHERE rowid = ?",
+            ((rowid,) for rowids in old.values() for rowid in rowids),
+        )
+        db.executemany("UPDATE ppp_sessions SET uptime = ?, synced_at = ? WHERE rowid = ?", updates)
+        db.executemany(
+            "INSERT INTO ppp_sessions (node, name, address, caller_id, uptime, synced_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            inserts,
+        )
 
     def mark_sync_failed(self, node: str, error: str, at: datetime) -> None:
         """Remember that a node's rows are stale, and why (its rows stay as they were)."""
@@ -606,6 +707,61 @@ class Inventory:
             return self._read("SELECT count(*) FROM ppp_secrets")[0][0]
         return self._read("SELECT count(*) FROM ppp_secrets WHERE node = ?", (node,))[0][0]
 
+    # -- audit ------------------------------------------------------------------
+
+    def record_audit(self, entry: AuditEntry) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO audit (at, slack_user, channel, source, query, pppoe_user, node, "
+                "outcome, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    _stamp(entry.at),
+                    entry.slack_user,
+                    entry.channel,
+                    entry.source,
+                    entry.query[:AUDIT_QUERY_MAX],
+                    entry.pppoe_user,
+                    entry.node,
+                    entry.outcome,
+                    entry.latency_ms,
+                ),
+            )
+
+    def audit(
+        self, since: datetime | None = None, slack_user: str | None = None, limit: int = 1000
+    ) -> list[AuditEntry]:
+        """Entries, newest first."""
+        clauses, params = [], []
+        if since is not None:
+            clauses.append("at >= ?")
+            params.append(_stamp(since))
+        if slack_user:
+            clauses.append("slack_user = ?")
+            params.append(slack_user)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._read(
+            f"SELECT * FROM audit {where} ORDER BY at DESC, id DESC LIMIT ?", [*params, limit]
+        )
+        return [
+            AuditEntry(
+                at=datetime.fromisoformat(r["at"]),
+                query=r["query"],
+                outcome=r["outcome"],
+                slack_user=r["slack_user"],
+                channel=r["channel"],
+                source=r["source"],
+                pppoe_user=r["pppoe_user"],
+                node=r["node"],
+                latency_ms=r["latency_ms"],
+            )
+            for r in rows
+        ]
+
+    def purge_audit(self, before: datetime) -> int:
+        """Forget entries older than `before` (retention). Returns how many."""
+        with self._transaction() as db:
+            return db.execute("DELETE FROM audit WHERE at < ?", (_stamp(before),)).rowcount
+
     # -- management system --------------------------------------------------------
 
     def replace_connections(self, connections: Iterable[Connection], at: datetime) -> int:
@@ -741,6 +897,55 @@ def _flag(text: str, path: str | Path, line: int) -> bool:
     if value not in {"", "0", "1", "true", "false", "yes", "no", "si", "sí"}:
         raise InventoryError(f"{path}, line {line}: tls must be true or false")
     return value in {"1", "true", "yes", "si", "sí"}
+
+
+#: Page cache of the writing connection during syncs (SQLite's default is 2 MiB).
+_WRITER_CACHE_KIB = 64 * 1024
+#: WAL pages between automatic checkpoints (SQLite's default is 1000, ~4 MiB).
+_WAL_CHECKPOINT_PAGES = 10_000
+#: The columns of a secret that come from the router (name and node aside), in
+#: the order `_compared_values` gives them.
+_COMPARED_COLUMNS = (
+    "profile, service, disabled, comment, remote_address, last_logged_out, "
+    "last_caller_id, last_disconnect_reason"
+)
+
+
+def _mac_or_text(text: str) -> str:
+    return mac(text) or text
+
+
+def _compared_values(s: Secret) -> tuple[object, ...]:
+    """What `_secret_row` stores in `_COMPARED_COLUMNS` for this secret."""
+    return (
+        s.profile,
+        s.service,
+        int(s.disabled),
+        s.comment,
+        s.remote_address,
+        s.last_logged_out,
+        _mac_or_text(s.last_caller_id),
+        s.last_disconnect_reason,
+    )
+
+
+def _changed(row: tuple[object, ...], s: Secret) -> bool:
+    """Whether a stored row (id, name, then `_COMPARED_COLUMNS`) differs from `s`.
+
+    Cheap on the common case, an unchanged row: the MAC is normalised only when
+    the text differs (RouterOS already prints the stored, canonical form).
+    """
+    stored_mac = row[8]
+    return (
+        row[2] != s.profile
+        or row[3] != s.service
+        or row[4] != int(s.disabled)
+        or row[5] != s.comment
+        or row[6] != s.remote_address
+        or row[7] != s.last_logged_out
+        or (s.last_caller_id != stored_mac and _mac_or_text(s.last_caller_id) != stored_mac)
+        or row[9] != s.last_disconnect_reason
+    )
 
 
 def _secret_row(s: Secret, node: str, stamp: str) -> tuple[object, ...]:

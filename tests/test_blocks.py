@@ -276,7 +276,9 @@ def test_candidates_message_has_one_button_per_subscriber():
 def test_circuit_open_says_since_when_and_when_it_retries():
     from bot.errors import RouterCircuitOpen
 
-    err = RouterCircuitOpen("bras-norte", user="x.y", since_s=12, retry_in_s=18, cause=RouterTimeout("bras-norte"))
+    err = RouterCircuitOpen(
+        "bras-norte", user="x.y", since_s=12, retry_in_s=18, cause=RouterTimeout("bras-norte")
+    )
     text = blocks.error_message(err)["text"]
     assert "*bras-norte* falló recién (no respondió a tiempo), hace 12 s al consultar `x.y`" in text
     assert "dentro de 18 s" in text

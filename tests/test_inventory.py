@@ -284,3 +284,16 @@ def test_read_connections_csv_rejects_bad_plan(tmp_path):
     )
     with pytest.raises(InventoryError, match="line 2: plan 'fast'"):
         read_connections_csv(path)
+
+
+def test_audit_keeps_entries_until_purged(inventory):
+    from datetime import timedelta
+
+    from bot.inventory import AuditEntry
+
+    inventory.record_audit(AuditEntry(NOW - timedelta(days=200), "viejo", "ok"))
+    inventory.record_audit(AuditEntry(NOW, "x" * 5000, "ok", "U1"))
+    assert len(inventory.audit()) == 2
+    assert len(inventory.audit()[0].query) == 200  # junk is bounded
+    assert inventory.purge_audit(NOW - timedelta(days=180)) == 1
+    assert [e.slack_user for e in inventory.audit()] == ["U1"]

@@ -211,3 +211,24 @@ def test_several_matches_offer_buttons_that_post_the_chosen_one(fake, bot):
     assert posts[0].body["response_type"] == "in_channel"
     assert posts[0].body["text"].startswith("cliente11 en bras-norte")
     assert posts[1].body["delete_original"] is True
+
+
+def test_every_question_is_audited(fake, bot, sim_world):
+    fake.wait_for_ack(fake.send_slash_command("juan.perez", user_id="U0AAA", channel_id="C0SOP"))
+    fake.wait_for_responses(count=1)
+    fake.send_app_mention(
+        "<@UBOT> consumo nadie.existe", user="U0BBB", channel="C0ESC", ts="1700000500.000100"
+    )
+    fake.wait_for_calls("chat.postMessage")
+    entries = {e.slack_user: e for e in sim_world.inventory.audit()}
+    ok = entries["U0AAA"]
+    assert (ok.channel, ok.source, ok.query, ok.pppoe_user, ok.node, ok.outcome) == (
+        "C0SOP",
+        "command",
+        "juan.perez",
+        "juan.perez",
+        "bras-norte",
+        "ok",
+    )
+    missing = entries["U0BBB"]
+    assert (missing.channel, missing.source, missing.outcome) == ("C0ESC", "mention", "not_found")

@@ -17,7 +17,7 @@ from bot.errors import InputError
 from bot.readings import clean_query
 from bot.slack import blocks, parsing
 from bot.slack.ids import COMMAND
-from bot.slack.replies import Deps, consult
+from bot.slack.replies import Asker, Deps, consult
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -29,7 +29,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(**blocks.error_message(exc))
             return
         await ack(**blocks.consulting_message(user))
-        reply = await consult(deps, user, command.get("user_id"))
+        asker = Asker(command.get("user_id"), command.get("channel_id", ""), "command")
+        reply = await consult(deps, user, asker)
         await respond(
             **reply.message,
             response_type="in_channel" if reply.public else "ephemeral",

@@ -15,7 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.errors import InputError
 from bot.readings import clean_query
 from bot.slack import blocks, parsing
-from bot.slack.replies import Deps, consult
+from bot.slack.replies import Asker, Deps, consult
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -29,5 +29,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
         except InputError as exc:
             message = blocks.error_message(exc)
         else:
-            message = (await consult(deps, user, event.get("user"))).message
+            asker = Asker(event.get("user"), event.get("channel", ""), "mention")
+            message = (await consult(deps, user, asker)).message
         await client.chat_postMessage(channel=event["channel"], thread_ts=thread_ts, **message)

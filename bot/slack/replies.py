@@ -1,18 +1,29 @@
-"""One question, one reply: shared by the command, the mention and the button.
+"""One question, one reply: shared by the command, the mention and the buttons.
 
-Turns a user name into the message to post, whatever happens: a reading, or a
-Spanish explanation. Nothing raised here reaches Slack as a traceback.
+Turns what the operator asked into the message to post, whatever happens: a
+reading, or a Spanish explanation; and records the question in the audit.
+Nothing raised here reaches Slack as a traceback.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import UTC, datetime, tzinfo
 
-from bot.errors import AmbiguousQuery, BeholderError, InputError, InventoryError
-from bot.readings import ReadingService
+from bot.errors import (
+    AmbiguousQuery,
+    BeholderError,
+    InputError,
+    InventoryError,
+    NodeNotInInventory,
+    RouterError,
+    UnknownUser,
+)
+from bot.inventory import AuditEntry
+from bot.readings import Reading, ReadingService
 from bot.slack import blocks
 
 log = logging.getLogger(__name__)
@@ -24,6 +35,15 @@ class Deps:
 
     readings: ReadingService
     tz: tzinfo
+
+
+@dataclass(frozen=True)
+class Asker:
+    """Who asked, where, and how: for the reply and for the audit."""
+
+    user: str | None
+    channel: str = ""
+    source: str = "command"  # "command", "mention", "button"
 
 
 @dataclass(frozen=True)
@@ -39,42 +59,96 @@ class Reply:
         return self.kind in {"reading", "fault"}
 
 
-async def consult(
-    deps: Deps, query: str, requested_by: str | None, *, exact: bool = False
-) -> Reply:
-    """Read the subscriber `query` designates and render the outcome.
+async def consult(deps: Deps, query: str, asker: Asker, *, exact: bool = False) -> Reply:
+    """Read the subscriber `query` designates, render the outcome, audit it.
 
     `exact`: `query` is a PPPoE user name taken from a button, not typed text.
     Never raises (but cancellation).
     """
-    user = query
     started = time.monotonic()
+    reading: Reading | None = None
+    error: BaseException | None = None
     try:
         if exact:
             reading = await deps.readings.read_user(query)
         else:
             reading = await deps.readings.read(query)
-    except AmbiguousQuery as exc:
-        _log(user, requested_by, started, f"ambiguous ({len(exc.hits)} candidates)")
-        return Reply(blocks.candidates_message(exc), "not_found")
-    except (InputError, InventoryError) as exc:
-        _log(user, requested_by, started, f"not-found ({type(exc).__name__})")
-        return Reply(blocks.error_message(exc), "not_found")
     except BeholderError as exc:
-        _log(user, requested_by, started, f"failed ({exc})")
-        return Reply(blocks.error_message(exc), "fault")
-    except Exception:
-        log.exception("consumo user=%s: unexpected error", user)
-        return Reply(blocks.unexpected_message(user), "error")
-    _log(
-        user,
-        requested_by,
-        started,
-        f"ok user={reading.user} node={reading.node} online={reading.online}",
+        error = exc
+    except Exception as exc:
+        log.exception("consumo query=%r: unexpected error", query)
+        error = exc
+    elapsed_ms = round((time.monotonic() - started) * 1000)
+    outcome = _outcome(reading, error)
+    log.info(
+        "consumo query=%r by=%s channel=%s source=%s outcome=%s user=%s node=%s %dms",
+        query,
+        asker.user,
+        asker.channel,
+        asker.source,
+        outcome,
+        reading.user if reading else "",
+        reading.node if reading else getattr(error, "node", ""),
+        elapsed_ms,
     )
-    return Reply(blocks.reading_message(reading, deps.tz, requested_by), "reading")
+    await audit(deps, query, asker, outcome, reading, error, elapsed_ms)
+    if reading is not None:
+        return Reply(blocks.reading_message(reading, deps.tz, asker.user), "reading")
+    if isinstance(error, AmbiguousQuery):
+        return Reply(blocks.candidates_message(error), "not_found")
+    if isinstance(error, InputError | InventoryError):
+        return Reply(blocks.error_message(error), "not_found")
+    if isinstance(error, BeholderError):
+        return Reply(blocks.error_message(error), "fault")
+    return Reply(blocks.unexpected_message(query), "error")
 
 
-def _log(user: str, requested_by: str | None, started: float, outcome: str) -> None:
-    elapsed = (time.monotonic() - started) * 1000
-    log.info("consumo query=%r by=%s %s %.0fms", user, requested_by, outcome, elapsed)
+async def audit(
+    deps: Deps,
+    query: str,
+    asker: Asker,
+    outcome: str,
+    reading: Reading | None = None,
+    error: BaseException | None = None,
+    latency_ms: int = 0,
+) -> None:
+    """Record the question; a failing audit write is logged, never shown."""
+    entry = AuditEntry(
+        at=datetime.now(UTC),
+        query=query,
+        outcome=outcome,
+        slack_user=asker.user or "",
+        channel=asker.channel,
+        source=asker.source,
+        pppoe_user=reading.user if reading else _user_of(error),
+        node=reading.node if reading else getattr(error, "node", "") or "",
+        latency_ms=latency_ms,
+    )
+    try:
+        await asyncio.to_thread(deps.readings.inventory.record_audit, entry)
+    except Exception:
+        log.exception("could not write the audit entry for %r", query)
+
+
+def _outcome(reading: Reading | None, error: BaseException | None) -> str:
+    if reading is not None:
+        return "ok" if reading.online else "offline"
+    match error:
+        case AmbiguousQuery():
+            return "ambiguous"
+        case UnknownUser():
+            return "not_found"
+        case NodeNotInInventory():
+            return "node_missing"
+        case InputError():
+            return "bad_input"
+        case RouterError():
+            return f"failed:{type(error).__name__}"
+        case _:
+            return "error"
+
+
+def _user_of(error: BaseException | None) -> str:
+    if isinstance(error, NodeNotInInventory | RouterError):
+        return error.user or ""
+    return ""
