@@ -103,6 +103,7 @@ class Reading:
             "linked": self.linked,
             "customer_id": self.customer.customer_id if self.customer else None,
             "customer_name": self.customer.customer_name if self.customer else None,
+            "verdict": verdict(self).kind,
             "warnings": [
                 code
                 for code, flagged in (
@@ -113,6 +114,50 @@ class Reading:
                 if flagged
             ],
         }
+
+
+#: Share of the plan (the busier direction) from which the subscriber saturates it.
+SATURATED_PCT = 85.0
+#: Share of the plan below which consumption cannot explain "internet lento".
+LOW_PCT = 20.0
+#: A session younger than this suggests the link dropped just now.
+RECENT_RECONNECT_S = 10 * 60
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a reading means for the call, before the numbers."""
+
+    kind: str  # "offline", "disabled", "saturated", "moderate", "low", "unknown_plan", "no_data"
+    share_pct: float | None = None  # the busier direction's share of the plan
+    direction: str = ""  # "download" or "upload": which one that is
+    #: Extra signs: "queue_dropping", "recent_reconnect".
+    signs: tuple[str, ...] = ()
+    uptime_s: int | None = None
+    dropped: int = 0
+
+
+def verdict(reading: Reading) -> Verdict:
+    """Classify a reading: saturating its own plan, using little, offline…"""
+    if not reading.online:
+        return Verdict("disabled" if reading.secret.disabled else "offline")
+    signs = []
+    uptime = reading.session.uptime_s if reading.session else None
+    if uptime is not None and uptime < RECENT_RECONNECT_S:
+        signs.append("recent_reconnect")
+    queue = reading.queue
+    dropped = 0
+    if queue is not None and (queue.dropped_download or queue.queued_bytes_download):
+        signs.append("queue_dropping")
+        dropped = queue.dropped_download
+    if reading.traffic is None:
+        return Verdict("no_data", signs=tuple(signs), uptime_s=uptime)
+    if reading.plan is None:
+        return Verdict("unknown_plan", signs=tuple(signs), uptime_s=uptime, dropped=dropped)
+    down, up = reading.download_pct or 0.0, reading.upload_pct or 0.0
+    share, direction = (down, "download") if down >= up else (up, "upload")
+    kind = "saturated" if share >= SATURATED_PCT else "low" if share < LOW_PCT else "moderate"
+    return Verdict(kind, share, direction, tuple(signs), uptime, dropped)
 
 
 #: Management-system statuses that mean the customer should not be connected.

@@ -29,7 +29,7 @@ from bot.errors import (
     UnknownUser,
 )
 from bot.inventory import Hit
-from bot.readings import Reading, plan_mismatch, suspended_while_online
+from bot.readings import Reading, plan_mismatch, suspended_while_online, verdict
 from bot.routeros import Plan
 
 USAGE = (
@@ -188,6 +188,44 @@ def duplicate_note(reading: Reading) -> str | None:
     )
 
 
+def verdict_lines(reading: Reading) -> list[str]:
+    """What the reading means for the call: the first thing an operator reads."""
+    v = verdict(reading)
+    side = "bajada" if v.direction == "download" else "subida"
+    match v.kind:
+        case "offline":
+            lines = ["Sin sesión PPPoE activa: el equipo del cliente no está conectado."]
+        case "disabled":
+            lines = ["Sin sesión PPPoE: el secret está deshabilitado en el router."]
+        case "saturated":
+            lines = [
+                f"Usa el {percent(v.share_pct)} del plan ({side}): está saturando su propio enlace."
+            ]
+        case "low":
+            lines = [
+                f"Uso bajo ({percent(v.share_pct)} del plan): el problema no es consumo; "
+                "revisar señal, WiFi o la CPE."
+            ]
+        case "moderate":
+            lines = [
+                f"Uso moderado ({percent(v.share_pct)} del plan, {side}): no está saturando; "
+                "si reclama lentitud, revisar señal, WiFi o la CPE."
+            ]
+        case "unknown_plan":
+            lines = ["Plan desconocido (sin cola dinámica): no se puede decir si satura."]
+        case _:
+            lines = ["La sesión terminó durante la consulta: probá Actualizar."]
+    if "queue_dropping" in v.signs:
+        lines.append(
+            f"La cola del plan está descartando paquetes ({v.dropped:,} en esta sesión).".replace(
+                ",", "."
+            )
+        )
+    if "recent_reconnect" in v.signs:
+        lines.append(f"Reconectó hace {duration(v.uptime_s)}: puede ser un enlace inestable.")
+    return lines
+
+
 def match_note(reading: Reading) -> str | None:
     """How the operator's text led to this user, when it was not the exact name."""
     match = reading.match
@@ -253,7 +291,7 @@ def unavailable_note(reading: Reading) -> str | None:
 def reading_lines(reading: Reading, tz: tzinfo) -> list[str]:
     """The reading as terminal lines (``beholder consumo``, the demo)."""
     head = f"{reading.user} @ {reading.node}   ({local_time(reading.taken_at, tz)})"
-    lines = [head]
+    lines = [head, *("  » " + plain(line) for line in verdict_lines(reading))]
     if reading.secret.comment:
         lines.append(f"  Comentario: {reading.secret.comment}")
     for note in (match_note(reading), customer_line(reading)):

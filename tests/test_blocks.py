@@ -282,3 +282,57 @@ def test_circuit_open_says_since_when_and_when_it_retries():
     text = blocks.error_message(err)["text"]
     assert "*bras-norte* falló recién (no respondió a tiempo), hace 12 s al consultar `x.y`" in text
     assert "dentro de 18 s" in text
+
+
+@pytest.mark.parametrize(
+    ("download", "upload", "kind", "text"),
+    [
+        (
+            47_000_000,
+            1_000_000,
+            "saturated",
+            "Usa el 94 % del plan (bajada): está saturando su propio enlace.",
+        ),
+        (42_500_000, 1_000_000, "saturated", "Usa el 85 % del plan (bajada)"),
+        (42_000_000, 1_000_000, "moderate", "Uso moderado (84 % del plan, bajada)"),
+        (10_000_000, 1_000_000, "moderate", "Uso moderado (20 % del plan, bajada)"),
+        (9_900_000, 1_000_000, "low", "Uso bajo (20 % del plan): el problema no es consumo"),
+        (
+            1_500_000,
+            300_000,
+            "low",
+            "Uso bajo (3 % del plan): el problema no es consumo; revisar señal, WiFi o la CPE.",
+        ),
+        (1_000_000, 9_500_000, "saturated", "Usa el 95 % del plan (subida)"),
+    ],
+)
+def test_verdict_thresholds(download, upload, kind, text):
+    from bot.readings import verdict
+
+    reading = online(traffic=Traffic(download_bps=download, upload_bps=upload))
+    assert verdict(reading).kind == kind
+    assert text in blocks.reading_message(reading, UTC)["blocks"][1]["text"]["text"]
+
+
+def test_verdict_offline_disabled_and_unknown_plan():
+    from bot.readings import verdict
+
+    assert verdict(offline()).kind == "offline"
+    disabled = Reading(
+        user="carlos.lopez",
+        node="bras-sur",
+        taken_at=TAKEN,
+        secret=Secret("carlos.lopez", "bras-sur", disabled=True),
+    )
+    assert "deshabilitado" in blocks.reading_message(disabled, UTC)["blocks"][1]["text"]["text"]
+    assert verdict(online(queue=None)).kind == "unknown_plan"
+
+
+def test_verdict_signs_queue_drops_and_recent_reconnect():
+    reading = online(
+        session=Session("juan.perez", "10.0.0.1", "AA:BB:CC:00:11:22", 120),
+        queue=QueueState(plan=Plan(50_000_000, 10_000_000), dropped_download=1234),
+    )
+    text = blocks.reading_message(reading, UTC)["blocks"][1]["text"]["text"]
+    assert "La cola del plan está descartando paquetes (1.234 en esta sesión)." in text
+    assert "Reconectó hace 2 min: puede ser un enlace inestable." in text

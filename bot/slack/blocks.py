@@ -25,7 +25,15 @@ FIELD_MAX = 2000
 
 def reading_message(reading: Reading, tz: tzinfo, requested_by: str | None = None) -> Message:
     """The reading, posted in the channel or thread, with an "Actualizar" button."""
-    blocks: list[dict[str, Any]] = [_header(_title(reading))]
+    blocks: list[dict[str, Any]] = [
+        _header(_title(reading)),
+        _section(
+            "\n".join(
+                f"*{line}*" if i == 0 else line
+                for i, line in enumerate(texts.verdict_lines(reading))
+            )
+        ),
+    ]
     if reading.secret.comment:
         blocks.append(_section(f"*{_escape(reading.secret.comment)}*"))
     if (note := texts.match_note(reading)) is not None:
