@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
 from bot.config import Settings
 from bot.inventory import Inventory
 from bot.readings import ReadingService
 from bot.routeros import RouterClient
-from bot.slack.app import build_app
+from bot.slack.app import build_app, socket_mode_handler
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +21,7 @@ async def serve(settings: Settings, router: RouterClient | None = None) -> None:
             log.warning("the inventory %s has no secrets: run beholder sync", settings.db_path)
         readings = ReadingService(inventory, router or RouterClient.from_settings(settings))
         app = build_app(settings, readings)
-        handler = AsyncSocketModeHandler(app, settings.slack_app_token)
+        handler = socket_mode_handler(app, settings.slack_app_token)
         log.info(
             "serving Slack over Socket Mode: %d nodes, %d secrets, deadline %gs, "
             "max %d API sessions per router",

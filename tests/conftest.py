@@ -1,4 +1,5 @@
-"""Shared fixtures: a small simulated network, its synced inventory, a router client.
+"""Shared fixtures: a small simulated network, its synced inventory, a router client,
+the fake Slack and the real Bolt app running against both.
 
 Everything runs on loopback with port 0. The simulated network runs on its own
 thread (`SimNetwork`), so tests stay plain synchronous functions and async code
@@ -11,17 +12,24 @@ import asyncio
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.config import Settings
 from bot.inventory import Inventory, Node
+from bot.readings import ReadingService
 from bot.routeros import RouterClient
 from bot.sim.model import RouterConfig, Subscriber
 from bot.sim.network import SimNetwork
+from bot.slack.app import build_app
 from bot.sync import sync_nodes
+from tests.support.bolt_runner import BoltRunner
+from tests.support.fake_slack import FakeSlack, shutdown_loop
 
 ROOT = Path(__file__).resolve().parent.parent
 API_USER = "beholder"
@@ -152,6 +160,98 @@ def sim_world(network: SimNetwork, tmp_path) -> Iterator[World]:
         assert all(r.ok for r in results), results
         network.reset_counters()
         yield w
+
+
+# -- the Slack app against the fake Slack ---------------------------------------------
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    """The fake Slack (a test module may override this fixture, e.g. with a subclass)."""
+    with FakeSlack() as f:
+        yield f
+
+
+def slack_settings(fake: FakeSlack, **overrides: Any) -> Settings:
+    """Settings pointing at `fake`, plus `overrides` (access lists, signing secret…)."""
+    return Settings(
+        slack_bot_token=fake.bot_token,
+        slack_app_token=fake.app_token,
+        slack_api_url=fake.api_url,
+        **overrides,
+    )
+
+
+@pytest.fixture
+def start_bot(fake: FakeSlack, sim_world: World) -> Iterator[Callable[..., BoltRunner]]:
+    """Start the real Bolt app (`build_app`) over Socket Mode against `fake` and the
+    simulator: ``start_bot(allowed_users=frozenset({"U0AAA"}))``. Keyword arguments are
+    `Settings` fields; ``client_options`` go to the router client, ``ping_interval``
+    to the Socket Mode handler. Stopped at teardown."""
+    runners: list[BoltRunner] = []
+
+    def start(
+        *,
+        client_options: dict[str, Any] | None = None,
+        ping_interval: float | None = None,
+        **overrides: Any,
+    ) -> BoltRunner:
+        settings = slack_settings(fake, **overrides)
+        readings = ReadingService(sim_world.inventory, sim_world.client(**(client_options or {})))
+        runner = BoltRunner(
+            lambda: build_app(settings, readings), fake, ping_interval=ping_interval
+        ).start()
+        runners.append(runner)
+        return runner
+
+    yield start
+    for runner in reversed(runners):
+        runner.stop()
+
+
+@pytest.fixture
+def start_serve(fake: FakeSlack, sim_world: World, tmp_path) -> Iterator[Callable[..., None]]:
+    """Run `bot.serve.serve` (what `beholder serve` runs) on its own thread and loop,
+    against `fake` and the simulator, until teardown: ``start_serve(**settings)``
+    returns once the Socket Mode connection is open."""
+    from bot.serve import serve
+
+    loop = asyncio.new_event_loop()
+    task: asyncio.Task[None] | None = None
+    started = threading.Event()
+    failures: list[BaseException] = []
+
+    def main(settings: Settings) -> None:
+        nonlocal task
+        asyncio.set_event_loop(loop)
+        task = loop.create_task(serve(settings, sim_world.client()))
+        started.set()
+        try:
+            loop.run_until_complete(task)
+        except asyncio.CancelledError:
+            pass
+        except Exception as exc:  # noqa: BLE001 - reported to the test at teardown
+            failures.append(exc)
+        finally:
+            shutdown_loop(loop)
+
+    thread: threading.Thread | None = None
+
+    def start(**overrides: Any) -> None:
+        nonlocal thread
+        settings = slack_settings(fake, db_path=tmp_path / "beholder.db", **overrides)
+        thread = threading.Thread(target=main, args=(settings,), name="serve", daemon=True)
+        thread.start()
+        started.wait(5)
+        fake.wait_for_connection(timeout=10)
+
+    yield start
+    if thread is not None:
+        if task is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(task.cancel)
+        thread.join(10)
+        assert not thread.is_alive(), "serve did not stop within 10 s"
+    assert not failures, failures
 
 
 # -- the `beholder` command as a subprocess -------------------------------------------

@@ -5,17 +5,23 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.readings import ReadingService
-from bot.slack import actions, blocks, commands, events
+from bot.slack import actions, blocks, commands, delivery, events
 from bot.slack.replies import Deps
 from bot.texts import zone
 
 log = logging.getLogger(__name__)
+
+#: Seconds between Socket Mode pings. It is also how soon a connection that died
+#: silently (no close frame: a NAT timeout, a dropped link) is noticed and replaced:
+#: Bolt's handler defaults to 10 s, during which commands fail with "dispatch_failed".
+SOCKET_MODE_PING_INTERVAL = 5.0
 
 
 def build_app(settings: Settings, readings: ReadingService) -> AsyncApp:
@@ -37,13 +43,26 @@ def build_app(settings: Settings, readings: ReadingService) -> AsyncApp:
     actions.register(app, deps)
 
     @app.error
-    async def on_error(error: Exception, body: dict[str, Any], respond: Any) -> None:
+    async def on_error(error: Exception, body: dict[str, Any], client: AsyncWebClient) -> None:
         """Last resort: log it whole, tell the operator in one Spanish line."""
         log.error("unhandled error in a Slack listener", exc_info=error)
-        if respond is not None and body.get("response_url"):
-            await respond(**blocks.unexpected_message(None), response_type="ephemeral")
+        if body.get("response_url"):
+            target = (
+                delivery.Target.of_command(body)
+                if "command" in body
+                else delivery.Target.of_action(body)
+            )
+            await delivery.reply(client, target, blocks.unexpected_message(None), public=False)
 
     return app
+
+
+def socket_mode_handler(app: AsyncApp, app_token: str, **options: Any) -> AsyncSocketModeHandler:
+    """The Socket Mode connection `serve` uses. slack_sdk reconnects by itself: at
+    once on Slack's ``disconnect`` message or a close frame, and within one ping
+    interval when the connection died without a word."""
+    options.setdefault("ping_interval", SOCKET_MODE_PING_INTERVAL)
+    return AsyncSocketModeHandler(app, app_token, **options)
 
 
 def _token_from_env(record: logging.LogRecord) -> bool:

@@ -3,26 +3,28 @@
 Ack first (Slack gives up after 3 s), with an ephemeral "Consultando…"; then
 ask the router and post the reading in the channel through ``response_url``,
 which works in any channel the command was typed in, even without inviting
-the bot. Every command runs as its own asyncio task (AsyncApp), so twenty
-operators asking at once are all acked at once.
+the bot (`bot.slack.delivery` retries it and falls back to the Web API).
+Every command runs as its own asyncio task (AsyncApp), so twenty operators
+asking at once are all acked at once.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import InputError
 from bot.readings import clean_query
-from bot.slack import blocks, parsing
+from bot.slack import blocks, delivery, parsing
 from bot.slack.ids import COMMAND
 from bot.slack.replies import Asker, Deps, consult
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
     @app.command(COMMAND)
-    async def consumo(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+    async def consumo(ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient) -> None:
         try:
             user = clean_query(parsing.command_text(command.get("text", "")))
         except InputError as exc:
@@ -31,8 +33,5 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack(**blocks.consulting_message(user))
         asker = Asker(command.get("user_id"), command.get("channel_id", ""), "command")
         reply = await consult(deps, user, asker)
-        await respond(
-            **reply.message,
-            response_type="in_channel" if reply.public else "ephemeral",
-            replace_original=False,
-        )
+        target = delivery.Target.of_command(command)
+        await delivery.reply(client, target, reply.message, public=reply.public)
