@@ -43,6 +43,12 @@ class Settings:
     slack_bot_token: str = field(default="", repr=False)
     slack_app_token: str = field(default="", repr=False)
     slack_api_url: str = DEFAULT_SLACK_API_URL
+    #: Who may ask (`bot.slack.access`); all empty: everyone in the workspace.
+    #: Channel ids (C…/G…/D…): the only channels where Beholder answers.
+    allowed_channels: frozenset[str] = frozenset()
+    #: User ids (U…/W…) and user groups (S… ids, or handles) allowed to ask.
+    allowed_users: frozenset[str] = frozenset()
+    allowed_usergroups: tuple[str, ...] = ()
     #: Time zone for times shown in plain text (Slack renders its own for each viewer).
     timezone: str = "America/Argentina/Buenos_Aires"
     #: Per-node API credentials (``MIKROTIK_USER_<NODE>`` / ``MIKROTIK_PASSWORD_<NODE>``),
@@ -80,6 +86,23 @@ class Settings:
             slack_bot_token=text("SLACK_BOT_TOKEN"),
             slack_app_token=text("SLACK_APP_TOKEN"),
             slack_api_url=api_url,
+            allowed_channels=frozenset(
+                _slack_ids(
+                    env,
+                    "BEHOLDER_ALLOWED_CHANNELS",
+                    _CHANNEL_ID,
+                    "channel ids (C0123ABCD; at the bottom of the channel's details)",
+                )
+            ),
+            allowed_users=frozenset(
+                _slack_ids(
+                    env,
+                    "BEHOLDER_ALLOWED_USERS",
+                    _USER_ID,
+                    "member ids (U0123ABCD; in a profile: ⋮ → Copy member ID)",
+                )
+            ),
+            allowed_usergroups=_usergroups(env),
             timezone=text("BEHOLDER_TZ", cls.timezone) or cls.timezone,
             log_level=(text("BEHOLDER_LOG_LEVEL", "INFO") or "INFO").upper(),
             log_format=(text("BEHOLDER_LOG_FORMAT", "text") or "text").lower(),
@@ -169,6 +192,47 @@ def _number(env: Mapping[str, str], name: str, default: _N, kind: type[_N]) -> _
     if value <= 0:
         raise ConfigError(f"{name} must be greater than zero, got {raw!r}")
     return value
+
+
+_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,}")
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+_USERGROUP_ID = re.compile(r"S[A-Z0-9]{2,}")
+_USERGROUP_HANDLE = re.compile(r"[a-z0-9][a-z0-9._-]*")
+
+
+def _slack_ids(env: Mapping[str, str], name: str, pattern: re.Pattern[str], what: str) -> list[str]:
+    """A comma-separated list of Slack ids; a name where an id belongs is an error."""
+    ids = [item.strip() for item in env.get(name, "").split(",") if item.strip()]
+    for item in ids:
+        if not _is_id(pattern, item):
+            raise ConfigError(f"{name} takes comma-separated {what}, got {item!r}")
+    return ids
+
+
+def _is_id(pattern: re.Pattern[str], item: str) -> bool:
+    """Slack ids are upper case and carry digits: ``GENERAL`` is a name, not an id."""
+    return bool(pattern.fullmatch(item)) and any(c.isdigit() for c in item)
+
+
+def _usergroups(env: Mapping[str, str]) -> tuple[str, ...]:
+    """User group ids (``S0123ABCD``) or handles (``soporte-n2``, ``@soporte-n2``)."""
+    groups: list[str] = []
+    for raw in env.get("BEHOLDER_ALLOWED_USERGROUPS", "").split(","):
+        item = raw.strip()
+        if not item:
+            continue
+        if _is_id(_USERGROUP_ID, item):
+            group = item
+        elif _USERGROUP_HANDLE.fullmatch(item.removeprefix("@").lower()):
+            group = "@" + item.removeprefix("@").lower()
+        else:
+            raise ConfigError(
+                "BEHOLDER_ALLOWED_USERGROUPS takes comma-separated user group ids (S0123ABCD) "
+                f"or handles (@soporte-n2), got {item!r}"
+            )
+        if group not in groups:
+            groups.append(group)
+    return tuple(groups)
 
 
 def env_suffix(node: str) -> str:

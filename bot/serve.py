@@ -8,6 +8,7 @@ from bot.config import Settings
 from bot.inventory import Inventory
 from bot.readings import ReadingService
 from bot.routeros import RouterClient
+from bot.slack.access import log_policy
 from bot.slack.app import build_app, socket_mode_handler
 
 log = logging.getLogger(__name__)
@@ -22,6 +23,7 @@ async def serve(settings: Settings, router: RouterClient | None = None) -> None:
         readings = ReadingService(inventory, router or RouterClient.from_settings(settings))
         app = build_app(settings, readings)
         handler = socket_mode_handler(app, settings.slack_app_token)
+        log_policy(settings)
         log.info(
             "serving Slack over Socket Mode: %d nodes, %d secrets, deadline %gs, "
             "max %d API sessions per router",

@@ -8,6 +8,7 @@ Slack's mrkdwn (``*bold*``, ```code```); `plain` strips it for terminals.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -447,3 +448,53 @@ def _user_of(err: BeholderError) -> str | None:
     if isinstance(err, RouterError | UnknownUser | NodeNotInInventory):
         return err.user
     return None
+
+
+# -- access control ------------------------------------------------------------------
+
+
+def access_denied(
+    reason: str, channels: Sequence[str], usergroups: Sequence[str], users_listed: bool
+) -> str:
+    """Why Beholder did not answer, who may use it and whom to ask (`bot.slack.access`).
+
+    `reason`: "channel" (not an allowed channel), "user" (neither listed nor in an
+    allowed group) or "unverified" (the group membership could not be checked).
+    `usergroups`: ids (``S…``) or handles (``@soporte-n2``).
+    """
+    groups = _either([_group_ref(g) for g in usergroups])
+    if reason == "channel":
+        where = _either([f"<#{c}>" for c in sorted(channels)])
+        return (
+            "Beholder no atiende consultas en este canal, así que no consulté ningún router. "
+            f"Usalo en {where}. Si hace falta usarlo acá, pedile a quien administra Beholder "
+            "que agregue este canal a los permitidos."
+        )
+    if reason == "unverified":
+        return (
+            f"No pude comprobar si integrás {groups} (Slack no me dio la lista de integrantes), "
+            "así que no consulté ningún router. Probá de nuevo en un minuto; si sigue pasando, "
+            "avisale a quien administra Beholder."
+        )
+    who = []
+    if usergroups:
+        who.append(f"los integrantes de {groups}")
+    if users_listed or not who:
+        who.append("las personas habilitadas una por una")
+    ask = f"Pedí que te sumen a {groups}, o pedile" if usergroups else "Pedile"
+    return (
+        f"No tenés permiso para consultar a Beholder, así que no consulté ningún router. "
+        f"Lo pueden usar {' y '.join(who)}. {ask} acceso a quien administra Beholder."
+    )
+
+
+def _group_ref(group: str) -> str:
+    """A user group as Slack shows it: ``<!subteam^S…>`` renders its handle."""
+    return group if group.startswith("@") else f"<!subteam^{group}>"
+
+
+def _either(items: Sequence[str]) -> str:
+    """``a``, ``a o b``, ``a, b o c``."""
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} o {items[-1]}"

@@ -39,4 +39,5 @@ def test_least_bot_scopes(manifest):
         "app_mentions:read",
         "chat:write",
         "commands",
+        "usergroups:read",  # only to resolve BEHOLDER_ALLOWED_USERGROUPS
     ]

@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.readings import ReadingService
-from bot.slack import actions, blocks, commands, delivery, events
+from bot.slack import access, actions, blocks, commands, delivery, events
 from bot.slack.replies import Deps
 from bot.texts import zone
 
@@ -28,7 +28,8 @@ def build_app(settings: Settings, readings: ReadingService) -> AsyncApp:
     """The Slack app: `/consumo`, `@Beholder` mentions and the refresh button.
 
     Bolt's `AsyncApp` runs each request as an asyncio task: acks never wait on a
-    slow router (the sync `App` holds one of only 5 threads per request).
+    slow router (the sync `App` holds one of only 5 threads per request). Access
+    control (`bot.slack.access`) runs first, as a global middleware.
     """
     client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
     # chat.postMessage and friends are rate limited; honour Retry-After.
@@ -38,6 +39,9 @@ def build_app(settings: Settings, readings: ReadingService) -> AsyncApp:
         bolt_log.addFilter(_token_from_env)
     app = AsyncApp(client=client, logger=bolt_log)
     deps = Deps(readings=readings, tz=zone(settings.timezone))
+    policy = access.Policy.from_settings(settings)
+    resolver = access.GroupResolver(client, policy.usergroups) if policy.usergroups else None
+    app.middleware(access.middleware(policy, resolver, deps))
     commands.register(app, deps)
     events.register(app, deps)
     actions.register(app, deps)

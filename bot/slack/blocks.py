@@ -8,6 +8,7 @@ columns). Limits respected: header ≤150 chars, section text ≤3000, ≤10 fie
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import tzinfo
 from typing import Any
 
@@ -88,6 +89,14 @@ def candidates_message(err: AmbiguousQuery) -> Message:
 def unexpected_message(user: str | None) -> Message:
     text = texts.unexpected(user)
     return {"text": text, "blocks": [_section(":x: " + text)]}
+
+
+def denied_message(
+    reason: str, channels: Sequence[str], usergroups: Sequence[str], users_listed: bool
+) -> Message:
+    """Access denied (`bot.slack.access`): shown only to the one who asked."""
+    text = texts.access_denied(reason, channels, usergroups, users_listed)
+    return {"text": text, "blocks": [_section(":lock: " + text)]}
 
 
 def usage_message() -> Message:

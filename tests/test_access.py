@@ -1,0 +1,324 @@
+"""Access control: who may ask, where; denied requests reach no router and are audited.
+
+The rule (`decide`) and the settings are checked as pure functions; the rest runs
+the real Bolt app against a fake Slack that also knows user groups.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from bot.config import Settings
+from bot.errors import ConfigError
+from bot.slack import access
+from bot.slack.access import Members, Policy, decide
+from bot.slack.ids import ACTION_REFRESH
+from tests.support.fake_slack import FakeSlack
+
+READING = "juan.perez en bras-norte: Bajada 45,2 Mbps"
+SUPPORT, ESCALATIONS, OTHER = "C0SOP1", "C0ESC2", "C0RND3"
+ANA, BETO, CARLA = "U0ANA1", "U0BETO2", "U0CARLA3"  # Carla is in the N2 group
+N2 = "S0N2GRP"
+
+
+class GroupsFake(FakeSlack):
+    """The fake Slack plus ``usergroups.list`` and ``usergroups.users.list``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.usergroups: dict[str, tuple[str, list[str]]] = {N2: ("soporte-n2", [CARLA])}
+
+    def _methods(self):
+        return {
+            **super()._methods(),
+            "usergroups.list": self._usergroups_list,
+            "usergroups.users.list": self._usergroups_users_list,
+        }
+
+    def _usergroups_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        groups = [{"id": i, "handle": h, "name": h} for i, (h, _) in self.usergroups.items()]
+        return {"ok": True, "usergroups": groups}
+
+    def _usergroups_users_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        group = self.usergroups.get(str(params.get("usergroup", "")))
+        if group is None:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": list(group[1])}
+
+
+@pytest.fixture
+def fake() -> Iterator[GroupsFake]:
+    with GroupsFake() as f:
+        yield f
+
+
+def routers_untouched(sim_world) -> bool:
+    return all(sim_world.network.counters(n).total_connections == 0 for n in sim_world.nodes)
+
+
+def audited(sim_world, user: str, timeout: float = 5.0):
+    """The audit entry of `user` (written just after the ack)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        entries = [e for e in sim_world.inventory.audit() if e.slack_user == user]
+        if entries:
+            return entries[0]
+        time.sleep(0.02)
+    raise AssertionError(f"no audit entry for {user}")
+
+
+def nothing_public(fake) -> bool:
+    return not fake.calls("chat.postMessage") and all(
+        r.body.get("response_type") != "in_channel" and not r.body.get("replace_original")
+        for r in fake.responses()
+    )
+
+
+# -- the rule --------------------------------------------------------------------------
+
+RESTRICTED = Policy(frozenset({SUPPORT}), frozenset({ANA}), (N2,))
+
+
+@pytest.mark.parametrize(
+    ("policy", "user", "channel", "members", "expected"),
+    [
+        (Policy(), BETO, OTHER, None, (True, "open")),
+        (Policy(channels=frozenset({SUPPORT})), BETO, SUPPORT, None, (True, "channel")),
+        (Policy(channels=frozenset({SUPPORT})), BETO, OTHER, None, (False, "channel")),
+        (RESTRICTED, ANA, SUPPORT, None, (True, "user")),
+        (RESTRICTED, ANA, OTHER, None, (False, "channel")),
+        (RESTRICTED, CARLA, SUPPORT, Members(frozenset({CARLA})), (True, "group")),
+        (RESTRICTED, CARLA, OTHER, Members(frozenset({CARLA})), (False, "channel")),
+        (RESTRICTED, BETO, SUPPORT, Members(frozenset({CARLA})), (False, "user")),
+        (RESTRICTED, BETO, SUPPORT, Members(failed=(N2,)), (False, "unverified")),
+        (RESTRICTED, ANA, SUPPORT, Members(failed=(N2,)), (True, "user")),
+        (RESTRICTED, None, SUPPORT, Members(frozenset({CARLA})), (False, "user")),
+        (Policy(users=frozenset({ANA})), ANA, OTHER, None, (True, "user")),
+    ],
+)
+def test_decide(policy, user, channel, members, expected):
+    decision = decide(policy, user, channel, members)
+    assert (decision.allowed, decision.reason) == expected
+
+
+def test_groups_are_looked_up_only_when_they_can_decide():
+    assert not RESTRICTED.needs_groups(ANA, SUPPORT)  # listed by name
+    assert not RESTRICTED.needs_groups(BETO, OTHER)  # wrong channel anyway
+    assert RESTRICTED.needs_groups(BETO, SUPPORT)
+
+
+def test_settings_parse_ids_and_handles():
+    settings = Settings.from_env(
+        {
+            "BEHOLDER_ALLOWED_CHANNELS": f" {SUPPORT}, {ESCALATIONS} ,",
+            "BEHOLDER_ALLOWED_USERS": ANA,
+            "BEHOLDER_ALLOWED_USERGROUPS": f"{N2}, @Soporte-N2, guardia",
+        }
+    )
+    assert settings.allowed_channels == {SUPPORT, ESCALATIONS}
+    assert settings.allowed_users == {ANA}
+    assert settings.allowed_usergroups == (N2, "@soporte-n2", "@guardia")
+    assert Policy.from_settings(Settings()).open
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("BEHOLDER_ALLOWED_CHANNELS", "#soporte", "channel ids"),
+        ("BEHOLDER_ALLOWED_CHANNELS", "general", "channel ids"),
+        ("BEHOLDER_ALLOWED_USERS", "juan.perez", "member ids"),
+        ("BEHOLDER_ALLOWED_USERS", f"{ANA} {BETO}", "member ids"),
+        ("BEHOLDER_ALLOWED_USERGROUPS", "soporte n2", "user group ids"),
+    ],
+)
+def test_settings_reject_names_where_ids_belong(name, value, says):
+    with pytest.raises(ConfigError, match=says) as caught:
+        Settings.from_env({name: value})
+    assert name in str(caught.value)
+
+
+# -- through Slack ---------------------------------------------------------------------
+
+
+def test_open_config_answers_everyone_and_serve_warns(fake, start_serve, caplog):
+    caplog.set_level(logging.INFO)
+    start_serve()
+    eid = fake.send_slash_command("juan.perez", user_id=BETO, channel_id=OTHER)
+    [post] = fake.wait_for_responses(key=eid)
+    assert post.body["text"].startswith(READING)
+    [warning] = [r for r in caplog.records if r.name == "bot.slack.access"]
+    assert warning.levelno == logging.WARNING
+    assert "open to everyone in the workspace" in warning.getMessage()
+
+
+def test_restricted_serve_logs_the_policy_without_warning(fake, start_serve, caplog):
+    caplog.set_level(logging.INFO)
+    start_serve(allowed_channels=frozenset({SUPPORT}), allowed_usergroups=(N2,))
+    [line] = [r for r in caplog.records if r.name == "bot.slack.access"]
+    assert line.levelno == logging.INFO
+    assert f"channels={SUPPORT}" in line.getMessage()
+
+
+def test_allowed_user_in_allowed_channel_gets_the_reading(fake, start_bot):
+    start_bot(allowed_channels=frozenset({SUPPORT}), allowed_users=frozenset({ANA}))
+    eid = fake.send_slash_command("juan.perez", user_id=ANA, channel_id=SUPPORT)
+    assert fake.wait_for_ack(eid).payload["text"].startswith("Consultando")
+    [post] = fake.wait_for_responses(key=eid)
+    assert post.body["response_type"] == "in_channel"
+    assert post.body["text"].startswith(READING)
+
+
+def test_denied_by_channel(fake, start_bot, sim_world):
+    start_bot(allowed_channels=frozenset({SUPPORT, ESCALATIONS}), allowed_users=frozenset({ANA}))
+    eid = fake.send_slash_command("juan.perez", user_id=ANA, channel_id=OTHER)
+    ack = fake.wait_for_ack(eid)
+    assert ack.latency < 3
+    text = ack.payload["text"]
+    assert text.startswith("Beholder no atiende consultas en este canal")
+    assert f"<#{SUPPORT}>" in text  # where to use it
+    assert f"<#{ESCALATIONS}>" in text
+    assert "quien administra Beholder" in text  # whom to ask
+    assert ack.payload.get("response_type", "ephemeral") == "ephemeral"
+    entry = audited(sim_world, ANA)
+    assert (entry.outcome, entry.source, entry.channel, entry.query) == (
+        "denied",
+        "command",
+        OTHER,
+        "juan.perez",
+    )
+    assert fake.responses(key=eid) == []
+    assert nothing_public(fake)
+    assert routers_untouched(sim_world)
+
+
+def test_denied_by_user(fake, start_bot, sim_world):
+    start_bot(allowed_users=frozenset({ANA}))
+    eid = fake.send_slash_command("juan.perez", user_id=BETO, channel_id=SUPPORT)
+    text = fake.wait_for_ack(eid).payload["text"]
+    assert text.startswith("No tenés permiso para consultar a Beholder")
+    assert "Pedile acceso a quien administra Beholder" in text
+    assert audited(sim_world, BETO).outcome == "denied"
+    assert nothing_public(fake)
+    assert routers_untouched(sim_world)
+
+
+def test_allowed_and_denied_by_group(fake, start_bot, sim_world):
+    start_bot(allowed_usergroups=(N2,))
+    eid = fake.send_slash_command("juan.perez", user_id=CARLA, channel_id=OTHER)
+    [post] = fake.wait_for_responses(key=eid)
+    assert post.body["text"].startswith(READING)
+    sim_world.network.reset_counters()
+    eid = fake.send_slash_command("juan.perez", user_id=BETO, channel_id=OTHER)
+    text = fake.wait_for_ack(eid).payload["text"]
+    assert f"los integrantes de <!subteam^{N2}>" in text
+    assert f"Pedí que te sumen a <!subteam^{N2}>" in text
+    assert audited(sim_world, BETO).outcome == "denied"
+    assert routers_untouched(sim_world)
+
+
+def test_group_by_handle(fake, start_bot):
+    start_bot(allowed_usergroups=("@soporte-n2",))
+    eid = fake.send_slash_command("juan.perez", user_id=CARLA)
+    [post] = fake.wait_for_responses(key=eid)
+    assert post.body["text"].startswith(READING)
+    assert len(fake.calls("usergroups.list")) == 1  # the handle, resolved to its id
+    [members] = fake.calls("usergroups.users.list")
+    assert members.params["usergroup"] == N2
+
+
+def test_group_members_are_cached(fake, start_bot, monkeypatch):
+    monkeypatch.setattr(access, "GROUP_TTL", 1.0)
+    start_bot(allowed_usergroups=(N2,))
+    # Ten at once with a cold cache: one lookup, shared.
+    eids: list[str] = []
+    senders = [
+        threading.Thread(
+            target=lambda: eids.append(fake.send_slash_command("juan.perez", user_id=CARLA))
+        )
+        for _ in range(10)
+    ]
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join()
+    for eid in eids:
+        fake.wait_for_responses(key=eid, timeout=10)
+    eid = fake.send_slash_command("juan.perez", user_id=CARLA)
+    fake.wait_for_responses(key=eid)
+    assert len(fake.calls("usergroups.users.list")) == 1
+    # After the TTL the group is asked again: a member removed in Slack loses access.
+    fake.usergroups[N2] = ("soporte-n2", [])
+    time.sleep(1.1)
+    eid = fake.send_slash_command("juan.perez", user_id=CARLA)
+    assert fake.wait_for_ack(eid).payload["text"].startswith("No tenés permiso")
+    assert len(fake.calls("usergroups.users.list")) == 2
+
+
+def test_group_resolution_failure_denies_with_a_clear_message(fake, start_bot, sim_world, caplog):
+    caplog.set_level(logging.INFO)
+    start_bot(allowed_usergroups=(N2,))
+    fake.fail_next(
+        "usergroups.users.list",
+        status=200,
+        headers={},
+        body={"ok": False, "error": "missing_scope"},
+    )
+    eid = fake.send_slash_command("juan.perez", user_id=CARLA)
+    text = fake.wait_for_ack(eid).payload["text"]
+    assert text.startswith(f"No pude comprobar si integrás <!subteam^{N2}>")
+    assert "Probá de nuevo en un minuto" in text
+    assert audited(sim_world, CARLA).outcome == "denied"
+    assert routers_untouched(sim_world)
+    assert any("missing_scope" in r.getMessage() for r in caplog.records)
+    # A failure is not cached: the next question asks Slack again, and gets in.
+    eid = fake.send_slash_command("juan.perez", user_id=CARLA)
+    [post] = fake.wait_for_responses(key=eid)
+    assert post.body["text"].startswith(READING)
+
+
+def test_slow_group_lookup_still_acks_in_time(fake, start_bot):
+    start_bot(allowed_usergroups=(N2,))
+    # A 429 asking for 4 s: the app's client would wait, the ack cannot.
+    fake.fail_next("usergroups.users.list", status=429, headers={"Retry-After": "4"})
+    eid = fake.send_slash_command("juan.perez", user_id=CARLA)
+    ack = fake.wait_for_ack(eid)
+    assert ack.latency < 3
+    assert ack.payload["text"].startswith("No pude comprobar")
+
+
+def test_denied_mention_is_answered_only_to_its_author(fake, start_bot, sim_world):
+    start_bot(allowed_channels=frozenset({SUPPORT}))
+    fake.send_app_mention(
+        "<@UBOT> consumo juan.perez",
+        channel=ESCALATIONS,
+        user=BETO,
+        ts="1700000100.000200",
+        thread_ts="1700000000.000100",
+    )
+    [call] = fake.wait_for_calls("chat.postEphemeral")
+    assert (call.params["channel"], call.params["user"]) == (ESCALATIONS, BETO)
+    assert call.params["thread_ts"] == "1700000000.000100"
+    assert call.params["text"].startswith("Beholder no atiende consultas en este canal")
+    entry = audited(sim_world, BETO)
+    assert (entry.outcome, entry.source, entry.query) == ("denied", "mention", "juan.perez")
+    assert nothing_public(fake)
+    assert routers_untouched(sim_world)
+
+
+def test_denied_button_click_keeps_the_message_and_tells_the_clicker(fake, start_bot, sim_world):
+    start_bot(allowed_users=frozenset({ANA}))
+    eid = fake.send_block_action(ACTION_REFRESH, "juan.perez", user_id=BETO)
+    [post] = fake.wait_for_responses(key=eid)
+    assert post.body["response_type"] == "ephemeral"
+    assert post.body["replace_original"] is False
+    assert post.body["text"].startswith("No tenés permiso")
+    entry = audited(sim_world, BETO)
+    assert (entry.outcome, entry.source) == ("denied", "button")
+    assert nothing_public(fake)
+    assert routers_untouched(sim_world)
