@@ -29,7 +29,7 @@ import re
 import ssl
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -153,6 +153,17 @@ class Snapshot:
     @property
     def online(self) -> bool:
         return self.session is not None
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One second of a live view (`RouterClient.watch`): one ``monitor-traffic once``."""
+
+    #: Seconds since the live view's first sample was asked for.
+    offset_s: float
+    taken_at: datetime
+    #: None: the PPPoE session was gone at that second (the watch ends there).
+    traffic: Traffic | None
 
 
 # -- pure parsing ---------------------------------------------------------------
@@ -408,6 +419,64 @@ class RouterClient:
             login_s=logged_in - started,
             pppoe_sessions=count if count is not None and count >= 0 else None,
         )
+
+    async def watch(
+        self,
+        node: Node,
+        user: str,
+        seconds: float,
+        stop: asyncio.Event | None = None,
+        *,
+        every: float = 1.0,
+    ) -> AsyncIterator[Sample]:
+        """`user`'s traffic once per `every` seconds for `seconds`, on one API session.
+
+        Each sample is its own ``monitor-traffic … once``: nothing keeps running
+        on the router if Beholder dies mid-way. The session is held (and counts
+        toward this router's session limit) until the watch ends: after
+        `seconds`, when `stop` is set, on an error, or when the caller closes
+        the iterator; iterate it inside ``contextlib.aclosing`` so that leaving
+        early closes the session at once. Connecting and each sample have their
+        own deadline (`timeout`); a slow sample skips the seconds it missed, so
+        the watch never outlasts `seconds` by more than one deadline. A sample
+        whose interface is gone (the subscriber disconnected) is yielded with
+        ``traffic=None`` and ends the watch. Errors are `RouterError`.
+        """
+        stop = stop or asyncio.Event()
+        iface = interface_name(user)
+        slots = max(1, round(seconds / every))
+        loop = asyncio.get_running_loop()
+        with _mapped_errors(node, user, self.timeout):
+            async with AsyncExitStack() as stack:
+                async with asyncio.timeout(self.timeout):
+                    api = await stack.enter_async_context(self.session(node))
+                log.info("watch node=%s user=%s %gs: started", node.name, user, seconds)
+                started = loop.time()
+                slot = 0
+                while slot < slots and not stop.is_set():
+                    wait = started + slot * every - loop.time()
+                    if wait > 0:
+                        try:
+                            await asyncio.wait_for(stop.wait(), wait)
+                            break  # stopped while waiting for the next second
+                        except TimeoutError:
+                            pass
+                    asked = loop.time()
+                    async with asyncio.timeout(self.timeout):
+                        try:
+                            rows = await _rows(
+                                api, "/interface/monitor-traffic", f"=interface={iface}", "=once="
+                            )
+                        except TrapError as exc:
+                            log.info("watch %s on %s: %s", iface, node.name, exc)
+                            rows = None
+                    traffic = traffic_from_row(rows[0]) if rows else None
+                    yield Sample(asked - started, datetime.now(UTC), traffic)
+                    if traffic is None:
+                        break
+                    # The next whole second not yet begun: a late sample skips, never bursts.
+                    slot = max(slot + 1, int((loop.time() - started) / every) + 1)
+                log.info("watch node=%s user=%s: ended", node.name, user)
 
     # -- internals --
 
