@@ -59,6 +59,10 @@ class Settings:
     audit_days: int = 180
     #: "text" (one line per event) or "json" (one object per line).
     log_format: str = "text"
+    #: Longest live view (``/consumo usuario 30s``), seconds.
+    live_max: int = 120
+    #: Live views running at once, over every router (each holds one API session).
+    live_views: int = 5
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -107,6 +111,8 @@ class Settings:
             log_level=(text("BEHOLDER_LOG_LEVEL", "INFO") or "INFO").upper(),
             log_format=(text("BEHOLDER_LOG_FORMAT", "text") or "text").lower(),
             audit_days=_number(env, "BEHOLDER_AUDIT_DAYS", 180, int),
+            live_max=_number(env, "BEHOLDER_LIVE_MAX", 120, int),
+            live_views=_number(env, "BEHOLDER_LIVE_VIEWS", 5, int),
             node_credentials=_node_credentials(env),
         )
         if settings.tls_ca_file is not None and not settings.tls_ca_file.is_file():
