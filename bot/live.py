@@ -1,0 +1,389 @@
+"""Live views: one subscriber's traffic, second by second, for a few seconds.
+
+    registry.claim(user, node, seconds)   one view per subscriber, a global cap,
+                                          and a cap per router
+    registry.start(view, router, node, on_tick, on_done)
+        RouterClient.watch → view.samples (one ``monitor-traffic once`` a second)
+        on_tick(view)   every few seconds, never blocking the sampling
+        on_done(view)   once, however it ended (completed, stopped, offline,
+                        failed, cancelled), after the API session is closed
+
+Plain asyncio, no Slack: `bot.slack.live` hangs the messages on these callbacks.
+A live view holds one API session on its router for its whole duration, so the
+registry keeps at most ``max_views`` running at once and, per router, leaves
+one session of ``MIKROTIK_MAX_SESSIONS`` free for ordinary readings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.config import Settings
+from bot.errors import RouterError
+from bot.inventory import Node
+from bot.routeros import Plan, RouterClient, Sample
+
+log = logging.getLogger(__name__)
+
+#: Shortest live view worth a chart.
+MIN_SECONDS = 3
+#: A running view is shown again at most this often (chat.update is Tier 3).
+MIN_TICK_S = 5.0
+#: chat.update calls per minute all running views may spend together (Tier 3 is ~50).
+UPDATES_PER_MINUTE = 40
+#: How long a final callback may take once the view was cancelled (shutdown).
+CANCELLED_DONE_TIMEOUT_S = 3.0
+
+Callback = Callable[["LiveView"], Awaitable[Any]]
+
+
+# -- figures ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Minimum, average, 95th percentile and maximum of one direction, in bps."""
+
+    min: float
+    avg: float
+    p95: float
+    max: float
+
+    @classmethod
+    def of(cls, values: Sequence[float]) -> Spread:
+        ordered = sorted(values)
+        if not ordered:
+            raise ValueError("no values")
+        # Nearest rank: the smallest value with at least 95 % of the samples at or below it.
+        rank = math.ceil(0.95 * len(ordered))
+        return cls(
+            min=ordered[0],
+            avg=sum(ordered) / len(ordered),
+            p95=ordered[rank - 1],
+            max=ordered[-1],
+        )
+
+
+@dataclass(frozen=True)
+class LiveStats:
+    """What the samples of a live view add up to."""
+
+    download: Spread
+    upload: Spread
+    samples: int
+    #: From the first sample to the last, seconds.
+    span_s: float
+
+    @classmethod
+    def of(cls, samples: Sequence[Sample]) -> LiveStats | None:
+        """None when no sample carried traffic."""
+        measured = [s for s in samples if s.traffic is not None]
+        if not measured:
+            return None
+        return cls(
+            download=Spread.of([s.traffic.download_bps for s in measured if s.traffic]),
+            upload=Spread.of([s.traffic.upload_bps for s in measured if s.traffic]),
+            samples=len(measured),
+            span_s=measured[-1].offset_s - measured[0].offset_s,
+        )
+
+
+# -- one view -------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class LiveView:
+    """One running (or just ended) live view of one subscriber."""
+
+    id: str
+    user: str
+    node: str
+    seconds: int
+    plan: Plan | None = None
+    started_by: str | None = None
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    samples: list[Sample] = field(default_factory=list)
+    #: Who asked for the same subscriber while this view ran (they joined it).
+    watchers: list[str] = field(default_factory=list)
+    #: "running", then "completed", "stopped", "offline", "failed" or "cancelled".
+    outcome: str = "running"
+    error: RouterError | None = None
+    stopped_by: str | None = None
+    #: Whatever the presentation needs to find its message again (Slack: channel, ts).
+    ref: Any = None
+    stop_event: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    task: asyncio.Task[None] | None = field(default=None, repr=False)
+    _started_mono: float = field(default_factory=time.monotonic, repr=False)
+
+    @property
+    def running(self) -> bool:
+        return self.outcome == "running"
+
+    @property
+    def elapsed_s(self) -> float:
+        return time.monotonic() - self._started_mono
+
+    @property
+    def remaining_s(self) -> float:
+        return max(0.0, self.seconds - self.elapsed_s)
+
+    @property
+    def last(self) -> Sample | None:
+        return self.samples[-1] if self.samples else None
+
+    @property
+    def stats(self) -> LiveStats | None:
+        return LiveStats.of(self.samples)
+
+    def stop(self, by: str | None = None) -> bool:
+        """Ask the view to end after the sample in progress; False if already ending."""
+        if not self.running or self.stop_event.is_set():
+            return False
+        self.stopped_by = by
+        self.stop_event.set()
+        return True
+
+    def join(self, who: str | None) -> None:
+        """Someone else asked for this subscriber: they get this view's results."""
+        if who and who != self.started_by and who not in self.watchers:
+            self.watchers.append(who)
+
+
+# -- refusals -----------------------------------------------------------------------------
+
+
+class LiveRefused(Exception):
+    """A live view cannot start now."""
+
+
+class LiveBusy(LiveRefused):
+    """This subscriber already has a live view running: join it instead."""
+
+    def __init__(self, view: LiveView) -> None:
+        self.view = view
+        super().__init__(f"live view of {view.user!r} already running ({view.id})")
+
+
+class LiveFull(LiveRefused):
+    """As many live views as allowed are running."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(f"{limit} live views running, the most allowed")
+
+
+class LiveNodeFull(LiveRefused):
+    """The router has as many live views as it can hold while still answering readings."""
+
+    def __init__(self, node: str, limit: int) -> None:
+        self.node = node
+        self.limit = limit
+        super().__init__(f"{limit} live views on {node}, the most allowed there")
+
+
+# -- the registry ---------------------------------------------------------------------------
+
+
+class LiveRegistry:
+    """The live views of one process: who is watched, and the caps.
+
+    Must be used from one event loop; `claim` does not await, so checking the
+    caps and taking a place cannot interleave with another request.
+    """
+
+    def __init__(
+        self,
+        max_views: int = 5,
+        max_seconds: int = 120,
+        per_node: int | None = None,
+        *,
+        min_tick_s: float = MIN_TICK_S,
+        updates_per_minute: int = UPDATES_PER_MINUTE,
+        sample_every: float = 1.0,
+    ) -> None:
+        self.max_views = max_views
+        self.max_seconds = max_seconds
+        self.per_node = per_node
+        self.min_tick_s = min_tick_s
+        self.updates_per_minute = updates_per_minute
+        #: Seconds between samples: one a second, as `monitor-traffic` itself.
+        self.sample_every = sample_every
+        self._views: dict[str, LiveView] = {}  # by PPPoE user
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LiveRegistry:
+        # Each view holds one of the router's sessions: keep one for ordinary readings.
+        sessions = settings.mikrotik_max_sessions
+        return cls(
+            max_views=settings.live_views,
+            max_seconds=settings.live_max,
+            per_node=max(1, sessions - 1),
+        )
+
+    def clamp(self, seconds: float) -> int:
+        """A duration within [MIN_SECONDS, max_seconds], whole seconds."""
+        return int(min(max(MIN_SECONDS, round(seconds)), max(MIN_SECONDS, self.max_seconds)))
+
+    def get(self, user: str) -> LiveView | None:
+        return self._views.get(user)
+
+    def find(self, view_id: str) -> LiveView | None:
+        return next((v for v in self._views.values() if v.id == view_id), None)
+
+    def running(self) -> list[LiveView]:
+        return list(self._views.values())
+
+    @property
+    def full(self) -> bool:
+        """No room for another view anywhere (checked again by `claim`)."""
+        return len(self._views) >= self.max_views
+
+    def tick_interval(self) -> float:
+        """Seconds between updates of each view, so that all together stay in budget."""
+        share = 60.0 * max(1, len(self._views)) / self.updates_per_minute
+        return max(self.min_tick_s, share)
+
+    def claim(
+        self,
+        user: str,
+        node: str,
+        seconds: float,
+        *,
+        plan: Plan | None = None,
+        started_by: str | None = None,
+    ) -> LiveView:
+        """A place for a new view, or `LiveBusy` / `LiveFull` / `LiveNodeFull`."""
+        existing = self._views.get(user)
+        if existing is not None:
+            raise LiveBusy(existing)
+        if len(self._views) >= self.max_views:
+            raise LiveFull(self.max_views)
+        on_node = sum(1 for v in self._views.values() if v.node == node)
+        if self.per_node is not None and on_node >= self.per_node:
+            raise LiveNodeFull(node, self.per_node)
+        view = LiveView(
+            id=secrets.token_hex(6),
+            user=user,
+            node=node,
+            seconds=self.clamp(seconds),
+            plan=plan,
+            started_by=started_by,
+        )
+        self._views[user] = view
+        return view
+
+    def release(self, view: LiveView) -> None:
+        if self._views.get(view.user) is view:
+            del self._views[view.user]
+
+    def start(
+        self,
+        view: LiveView,
+        router: RouterClient,
+        node: Node,
+        on_tick: Callback,
+        on_done: Callback,
+    ) -> asyncio.Task[None]:
+        """Run `view` in its own task (kept in ``view.task``)."""
+        view.task = asyncio.create_task(
+            self.run(view, router, node, on_tick, on_done), name=f"live {view.user}"
+        )
+        return view.task
+
+    async def run(
+        self,
+        view: LiveView,
+        router: RouterClient,
+        node: Node,
+        on_tick: Callback,
+        on_done: Callback,
+    ) -> None:
+        """Sample until the view ends; then release its place and call `on_done`.
+
+        Never raises but cancellation (after `on_done` had its chance).
+        """
+        finished = asyncio.Event()
+        ticker = asyncio.create_task(self._tick(view, on_tick, finished), name="live ticker")
+        cancelled = False
+        try:
+            watch = router.watch(
+                node, view.user, view.seconds, view.stop_event, every=self.sample_every
+            )
+            async with aclosing(watch) as samples:  # closes the API session on every path
+                async for sample in samples:
+                    view.samples.append(sample)
+            last = view.last
+            if last is not None and last.traffic is None:
+                view.outcome = "offline"
+            elif view.stop_event.is_set():
+                view.outcome = "stopped"
+            else:
+                view.outcome = "completed"
+        except RouterError as exc:
+            view.outcome, view.error = "failed", exc
+            log.info("live view of %s on %s failed: %s", view.user, view.node, exc)
+        except asyncio.CancelledError:
+            view.outcome, cancelled = "cancelled", True
+        except Exception:
+            view.outcome = "failed"
+            log.exception("live view of %s on %s: unexpected error", view.user, view.node)
+        finally:
+            self.release(view)
+            finished.set()
+            await _finish(ticker, cancel=cancelled)
+        log.info(
+            "live view of %s on %s: %s after %d samples, %.1fs",
+            view.user,
+            view.node,
+            view.outcome,
+            len(view.samples),
+            view.elapsed_s,
+        )
+        try:
+            if cancelled:
+                await asyncio.wait_for(on_done(view), CANCELLED_DONE_TIMEOUT_S)
+            else:
+                await on_done(view)
+        except Exception:
+            log.exception("live view of %s: the final report failed", view.user)
+        if cancelled:
+            raise asyncio.CancelledError
+
+    async def _tick(self, view: LiveView, on_tick: Callback, finished: asyncio.Event) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(finished.wait(), self.tick_interval())
+                return
+            except TimeoutError:
+                pass
+            try:
+                await on_tick(view)
+            except Exception:
+                log.warning("live view of %s: an update failed", view.user, exc_info=True)
+
+    async def shutdown(self) -> None:
+        """Cancel every running view and wait for them (on_done gets a few seconds)."""
+        tasks = [v.task for v in self._views.values() if v.task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _finish(ticker: asyncio.Task[None], *, cancel: bool) -> None:
+    """Let an update in flight land before the final one; cancel it if it hangs."""
+    if cancel:
+        ticker.cancel()
+    try:
+        await asyncio.wait_for(asyncio.shield(ticker), 10.0)
+    except (TimeoutError, asyncio.CancelledError):
+        ticker.cancel()
+        await asyncio.gather(ticker, return_exceptions=True)
