@@ -109,9 +109,20 @@ def build_parser() -> argparse.ArgumentParser:
     consumo.add_argument("--json", action="store_true", help="print one JSON object")
     consumo.set_defaults(handler=cmd_consumo)
 
-    commands.add_parser("serve", help="run the Slack app (Socket Mode)").set_defaults(
-        handler=cmd_serve
+    serve = commands.add_parser("serve", help="run the Slack app (Socket Mode; HTTP with --http)")
+    serve.add_argument(
+        "--http",
+        action="store_true",
+        help="receive Slack's requests over HTTP instead of Socket Mode "
+        "(needs SLACK_SIGNING_SECRET; Request URL: /slack/events)",
     )
+    serve.add_argument(
+        "--host", default=None, help="with --http: address to listen on (default 127.0.0.1)"
+    )
+    serve.add_argument(
+        "--port", type=_port, default=None, help="with --http: port to listen on (default 3000)"
+    )
+    serve.set_defaults(handler=cmd_serve)
 
     demo = commands.add_parser(
         "demo", help="try it all on a built-in router simulator (no routers or Slack needed)"
@@ -258,12 +269,34 @@ def cmd_consumo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    if args.http:
+        from bot.serve_http import DEFAULT_HOST, DEFAULT_PORT, serve_http
+
+        settings.require_slack_http()
+        settings.require_router_credentials()
+        host = args.host or DEFAULT_HOST
+        port = DEFAULT_PORT if args.port is None else args.port
+        asyncio.run(serve_http(settings, host, port))
+        return 0
+    if args.host is not None or args.port is not None:
+        raise ConfigError("--host and --port are for --http (Socket Mode listens on no port)")
     from bot.serve import serve  # Slack libraries load only when needed
 
     settings.require_slack()
     settings.require_router_credentials()
     asyncio.run(serve(settings))
     return 0
+
+
+def _port(text: str) -> int:
+    """A TCP port for --port; 0 picks a free one (the log says which)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not between 0 and 65535")
+    return port
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:

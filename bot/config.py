@@ -43,6 +43,8 @@ class Settings:
     slack_bot_token: str = field(default="", repr=False)
     slack_app_token: str = field(default="", repr=False)
     slack_api_url: str = DEFAULT_SLACK_API_URL
+    #: Verifies requests in HTTP mode (`serve --http`); Socket Mode does not need it.
+    slack_signing_secret: str = field(default="", repr=False)
     #: Who may ask (`bot.slack.access`); all empty: everyone in the workspace.
     #: Channel ids (C…/G…/D…): the only channels where Beholder answers.
     allowed_channels: frozenset[str] = frozenset()
@@ -90,6 +92,7 @@ class Settings:
             slack_bot_token=text("SLACK_BOT_TOKEN"),
             slack_app_token=text("SLACK_APP_TOKEN"),
             slack_api_url=api_url,
+            slack_signing_secret=text("SLACK_SIGNING_SECRET"),
             allowed_channels=frozenset(
                 _slack_ids(
                     env,
@@ -158,6 +161,24 @@ class Settings:
         if not self.slack_app_token.startswith("xapp-"):
             raise ConfigError("SLACK_APP_TOKEN must be an app-level token (it starts with xapp-)")
 
+    def require_slack_http(self) -> None:
+        """`serve --http`: the bot token and the signing secret; no app-level token."""
+        missing = [
+            name
+            for name, value in (
+                ("SLACK_BOT_TOKEN", self.slack_bot_token),
+                ("SLACK_SIGNING_SECRET", self.slack_signing_secret),
+            )
+            if not value
+        ]
+        if missing:
+            raise ConfigError(
+                f"missing {' and '.join(missing)}: HTTP mode needs the bot token (xoxb-…) and "
+                "the Signing Secret from the app's Basic Information page"
+            )
+        if not self.slack_bot_token.startswith("xoxb-"):
+            raise ConfigError("SLACK_BOT_TOKEN must be a bot token (it starts with xoxb-)")
+
     def credentials(self, node: str) -> tuple[str, str]:
         """The API user and password for `node`: its own if configured, else the global."""
         return self.node_credentials.get(
@@ -174,6 +195,7 @@ class Settings:
                 self.mikrotik_password,
                 self.slack_bot_token,
                 self.slack_app_token,
+                self.slack_signing_secret,
                 *node_passwords,
             )
             if len(s) >= 4

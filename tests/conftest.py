@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -209,6 +209,45 @@ def start_bot(fake: FakeSlack, sim_world: World) -> Iterator[Callable[..., BoltR
         runner.stop()
 
 
+class LoopThread:
+    """One coroutine on its own event loop and thread, until `stop` cancels it (for
+    `serve` and `serve_http`, which run until cancelled, as under `beholder serve`)."""
+
+    def __init__(self, coro: Coroutine[Any, Any, None], name: str = "serve") -> None:
+        self._coro = coro
+        self._loop = asyncio.new_event_loop()
+        self._task: asyncio.Task[None] | None = None
+        self._started = threading.Event()
+        self._thread = threading.Thread(target=self._main, name=name, daemon=True)
+        self.failures: list[BaseException] = []
+
+    def start(self) -> LoopThread:
+        self._thread.start()
+        self._started.wait(5)
+        return self
+
+    def stop(self) -> None:
+        """Cancel the coroutine, wait for the thread, raise what it failed with."""
+        if self._task is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._task.cancel)
+        self._thread.join(10)
+        assert not self._thread.is_alive(), f"{self._thread.name} did not stop within 10 s"
+        assert not self.failures, self.failures
+
+    def _main(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._task = self._loop.create_task(self._coro)
+        self._started.set()
+        try:
+            self._loop.run_until_complete(self._task)
+        except asyncio.CancelledError:
+            pass
+        except Exception as exc:  # noqa: BLE001 - reported to the test by stop()
+            self.failures.append(exc)
+        finally:
+            shutdown_loop(self._loop)
+
+
 @pytest.fixture
 def start_serve(fake: FakeSlack, sim_world: World, tmp_path) -> Iterator[Callable[..., None]]:
     """Run `bot.serve.serve` (what `beholder serve` runs) on its own thread and loop,
@@ -216,42 +255,16 @@ def start_serve(fake: FakeSlack, sim_world: World, tmp_path) -> Iterator[Callabl
     returns once the Socket Mode connection is open."""
     from bot.serve import serve
 
-    loop = asyncio.new_event_loop()
-    task: asyncio.Task[None] | None = None
-    started = threading.Event()
-    failures: list[BaseException] = []
-
-    def main(settings: Settings) -> None:
-        nonlocal task
-        asyncio.set_event_loop(loop)
-        task = loop.create_task(serve(settings, sim_world.client()))
-        started.set()
-        try:
-            loop.run_until_complete(task)
-        except asyncio.CancelledError:
-            pass
-        except Exception as exc:  # noqa: BLE001 - reported to the test at teardown
-            failures.append(exc)
-        finally:
-            shutdown_loop(loop)
-
-    thread: threading.Thread | None = None
+    threads: list[LoopThread] = []
 
     def start(**overrides: Any) -> None:
-        nonlocal thread
         settings = slack_settings(fake, db_path=tmp_path / "beholder.db", **overrides)
-        thread = threading.Thread(target=main, args=(settings,), name="serve", daemon=True)
-        thread.start()
-        started.wait(5)
+        threads.append(LoopThread(serve(settings, sim_world.client())).start())
         fake.wait_for_connection(timeout=10)
 
     yield start
-    if thread is not None:
-        if task is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(task.cancel)
-        thread.join(10)
-        assert not thread.is_alive(), "serve did not stop within 10 s"
-    assert not failures, failures
+    for thread in threads:
+        thread.stop()
 
 
 # -- the `beholder` command as a subprocess -------------------------------------------

@@ -29,7 +29,8 @@ def build_app(settings: Settings, readings: ReadingService) -> AsyncApp:
 
     Bolt's `AsyncApp` runs each request as an asyncio task: acks never wait on a
     slow router (the sync `App` holds one of only 5 threads per request). Access
-    control (`bot.slack.access`) runs first, as a global middleware.
+    control (`bot.slack.access`) runs first, as a global middleware. The signing
+    secret matters only over HTTP (`bot.serve_http`); Socket Mode needs none.
     """
     client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
     # chat.postMessage and friends are rate limited; honour Retry-After.
@@ -37,7 +38,9 @@ def build_app(settings: Settings, readings: ReadingService) -> AsyncApp:
     bolt_log = logging.getLogger("beholder.slack")
     if _token_from_env not in bolt_log.filters:
         bolt_log.addFilter(_token_from_env)
-    app = AsyncApp(client=client, logger=bolt_log)
+    app = AsyncApp(
+        client=client, logger=bolt_log, signing_secret=settings.slack_signing_secret or None
+    )
     deps = Deps(readings=readings, tz=zone(settings.timezone))
     policy = access.Policy.from_settings(settings)
     resolver = access.GroupResolver(client, policy.usergroups) if policy.usergroups else None

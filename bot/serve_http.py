@@ -1,0 +1,101 @@
+"""``beholder serve --http``: the Slack app over HTTP, for teams that prefer it to Socket Mode.
+
+Slack POSTs slash commands, events (``app_mention``) and interactivity (buttons)
+to one URL, `EVENTS_PATH`, served here with Bolt's aiohttp adapter. Every request
+must carry a valid ``X-Slack-Signature`` made with ``SLACK_SIGNING_SECRET`` and a
+``X-Slack-Request-Timestamp`` less than 5 minutes old; Bolt's RequestVerification
+answers anything else with 401 before any listener (or router) is reached.
+
+It listens on 127.0.0.1 by default: put the TLS-terminating reverse proxy Slack
+reaches in front of it, or pass ``--host`` to listen elsewhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from bot.config import Settings
+from bot.errors import ConfigError
+from bot.inventory import Inventory
+from bot.readings import ReadingService
+from bot.routeros import RouterClient
+from bot.slack.access import log_policy
+from bot.slack.app import build_app
+
+log = logging.getLogger(__name__)
+
+#: The one Request URL for slash commands, events and interactivity.
+EVENTS_PATH = "/slack/events"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 3000
+
+
+async def serve_http(
+    settings: Settings,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    router: RouterClient | None = None,
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
+    """Answer Slack's HTTP requests until cancelled.
+
+    `port` 0 picks a free port; `on_ready` receives the URL actually served
+    (``http://127.0.0.1:PORT/slack/events``) once it accepts connections.
+    """
+    with Inventory(settings.db_path) as inventory:
+        nodes, secrets = len(inventory.nodes()), inventory.count_secrets()
+        if not secrets:
+            log.warning("the inventory %s has no secrets: run beholder sync", settings.db_path)
+        readings = ReadingService(inventory, router or RouterClient.from_settings(settings))
+        app = build_app(settings, readings)
+        web_app = app.web_app(path=EVENTS_PATH)
+        web_app.middlewares.append(_reject_malformed_timestamps)
+        runner = web.AppRunner(web_app, access_log=None)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, host, port)
+            try:
+                await site.start()
+            except OSError as exc:
+                raise ConfigError(
+                    f"cannot listen on {host}:{port} ({exc.strerror or exc}): "
+                    "is another process using that port?"
+                ) from None
+            bound_host, bound_port = runner.addresses[0][:2]
+            url = f"http://{_url_host(bound_host)}:{bound_port}{EVENTS_PATH}"
+            log_policy(settings)
+            log.info(
+                "serving Slack over HTTP at %s: %d nodes, %d secrets, deadline %gs, "
+                "max %d API sessions per router",
+                url,
+                nodes,
+                secrets,
+                settings.mikrotik_timeout,
+                settings.mikrotik_max_sessions,
+            )
+            if on_ready is not None:
+                on_ready(url)
+            await asyncio.Event().wait()  # until cancelled (Ctrl-C)
+        finally:
+            await runner.cleanup()
+
+
+@web.middleware
+async def _reject_malformed_timestamps(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """401 for a request whose X-Slack-Request-Timestamp is not a number: Bolt's own
+    check would raise on it (a 500 and a traceback in the log) instead of refusing.
+    Missing headers, bad signatures and stale timestamps are Bolt's to refuse."""
+    timestamp = request.headers.get("X-Slack-Request-Timestamp")
+    if timestamp is not None and not timestamp.strip().isdigit():
+        return web.json_response({"error": "invalid request"}, status=401)
+    return await handler(request)
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
