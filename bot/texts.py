@@ -30,6 +30,7 @@ from bot.errors import (
     UnknownUser,
 )
 from bot.inventory import Hit
+from bot.live import LiveView
 from bot.readings import Reading, plan_mismatch, suspended_while_online, verdict
 from bot.routeros import Plan
 
@@ -498,3 +499,192 @@ def _either(items: Sequence[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return f"{', '.join(items[:-1])} o {items[-1]}"
+
+
+# -- live views (`/consumo usuario 30s`, the "En vivo 30 s" button) ------------------------
+
+
+def live_title(view: LiveView) -> str:
+    """The live message's header: who, where, and whether it is still running."""
+    state = "en vivo" if view.running else f"{view.seconds} s"
+    return f"📈 {view.user} · {view.node} · {state}"
+
+
+def live_progress(view: LiveView) -> str:
+    """``Muestra 12 de 30 · quedan 18 s``: how far a running view is."""
+    return f"Muestra {len(view.samples)} de {view.seconds} · quedan {math.ceil(view.remaining_s)} s"
+
+
+def live_now(view: LiveView, direction: str) -> str:
+    """The last sample of one direction, with its share of the plan."""
+    last = view.last
+    if last is None or last.traffic is None:
+        return "s/d"
+    download = direction == "download"
+    value = last.traffic.download_bps if download else last.traffic.upload_bps
+    if view.plan is None:
+        return mbps(value)
+    limit = view.plan.download_bps if download else view.plan.upload_bps
+    share = value * 100 / limit if limit else None
+    return f"{mbps(value)} · {percent(share)} de {plan_rate(limit)} Mbps"
+
+
+def live_spread(view: LiveView, direction: str) -> str:
+    """``mín 40,1 · prom 44,9 · p95 47,2 · máx 48,0 Mbps`` for one direction."""
+    stats = view.stats
+    if stats is None:
+        return "sin muestras"
+    spread = stats.download if direction == "download" else stats.upload
+
+    def figure(bps: float) -> str:
+        return mbps(round(bps)).removesuffix(" Mbps")
+
+    return (
+        f"mín {figure(spread.min)} · prom {figure(spread.avg)} · "
+        f"p95 {figure(spread.p95)} · máx {figure(spread.max)} Mbps"
+    )
+
+
+def live_ended(view: LiveView) -> str:
+    """How a live view ended, in one sentence."""
+    at = f"a los {round(view.last.offset_s) if view.last else 0} s"
+    match view.outcome:
+        case "completed":
+            return f"Terminó: {len(view.samples)} muestras en {view.seconds} s."
+        case "stopped":
+            who = f" por <@{view.stopped_by}>" if view.stopped_by else ""
+            return f"Detenida{who} {at}."
+        case "offline":
+            return f"Se cortó la sesión PPPoE de `{view.user}` {at}: el equipo se desconectó."
+        case "cancelled":
+            return f"Interrumpida {at}: Beholder se detuvo."
+        case "failed" if view.error is not None:
+            return error(view.error)
+        case "failed":
+            return unexpected(view.user)
+    return live_progress(view)
+
+
+def live_summary(view: LiveView) -> str:
+    """The live message's plain text (phone notifications read only this)."""
+    where = f"{view.user} en {view.node}"
+    if view.running:
+        return (
+            f"{where}, en vivo ({len(view.samples)}/{view.seconds} s): "
+            f"Bajada {live_now(view, 'download')}; Subida {live_now(view, 'upload')}."
+        )
+    stats = view.stats
+    if stats is None:
+        return f"{where}, vista en vivo: {live_ended(view)}"
+    return (
+        f"{where}, {stats.samples} muestras en vivo: "
+        f"Bajada {live_spread(view, 'download')}; Subida {live_spread(view, 'upload')}. "
+        f"{live_ended(view)}"
+    )
+
+
+def live_requested(view: LiveView) -> str:
+    """Who asked for the view and who joined it: a context line."""
+    line = f"Una muestra por segundo durante {view.seconds} s en {view.node}"
+    if view.started_by:
+        line += f" · pedida por <@{view.started_by}>"
+    if view.watchers:
+        line += " · también: " + ", ".join(f"<@{w}>" for w in view.watchers)
+    return line
+
+
+def live_report(view: LiveView) -> str:
+    """The chart's comment in the thread: the figures, and who wanted them."""
+    stats = view.stats
+    lines = [f"*{view.user}* en *{view.node}* · plan {plan_label(view.plan)}"]
+    if stats is not None:
+        lines += [
+            f"{stats.samples} muestras en {round(stats.span_s) + 1} s",
+            f"*Bajada*: {live_spread(view, 'download')}",
+            f"*Subida*: {live_spread(view, 'upload')}",
+        ]
+    lines.append(live_ended(view))
+    people = [p for p in (view.started_by, *view.watchers) if p]
+    if people:
+        lines.append("Para " + ", ".join(f"<@{p}>" for p in people))
+    return "\n".join(lines)
+
+
+def live_chart_alt(view: LiveView) -> str:
+    """The chart's alt text, for screen readers and where images do not load."""
+    stats = view.stats
+    text = (
+        f"Gráfico de bajada y subida de {view.user} en {view.node}, "
+        f"una muestra por segundo, en Mbps"
+    )
+    if view.plan is not None:
+        text += f", con la línea del plan {plan_label(view.plan)}"
+    if stats is not None:
+        text += f". Bajada: {live_spread(view, 'download')}"
+        text += f". Subida: {live_spread(view, 'upload')}"
+    return text + "."
+
+
+def live_busy(view: LiveView, link: str | None, channel: str | None = None) -> str:
+    """A second request for the same subscriber joins the running view."""
+    where = (
+        f"<{link}|en este mensaje>"
+        if link
+        else f"en <#{channel}>"
+        if channel
+        else "en el canal donde se pidió"
+    )
+    return (
+        f"Ya hay una vista en vivo de `{view.user}` en curso {where} "
+        f"(quedan {math.ceil(view.remaining_s)} s). No abro otra sobre el mismo router: "
+        "te sumé y te menciono cuando esté el gráfico."
+    )
+
+
+def live_full(limit: int) -> str:
+    views = "1 vista" if limit == 1 else f"{limit} vistas"
+    return (
+        f"Ya hay {views} en vivo en curso, el máximo a la vez: cada una ocupa una "
+        "sesión de API en su router. Probá de nuevo en un rato, o pedí una muestra "
+        "puntual con `/consumo usuario`."
+    )
+
+
+def live_node_full(node: str, limit: int) -> str:
+    views = "1 vista" if limit == 1 else f"{limit} vistas"
+    return (
+        f"El router *{node}* ya tiene {views} en vivo en curso, el máximo allí "
+        "para no quitarle sesiones de API a las consultas comunes. Probá de nuevo en un rato, "
+        "o pedí una muestra puntual con `/consumo usuario`."
+    )
+
+
+def live_offline(user: str, node: str) -> str:
+    where = f"`{user}` no tiene una sesión PPPoE activa en *{node}*"
+    return f"{where}: no hay tráfico que mirar en vivo."
+
+
+def live_not_in_channel() -> str:
+    return (
+        "No puedo publicar la vista en vivo en este canal porque Beholder no es miembro: "
+        "invitalo con `/invite @Beholder` y volvé a probar. (Las consultas puntuales con "
+        "`/consumo usuario` funcionan sin invitarlo.)"
+    )
+
+
+def live_already_over() -> str:
+    return "Esa vista en vivo ya terminó."
+
+
+def live_chart_failed() -> str:
+    return (
+        "No pude subir el gráfico de la vista en vivo (¿le falta a la app el permiso "
+        "`files:write`?). Las cifras quedan en el mensaje de arriba."
+    )
+
+
+def live_usage(max_seconds: int) -> str:
+    return (
+        f"Vista en vivo: `/consumo usuario 30s` (entre 3 y {max_seconds} s), "
+        "o el botón «En vivo 30 s» de una consulta."
+    )

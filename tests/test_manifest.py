@@ -39,5 +39,6 @@ def test_least_bot_scopes(manifest):
         "app_mentions:read",
         "chat:write",
         "commands",
+        "files:write",  # live-view charts uploaded into the thread
         "usergroups:read",  # only to resolve BEHOLDER_ALLOWED_USERGROUPS
     ]

@@ -14,8 +14,16 @@ from typing import Any
 
 from bot import texts
 from bot.errors import AmbiguousQuery, BeholderError
+from bot.live import LiveView
 from bot.readings import Reading
-from bot.slack.ids import ACTION_PICK, ACTION_REFRESH, BLOCK_ACTIONS
+from bot.slack.ids import (
+    ACTION_LIVE,
+    ACTION_LIVE_STOP,
+    ACTION_PICK,
+    ACTION_REFRESH,
+    BLOCK_ACTIONS,
+    BLOCK_LIVE,
+)
 
 Message = dict[str, Any]
 
@@ -178,3 +186,58 @@ def _escape(text: str) -> str:
 
 def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# -- live views -------------------------------------------------------------------------
+
+#: The "En vivo" button's duration, seconds.
+LIVE_BUTTON_SECONDS = 30
+
+
+def live_button(user: str) -> dict[str, Any]:
+    """The "En vivo 30 s" button, for the actions block of a reading."""
+    return {
+        "type": "button",
+        "action_id": ACTION_LIVE,
+        "text": {"type": "plain_text", "text": f"En vivo {LIVE_BUTTON_SECONDS} s", "emoji": True},
+        "value": user,
+    }
+
+
+def live_message(view: LiveView) -> Message:
+    """A live view: running figures with a "Detener" button, then its summary."""
+    blocks: list[dict[str, Any]] = [_header(texts.live_title(view))]
+    if view.running:
+        blocks.append(_section(f"*{texts.live_progress(view)}*"))
+        fields = [
+            f"*Bajada ahora*\n{texts.live_now(view, 'download')}",
+            f"*Subida ahora*\n{texts.live_now(view, 'upload')}",
+        ]
+    else:
+        blocks.append(_section(texts.live_ended(view)))
+        fields = []
+    if view.stats is not None:
+        fields += [
+            f"*Bajada*\n{texts.live_spread(view, 'download')}",
+            f"*Subida*\n{texts.live_spread(view, 'upload')}",
+        ]
+    fields.append(f"*Plan*\n{texts.plan_label(view.plan)}")
+    blocks.append(_fields(fields))
+    blocks.append(_context(texts.live_requested(view)))
+    if view.running:
+        button = {
+            "type": "button",
+            "action_id": ACTION_LIVE_STOP,
+            "text": {"type": "plain_text", "text": "Detener", "emoji": True},
+            "style": "danger",
+            "value": view.id,
+        }
+    else:
+        button = live_button(view.user)
+    blocks.append({"type": "actions", "block_id": BLOCK_LIVE, "elements": [button]})
+    return {"text": texts.live_summary(view), "blocks": blocks}
+
+
+def live_note_message(text: str) -> Message:
+    """A short note about a live view (busy, full, offline, not in the channel)."""
+    return {"text": text, "blocks": [_section(text)]}

@@ -1,0 +1,379 @@
+"""Live views in Slack: ``/consumo juan.perez 30s`` and the "En vivo 30 s" button.
+
+    start_live   find the subscriber (one reading), take a place in the registry,
+                 post the live message (chat.postMessage, channel or thread)
+    every few s  chat.update with the running figures and a "Detener" button
+                 (all views together stay under chat.update's Tier 3 budget)
+    at the end   chat.update with min / average / p95 / max, and the PNG chart
+                 uploaded into the message's thread (files_upload_v2, files:write)
+
+The sampling itself is `bot.live` (plain asyncio); this module only hangs
+messages on its callbacks. A second request for a subscriber already being
+watched joins that view (an ephemeral note with a link; it is mentioned when
+the chart is posted) instead of opening another API session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+import weakref
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import tzinfo
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import texts
+from bot.chart import render_chart
+from bot.errors import AmbiguousQuery, BeholderError, RouterError, UnknownUser
+from bot.inventory import Node
+from bot.live import LiveBusy, LiveFull, LiveNodeFull, LiveRegistry, LiveView
+from bot.readings import Reading
+from bot.slack import blocks
+from bot.slack.ids import ACTION_LIVE, ACTION_LIVE_STOP
+from bot.slack.replies import Asker, Deps, audit
+
+log = logging.getLogger(__name__)
+
+#: Slack errors meaning the bot may not post in that channel (it must be invited).
+NOT_A_MEMBER = frozenset({"not_in_channel", "channel_not_found"})
+
+#: Sends an ephemeral note the way Bolt's ``respond`` does (keyword arguments).
+Respond = Callable[..., Awaitable[Any]]
+
+# Deps (bot.slack.replies) has no slot for the registry, and there is one
+# ReadingService per app: it keys the app's registry.
+_registries: weakref.WeakKeyDictionary[Any, LiveRegistry] = weakref.WeakKeyDictionary()
+
+
+@dataclass
+class LiveRef:
+    """Where a live view's message is, and the thread its chart goes to."""
+
+    channel: str
+    ts: str
+    thread_ts: str
+    permalink: str | None = None
+
+
+def registry_for(deps: Deps) -> LiveRegistry:
+    """The app's live views (defaults until `register` is given configured ones)."""
+    registry = _registries.get(deps.readings)
+    if registry is None:
+        registry = _registries[deps.readings] = LiveRegistry()
+    return registry
+
+
+def register(app: AsyncApp, deps: Deps, registry: LiveRegistry | None = None) -> LiveRegistry:
+    """The "En vivo 30 s" and "Detener" buttons. Pass
+    ``LiveRegistry.from_settings(settings)`` for BEHOLDER_LIVE_MAX / BEHOLDER_LIVE_VIEWS."""
+    if registry is not None:
+        _registries[deps.readings] = registry
+
+    @app.action(ACTION_LIVE)
+    async def live(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
+        await ack()
+        container = body.get("container") or {}
+        channel = (body.get("channel") or {}).get("id") or container.get("channel_id") or ""
+        thread_ts = container.get("thread_ts") or (body.get("message") or {}).get("thread_ts")
+        user = body["actions"][0].get("value", "")
+        asker = Asker((body.get("user") or {}).get("id"), channel, "button")
+        await start_live(
+            deps,
+            client,
+            channel,
+            thread_ts,
+            user,
+            blocks.LIVE_BUTTON_SECONDS,
+            asker,
+            exact=True,
+            respond=respond,
+        )
+
+    @app.action(ACTION_LIVE_STOP)
+    async def stop(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        view = registry_for(deps).find(body["actions"][0].get("value", ""))
+        who = (body.get("user") or {}).get("id")
+        if view is None or not view.stop(who):
+            await _tell(None, respond, "", who, None, texts.live_already_over())
+            return
+        log.info("live view of %s stopped by %s", view.user, who)
+
+    return registry_for(deps)
+
+
+async def start_live(
+    deps: Deps,
+    client: AsyncWebClient,
+    channel: str,
+    thread_ts: str | None,
+    user: str,
+    seconds: float,
+    asker: Asker,
+    *,
+    exact: bool = False,
+    respond: Respond | None = None,
+) -> LiveView | None:
+    """Start (or join) a live view of `user` for `seconds`, posted in `channel`
+    (in `thread_ts` if given). Notes only for the asker go through `respond`
+    (Bolt's) when given, else ``chat.postEphemeral``.
+
+    `user` is what the operator typed, as `/consumo` takes it; `exact`: a PPPoE
+    name from a button. Returns the view (already running), or None when none
+    was started or joined. Never raises but cancellation.
+    """
+    registry = registry_for(deps)
+    running = registry.get(user) if exact else None
+    if running is not None:
+        await _join(client, respond, channel, thread_ts, asker, running)
+        await audit(deps, user, asker, "live_joined")
+        return running
+
+    if registry.full:  # no router question when no view could start anyway
+        await _tell(
+            client, respond, channel, asker.user, thread_ts, texts.live_full(registry.max_views)
+        )
+        await audit(deps, user, asker, "live_full")
+        return None
+
+    started = time.monotonic()
+    try:
+        reading = await (deps.readings.read_user(user) if exact else deps.readings.read(user))
+    except BeholderError as exc:
+        await _refuse(deps, client, respond, channel, thread_ts, user, asker, exc, started)
+        return None
+    except Exception as exc:
+        log.exception("live view of %r: unexpected error", user)
+        await _tell(client, respond, channel, asker.user, thread_ts, texts.unexpected(user))
+        await audit(deps, user, asker, "error", error=exc)
+        return None
+    elapsed_ms = round((time.monotonic() - started) * 1000)
+    if not reading.online:
+        note = texts.live_offline(reading.user, reading.node)
+        await _tell(client, respond, channel, asker.user, thread_ts, note)
+        await audit(deps, user, asker, "offline", reading, latency_ms=elapsed_ms)
+        return None
+    node = await asyncio.to_thread(_node_of, deps, reading)
+    if node is None:  # the node left the inventory between the reading and now
+        await _tell(client, respond, channel, asker.user, thread_ts, texts.unexpected(user))
+        return None
+
+    try:
+        view = registry.claim(
+            reading.user, reading.node, seconds, plan=reading.plan, started_by=asker.user
+        )
+    except LiveBusy as busy:
+        await _join(client, respond, channel, thread_ts, asker, busy.view)
+        await audit(deps, user, asker, "live_joined", reading, latency_ms=elapsed_ms)
+        return busy.view
+    except LiveFull as full:
+        await _tell(client, respond, channel, asker.user, thread_ts, texts.live_full(full.limit))
+        await audit(deps, user, asker, "live_full", reading, latency_ms=elapsed_ms)
+        return None
+    except LiveNodeFull as full:
+        note = texts.live_node_full(full.node, full.limit)
+        await _tell(client, respond, channel, asker.user, thread_ts, note)
+        await audit(deps, user, asker, "live_full", reading, latency_ms=elapsed_ms)
+        return None
+
+    try:
+        posted = await client.chat_postMessage(
+            channel=channel, thread_ts=thread_ts, **blocks.live_message(view)
+        )
+    except SlackApiError as exc:
+        registry.release(view)
+        reason = exc.response.get("error", "")
+        if reason in NOT_A_MEMBER:
+            note = texts.live_not_in_channel()
+        else:
+            log.warning("live view of %s: could not post in %s: %s", view.user, channel, reason)
+            note = texts.unexpected(view.user)
+        await _tell(client, respond, channel, asker.user, None, note)
+        await audit(deps, user, asker, f"live_not_posted:{reason}", reading)
+        return None
+    except SlackClientError:
+        registry.release(view)
+        log.warning("live view of %s: could not post in %s", view.user, channel, exc_info=True)
+        await _tell(client, respond, channel, asker.user, None, texts.unexpected(view.user))
+        return None
+    ts = str(posted["ts"])
+    view.ref = LiveRef(str(posted.get("channel") or channel), ts, thread_ts or ts)
+    registry.start(
+        view,
+        deps.readings.router,
+        node,
+        on_tick=lambda v: _update(client, v),
+        on_done=lambda v: _finish(client, v, deps.tz),
+    )
+    await audit(deps, user, asker, "live", reading, latency_ms=elapsed_ms)
+    return view
+
+
+# -- callbacks of a running view -------------------------------------------------------------
+
+
+async def _update(client: AsyncWebClient, view: LiveView) -> None:
+    ref: LiveRef = view.ref
+    await client.chat_update(channel=ref.channel, ts=ref.ts, **blocks.live_message(view))
+
+
+async def _finish(client: AsyncWebClient, view: LiveView, tz: tzinfo) -> None:
+    """The final figures in the message; the chart and the stats in its thread."""
+    ref: LiveRef = view.ref
+    try:
+        await _update(client, view)
+    except SlackClientError:
+        log.warning("live view of %s: the final update failed", view.user, exc_info=True)
+    if view.stats is None:
+        return  # nothing was measured: the message already says why
+    first = view.samples[0].taken_at
+    subtitle = f"{first.astimezone(tz):%d/%m %H:%M:%S} · {len(view.samples)} s"
+    started = time.perf_counter()
+    png = await asyncio.to_thread(
+        render_chart,
+        list(view.samples),
+        view.plan,
+        user=view.user,
+        node=view.node,
+        subtitle=subtitle,
+    )
+    log.info(
+        "live chart of %s: %d bytes in %.0fms",
+        view.user,
+        len(png),
+        (time.perf_counter() - started) * 1000,
+    )
+    stamp = first.strftime("%Y%m%d-%H%M%S")
+    try:
+        await client.files_upload_v2(
+            channel=ref.channel,
+            thread_ts=ref.thread_ts,
+            file=png,
+            filename=f"consumo-{_safe(view.user)}-{stamp}.png",
+            title=f"{view.user} · {view.node} · {len(view.samples)} s",
+            alt_txt=texts.live_chart_alt(view),
+            initial_comment=texts.live_report(view),
+        )
+    except SlackClientError:
+        log.warning("live view of %s: the chart upload failed", view.user, exc_info=True)
+        text = f"{texts.live_chart_failed()}\n{texts.live_report(view)}"
+        await client.chat_postMessage(
+            channel=ref.channel, thread_ts=ref.thread_ts, **blocks.live_note_message(text)
+        )
+
+
+# -- notes for the asker ---------------------------------------------------------------------
+
+
+async def _join(
+    client: AsyncWebClient,
+    respond: Respond | None,
+    channel: str,
+    thread_ts: str | None,
+    asker: Asker,
+    view: LiveView,
+) -> None:
+    view.join(asker.user)
+    ref: LiveRef | None = view.ref
+    link = await _permalink(client, ref) if ref is not None else None
+    note = texts.live_busy(view, link, ref.channel if ref is not None else None)
+    await _tell(client, respond, channel, asker.user, thread_ts, note)
+
+
+async def _permalink(client: AsyncWebClient, ref: LiveRef) -> str | None:
+    if ref.permalink is None:
+        try:
+            answer = await client.chat_getPermalink(channel=ref.channel, message_ts=ref.ts)
+            ref.permalink = answer.get("permalink")
+        except SlackClientError:
+            log.info("no permalink for %s/%s", ref.channel, ref.ts, exc_info=True)
+    return ref.permalink
+
+
+async def _refuse(
+    deps: Deps,
+    client: AsyncWebClient,
+    respond: Respond | None,
+    channel: str,
+    thread_ts: str | None,
+    query: str,
+    asker: Asker,
+    exc: BeholderError,
+    started: float,
+) -> None:
+    """No subscriber to watch: say why (a router fault in the channel, like a reading)."""
+    message = (
+        blocks.candidates_message(exc)
+        if isinstance(exc, AmbiguousQuery)
+        else blocks.error_message(exc)
+    )
+    if isinstance(exc, RouterError):
+        try:
+            await client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message)
+            message = {}
+        except SlackClientError:
+            pass  # not a member: at least the asker learns it
+    if message:
+        await _tell_message(client, respond, channel, asker.user, thread_ts, message)
+    outcome = (
+        "ambiguous"
+        if isinstance(exc, AmbiguousQuery)
+        else "not_found"
+        if isinstance(exc, UnknownUser)
+        else f"failed:{type(exc).__name__}"
+    )
+    elapsed_ms = round((time.monotonic() - started) * 1000)
+    await audit(deps, query, asker, outcome, error=exc, latency_ms=elapsed_ms)
+
+
+async def _tell(
+    client: AsyncWebClient | None,
+    respond: Respond | None,
+    channel: str,
+    user: str | None,
+    thread_ts: str | None,
+    text: str,
+) -> None:
+    await _tell_message(client, respond, channel, user, thread_ts, blocks.live_note_message(text))
+
+
+async def _tell_message(
+    client: AsyncWebClient | None,
+    respond: Respond | None,
+    channel: str,
+    user: str | None,
+    thread_ts: str | None,
+    message: blocks.Message,
+) -> None:
+    """An ephemeral note for the asker only; a failure is logged, never raised."""
+    try:
+        if respond is not None:
+            await respond(**message, response_type="ephemeral", replace_original=False)
+        elif client is not None and user:
+            await client.chat_postEphemeral(
+                channel=channel, user=user, thread_ts=thread_ts, **message
+            )
+    except Exception:
+        log.warning("could not tell %s: %s", user, message.get("text", ""), exc_info=True)
+
+
+def _node_of(deps: Deps, reading: Reading) -> Node | None:
+    """The inventory's node (host, port) where the reading was taken."""
+    for location in deps.readings.inventory.locate(reading.user):
+        if location.secret.node == reading.node:
+            return location.node
+    return None
+
+
+def _safe(name: str) -> str:
+    """A PPPoE name as part of a file name."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:60] or "usuario"

@@ -1,0 +1,482 @@
+"""Live views against the simulator (real TCP, librouteros) and the fake Slack.
+
+What the router sees is counted on the simulator: one ``monitor-traffic … once``
+a second, one API session per view, none left open after it ends, however it
+ends. Through the fake Slack: the message posted, updated, and the PNG chart
+uploaded into its thread. Views here last 3 s (or are stopped early).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import itertools
+import time
+from collections.abc import Iterator
+from contextlib import aclosing
+from dataclasses import dataclass
+from datetime import UTC
+
+import pytest
+from PIL import Image
+
+from bot.config import Settings
+from bot.errors import RouterProtocolError, RouterTimeout
+from bot.live import (
+    LiveBusy,
+    LiveFull,
+    LiveNodeFull,
+    LiveRegistry,
+    LiveStats,
+    LiveView,
+    Spread,
+)
+from bot.readings import ReadingService
+from bot.routeros import Sample, Traffic
+from bot.slack import live as slack_live
+from bot.slack.app import build_app
+from bot.slack.ids import ACTION_LIVE, ACTION_LIVE_STOP
+from bot.slack.replies import Asker, Deps
+from tests.support.bolt_runner import BoltRunner
+from tests.support.fake_slack import FakeSlack
+
+NODE = "bras-norte"
+MBPS = 1_000_000
+
+
+def vary(world, user: str = "juan.perez", load: float = 0.8) -> None:
+    """Generated traffic (it moves every second) instead of the fixture's fixed figures."""
+
+    def change(sim):
+        subscriber = sim.config.subscriber(user)
+        subscriber.fixed_traffic = None
+        subscriber.load = load
+
+    world.network.call(NODE, change)
+
+
+def monitors(world, user: str = "juan.perez") -> list[tuple[str, ...]]:
+    """The monitor-traffic commands the router received for `user`."""
+    return [
+        c
+        for c in world.network.counters(NODE).commands
+        if c[0] == "/interface/monitor-traffic" and f"=interface=<pppoe-{user}>" in c
+    ]
+
+
+async def wait_until(condition, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
+
+
+class Recorder:
+    """on_tick / on_done callbacks that remember what they saw."""
+
+    def __init__(self, world=None) -> None:
+        self.world = world
+        self.ticks: list[tuple[int, int | None]] = []
+        self.done: list[LiveView] = []
+
+    async def on_tick(self, view: LiveView) -> None:
+        sessions = self.world.network.counters(NODE).active_sessions if self.world else None
+        self.ticks.append((len(view.samples), sessions))
+
+    async def on_done(self, view: LiveView) -> None:
+        self.done.append(view)
+
+
+# -- the router client's watch -------------------------------------------------------------
+
+
+def test_watch_takes_one_once_sample_a_second_on_one_session(sim_world):
+    vary(sim_world)
+    client = sim_world.client()
+    seen_by_router_after_two: list[int] = []
+
+    async def take() -> list[Sample]:
+        samples = []
+        async with aclosing(client.watch(sim_world.nodes[NODE], "juan.perez", 4)) as watch:
+            async for sample in watch:
+                samples.append(sample)
+                if len(samples) == 2:
+                    seen_by_router_after_two.append(len(monitors(sim_world)))
+        return samples
+
+    samples = asyncio.run(take())
+    assert len(samples) == 4
+    sent = monitors(sim_world)
+    assert len(sent) == 4
+    assert all("=once=" in command for command in sent)
+    assert seen_by_router_after_two == [2]  # asked one by one, not in a burst
+    gaps = [b.offset_s - a.offset_s for a, b in itertools.pairwise(samples)]
+    assert all(0.8 < gap < 1.5 for gap in gaps), gaps
+    assert len({s.traffic.download_bps for s in samples}) > 1
+    counters = sim_world.network.counters(NODE)
+    assert counters.total_connections == 1
+    sim_world.quiet()
+
+
+def test_watch_closes_its_session_when_left_early_or_stopped(sim_world):
+    client = sim_world.client()
+    node = sim_world.nodes[NODE]
+
+    async def leave_after_two() -> int:
+        taken = 0
+        async with aclosing(client.watch(node, "juan.perez", 30)) as watch:
+            async for _ in watch:
+                taken += 1
+                if taken == 2:
+                    break
+        return taken
+
+    async def stop_after_one() -> list[Sample]:
+        stop = asyncio.Event()
+        samples = []
+        async with aclosing(client.watch(node, "juan.perez", 30, stop)) as watch:
+            async for sample in watch:
+                samples.append(sample)
+                stop.set()  # wakes the wait for the next second at once
+        return samples
+
+    started = time.monotonic()
+    assert asyncio.run(leave_after_two()) == 2
+    sim_world.quiet()
+    assert len(asyncio.run(stop_after_one())) == 1
+    assert time.monotonic() - started < 2.5
+    sim_world.quiet()
+    assert len(monitors(sim_world)) == 3
+
+
+# -- the domain: a running view ---------------------------------------------------------------
+
+
+def test_live_view_ticks_then_reports_and_holds_one_session(sim_world):
+    """Every tick sees one session open (the view's); a reading meanwhile, on a router
+    limited to one session, waits for it and times out: the view counts toward the limit."""
+    vary(sim_world)
+    client = sim_world.client(max_sessions=1, timeout=0.8)
+    registry = LiveRegistry(max_seconds=10, min_tick_s=0.5, updates_per_minute=600)
+    recorder = Recorder(sim_world)
+    blocked: list[BaseException] = []
+
+    async def on_tick(view: LiveView) -> None:
+        await recorder.on_tick(view)
+        if not blocked:
+            try:
+                await client.snapshot(sim_world.nodes[NODE], "20513")
+            except RouterTimeout as exc:
+                blocked.append(exc)
+
+    async def main() -> LiveView:
+        view = registry.claim("juan.perez", NODE, 3, plan=None, started_by="U0001")
+        await registry.start(view, client, sim_world.nodes[NODE], on_tick, recorder.on_done)
+        return view
+
+    view = asyncio.run(main())
+    assert view.outcome == "completed"
+    assert recorder.done == [view]
+    assert len(view.samples) == 3
+    assert len(monitors(sim_world)) == 3
+    assert recorder.ticks, "no update while running"
+    assert all(sessions == 1 for _, sessions in recorder.ticks)
+    assert blocked
+    assert isinstance(blocked[0], RouterTimeout)
+    assert registry.get("juan.perez") is None
+    stats = view.stats
+    assert stats is not None
+    assert stats.samples == 3
+    assert stats.download.min <= stats.download.avg <= stats.download.p95 <= stats.download.max
+    sim_world.quiet()
+
+
+def run_view(world, registry: LiveRegistry, seconds: float, during) -> tuple[LiveView, Recorder]:
+    """Run a view of juan.perez; `during(view)` runs alongside it (to stop, break, cancel)."""
+    recorder = Recorder()
+    client = world.client()
+
+    async def main() -> LiveView:
+        view = registry.claim("juan.perez", NODE, seconds)
+        task = registry.start(view, client, world.nodes[NODE], recorder.on_tick, recorder.on_done)
+        await during(view)
+        try:
+            await task
+        except asyncio.CancelledError:
+            view.task = None
+        return view
+
+    return asyncio.run(main()), recorder
+
+
+def test_stopping_ends_the_view_early_and_closes_the_session(sim_world):
+    registry = LiveRegistry(max_seconds=30)
+
+    async def stop_after_two(view: LiveView) -> None:
+        await wait_until(lambda: len(view.samples) >= 2)
+        assert view.stop("U0002")
+        assert not view.stop("U0003")  # once is enough
+
+    started = time.monotonic()
+    view, recorder = run_view(sim_world, registry, 30, stop_after_two)
+    assert time.monotonic() - started < 3.5
+    assert view.outcome == "stopped"
+    assert view.stopped_by == "U0002"
+    assert recorder.done == [view]
+    assert len(monitors(sim_world)) == len(view.samples) == 2
+    assert registry.running() == []
+    sim_world.quiet()
+
+
+def test_subscriber_disconnecting_ends_the_view(sim_world):
+    registry = LiveRegistry(max_seconds=30, sample_every=0.25)
+
+    async def disconnect(view: LiveView) -> None:
+        await wait_until(lambda: len(view.samples) >= 2)
+
+        def hang_up(sim):
+            sim.config.subscriber("juan.perez").online = False
+
+        sim_world.network.call(NODE, hang_up)
+
+    view, _ = run_view(sim_world, registry, 30, disconnect)
+    assert view.outcome == "offline"
+    assert view.samples[-1].traffic is None
+    assert view.stats is not None  # the seconds before the hang-up still count
+    sim_world.quiet()
+
+
+def test_router_failing_mid_view_is_reported_and_the_session_closed(sim_world):
+    registry = LiveRegistry(max_seconds=30, sample_every=0.25)
+
+    async def break_router(view: LiveView) -> None:
+        await wait_until(lambda: len(view.samples) >= 2)
+        sim_world.network.set_fault(NODE, "fatal")
+
+    view, recorder = run_view(sim_world, registry, 30, break_router)
+    assert view.outcome == "failed"
+    assert isinstance(view.error, RouterProtocolError)
+    assert recorder.done == [view]
+    assert registry.get("juan.perez") is None
+    sim_world.network.set_fault(NODE, None)
+    sim_world.quiet()
+
+
+def test_cancelled_view_still_reports_and_closes_the_session(sim_world):
+    registry = LiveRegistry(max_seconds=30, sample_every=0.25)
+
+    async def cancel(view: LiveView) -> None:
+        await wait_until(lambda: len(view.samples) >= 2)
+        assert view.task is not None
+        view.task.cancel()
+
+    view, recorder = run_view(sim_world, registry, 30, cancel)
+    assert view.outcome == "cancelled"
+    assert recorder.done == [view]
+    assert registry.running() == []
+    sim_world.quiet()
+
+
+# -- the registry and the figures (pure) ------------------------------------------------------
+
+
+def test_one_view_per_subscriber_a_global_cap_and_a_cap_per_router():
+    registry = LiveRegistry(max_views=3, max_seconds=120, per_node=2)
+    first = registry.claim("juan.perez", "bras-norte", 30)
+    with pytest.raises(LiveBusy) as busy:
+        registry.claim("juan.perez", "bras-norte", 30)
+    assert busy.value.view is first
+    registry.claim("20513", "bras-norte", 30)
+    with pytest.raises(LiveNodeFull):
+        registry.claim("cliente01", "bras-norte", 30)
+    registry.claim("ana.martinez", "bras-sur", 30)
+    with pytest.raises(LiveFull) as full:
+        registry.claim("sofia.acuna", "bras-sur", 30)
+    assert full.value.limit == 3
+    registry.release(first)
+    assert registry.claim("sofia.acuna", "bras-sur", 30).user == "sofia.acuna"
+    assert registry.find(first.id) is None
+
+
+def test_durations_update_pace_and_settings():
+    registry = LiveRegistry(max_seconds=120)
+    assert (registry.clamp(30), registry.clamp(500), registry.clamp(0)) == (30, 120, 3)
+    assert registry.tick_interval() == 5.0
+    for user in ("a", "b", "c", "d", "e"):
+        registry.claim(user, user, 30)
+    # Five views updating together stay within 40 chat.update a minute.
+    assert 5 * 60 / registry.tick_interval() <= 40
+    settings = Settings.from_env({"BEHOLDER_LIVE_MAX": "60", "BEHOLDER_LIVE_VIEWS": "2"})
+    configured = LiveRegistry.from_settings(settings)
+    assert (configured.max_seconds, configured.max_views, configured.per_node) == (60, 2, 3)
+    defaults = Settings.from_env({})
+    assert (defaults.live_max, defaults.live_views) == (120, 5)
+
+
+def test_stats_min_average_p95_max():
+    spread = Spread.of([float(v) for v in range(1, 21)])  # 1..20
+    assert (spread.min, spread.avg, spread.p95, spread.max) == (1, 10.5, 19, 20)
+    samples = [Sample(float(i), None, Traffic(i * MBPS, MBPS)) for i in range(1, 5)]  # type: ignore[arg-type]
+    samples.append(Sample(5.0, None, None))  # type: ignore[arg-type]
+    stats = LiveStats.of(samples)
+    assert stats is not None
+    assert (stats.samples, stats.span_s, stats.download.max, stats.upload.avg) == (4, 3.0, 4e6, 1e6)
+    assert LiveStats.of([]) is None
+
+
+# -- through Slack ------------------------------------------------------------------------------
+
+
+@dataclass
+class LiveBot:
+    runner: BoltRunner
+    deps: Deps
+    registry: LiveRegistry
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    with FakeSlack() as f:
+        yield f
+
+
+@pytest.fixture
+def registry_options() -> dict[str, object]:
+    return {"max_seconds": 3}
+
+
+@pytest.fixture
+def live_bot(fake, sim_world, registry_options) -> Iterator[LiveBot]:
+    """The real app (`build_app`) plus the live view's listeners."""
+    vary(sim_world)
+    settings = Settings(
+        slack_bot_token=fake.bot_token, slack_app_token=fake.app_token, slack_api_url=fake.api_url
+    )
+    readings = ReadingService(sim_world.inventory, sim_world.client())
+    deps = Deps(readings=readings, tz=UTC)
+    registry = LiveRegistry(min_tick_s=1.0, **registry_options)  # type: ignore[arg-type]
+
+    def factory():
+        app = build_app(settings, readings)
+        slack_live.register(app, deps, registry)
+        return app
+
+    with BoltRunner(factory, fake) as runner:
+        yield LiveBot(runner, deps, registry)
+
+
+def png_of(upload) -> Image.Image:
+    image = Image.open(io.BytesIO(upload.data))
+    assert image.format == "PNG"
+    return image
+
+
+def test_button_posts_updates_and_uploads_the_chart_in_its_thread(fake, live_bot, sim_world):
+    eid = fake.send_block_action(ACTION_LIVE, "juan.perez")
+    fake.wait_for_ack(eid)
+    [post] = fake.wait_for_calls("chat.postMessage")
+    assert post.ok
+    assert post.params["channel"] == "C0001"
+    assert "Detener" in repr(post.params["blocks"])
+    ts = post.response["ts"]
+
+    # Someone else asks for the same subscriber meanwhile: they join, no second sampler.
+    other = fake.send_block_action(ACTION_LIVE, "juan.perez", user_id="U0002")
+    [note] = fake.wait_for_responses(key=other)
+    assert note.body["response_type"] == "ephemeral"
+    assert "Ya hay una vista en vivo de `juan.perez`" in note.body["text"]
+
+    [done] = fake.wait_for_calls("files.completeUploadExternal", timeout=8)
+    assert done.ok
+    [upload] = fake.files
+    assert upload.completed
+    assert (upload.channel_id, upload.thread_ts) == ("C0001", ts)
+    assert upload.filename.startswith("consumo-juan.perez-")
+    assert upload.filename.endswith(".png")
+    assert png_of(upload).size == (1200, 720)
+    assert "juan.perez" in upload.alt_txt
+    assert "Bajada" in upload.alt_txt
+    comment = upload.initial_comment
+    for expected in ("*Bajada*: mín", "p95", "máx", "<@U0001>", "<@U0002>", "Terminó: 3 muestras"):
+        assert expected in comment, comment
+
+    updates = [c for c in fake.calls("chat.update") if c.params["ts"] == ts]
+    assert len(updates) >= 2  # at least one running update, then the final one
+    final = updates[-1].params
+    assert "Detener" not in repr(final["blocks"])
+    assert "En vivo 30 s" in repr(final["blocks"])
+    assert "3 muestras en vivo" in final["text"]
+    assert fake.message("C0001", ts)["text"] == final["text"]
+
+    counters = sim_world.network.counters(NODE)
+    assert counters.total_connections == 2  # the first reading + the one live session
+    assert len(monitors(sim_world)) == 1 + 3  # the reading's own sample, then one a second
+    sim_world.quiet()
+    assert live_bot.registry.running() == []
+
+
+@pytest.mark.parametrize("registry_options", [{"max_seconds": 20}])
+def test_detener_from_a_thread_stops_it_and_closes_the_session(fake, live_bot, sim_world):
+    """`start_live` as the command or a mention calls it: in a thread, then Detener."""
+    asker = Asker("U0001", "C0001", "command")
+    view = live_bot.runner.run(
+        slack_live.start_live(
+            live_bot.deps,
+            live_bot.runner.app.client,
+            "C0001",
+            "1700000000.000100",
+            "juan",  # what the operator typed: resolved like /consumo does
+            20,
+            asker,
+        )
+    )
+    assert view is not None
+    assert (view.user, view.seconds) == ("juan.perez", 20)
+    [post] = fake.wait_for_calls("chat.postMessage")
+    assert post.params["thread_ts"] == "1700000000.000100"
+    ts = post.response["ts"]
+    deadline = time.monotonic() + 5
+    while len(monitors(sim_world)) < 1 + 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    eid = fake.send_block_action(ACTION_LIVE_STOP, view.id, message_ts=ts, user_id="U0003")
+    fake.wait_for_ack(eid)
+    fake.wait_for_calls("files.completeUploadExternal", timeout=5)
+    [upload] = fake.files
+    assert upload.thread_ts == "1700000000.000100"  # the chart stays in the escalation thread
+    assert "Detenida por <@U0003>" in upload.initial_comment
+    assert 2 <= len(monitors(sim_world)) - 1 <= 3
+    sim_world.quiet()
+
+    # The same button again, once it ended: only the clicker is told.
+    again = fake.send_block_action(ACTION_LIVE_STOP, view.id, message_ts=ts)
+    [note] = fake.wait_for_responses(key=again)
+    assert note.body["text"] == "Esa vista en vivo ya terminó."
+
+
+@pytest.mark.parametrize("registry_options", [{"max_seconds": 20, "max_views": 1}])
+def test_over_the_global_cap_the_operator_is_told(fake, live_bot, sim_world):
+    first = fake.send_block_action(ACTION_LIVE, "juan.perez")
+    fake.wait_for_ack(first)
+    fake.wait_for_calls("chat.postMessage")
+    second = fake.send_block_action(ACTION_LIVE, "20513")
+    [note] = fake.wait_for_responses(key=second)
+    assert note.body["response_type"] == "ephemeral"
+    assert "Ya hay 1 vista en vivo en curso, el máximo a la vez" in note.body["text"]
+    assert monitors(sim_world, "20513") == []
+    [view] = live_bot.registry.running()
+    view.stop("U0001")
+    fake.wait_for_calls("files.completeUploadExternal", timeout=5)
+    sim_world.quiet()
+
+
+def test_not_in_the_channel_asks_to_invite_the_bot(fake, live_bot, sim_world):
+    fake.fail_next(
+        "chat.postMessage", status=200, headers={}, body={"ok": False, "error": "not_in_channel"}
+    )
+    eid = fake.send_block_action(ACTION_LIVE, "juan.perez", channel_id="C0999")
+    [note] = fake.wait_for_responses(key=eid)
+    assert note.body["response_type"] == "ephemeral"
+    assert "/invite @Beholder" in note.body["text"]
+    assert live_bot.registry.running() == []
+    assert len(monitors(sim_world)) == 1  # the reading that found the node; no sampling
+    sim_world.quiet()
