@@ -70,6 +70,12 @@ class CircuitBreaker:
             state.opened_at = self.clock()
         state.probing = False
 
+    def release(self, node: str) -> None:
+        """The call ended without a verdict (cancelled): let another probe through."""
+        state = self._states.get(node)
+        if state is not None:
+            state.probing = False
+
     def is_open(self, node: str) -> bool:
         state = self._states.get(node)
         return state is not None and state.opened_at is not None

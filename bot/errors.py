@@ -16,6 +16,7 @@ Spanish message via `bot.texts`::
         ├── RouterUnreachable    no route / DNS / network error
         ├── RouterRefused        TCP connection refused (API service off?)
         ├── RouterTimeout        the operation's overall deadline passed
+        │   └── RouterBusy       ...while queued for one of our own sessions to it
         ├── RouterAuthFailed     the router rejected our API credentials
         ├── RouterTLSError       API-SSL handshake failed
         ├── RouterProtocolError  !fatal, connection closed mid-reply, garbage
@@ -106,6 +107,23 @@ class RouterTimeout(RouterError):
     ) -> None:
         self.seconds = seconds
         super().__init__(node, detail, user=user)
+
+
+class RouterBusy(RouterTimeout):
+    """The deadline passed while waiting for a free session to the router: the
+    router is fine, Beholder already has `sessions` questions in flight to it."""
+
+    def __init__(
+        self,
+        node: str,
+        detail: str = "",
+        *,
+        user: str | None = None,
+        seconds: float = 0.0,
+        sessions: int = 0,
+    ) -> None:
+        self.sessions = sessions
+        super().__init__(node, detail, user=user, seconds=seconds)
 
 
 class RouterAuthFailed(RouterError):

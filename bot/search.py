@@ -8,6 +8,7 @@ decisions over inventory lookups; `bot.readings` decides what to do next.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bot import keys
@@ -38,9 +39,22 @@ class Resolution:
     suggestions: tuple[str, ...] = ()
 
 
+#: What PPPoE names are made of in practice: letters, digits and a few marks.
+_PLAUSIBLE_NAME = re.compile(r"[\w.@+\-]{1,64}")
+
+
 def looks_like_user(query: str) -> bool:
-    """Could this be a PPPoE user name (for a targeted pull from the routers)?"""
-    return bool(query) and " " not in query and keys.ip(query) is None and keys.mac(query) is None
+    """Could this be a PPPoE user name, worth asking every router about?
+
+    Only plausible names are pulled (``juan.perez``, ``20513``, ``ana@isp``):
+    not IPs or MACs, and not operator text such as ``=name=x`` or ``<!channel>``,
+    which would cost a session on every router for nothing.
+    """
+    return (
+        _PLAUSIBLE_NAME.fullmatch(query) is not None
+        and keys.ip(query) is None
+        and keys.mac(query) is None
+    )
 
 
 def resolve(inventory: Inventory, query: str) -> Resolution:

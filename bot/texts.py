@@ -8,6 +8,7 @@ Slack's mrkdwn (``*bold*``, ```code```); `plain` strips it for terminals.
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -20,6 +21,7 @@ from bot.errors import (
     InventoryError,
     NodeNotInInventory,
     RouterAuthFailed,
+    RouterBusy,
     RouterCircuitOpen,
     RouterError,
     RouterProtocolError,
@@ -344,7 +346,7 @@ def error(err: BeholderError) -> str:
         case InputError(reason="too_long"):
             return "Eso es demasiado largo para ser un usuario PPPoE.\n" + USAGE
         case InputError():
-            return f"`{err.text[:60]}` no parece un usuario PPPoE.\n" + USAGE
+            return f"`{shown(err.text)}` no parece un usuario PPPoE.\n" + USAGE
         case UnknownUser():
             text = (
                 f"No encontré `{err.user}` en ningún router: ni como usuario PPPoE, "
@@ -376,6 +378,12 @@ def error(err: BeholderError) -> str:
                 "Para no acumular consultas sobre un router con problemas, Beholder no le "
                 f"vuelve a preguntar hasta dentro de {max(1, round(err.retry_in_s))} s. "
                 "Si el corte sigue, revisá el nodo."
+            )
+        case RouterBusy():
+            return (
+                f"El router *{err.node}* está respondiendo, pero ya hay {err.sessions} consultas "
+                f"de Beholder en curso con él y no hubo lugar en {err.seconds:g} s{who}. "
+                "Probá de nuevo en unos segundos."
             )
         case RouterTimeout():
             return (
@@ -430,6 +438,12 @@ def _cause(err: RouterError) -> str:
             return "falló el TLS"
         case _:
             return "cortó la sesión"
+
+
+def shown(text: str, limit: int = 60) -> str:
+    """Operator text as it may be echoed: control characters made visible, cut short."""
+    visible = "".join("�" if unicodedata.category(c)[0] == "C" else c for c in text)
+    return visible if len(visible) <= limit else visible[: limit - 1] + "…"
 
 
 def candidate(hit: Hit) -> str:

@@ -336,3 +336,21 @@ def test_verdict_signs_queue_drops_and_recent_reconnect():
     text = blocks.reading_message(reading, UTC)["blocks"][1]["text"]["text"]
     assert "La cola del plan está descartando paquetes (1.234 en esta sesión)." in text
     assert "Reconectó hace 2 min: puede ser un enlace inestable." in text
+
+
+@pytest.mark.parametrize("typed", ["x` <!channel>", "<!here>", "<@U0BOSS>", "a&b <#C1|general>"])
+def test_echoed_operator_text_cannot_mention_anyone(typed):
+    """Regression (found by the fuzz test): errors echoed `<!channel>` unescaped,
+    so the bot itself notified the whole channel."""
+    for message in (blocks.error_message(UnknownUser(typed)), blocks.consulting_message(typed)):
+        rendered = message["text"] + repr(message.get("blocks", []))
+        assert "<!" not in rendered
+        assert "<@" not in rendered
+        assert "<#" not in rendered
+
+
+def test_control_characters_are_not_echoed():
+    message = blocks.error_message(InputError("juan\x1b[31m\x00", "invalid"))
+    assert "\x1b" not in message["text"]
+    assert "\x00" not in message["text"]
+    assert "juan�[31m�" in message["text"]

@@ -156,3 +156,26 @@ def test_command_text_unwraps_slack_markup(text, expected):
 )
 def test_mention_text(text, expected):
     assert mention_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "plausible"),
+    [
+        ("juan.perez", True),
+        ("20513", True),
+        ("ana@isp.com", True),
+        ("maría_p-1", True),
+        ("=name=x", False),
+        ("?name=", False),
+        ("<!channel>", False),
+        ("juan perez", False),
+        ("100.64.0.1", False),
+        ("aa:bb:cc:dd:ee:ff", False),
+        ("a" * 65, False),
+        ("%", False),
+    ],
+)
+def test_only_plausible_names_are_pulled_from_every_router(query, plausible):
+    from bot.search import looks_like_user
+
+    assert looks_like_user(query) is plausible

@@ -69,11 +69,12 @@ def reading_message(reading: Reading, tz: tzinfo, requested_by: str | None = Non
             ],
         }
     )
-    return {"text": texts.summary(reading), "blocks": blocks}
+    return {"text": _escape(texts.summary(reading)), "blocks": blocks}
 
 
 def error_message(err: BeholderError) -> Message:
-    text = texts.error(err)
+    # Errors echo what the operator typed: escaped, so `<!channel>` stays text.
+    text = _escape(texts.error(err))
     return {"text": text, "blocks": [_section(":x: " + text)]}
 
 
@@ -91,11 +92,11 @@ def candidates_message(err: AmbiguousQuery) -> Message:
             "value": hit.name,
         }
         blocks.append(block)
-    return {"text": texts.error(err), "blocks": blocks[:50]}
+    return {"text": _escape(texts.error(err)), "blocks": blocks[:50]}
 
 
 def unexpected_message(user: str | None) -> Message:
-    text = texts.unexpected(user)
+    text = _escape(texts.unexpected(user))
     return {"text": text, "blocks": [_section(":x: " + text)]}
 
 
@@ -112,7 +113,7 @@ def usage_message() -> Message:
 
 
 def consulting_message(user: str) -> Message:
-    return {"text": texts.consulting(user)}
+    return {"text": _escape(texts.consulting(user))}
 
 
 # -- pieces -------------------------------------------------------------------------
