@@ -83,3 +83,39 @@ def _decide(query: str, hits: list[Hit]) -> Resolution:
     if not names:
         return Resolution(query)
     return Resolution(query, candidates=tuple(names.values())[:MAX_CANDIDATES])
+
+
+_IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
+_MAC = re.compile(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}[:\-]){5}[0-9A-Fa-f]{2}(?![0-9A-Fa-f])")
+_WORD = re.compile(r"[\w.@+\-]+")
+
+
+def find_in_text(inventory: Inventory, text: str) -> Match | None:
+    """The subscriber a free text talks about (a ticket, a customer's message).
+
+    In order of certainty: a word that is exactly a configured PPPoE name, then
+    an IP or a MAC that resolves to one subscriber, then a word matching a name
+    once case, accents and punctuation are ignored. None if nothing is certain.
+    """
+    words = [w.strip(".-") for w in _WORD.findall(text)]
+    for word in words:
+        if word and looks_like_user(word) and inventory.locate(word):
+            return Match(word, "exact", query=word)
+    for found, lookup, how in (
+        (_IPV4.findall(text), inventory.by_address, "ip"),
+        (_MAC.findall(text), inventory.by_mac, "mac"),
+    ):
+        for item in found:
+            normalised = keys.ip(item) if how == "ip" else keys.mac(item)
+            if normalised is None:
+                continue
+            names = {h.name for h in lookup(normalised)}
+            if len(names) == 1:
+                return Match(names.pop(), how, normalised, item)
+    for word in words:
+        key = keys.name_key(word)
+        if len(key) >= 4:
+            names = inventory.names_by_key(key)
+            if len(names) == 1:
+                return Match(names[0], "key", query=word)
+    return None

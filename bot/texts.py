@@ -702,3 +702,17 @@ def live_usage(max_seconds: int) -> str:
         f"Vista en vivo: `/consumo usuario 30s` (entre 3 y {max_seconds} s), "
         "o el botón «En vivo 30 s» de una consulta."
     )
+
+
+def nothing_in_message() -> str:
+    return (
+        "No encontré un usuario PPPoE, una IP ni una MAC de un abonado en ese mensaje. "
+        "Probá con `/consumo` y el dato que tengas (usuario, nombre, dirección, IP o MAC)."
+    )
+
+
+def invite_needed() -> str:
+    return (
+        "No puedo publicar en este canal: invitá a @Beholder (`/invite @Beholder`) "
+        "y volvé a intentar."
+    )

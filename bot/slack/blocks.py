@@ -242,3 +242,13 @@ def live_message(view: LiveView) -> Message:
 def live_note_message(text: str) -> Message:
     """A short note about a live view (busy, full, offline, not in the channel)."""
     return {"text": text, "blocks": [_section(text)]}
+
+
+def nothing_in_message() -> Message:
+    text = texts.nothing_in_message()
+    return {"text": text, "blocks": [_section(text)]}
+
+
+def invite_needed() -> Message:
+    text = texts.invite_needed()
+    return {"text": text, "blocks": [_section(text)]}

@@ -1,0 +1,62 @@
+"""The "Ver consumo" message shortcut: answer from any message.
+
+A ticket pasted in the channel, a customer's message forwarded by a colleague:
+the operator picks "Ver consumo" on it, Beholder finds the PPPoE user, IP or
+MAC in its text and answers in that message's thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import search
+from bot.slack import blocks
+from bot.slack.ids import SHORTCUT_MESSAGE
+from bot.slack.replies import Asker, Deps, audit, consult
+
+log = logging.getLogger(__name__)
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.shortcut(SHORTCUT_MESSAGE)
+    async def from_message(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        message = body.get("message", {})
+        channel = body.get("channel", {}).get("id", "")
+        user = body.get("user", {}).get("id")
+        thread_ts = message.get("thread_ts") or message.get("ts")
+        text = message.get("text", "")
+        asker = Asker(user, channel, "shortcut")
+        match = await asyncio.to_thread(search.find_in_text, deps.readings.inventory, text)
+        if match is None:
+            await audit(deps, text[:200], asker, "not_found")
+            await _tell(client, channel, user, thread_ts, blocks.nothing_in_message())
+            return
+        reply = await consult(deps, match.user, asker, exact=True)
+        try:
+            await client.chat_postMessage(channel=channel, thread_ts=thread_ts, **reply.message)
+        except SlackApiError as exc:
+            log.warning("shortcut reply not posted in %s: %s", channel, exc.response.get("error"))
+            await _tell(client, channel, user, None, blocks.invite_needed())
+
+
+async def _tell(
+    client: AsyncWebClient,
+    channel: str,
+    user: str | None,
+    thread_ts: str | None,
+    message: blocks.Message,
+) -> None:
+    """Only for the one who used the shortcut."""
+    try:
+        await client.chat_postEphemeral(
+            channel=channel, user=user or "", thread_ts=thread_ts, **message
+        )
+    except SlackApiError as exc:
+        log.warning("ephemeral note not posted in %s: %s", channel, exc.response.get("error"))
