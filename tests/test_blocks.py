@@ -128,8 +128,17 @@ def test_router_comment_cannot_inject_markup():
 def test_refresh_button_carries_the_user():
     message = blocks.reading_message(online(user="20513"), UTC)
     [actions] = [b for b in message["blocks"] if b["type"] == "actions"]
-    [button] = actions["elements"]
-    assert (button["action_id"], button["value"]) == (ACTION_REFRESH, "20513")
+    refresh, live = actions["elements"]
+    assert (refresh["action_id"], refresh["value"]) == (ACTION_REFRESH, "20513")
+    assert (live["action_id"], live["value"], live["text"]["text"]) == (
+        "consumo_live",
+        "20513",
+        "En vivo 30 s",
+    )
+    offline_actions = [
+        b for b in blocks.reading_message(offline(), UTC)["blocks"] if b["type"] == "actions"
+    ]
+    assert [e["action_id"] for e in offline_actions[0]["elements"]] == [ACTION_REFRESH]
 
 
 def test_unknown_plan_is_said_not_guessed():

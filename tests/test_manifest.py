@@ -37,8 +37,17 @@ def test_socket_mode_with_consumo_mentions_and_buttons(manifest):
 def test_least_bot_scopes(manifest):
     assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == [
         "app_mentions:read",
+        "channels:history",  # "@Beholder" alone in a thread reads its first message
         "chat:write",
         "commands",
         "files:write",  # live-view charts uploaded into the thread
+        "groups:history",  # the same in private channels
         "usergroups:read",  # only to resolve BEHOLDER_ALLOWED_USERGROUPS
     ]
+
+
+def test_message_shortcut_is_declared(manifest):
+    from bot.slack.ids import SHORTCUT_MESSAGE
+
+    [shortcut] = manifest["features"]["shortcuts"]
+    assert (shortcut["type"], shortcut["callback_id"]) == ("message", SHORTCUT_MESSAGE)

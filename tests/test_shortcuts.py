@@ -9,11 +9,8 @@ import pytest
 from bot.config import Settings
 from bot.readings import ReadingService
 from bot.search import find_in_text
-from bot.slack import shortcuts
 from bot.slack.app import build_app
 from bot.slack.ids import SHORTCUT_MESSAGE
-from bot.slack.replies import Deps
-from bot.texts import zone
 from tests.support.bolt_runner import BoltRunner
 from tests.support.fake_slack import FakeSlack
 
@@ -51,23 +48,8 @@ def bot(fake, sim_world) -> Iterator[BoltRunner]:
     )
     readings = ReadingService(sim_world.inventory, sim_world.client())
 
-    def factory():
-        app = build_app(settings, readings)
-        if not _wired():
-            shortcuts.register(app, Deps(readings, zone(settings.timezone)))
-        return app
-
-    with BoltRunner(factory, fake) as runner:
+    with BoltRunner(lambda: build_app(settings, readings), fake) as runner:
         yield runner
-
-
-def _wired() -> bool:
-    """build_app registers the shortcut itself once it is wired there."""
-    import inspect
-
-    from bot.slack import app
-
-    return "shortcuts.register" in inspect.getsource(app)
 
 
 def message_action(text: str, ts: str, thread_ts: str | None = None) -> dict:
@@ -113,3 +95,26 @@ def test_shortcut_with_nothing_found_tells_only_the_operator(fake, bot):
     assert call.params["user"] == "U0001"
     assert "No encontré un usuario PPPoE" in call.params["text"]
     assert fake.calls("chat.postMessage") == []
+
+
+def test_mention_without_user_in_a_thread_takes_the_ticket(fake, bot):
+    fake.seed_message("C0001", "1700001000.000100", "Reclamo de 20513: internet lento desde ayer")
+    fake.send_app_mention("<@UBOT>", ts="1700001050.000200", thread_ts="1700001000.000100")
+    [call] = fake.wait_for_calls("chat.postMessage")
+    assert call.params["thread_ts"] == "1700001000.000100"
+    assert call.params["text"].startswith("20513 en bras-norte")
+
+
+def test_mention_without_user_and_nothing_in_the_ticket_gets_usage(fake, bot):
+    fake.seed_message("C0001", "1700001100.000100", "Hola, ¿alguien me ayuda?")
+    fake.send_app_mention("<@UBOT>", ts="1700001150.000200", thread_ts="1700001100.000100")
+    [call] = fake.wait_for_calls("chat.postMessage")
+    assert "Uso:" in call.params["text"]
+
+
+def test_consumo_with_seconds_starts_a_live_view(fake, bot):
+    eid = fake.send_slash_command("juan.perez 3s")
+    assert "Consultando" in fake.wait_for_ack(eid).payload["text"]
+    [post] = fake.wait_for_calls("chat.postMessage", timeout=10)
+    assert post.params["channel"] == "C0001"
+    fake.wait_for_calls("files.completeUploadExternal", timeout=15)

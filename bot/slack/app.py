@@ -11,8 +11,9 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
+from bot.live import LiveRegistry
 from bot.readings import ReadingService
-from bot.slack import access, actions, blocks, commands, delivery, events
+from bot.slack import access, actions, blocks, commands, delivery, events, live, shortcuts
 from bot.slack.replies import Deps
 from bot.texts import zone
 
@@ -48,6 +49,8 @@ def build_app(settings: Settings, readings: ReadingService) -> AsyncApp:
     commands.register(app, deps)
     events.register(app, deps)
     actions.register(app, deps)
+    live.register(app, deps, LiveRegistry.from_settings(settings))
+    shortcuts.register(app, deps)
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any], client: AsyncWebClient) -> None:

@@ -65,7 +65,8 @@ def reading_message(reading: Reading, tz: tzinfo, requested_by: str | None = Non
                     "action_id": ACTION_REFRESH,
                     "text": {"type": "plain_text", "text": "Actualizar", "emoji": True},
                     "value": reading.user,
-                }
+                },
+                *([live_button(reading.user)] if reading.online else []),
             ],
         }
     )

@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import InputError
 from bot.readings import clean_query
-from bot.slack import blocks, delivery, parsing
+from bot.slack import blocks, delivery, live, parsing
 from bot.slack.ids import COMMAND
 from bot.slack.replies import Asker, Deps, consult
 
@@ -25,13 +25,17 @@ from bot.slack.replies import Asker, Deps, consult
 def register(app: AsyncApp, deps: Deps) -> None:
     @app.command(COMMAND)
     async def consumo(ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient) -> None:
+        text, seconds = parsing.split_duration(parsing.command_text(command.get("text", "")))
         try:
-            user = clean_query(parsing.command_text(command.get("text", "")))
+            user = clean_query(text)
         except InputError as exc:
             await ack(**blocks.error_message(exc))
             return
         await ack(**blocks.consulting_message(user))
         asker = Asker(command.get("user_id"), command.get("channel_id", ""), "command")
+        if seconds is not None:
+            await live.start_live(deps, client, command["channel_id"], None, user, seconds, asker)
+            return
         reply = await consult(deps, user, asker)
         target = delivery.Target.of_command(command)
         await delivery.reply(client, target, reply.message, public=reply.public)

@@ -2,20 +2,28 @@
 
 Slack does not allow slash commands in threads, so escalation threads mention
 the bot. The answer goes to the thread the mention is in (or starts one under
-a top-level mention), keeping the evidence with the escalation.
+a top-level mention), keeping the evidence with the escalation. Inside a
+thread, a mention with no user takes the subscriber from the thread's first
+message (the ticket that opened the escalation). ``… 30s`` starts a live view.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import search
 from bot.errors import InputError
 from bot.readings import clean_query
-from bot.slack import blocks, parsing
+from bot.slack import blocks, live, parsing
 from bot.slack.replies import Asker, Deps, consult
+
+log = logging.getLogger(__name__)
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -23,12 +31,46 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def mention(event: dict[str, Any], client: AsyncWebClient) -> None:
         if event.get("bot_id") or event.get("subtype"):
             return  # bots and edits do not ask questions
+        channel = event["channel"]
         thread_ts = event.get("thread_ts") or event["ts"]
+        asker = Asker(event.get("user"), channel, "mention")
+        text, seconds = parsing.split_duration(parsing.mention_text(event.get("text", "")))
+        exact = False
+        if not text.strip() and event.get("thread_ts"):
+            found = await _thread_subscriber(deps, client, channel, event["thread_ts"])
+            if found is not None:
+                text, exact = found, True
         try:
-            user = clean_query(parsing.mention_text(event.get("text", "")))
+            query = clean_query(text)
         except InputError as exc:
-            message = blocks.error_message(exc)
-        else:
-            asker = Asker(event.get("user"), event.get("channel", ""), "mention")
-            message = (await consult(deps, user, asker)).message
-        await client.chat_postMessage(channel=event["channel"], thread_ts=thread_ts, **message)
+            await client.chat_postMessage(
+                channel=channel, thread_ts=thread_ts, **blocks.error_message(exc)
+            )
+            return
+        if seconds is not None:
+            await live.start_live(
+                deps, client, channel, thread_ts, query, seconds, asker, exact=exact
+            )
+            return
+        reply = await consult(deps, query, asker, exact=exact)
+        await client.chat_postMessage(channel=channel, thread_ts=thread_ts, **reply.message)
+
+
+async def _thread_subscriber(
+    deps: Deps, client: AsyncWebClient, channel: str, thread_ts: str
+) -> str | None:
+    """The PPPoE user named in the thread's first message, if one is certain."""
+    try:
+        replies = await client.conversations_replies(channel=channel, ts=thread_ts, limit=1)
+    except SlackApiError as exc:
+        log.warning(
+            "cannot read thread %s in %s: %s", thread_ts, channel, exc.response.get("error")
+        )
+        return None
+    messages = replies.get("messages") or []
+    if not messages:
+        return None
+    match = await asyncio.to_thread(
+        search.find_in_text, deps.readings.inventory, messages[0].get("text", "")
+    )
+    return match.user if match else None

@@ -35,6 +35,20 @@ def mention_text(text: str) -> str:
     return " ".join(words).strip()
 
 
+_DURATION = re.compile(r"(?P<query>.+?)\s+(?P<seconds>\d{1,4})\s*s(?:eg|egundos)?", re.IGNORECASE)
+
+
+def split_duration(text: str) -> tuple[str, int | None]:
+    """``juan.perez 30s`` → (``juan.perez``, 30): a live view of 30 seconds.
+
+    The ``s`` is required, so ``perez san martin 1234`` stays an address.
+    """
+    match = _DURATION.fullmatch(text.strip())
+    if match is None:
+        return text, None
+    return match["query"], int(match["seconds"])
+
+
 def _strip_scheme(target: str) -> str:
     for scheme in ("mailto:", "http://", "https://"):
         if target.startswith(scheme):

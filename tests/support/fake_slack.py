@@ -545,6 +545,21 @@ class FakeSlack:
             msg = self._messages.get((channel, ts))
             return json.loads(json.dumps(msg)) if msg is not None else None
 
+    def seed_message(
+        self,
+        channel: str,
+        ts: str,
+        text: str,
+        user: str = "U0CLIENTE",
+        thread_ts: str | None = None,
+    ) -> None:
+        """A message people wrote (not the bot), e.g. the ticket that opens a thread."""
+        message = {"type": "message", "user": user, "ts": ts, "text": text}
+        if thread_ts:
+            message["thread_ts"] = thread_ts
+        with self._cond:
+            self._messages[(channel, ts)] = message
+
     def messages(self, channel: str | None = None) -> list[dict[str, Any]]:
         with self._cond:
             found = [m for (ch, _), m in self._messages.items() if channel in (None, ch)]
@@ -1128,6 +1143,7 @@ class FakeSlack:
             "chat.delete": self._chat_delete,
             "users.info": self._users_info,
             "conversations.info": self._conversations_info,
+            "conversations.replies": self._conversations_replies,
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
         }
@@ -1246,6 +1262,25 @@ class FakeSlack:
                 "profile": {"real_name": name, "display_name": name},
             },
         }
+
+    def _conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The thread's parent first, then its replies (as Slack orders them)."""
+        channel, ts = str(params.get("channel", "")), str(params.get("ts", ""))
+        limit = int(params.get("limit") or 1000)
+        with self._cond:
+            parent = self._messages.get((channel, ts))
+            if parent is None:
+                return {"ok": False, "error": "thread_not_found"}
+            replies = sorted(
+                (
+                    m
+                    for (ch, _), m in self._messages.items()
+                    if ch == channel and m.get("thread_ts") == ts and m.get("ts") != ts
+                ),
+                key=lambda m: m["ts"],
+            )
+            thread = [parent, *replies][:limit]
+            return {"ok": True, "messages": json.loads(json.dumps(thread)), "has_more": False}
 
     def _conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = str(params.get("channel", ""))
