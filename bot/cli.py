@@ -11,14 +11,16 @@ import argparse
 import asyncio
 import json
 import sys
+import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
 from bot import __version__, logs, texts
 from bot.config import Settings, load_settings
 from bot.errors import BeholderError, ConfigError, InputError, InventoryError, RouterError
 from bot.inventory import Inventory, Node, read_connections_csv, read_nodes_csv
+from bot.progress import SyncProgress
 from bot.readings import ReadingService, clean_query
 from bot.routeros import NodeCheck, RouterClient
 from bot.sync import NodeSync, sync_nodes
@@ -38,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(args.env_file)
         # One-shot commands keep stderr for errors; `serve` logs every event.
         level = settings.log_level if args.command == "serve" or args.verbose else "WARNING"
-        logs.configure(level, settings.secrets)
+        logs.configure(level, settings.secrets, settings.log_format)
         return args.handler(args, settings)
     except BeholderError as exc:
         print(f"beholder: {texts.plain(texts.error(exc))}", file=sys.stderr)
@@ -108,6 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     consumo.add_argument("--json", action="store_true", help="print one JSON object")
     consumo.set_defaults(handler=cmd_consumo)
+
+    audit = commands.add_parser("audit", help="who asked what, newest first")
+    audit.add_argument("--since", type=_since, help="e.g. 24h, 7d, or a date: 2026-11-01")
+    audit.add_argument("--user", help="only this Slack user id (e.g. U0123ABCD)")
+    audit.add_argument("--limit", type=int, default=200, help="most entries shown (200)")
+    audit.set_defaults(handler=cmd_audit)
 
     serve = commands.add_parser("serve", help="run the Slack app (Socket Mode; HTTP with --http)")
     serve.add_argument(
@@ -245,8 +253,17 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
         if not nodes:
             raise ConfigError("the inventory has no nodes: run beholder nodes import FILE.csv")
         router = RouterClient.from_settings(settings)
-        results = asyncio.run(sync_nodes(inventory, router, nodes, settings.sync_concurrency))
-    print(sync_report(results))
+
+        async def run() -> list[NodeSync]:
+            async with SyncProgress(sys.stderr, len(nodes)) as progress:
+                return await sync_nodes(
+                    inventory, router, nodes, settings.sync_concurrency, on_result=progress.update
+                )
+
+        started = time.monotonic()
+        results = asyncio.run(run())
+        elapsed = time.monotonic() - started
+    print(sync_report(results, texts.zone(settings.timezone), elapsed))
     failed = [r for r in results if not r.ok]
     if failed:
         names = ", ".join(r.node for r in failed)
@@ -266,6 +283,44 @@ def cmd_consumo(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print("\n".join(texts.reading_lines(reading, texts.zone(settings.timezone))))
     return 0
+
+
+def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
+    with Inventory(settings.db_path) as inventory:
+        entries = inventory.audit(args.since, args.user, args.limit)
+    if not entries:
+        print("No audit entries match.")
+        return 0
+    rows = [("TIME (UTC)", "USER", "CHANNEL", "SOURCE", "ASKED", "PPPOE", "NODE", "OUTCOME", "MS")]
+    rows += [
+        (
+            e.at.strftime("%Y-%m-%d %H:%M:%S"),
+            e.slack_user,
+            e.channel,
+            e.source,
+            e.query if len(e.query) <= 40 else e.query[:39] + "…",
+            e.pppoe_user,
+            e.node,
+            e.outcome,
+            str(e.latency_ms),
+        )
+        for e in entries
+    ]
+    print(_table(rows))
+    return 0
+
+
+def _since(text: str) -> datetime:
+    """``24h``, ``7d``, ``30m`` ago, or an ISO date/time (UTC)."""
+    units = {"m": 60, "h": 3600, "d": 86400}
+    text = text.strip()
+    if text[-1:] in units and text[:-1].isdigit():
+        return datetime.now(UTC) - timedelta(seconds=int(text[:-1]) * units[text[-1]])
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not like 24h, 7d or 2026-11-01") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -308,12 +363,42 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 # -- helpers --------------------------------------------------------------------------
 
 
-def sync_report(results: Sequence[NodeSync]) -> str:
+def sync_report(
+    results: Sequence[NodeSync], zone: tzinfo = UTC, elapsed: float | None = None
+) -> str:
+    """The table printed after a sync: one row per node, then the totals.
+
+    A node that failed shows how many rows it kept and since when they date:
+    ``STALE since 2026-11-28 08:15:02 -03: RouterTimeout: no answer within 120s``.
+    """
     rows = [("NODE", "ROWS", "TIME", "STATUS")]
     for r in results:
-        status = "ok" if r.error is None else f"FAILED: {type(r.error).__name__} {r.error.detail}"
-        rows.append((r.node, str(r.rows) if r.ok else "-", f"{r.seconds:.1f}s", status))
-    return _table(rows)
+        if r.ok:
+            count, status = str(r.rows), "ok"
+        elif r.last_good:
+            count = f"{r.kept} kept"
+            status = f"STALE since {_stamp(r.last_good, zone)}: {r.reason}"
+        else:
+            count, status = "-", f"FAILED, never synced: {r.reason}"
+        rows.append((r.node, count, f"{r.seconds:.1f}s", status))
+    ok = [r for r in results if r.ok]
+    total = f"{len(ok)}/{len(results)} nodes synced, {sum(r.rows for r in ok):,} rows"
+    if elapsed is not None:
+        total += f" in {elapsed:.1f}s"
+    if len(ok) < len(results):
+        total += f"; {len(results) - len(ok)} stale or failed"
+    return f"{_table(rows)}\n{total}"
+
+
+def _stamp(iso: str, zone: tzinfo) -> str:
+    """An inventory timestamp (ISO 8601, UTC) in the operator's time zone."""
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 def _table(rows: Sequence[Sequence[str]]) -> str:

@@ -30,19 +30,20 @@ import ssl
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from librouteros.api import AsyncApi
-from librouteros.connections import AsyncSocketTransport
 from librouteros.exceptions import ConnectionClosed, FatalError, LibRouterosError, TrapError
 from librouteros.login import async_plain
-from librouteros.protocol import AsyncApiProtocol
 
+from bot.breaker import CircuitBreaker
 from bot.config import Settings, env_suffix
 from bot.errors import (
     RouterAuthFailed,
+    RouterBusy,
     RouterError,
     RouterProtocolError,
     RouterRefused,
@@ -51,8 +52,12 @@ from bot.errors import (
     RouterUnreachable,
 )
 from bot.inventory import ActiveSession, Node, Secret
+from bot.transport import BufferedApiProtocol
 
 log = logging.getLogger(__name__)
+
+#: True while this task waits for one of our own session slots to a router.
+_queued: ContextVar[bool] = ContextVar("beholder_queued_for_session", default=False)
 
 #: Properties asked of ``/ppp/secret``: everything we keep, never ``password``.
 SECRET_PROPLIST = ",".join(
@@ -69,6 +74,8 @@ SECRET_PROPLIST = ",".join(
     )
 )
 ACTIVE_PROPLIST = "name,service,caller-id,address,uptime"
+#: What `RouterClient.pull` keeps of each ``/ppp/active`` row (see `ActiveSession`).
+PULL_ACTIVE_PROPLIST = "name,caller-id,address,uptime"
 QUEUE_PROPLIST = "name,max-limit,rate,queued-bytes,dropped"
 
 
@@ -344,6 +351,8 @@ class RouterClient:
         default_factory=dict, repr=False
     )
     _tls: ssl.SSLContext | None = field(default=None, repr=False)
+    #: Routers that failed repeatedly just now are not asked for a while.
+    breaker: CircuitBreaker = field(default_factory=CircuitBreaker, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RouterClient:
@@ -375,8 +384,10 @@ class RouterClient:
         ``/ppp/active`` sessions, on one API session, for `sync`."""
         with _mapped_errors(node, None, self.sync_timeout):
             async with asyncio.timeout(self.sync_timeout), self.session(node) as api:
-                secrets = await _rows(api, "/ppp/secret/print", f"=.proplist={SECRET_PROPLIST}")
-                active = await _rows(api, "/ppp/active/print", f"=.proplist={ACTIVE_PROPLIST}")
+                secrets = await _response(api, "/ppp/secret/print", f"=.proplist={SECRET_PROPLIST}")
+                active = await _response(
+                    api, "/ppp/active/print", f"=.proplist={PULL_ACTIVE_PROPLIST}"
+                )
         return NodeTables(
             secrets=[secret_from_row(row, node.name) for row in secrets if row.get("name")],
             sessions=[
@@ -393,7 +404,7 @@ class RouterClient:
 
     async def find_secret(self, node: Node, user: str) -> Secret | None:
         """One secret by exact name (a targeted pull), within the usual deadline."""
-        with _mapped_errors(node, user, self.timeout):
+        with self._guarded(node, user), _mapped_errors(node, user, self.timeout):
             async with asyncio.timeout(self.timeout), self.session(node) as api:
                 rows = await _rows(
                     api, "/ppp/secret/print", f"?name={user}", f"=.proplist={SECRET_PROPLIST}"
@@ -488,7 +499,7 @@ class RouterClient:
 
     async def _snapshot(self, node: Node, user: str) -> Snapshot:
         started = time.monotonic()
-        with _mapped_errors(node, user, self.timeout):
+        with self._guarded(node, user), _mapped_errors(node, user, self.timeout):
             async with asyncio.timeout(self.timeout), self.session(node) as api:
                 snapshot = await _read_snapshot(api, node, user)
         latency = time.monotonic() - started
@@ -500,6 +511,33 @@ class RouterClient:
             latency * 1000,
         )
         return Snapshot(**{**snapshot.__dict__, "latency_s": latency})
+
+    @contextmanager
+    def _guarded(self, node: Node, user: str | None) -> Iterator[None]:
+        """Skip a router whose circuit is open; count this call's outcome."""
+        self.breaker.before(node.name, user)
+        _queued.set(False)
+        try:
+            yield
+        except RouterTimeout as exc:
+            if _queued.get():
+                self.breaker.release(node.name)
+                raise RouterBusy(
+                    node.name,
+                    f"no free API session within {exc.seconds:g}s ({self.max_sessions} in use)",
+                    user=user,
+                    seconds=exc.seconds,
+                    sessions=self.max_sessions,
+                ) from exc
+            self.breaker.failure(node.name, exc)
+            raise
+        except RouterError as exc:
+            self.breaker.failure(node.name, exc)
+            raise
+        except BaseException:
+            self.breaker.release(node.name)  # cancelled: neither success nor failure
+            raise
+        self.breaker.success(node.name)
 
     def _limit(self, node: Node) -> asyncio.Semaphore:
         key = (node.host, node.port)
@@ -520,7 +558,13 @@ class RouterClient:
         path: after an error the protocol may be out of step, and a graceful TLS
         close could wait on a stalled router long after the deadline.
         """
-        async with self._limit(node):
+        limit = self._limit(node)
+        # Waiting for one of our own session slots is not the router's fault:
+        # `_guarded` reads this to tell "busy here" from "router timed out".
+        _queued.set(True)
+        await limit.acquire()
+        _queued.set(False)
+        try:
             reader, writer = await asyncio.open_connection(
                 node.host,
                 node.port,
@@ -528,10 +572,7 @@ class RouterClient:
                 ssl_handshake_timeout=self.timeout if node.tls else None,
             )
             try:
-                protocol = AsyncApiProtocol(
-                    AsyncSocketTransport(reader, writer), encoding="utf-8", timeout=None
-                )
-                api = RawApi(protocol)
+                api = RawApi(BufferedApiProtocol(reader, writer, encoding="utf-8"))
                 username, password = self.node_credentials.get(
                     env_suffix(node.name), (self.username, self.password)
                 )
@@ -543,10 +584,19 @@ class RouterClient:
             finally:
                 writer.close()
                 writer.transport.abort()
+        finally:
+            limit.release()
 
 
 async def _rows(api: RawApi, command: str, *words: str) -> list[dict[str, str]]:
     return [row async for row in api.rawCmd(command, *words)]
+
+
+async def _response(api: RawApi, command: str, *words: str) -> list[dict[str, str]]:
+    """`_rows` for big tables: what ``rawCmd`` does, without an async generator
+    step per row (librouteros reads the whole reply into this list anyway)."""
+    await api.protocol.writeSentence(command, *words)
+    return await api.readResponse()  # type: ignore[return-value]  # RawApi: all str
 
 
 async def _read_snapshot(api: RawApi, node: Node, user: str) -> Snapshot:

@@ -1,8 +1,23 @@
 """``beholder sync``: copy every node's ``/ppp/secret`` into the inventory.
 
-Nodes are pulled concurrently (bounded). A node's rows are replaced in one
-transaction only after its pull completed: a node that fails keeps its previous
-rows, and the others are still updated.
+How a sync goes, whatever the size of the network:
+
+* Nodes are pulled concurrently, at most `concurrency` at once (each pull is one
+  API session, within the router client's per-router session cap).
+* A node's rows are replaced in **one transaction, only after its pull
+  completed** (`Inventory.replace_node`). A node that fails or times out keeps
+  the rows of its last good sync and is marked stale with the reason
+  (`Inventory.mark_sync_failed`); the others are still updated. A sync killed
+  at any point (even SIGKILL) leaves every node with either all its old rows or
+  all its new ones: SQLite rolls back the transaction that was open.
+* Database writes run on one dedicated thread, so they never wait in (or fill)
+  the default executor that `/consumo` lookups use, and they overlap with the
+  next pulls. At most ``2 * concurrency`` pulled tables wait in memory.
+* The trigram search index is rebuilt once, at the end (when some node's
+  secrets changed).
+
+`sync_nodes` is shared by ``beholder sync`` (with a progress display) and by
+the periodic re-sync inside ``beholder serve`` (`resync_forever`).
 """
 
 from __future__ import annotations
@@ -10,14 +25,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from bot.errors import RouterError
 from bot.inventory import Inventory, Node
 from bot.routeros import RouterClient
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -28,44 +48,142 @@ class NodeSync:
     rows: int
     seconds: float
     error: RouterError | None = None
+    sessions: int = 0
+    #: For a failed node: when the rows it keeps were synced (ISO 8601 UTC;
+    #: None if it was never synced, so it has none), and how many it keeps.
+    last_good: str | None = None
+    kept: int = 0
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
+    @property
+    def reason(self) -> str:
+        """Why it failed, for logs and the summary ("" when it did not)."""
+        return _reason(self.error) if self.error is not None else ""
+
 
 async def sync_nodes(
-    inventory: Inventory, router: RouterClient, nodes: list[Node], concurrency: int = 8
+    inventory: Inventory,
+    router: RouterClient,
+    nodes: Sequence[Node],
+    concurrency: int = 8,
+    on_result: Callable[[NodeSync], None] | None = None,
 ) -> list[NodeSync]:
-    """Pull `nodes` (at most `concurrency` at once); results in the order given."""
-    limit = asyncio.Semaphore(concurrency)
+    """Pull `nodes` (at most `concurrency` at once); results in the order given.
+
+    `on_result` is called on the event loop as each node finishes, ok or not
+    (progress displays, logs). Router failures never raise: they are results.
+    """
+    concurrency = max(1, concurrency)
+    network = asyncio.Semaphore(concurrency)
+    # Pulled tables waiting for (or being written by) the database thread count too.
+    in_flight = asyncio.Semaphore(2 * concurrency)
+    loop = asyncio.get_running_loop()
+    db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="beholder-sync-db")
+
+    async def write(func: Callable[..., T], *args: object) -> T:
+        return await loop.run_in_executor(db, func, *args)
 
     async def pull(node: Node) -> NodeSync:
-        async with limit:
+        async with in_flight:
             started = time.monotonic()
             try:
-                tables = await router.pull(node)
+                async with network:
+                    tables = await router.pull(node)
             except RouterError as exc:
-                log.warning("sync node=%s failed, keeping its previous rows: %s", node.name, exc)
-                await asyncio.to_thread(
-                    inventory.mark_sync_failed, node.name, _reason(exc), datetime.now(UTC)
+                await write(inventory.mark_sync_failed, node.name, _reason(exc), datetime.now(UTC))
+                result = NodeSync(
+                    node.name,
+                    0,
+                    time.monotonic() - started,
+                    exc,
+                    last_good=before[node.name].synced_at if node.name in before else None,
+                    kept=before[node.name].secrets if node.name in before else 0,
                 )
-                return NodeSync(node.name, 0, time.monotonic() - started, exc)
-            rows = await asyncio.to_thread(
-                inventory.replace_node,
-                node.name,
-                tables.secrets,
-                tables.sessions,
-                datetime.now(UTC),
-            )
-            seconds = time.monotonic() - started
-            log.info("sync node=%s rows=%d %.1fs", node.name, rows, seconds)
-            return NodeSync(node.name, rows, seconds)
+                log.warning(
+                    "sync node=%s failed, keeping its rows of %s: %s",
+                    node.name,
+                    result.last_good or "never",
+                    result.reason,
+                )
+            else:
+                rows = await write(
+                    inventory.replace_node,
+                    node.name,
+                    tables.secrets,
+                    tables.sessions,
+                    datetime.now(UTC),
+                )
+                result = NodeSync(
+                    node.name, rows, time.monotonic() - started, sessions=len(tables.sessions)
+                )
+                log.debug("sync node=%s rows=%d %.1fs", node.name, rows, result.seconds)
+        if on_result is not None:
+            on_result(result)
+        return result
 
-    results = list(await asyncio.gather(*(pull(node) for node in nodes)))
-    if any(r.ok for r in results):
-        await asyncio.to_thread(inventory.rebuild_search_index)
+    try:
+        before = {status.node.name: status for status in await write(inventory.node_status)}
+        results = list(await asyncio.gather(*(pull(node) for node in nodes)))
+        # Once, at the end, and only if some node's secrets changed (now or in
+        # an earlier sync that did not get this far).
+        if await write(lambda: inventory.search_index_dirty):
+            await write(inventory.rebuild_search_index)
+    finally:
+        # Cancelled or not, a write already running finishes (or rolls back)
+        # on its own: a transaction is never cut in half.
+        db.shutdown(wait=False, cancel_futures=True)
     return results
+
+
+def summary_line(results: Sequence[NodeSync], seconds: float) -> str:
+    """One line for logs: counts, and each stale node with since when and why."""
+    ok = [r for r in results if r.ok]
+    stale = [r for r in results if not r.ok]
+    line = (
+        f"{len(results)} nodes ({len(ok)} ok, {len(stale)} stale), "
+        f"{sum(r.rows for r in ok):,} rows in {seconds:.1f}s"
+    )
+    if stale:
+        line += "; stale: " + "; ".join(
+            f"{r.node} since {r.last_good or 'never'} ({r.reason})" for r in stale
+        )
+    return line
+
+
+async def resync_forever(
+    inventory: Inventory,
+    router: RouterClient,
+    interval: float,
+    concurrency: int,
+    first_delay: float | None = None,
+) -> None:
+    """Re-sync every node every `interval` seconds, until cancelled (`beholder serve`).
+
+    Each round reads the node list afresh and logs one line. A round that
+    raises something unexpected is logged and the next one still runs: a bug in
+    one sync must not stop the bot from answering, nor end the re-syncs.
+    """
+    delay = interval if first_delay is None else first_delay
+    while True:
+        await asyncio.sleep(delay)
+        delay = interval
+        started = time.monotonic()
+        try:
+            nodes = await asyncio.to_thread(inventory.nodes)
+            if not nodes:
+                continue
+            results = await sync_nodes(inventory, router, nodes, concurrency)
+        except Exception:  # logged with its traceback; the loop must go on
+            log.exception("background sync failed; retrying in %gs", interval)
+            continue
+        line = summary_line(results, time.monotonic() - started)
+        if all(r.ok for r in results):
+            log.info("background sync: %s", line)
+        else:
+            log.warning("background sync: %s", line)
 
 
 def _reason(exc: RouterError) -> str:

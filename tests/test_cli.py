@@ -211,3 +211,32 @@ def test_consumo_ambiguous_lists_candidates(synced):
     assert result.returncode == 3
     assert "cliente10" in result.stderr
     assert "Elegí uno" in result.stderr
+
+
+def test_audit_command_filters_by_user_and_time(env):
+    from datetime import UTC, datetime, timedelta
+
+    from bot.inventory import AuditEntry
+
+    now = datetime.now(UTC)
+    with Inventory(env["BEHOLDER_DB"]) as inventory:
+        inventory.record_audit(
+            AuditEntry(now - timedelta(days=10), "viejo", "ok", "U1", "C1", "command")
+        )
+        inventory.record_audit(
+            AuditEntry(
+                now, "juan.perez", "ok", "U1", "C1", "command", "juan.perez", "bras-norte", 42
+            )
+        )
+        inventory.record_audit(AuditEntry(now, "otro", "not_found", "U2", "C1", "mention"))
+    recent = beholder(env, "audit", "--since", "7d", "--user", "U1")
+    assert recent.returncode == 0, recent.stderr
+    assert "juan.perez" in recent.stdout
+    assert "viejo" not in recent.stdout
+    assert "otro" not in recent.stdout
+    everything = beholder(env, "audit").stdout
+    assert "viejo" in everything
+    assert "otro" in everything
+    bad = beholder(env, "audit", "--since", "ayer")
+    assert bad.returncode == 2
+    assert "ayer" in bad.stderr

@@ -187,3 +187,52 @@ def test_api_ssl_with_anonymous_dh():
         net.set_fault("bras-tls", "tls_fail")
         with pytest.raises((RouterTLSError, RouterProtocolError)):
             asyncio.run(bare_client().snapshot(node, "tls.user"))
+
+
+def test_a_failing_router_is_short_circuited_then_retried(sim_world):
+    from bot.breaker import CircuitBreaker
+    from bot.errors import RouterCircuitOpen
+
+    client = sim_world.client(timeout=0.3)
+    client.breaker = CircuitBreaker(threshold=2, cooldown=0.5)
+    sim_world.network.set_fault("bras-norte", "stall_login")
+    for _ in range(2):
+        with pytest.raises(RouterTimeout):
+            snap(sim_world, "juan.perez", client=client)
+    before = sim_world.network.counters("bras-norte").total_connections
+    started = time.monotonic()
+    with pytest.raises(RouterCircuitOpen) as caught:
+        snap(sim_world, "juan.perez", client=client)
+    assert time.monotonic() - started < 0.1  # no waiting on a dead router
+    assert isinstance(caught.value.cause, RouterTimeout)
+    assert sim_world.network.counters("bras-norte").total_connections == before  # not asked
+    assert snap(
+        sim_world, "sofia.acuna", node="bras-sur", client=client
+    ).online  # others unaffected
+    sim_world.network.set_fault("bras-norte", None)
+    time.sleep(0.5)
+    assert snap(sim_world, "juan.perez", client=client).online  # the probe closes it again
+    assert snap(sim_world, "juan.perez", client=client).online
+
+
+def test_waiting_for_our_own_session_slot_is_busy_not_a_router_failure(sim_world):
+    """Regression: timeouts spent queued behind our own sessions opened the
+    circuit breaker on a healthy router (found by the load benchmark)."""
+    from bot.errors import RouterBusy
+
+    sim_world.network.set_latency("bras-norte", 0.05)  # one snapshot: ~0.2 s
+    client = sim_world.client(timeout=0.5, max_sessions=1)
+    users = [f"cliente{i:02d}" for i in range(1, 9)]
+
+    async def burst():
+        return await asyncio.gather(
+            *(client.snapshot(sim_world.nodes["bras-norte"], u) for u in users),
+            return_exceptions=True,
+        )
+
+    results = asyncio.run(burst())
+    busy = [r for r in results if isinstance(r, RouterBusy)]
+    assert len(busy) >= 4
+    assert busy[0].sessions == 1
+    assert not client.breaker.is_open("bras-norte")
+    assert snap(sim_world, "juan.perez", client=client).online

@@ -30,6 +30,12 @@ MALFORMED = "malformed"
 # Every reply after login is a sentence whose reply word lacks the "!" (a
 # desync), then `!done`; the connection stays open.
 MALFORMED_REPLY = "malformed_reply"
+# A print reply longer than the router's `fault_after_rows` rows stops after
+# that many rows and the socket closes (a router rebooting or a link dropping
+# in the middle of a big table).
+CLOSE_MID_STREAM = "close_mid_stream"
+# Like CLOSE_MID_STREAM, but the connection stays open and silent.
+STALL_MID_STREAM = "stall_mid_stream"
 # Every login is rejected as bad credentials.
 BAD_CREDENTIALS = "bad_credentials"
 # TLS routers only (no effect on plain API): plain text instead of a TLS
@@ -44,6 +50,8 @@ FAULTS: frozenset[str] = frozenset(
         STALL_MID_REPLY,
         FATAL,
         CLOSE_MID_SENTENCE,
+        CLOSE_MID_STREAM,
+        STALL_MID_STREAM,
         MALFORMED,
         MALFORMED_REPLY,
         BAD_CREDENTIALS,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 MBPS = 1_000_000
 
 
-@dataclass
+@dataclass(slots=True)
 class Subscriber:
     """One PPP secret and, when `online`, its live PPPoE session.
 
@@ -67,6 +67,8 @@ class RouterConfig:
     max_sessions: int = 20  # RouterOS default for /ip/service max-sessions
     tls: bool = False  # serve API-SSL (anonymous DH, like a router without a certificate)
     fault: str | None = None  # see server.FAULTS
+    # Rows a print sends before CLOSE_MID_STREAM / STALL_MID_STREAM cut it.
+    fault_after_rows: int = 100
 
     def __post_init__(self) -> None:
         if not self.identity:
@@ -274,3 +276,73 @@ def demo_network() -> list[RouterConfig]:
         ],
     )
     return [centro, norte, sur]
+
+
+_FIRST_NAMES = (
+    "juan", "maria", "carlos", "ana", "jorge", "lucia", "diego", "sofia", "martin",
+    "valeria", "roberto", "paula", "nicolas", "camila", "sebastian", "julieta",
+)  # fmt: skip
+_LAST_NAMES = (
+    ("perez", "Pérez"), ("gomez", "Gómez"), ("lopez", "López"), ("martinez", "Martínez"),
+    ("rodriguez", "Rodríguez"), ("sanchez", "Sánchez"), ("diaz", "Díaz"),
+    ("fernandez", "Fernández"), ("gimenez", "Giménez"), ("romero", "Romero"),
+    ("benitez", "Benítez"), ("acuna", "Acuña"), ("alvarez", "Álvarez"), ("suarez", "Suárez"),
+)  # fmt: skip
+_STREETS = (
+    "Av. San Martín", "Belgrano", "Mitre", "Rivadavia", "Sarmiento", "Güemes", "Entre Ríos",
+    "Colón", "Lavalle", "Chacabuco", "Av. Libertador", "Pasaje Los Álamos",
+)  # fmt: skip
+_PLANS = ((6, 30), (10, 50), (20, 100), (50, 300))
+_REASONS = ("peer-request", "hung-up", "idle-timeout", "session-timeout", "port-error")
+
+
+def scale_network(
+    nodes: int, secrets: int, latency: float = 0.0, online_share: float = 0.6
+) -> list[RouterConfig]:
+    """`nodes` BRAS with `secrets` subscribers each, for benchmarks at ISP scale.
+
+    Deterministic (no randomness): the same arguments always build the same
+    world. Names are unique across the network; comments carry accented
+    customer names and addresses like a real ISP's; about `online_share` of
+    the subscribers have a live session. Strings that repeat (profiles,
+    passwords, dates) are shared objects, so 600,000 subscribers stay within a
+    few hundred megabytes of simulator memory.
+    """
+    configs: list[RouterConfig] = []
+    for n in range(nodes):
+        node = f"bras-{n + 1:03d}"
+        subscribers: list[Subscriber] = []
+        for i in range(secrets):
+            k = n * secrets + i
+            first = _FIRST_NAMES[k % len(_FIRST_NAMES)]
+            last, last_display = _LAST_NAMES[(k // len(_FIRST_NAMES)) % len(_LAST_NAMES)]
+            up, down = _PLANS[k % len(_PLANS)]
+            online = (k % 5) < round(online_share * 5)
+            octets = f"{(k >> 16) & 0xFF}.{(k >> 8) & 0xFF}.{k & 0xFF}"
+            mac = f"4C:5E:0C:{(k >> 16) & 0xFF:02X}:{(k >> 8) & 0xFF:02X}:{k & 0xFF:02X}"
+            subscribers.append(
+                Subscriber(
+                    name=f"{first}.{last}{k}",
+                    password="bench-pw",
+                    profile=f"plan-{down}M",
+                    comment=(
+                        f"{last_display}, {first.title()} - "
+                        f"{_STREETS[k % len(_STREETS)]} {100 + k % 4900} (cliente {k})"
+                    ),
+                    remote_address=f"10.{octets}" if k % 10 == 0 else "",
+                    plan=_plan(up, down),
+                    disabled=k % 50 == 0,
+                    online=online,
+                    address=f"100.{64 + (k >> 16) % 64}.{(k >> 8) & 0xFF}.{k & 0xFF}"
+                    if online
+                    else "",
+                    caller_id=mac if online else "",
+                    uptime_s=(k * 7919) % (30 * 86400) if online else 0,
+                    last_logged_out="" if online else "2025-11-20 10:33:12",
+                    last_caller_id=mac,
+                    last_disconnect_reason=_REASONS[k % len(_REASONS)],
+                    load=0.3,
+                )
+            )
+        configs.append(RouterConfig(name=node, subscribers=subscribers, latency=latency))
+    return configs

@@ -128,7 +128,12 @@ def project(row: Row, proplist: str | None) -> Row:
     `.id` is returned only when listed, as on the router. Properties keep the
     row's order, not the list's.
     """
+    return project_all([row], proplist)[0]
+
+
+def project_all(rows: list[Row], proplist: str | None) -> list[Row]:
+    """`project` for every row of a reply, reading the `.proplist` once."""
     if not proplist:
-        return row
+        return rows
     wanted = {name.strip() for name in proplist.split(",") if name.strip()}
-    return {key: value for key, value in row.items() if key in wanted}
+    return [{key: value for key, value in row.items() if key in wanted} for row in rows]

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from bot.sim import faults, tables, wire
 from bot.sim.command import Command, parse_command
 from bot.sim.model import version_tuple
-from bot.sim.query import QueryError, matches, project
+from bot.sim.query import QueryError, matches, project_all
 
 if TYPE_CHECKING:
     from bot.sim.server import RouterSim
@@ -34,6 +34,9 @@ INTERRUPTED_MESSAGE = "interrupted"
 # RouterOS 7.18 started answering an empty print with `!empty` before `!done`.
 EMPTY_REPLY_SINCE = (7, 18)
 
+# Sentences encoded and written at once before letting other connections run.
+SEND_CHUNK_SENTENCES = 200
+
 # Faults under which the router reads but never answers.
 _SILENT_FAULTS = frozenset({faults.BLACKHOLE, faults.STALL_CONNECT})
 
@@ -48,6 +51,18 @@ def _trap(message: str, category: int | None = None) -> Sentence:
 
 def _row(row: tables.Row) -> Sentence:
     return ["!re", *(f"={key}={value}" for key, value in row.items())]
+
+
+def _only_name(queries: list[str]) -> str | None:
+    """The name a print asks for when its whole query is ``?name=X``, else None.
+
+    Lets a table skip building rows the query rejects anyway. Values that read
+    as booleans are left alone (queries compare those loosely: yes = true).
+    """
+    if len(queries) != 1 or not queries[0].startswith("name="):
+        return None
+    wanted = queries[0][len("name=") :]
+    return None if wanted.lower() in ("true", "yes", "false", "no") else wanted
 
 
 def _tagged(sentence: Sentence, tag: str | None) -> Sentence:
@@ -128,8 +143,17 @@ class Session:
         )
 
     async def _send(self, sentences: list[Sentence], tag: str | None) -> None:
-        for sentence in sentences:
-            await wire.send_sentence(self.writer, _tagged(sentence, tag))
+        # Whole sentences per write, so a streaming reply on the same connection
+        # cannot interleave mid-sentence; a few hundred per write, yielding in
+        # between, so one big table does not hold up every other router (they
+        # all share this event loop, unlike real routers).
+        for start in range(0, len(sentences), SEND_CHUNK_SENTENCES):
+            if start:
+                await asyncio.sleep(0)
+            chunk = sentences[start : start + SEND_CHUNK_SENTENCES]
+            await wire.send_raw(
+                self.writer, b"".join(wire.encode_sentence(_tagged(s, tag)) for s in chunk)
+            )
 
     async def _handle(self, cmd: Command) -> bool:
         """Answer one command; False means close the connection."""
@@ -214,28 +238,43 @@ class Session:
             sentences = self._print(cmd)
         else:
             sentences = [_trap(NO_SUCH_COMMAND_MESSAGE), ["!done"]]
-        await self._reply(sentences, cmd.tag)
-        return True
+        return await self._reply(sentences, cmd.tag)
 
-    async def _reply(self, sentences: list[Sentence], tag: str | None) -> None:
-        """Send a complete reply, or only half its first sentence under STALL_MID_REPLY."""
-        if self.sim.fault == faults.STALL_MID_REPLY:
+    async def _reply(self, sentences: list[Sentence], tag: str | None) -> bool:
+        """Send a complete reply, or what a fault leaves of it; False: close the connection.
+
+        STALL_MID_REPLY sends half the first sentence. CLOSE_MID_STREAM and
+        STALL_MID_STREAM cut a reply longer than `fault_after_rows` rows after
+        that many rows (then close, or go silent).
+        """
+        fault = self.sim.fault
+        if fault == faults.STALL_MID_REPLY:
             first = wire.encode_sentence(_tagged(sentences[0], tag))
             await wire.send_raw(self.writer, first[: max(len(first) // 2, 1)])
             self._stalled = True
-            return
+            return True
+        limit = self.sim.config.fault_after_rows
+        if fault in (faults.CLOSE_MID_STREAM, faults.STALL_MID_STREAM):
+            rows = sum(1 for sentence in sentences if sentence[0] == "!re")
+            if rows > limit:
+                await self._send(sentences[:limit], tag)
+                if fault == faults.STALL_MID_STREAM:
+                    self._stalled = True
+                    return True
+                return False
         await self._send(sentences, tag)
+        return True
 
     def _print(self, cmd: Command) -> list[Sentence]:
         cfg = self.sim.config
-        rows = tables.PRINT_TABLES[cmd.path](cfg, self.sim.elapsed())
+        rows = tables.PRINT_TABLES[cmd.path](cfg, self.sim.elapsed(), _only_name(cmd.queries))
         try:
             rows = [row for row in rows if matches(row, cmd.queries)]
         except QueryError as exc:
             return [_trap(str(exc)), ["!done"]]
         if cmd.flag("count-only"):
             return [["!done", f"=ret={len(rows)}"]]
-        sentences = [_row(project(row, cmd.attrs.get(".proplist"))) for row in rows]
+        sentences = [_row(row) for row in project_all(rows, cmd.attrs.get(".proplist"))]
         if not sentences and version_tuple(cfg.version) >= EMPTY_REPLY_SINCE:
             sentences.append(["!empty"])
         sentences.append(["!done"])

@@ -53,10 +53,17 @@ def session_uptime(sub: Subscriber, elapsed: float) -> float:
     return sub.uptime_s + elapsed
 
 
-def secret_rows(cfg: RouterConfig, elapsed: float) -> list[Row]:
-    """`/ppp/secret/print`: every configured secret, online or not."""
+def secret_rows(cfg: RouterConfig, elapsed: float, only: str | None = None) -> list[Row]:
+    """`/ppp/secret/print`: every configured secret, online or not.
+
+    `only`, in every builder: when given, rows whose `name` is not that value
+    may be left out (the caller still applies the query; this only saves work
+    on a big router asked for one user).
+    """
     rows: list[Row] = []
     for n, sub in enumerate(cfg.subscribers, start=1):
+        if only is not None and sub.name != only:
+            continue
         row: Row = {
             ".id": f"*{n:X}",
             "name": sub.name,
@@ -90,7 +97,7 @@ def secret_rows(cfg: RouterConfig, elapsed: float) -> list[Row]:
     return rows
 
 
-def active_rows(cfg: RouterConfig, elapsed: float) -> list[Row]:
+def active_rows(cfg: RouterConfig, elapsed: float, only: str | None = None) -> list[Row]:
     """`/ppp/active/print`: one row per live session."""
     return [
         {
@@ -107,14 +114,15 @@ def active_rows(cfg: RouterConfig, elapsed: float) -> list[Row]:
             "radius": "false",
         }
         for n, sub in _online(cfg)
+        if only is None or sub.name == only
     ]
 
 
-def queue_rows(cfg: RouterConfig, elapsed: float) -> list[Row]:
+def queue_rows(cfg: RouterConfig, elapsed: float, only: str | None = None) -> list[Row]:
     """`/queue/simple/print`: the dynamic queue of each online session with a plan."""
     rows: list[Row] = []
     for n, sub in _online(cfg):
-        if sub.plan is None:
+        if sub.plan is None or (only is not None and sub.interface != only):
             continue
         up, down = sub.plan
         now = traffic.sample(sub, elapsed)
@@ -149,7 +157,7 @@ def queue_rows(cfg: RouterConfig, elapsed: float) -> list[Row]:
     return rows
 
 
-def pppoe_server_rows(cfg: RouterConfig, elapsed: float) -> list[Row]:
+def pppoe_server_rows(cfg: RouterConfig, elapsed: float, only: str | None = None) -> list[Row]:
     """`/interface/pppoe-server/print`: the dynamic interfaces of live sessions."""
     return [
         {
@@ -164,10 +172,11 @@ def pppoe_server_rows(cfg: RouterConfig, elapsed: float) -> list[Row]:
             "uptime": format_uptime(session_uptime(sub, elapsed)),
         }
         for n, sub in _online(cfg)
+        if only is None or sub.interface == only
     ]
 
 
-def identity_rows(cfg: RouterConfig, elapsed: float) -> list[Row]:
+def identity_rows(cfg: RouterConfig, elapsed: float, only: str | None = None) -> list[Row]:
     """`/system/identity/print`: a single row without `.id`, like the router."""
     return [{"name": cfg.identity}]
 
@@ -178,7 +187,7 @@ def router_uptime(cfg: RouterConfig, elapsed: float) -> float:
     return max(ROUTER_BASE_UPTIME_S, longest + 3600) + elapsed
 
 
-def resource_rows(cfg: RouterConfig, elapsed: float) -> list[Row]:
+def resource_rows(cfg: RouterConfig, elapsed: float, only: str | None = None) -> list[Row]:
     """`/system/resource/print`: a single row without `.id`."""
     online = len(_online(cfg))
     return [
@@ -236,7 +245,7 @@ def monitor_rows(cfg: RouterConfig, interfaces: list[str], elapsed: float) -> li
     return rows
 
 
-TableBuilder = Callable[[RouterConfig, float], list[Row]]
+TableBuilder = Callable[[RouterConfig, float, str | None], list[Row]]
 
 # Menus that answer `print` (and its old alias `getall`), by path.
 PRINT_TABLES: dict[str, TableBuilder] = {

@@ -53,7 +53,14 @@ def encode_word(word: str) -> bytes:
 
 def encode_sentence(words: list[str] | tuple[str, ...]) -> bytes:
     """Encode words plus the terminating zero-length word."""
-    return b"".join(encode_word(word) for word in words) + b"\x00"
+    parts = []
+    for word in words:
+        data = word.encode("utf-8")
+        # Most words are short: their prefix is the length itself (one byte).
+        parts.append(bytes((len(data),)) if len(data) < 0x80 else encode_length(len(data)))
+        parts.append(data)
+    parts.append(b"\x00")
+    return b"".join(parts)
 
 
 def prefix_size(first_byte: int) -> int:
