@@ -8,6 +8,8 @@ the image about 350 px wide: big type, thick lines, few labels.
     subtitle         what was measured, and the caller's note (when, how long)
     legend           ▬ Bajada  ▬ Subida  ╌ Plan
     plot             y in Mbps (decimal), x in seconds since the first sample
+
+Its words come from the active language's catalog (`bot.lang`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from functools import cache
 
 from PIL import Image, ImageDraw, ImageFont
 
+from bot.lang import t
 from bot.routeros import Plan, Sample
 
 WIDTH, HEIGHT = 1200, 720
@@ -57,7 +60,7 @@ def render_chart(
     image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
     draw = ImageDraw.Draw(image)
     draw.text((40, 26), f"{user} · {node}", font=_font(44), fill=TEXT)
-    note = "Bajada y subida en Mbps, una muestra por segundo"
+    note = t("chart.note")
     draw.text((40, 82), f"{note} · {subtitle}" if subtitle else note, font=_font(24), fill=MUTED)
     _legend(draw, plan)
 
@@ -87,19 +90,22 @@ def render_chart(
         draw.line([(left, y), (right, y)], fill=GRID if i else AXIS, width=2)
         label = _number(value)
         draw.text((left - 14, y), label, font=small, fill=MUTED, anchor="rm")
-    draw.text((left - 14, top - 20), "Mbps", font=small, fill=MUTED, anchor="rs")
+    draw.text((left - 14, top - 20), t("chart.mbps"), font=small, fill=MUTED, anchor="rs")
     for i in range(math.floor(x_max / x_step) + 1):
         x, _ = at(i * x_step, 0)
         draw.line([(x, bottom), (x, bottom + 10)], fill=AXIS, width=2)
         draw.text((x, bottom + 16), _number(i * x_step), font=small, fill=MUTED, anchor="mt")
-    draw.text((right, bottom + 52), "segundos", font=small, fill=MUTED, anchor="rt")
+    draw.text((right, bottom + 52), t("chart.seconds"), font=small, fill=MUTED, anchor="rt")
     draw.line([(left, top), (left, bottom)], fill=AXIS, width=2)
 
     if plan is not None:
-        for label, bps in (("Plan bajada", plan.download_bps), ("Plan subida", plan.upload_bps)):
+        for key, bps in (
+            ("chart.plan_download", plan.download_bps),
+            ("chart.plan_upload", plan.upload_bps),
+        ):
             _, y = at(0, bps)
             _dashed(draw, left, right, y)
-            text = f"{label} {_number(bps / 1e6)} Mbps"
+            text = t(key, rate=_number(bps / 1e6))
             box = draw.textbbox((right - 6, y - 8), text, font=small, anchor="rb")
             draw.rectangle((box[0] - 6, box[1] - 4, box[2] + 4, box[3] + 2), fill=BACKGROUND)
             draw.text((right - 6, y - 8), text, font=small, fill=PLAN, anchor="rb")
@@ -107,7 +113,7 @@ def render_chart(
     if not measured:
         draw.text(
             ((left + right) / 2, (top + bottom) / 2),
-            "Sin muestras",
+            t("chart.no_samples"),
             font=_font(40),
             fill=MUTED,
             anchor="mm",
@@ -128,11 +134,11 @@ def render_chart(
 def _legend(draw: ImageDraw.ImageDraw, plan: Plan | None) -> None:
     font, x, y = _font(28), 40, 140
     items: list[tuple[str, tuple[int, int, int], bool]] = [
-        ("Bajada", DOWNLOAD, False),
-        ("Subida", UPLOAD, False),
+        (t("chart.download"), DOWNLOAD, False),
+        (t("chart.upload"), UPLOAD, False),
     ]
     if plan is not None:
-        items.append(("Plan", PLAN, True))
+        items.append((t("chart.plan"), PLAN, True))
     for label, color, dashed in items:
         if dashed:
             _dashed(draw, x, x + 44, y, dash=10, gap=7)
@@ -159,6 +165,6 @@ def _nice_step(span: float, ticks: int, factors: Sequence[float] = (1, 2, 2.5, 5
 
 
 def _number(value: float) -> str:
-    """Axis labels in es-AR: decimal comma, at most two decimals, none needless."""
+    """Axis labels: the language's decimal mark, at most two decimals, none needless."""
     text = f"{value:.2f}".rstrip("0").rstrip(".")
-    return text.replace(".", ",")
+    return text.replace(".", t("number.decimal"))

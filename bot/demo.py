@@ -22,6 +22,7 @@ from bot.cli import sync_report
 from bot.config import Settings
 from bot.errors import InputError
 from bot.inventory import Connection, Inventory, Node
+from bot.lang import t
 from bot.readings import ReadingService, clean_query
 from bot.routeros import RouterClient
 from bot.sim.model import demo_network
@@ -126,7 +127,7 @@ def render(message: dict[str, Any], ephemeral: bool = False) -> str:
     """Roughly what Slack shows for `message`: enough to judge the reply."""
     lines: list[str] = []
     if ephemeral:
-        lines.append("  (solo visible para vos)")
+        lines.append("  " + t("term.only_you"))
     for block in message.get("blocks") or [{"type": "section", "text": {"text": message["text"]}}]:
         kind = block["type"]
         if kind == "header":
@@ -151,7 +152,7 @@ def render(message: dict[str, Any], ephemeral: bool = False) -> str:
 def _clean(text: str) -> str:
     text = _DATE.sub(r"\1", text)
     text = _USER.sub(
-        lambda m: "@operador" if m.group(1) == DEMO_OPERATOR else "@" + m.group(1), text
+        lambda m: t("term.operator") if m.group(1) == DEMO_OPERATOR else "@" + m.group(1), text
     )
     for code, symbol in _EMOJI.items():
         text = text.replace(code, symbol)

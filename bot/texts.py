@@ -1,8 +1,9 @@
-"""Every user-facing sentence, in Spanish (es-AR), as pure functions.
+"""Every user-facing sentence, as pure functions: which sentence, which figures.
 
 Slack blocks (`bot.slack.blocks`), the terminal view and the CLI's error lines
-all take their words from here, so a sentence is written once. Markup is
-Slack's mrkdwn (``*bold*``, ```code```); `plain` strips it for terminals.
+all take their sentences from here; the words themselves are templates in the
+active language's catalog (`bot.lang`: Spanish, es-AR, unless BEHOLDER_LANG=en).
+Markup is Slack's mrkdwn (``*bold*``, ```code```); `plain` strips it for terminals.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot import lang
 from bot.errors import (
     AmbiguousQuery,
     BeholderError,
@@ -32,44 +34,32 @@ from bot.errors import (
     UnknownUser,
 )
 from bot.inventory import Hit
+from bot.lang import t
 from bot.live import LiveView
 from bot.readings import Reading, plan_mismatch, suspended_while_online, verdict
 from bot.routeros import Plan
 
-USAGE = (
-    "Uso: `/consumo usuario.pppoe`, por ejemplo `/consumo juan.perez`.\n"
-    "En un hilo (donde Slack no permite comandos): `@Beholder consumo juan.perez`."
-)
 
-#: What RouterOS's last-disconnect-reason means, for a support operator.
-DISCONNECT_REASONS = {
-    "peer-request": "la CPE del cliente cerró la sesión",
-    "hung-up": "se cortó el enlace con la CPE",
-    "idle-timeout": "cortada por inactividad",
-    "session-timeout": "llegó al tiempo máximo de sesión",
-    "reset": "sesión reiniciada",
-    "reboot": "se reinició el router",
-    "port-error": "error en el puerto",
-    "nas-error": "error del router (NAS)",
-    "nas-request": "cortada desde el router o RADIUS",
-    "admin-reset": "cortada por un administrador",
-    "user-request": "cortada por el usuario",
-    "lost-carrier": "se perdió la portadora",
-    "lost-service": "se perdió el servicio",
-    "callback": "callback",
-}
+def usage() -> str:
+    """How to ask: `/consumo`, and a mention in a thread."""
+    return t("usage")
 
 
 # -- numbers -----------------------------------------------------------------------
 
 
 def mbps(bps: int | None) -> str:
-    """Decimal megabits (1 Mbps = 1,000,000 bps), es-AR decimal comma."""
+    """Decimal megabits (1 Mbps = 1,000,000 bps), with the language's decimal mark."""
     if bps is None:
-        return "s/d"
+        return t("na")
+    return t("mbps", value=_mbps_figure(bps))
+
+
+def _mbps_figure(bps: float) -> str:
+    """Just the number of `mbps`: three significant digits or so (``45,2``, ``2,10``)."""
     value = bps / 1_000_000
     digits = 0 if value >= 100 else 1 if value >= 10 else 2
-    return f"{_number(value, digits)} Mbps"
+    return _number(value, digits)
 
 
 def plan_rate(bps: int) -> str:
@@ -79,7 +69,7 @@ def plan_rate(bps: int) -> str:
 
 
 def percent(value: float | None) -> str:
-    return "s/d" if value is None else f"{_number(value, 0)} %"
+    return t("na") if value is None else t("percent", value=_number(value, 0))
 
 
 def meter(value: float | None, width: int = 10) -> str:
@@ -93,25 +83,34 @@ def meter(value: float | None, width: int = 10) -> str:
 def plan_label(plan: Plan | None) -> str:
     """Download first, as ISPs sell it: ``50/10 Mbps``."""
     if plan is None:
-        return "sin cola dinámica (plan desconocido)"
-    return f"{plan_rate(plan.download_bps)}/{plan_rate(plan.upload_bps)} Mbps"
+        return t("plan.unknown")
+    return t("plan.rate", download=plan_rate(plan.download_bps), upload=plan_rate(plan.upload_bps))
+
+
+#: Units of `duration`, largest first: catalog key and size in seconds.
+_UNITS = (
+    ("duration.week", 604_800),
+    ("duration.day", 86_400),
+    ("duration.hour", 3_600),
+    ("duration.minute", 60),
+    ("duration.second", 1),
+)
 
 
 def duration(seconds: int | None) -> str:
     """``2 d 3 h``, ``4 h 12 min``, ``35 s``: the two largest units."""
     if seconds is None:
-        return "s/d"
-    units = (("sem", 604_800), ("d", 86_400), ("h", 3_600), ("min", 60), ("s", 1))
-    parts: list[str] = []
+        return t("na")
+    parts: list[tuple[int, str]] = []
     rest = seconds
-    for name, size in units:
+    for key, size in _UNITS:
         count, rest = divmod(rest, size)
         if count or parts:
-            parts.append(f"{count} {name}")
+            parts.append((count, key))
         if len(parts) == 2:
             break
-    parts = [p for p in parts if not p.startswith("0 ")] or ["0 s"]
-    return " ".join(parts)
+    shown = [t(key, count=count) for count, key in parts if count]
+    return " ".join(shown) or t("duration.second", count=0)
 
 
 def local_time(moment: datetime, zone: tzinfo) -> str:
@@ -127,10 +126,12 @@ def zone(name: str) -> tzinfo:
 
 
 def reason(code: str) -> str:
+    """What RouterOS's last-disconnect-reason means, with the code itself."""
     if not code:
-        return "s/d"
-    meaning = DISCONNECT_REASONS.get(code)
-    return f"{meaning} ({code})" if meaning else code
+        return t("na")
+    if not lang.has(f"disconnect.{code}"):
+        return code
+    return t("disconnect_reason", meaning=t(f"disconnect.{code}"), code=code)
 
 
 def plain(text: str) -> str:
@@ -140,119 +141,78 @@ def plain(text: str) -> str:
 
 def _number(value: float, digits: int) -> str:
     if not math.isfinite(value):
-        return "s/d"
-    return f"{value:,.{digits}f}".replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+        return t("na")
+    return lang.number(value, digits)
 
 
 # -- sentences about a reading ---------------------------------------------------------
 
 
 def consulting(user: str) -> str:
-    return f"Consultando `{user}` en su router…"
+    return t("consulting", user=user)
 
 
 def direction_line(reading: Reading, direction: str) -> str:
     """``45,2 Mbps · 90 % de 50 Mbps`` for Bajada or Subida."""
     traffic, plan = reading.traffic, reading.plan
     if traffic is None:
-        return "s/d (la sesión terminó durante la consulta)"
+        return t("direction.ended")
     download = direction == "download"
     value = traffic.download_bps if download else traffic.upload_bps
     if plan is None:
         return mbps(value)
     limit = plan.download_bps if download else plan.upload_bps
     share = reading.download_pct if download else reading.upload_pct
-    return f"{mbps(value)} · {percent(share)} de {plan_rate(limit)} Mbps"
+    return t("direction.share", rate=mbps(value), share=percent(share), plan=plan_rate(limit))
 
 
 def summary(reading: Reading) -> str:
     """One line with the figures: what phone notifications and screen readers get."""
-    where = f"{reading.user} en {reading.node}"
+    where = t("summary.where", user=reading.user, node=reading.node)
     if not reading.online:
-        when = reading.secret.last_logged_out or "s/d"
-        return f"{where}: sin sesión PPPoE activa (última desconexión {when})."
-    line = (
-        f"{where}: Bajada {direction_line(reading, 'download')}; "
-        f"Subida {direction_line(reading, 'upload')}."
+        when = reading.secret.last_logged_out or t("na")
+        return t("summary.offline", where=where, when=when)
+    return t(
+        "summary.online" if reading.plan is not None else "summary.online_unknown_plan",
+        where=where,
+        download=direction_line(reading, "download"),
+        upload=direction_line(reading, "upload"),
     )
-    if reading.plan is None:
-        line += " Plan desconocido (sin cola dinámica)."
-    return line
 
 
 def duplicate_note(reading: Reading) -> str | None:
     if not reading.also_on:
         return None
     others = ", ".join(f"*{n}*" for n in reading.also_on)
-    return (
-        f":warning: Usuario duplicado: `{reading.user}` también está configurado en {others}. "
-        f"La sesión que cuenta es la de *{reading.node}*."
-        if reading.online
-        else f":warning: Usuario duplicado: `{reading.user}` también está configurado en {others}."
-    )
+    if reading.online:
+        return t("duplicate.online", user=reading.user, others=others, node=reading.node)
+    return t("duplicate.offline", user=reading.user, others=others)
 
 
 def verdict_lines(reading: Reading) -> list[str]:
     """What the reading means for the call: the first thing an operator reads."""
     v = verdict(reading)
-    side = "bajada" if v.direction == "download" else "subida"
+    side = t("side.download" if v.direction == "download" else "side.upload")
     match v.kind:
-        case "offline":
-            lines = ["Sin sesión PPPoE activa: el equipo del cliente no está conectado."]
-        case "disabled":
-            lines = ["Sin sesión PPPoE: el secret está deshabilitado en el router."]
-        case "saturated":
-            lines = [
-                f"Usa el {percent(v.share_pct)} del plan ({side}): está saturando su propio enlace."
-            ]
-        case "low":
-            lines = [
-                f"Uso bajo ({percent(v.share_pct)} del plan): el problema no es consumo; "
-                "revisar señal, WiFi o la CPE."
-            ]
-        case "moderate":
-            lines = [
-                f"Uso moderado ({percent(v.share_pct)} del plan, {side}): no está saturando; "
-                "si reclama lentitud, revisar señal, WiFi o la CPE."
-            ]
-        case "unknown_plan":
-            lines = ["Plan desconocido (sin cola dinámica): no se puede decir si satura."]
+        case "offline" | "disabled" | "unknown_plan":
+            lines = [t(f"verdict.{v.kind}")]
+        case "saturated" | "low" | "moderate":
+            lines = [t(f"verdict.{v.kind}", share=percent(v.share_pct), side=side)]
         case _:
-            lines = ["La sesión terminó durante la consulta: probá Actualizar."]
+            lines = [t("verdict.no_data")]
     if "queue_dropping" in v.signs:
-        lines.append(
-            f"La cola del plan está descartando paquetes ({v.dropped:,} en esta sesión).".replace(
-                ",", "."
-            )
-        )
+        lines.append(t("verdict.queue_dropping", dropped=_number(v.dropped, 0)))
     if "recent_reconnect" in v.signs:
-        lines.append(f"Reconectó hace {duration(v.uptime_s)}: puede ser un enlace inestable.")
+        lines.append(t("verdict.recent_reconnect", uptime=duration(v.uptime_s)))
     return lines
 
 
 def match_note(reading: Reading) -> str | None:
     """How the operator's text led to this user, when it was not the exact name."""
     match = reading.match
-    if match is None or match.how == "exact":
+    if match is None or match.how not in {"ip", "mac", "key", "name", "comment", "pulled"}:
         return None
-    asked = f"«{match.query}»"
-    match match.how:
-        case "ip":
-            return f":mag: Encontrado por la IP {match.detail}."
-        case "mac":
-            return f":mag: Encontrado por la MAC {match.detail}."
-        case "key":
-            return f":mag: Buscaste {asked}: el usuario PPPoE es `{reading.user}`."
-        case "name":
-            return f":mag: Buscaste {asked}: coincide con el usuario `{reading.user}`."
-        case "comment":
-            return f":mag: Buscaste {asked}: coincide con el comentario del secret."
-        case "pulled":
-            return (
-                ":mag: No estaba en el inventario (alta reciente): "
-                "lo encontré preguntando a los routers."
-            )
-    return None
+    return t(f"match.{match.how}", detail=match.detail, query=match.query, user=reading.user)
 
 
 def customer_line(reading: Reading) -> str | None:
@@ -261,11 +221,13 @@ def customer_line(reading: Reading) -> str | None:
         return None
     customer = reading.customer
     if customer is None:
-        return "*No vinculado*: este usuario PPPoE no tiene cliente en el sistema de gestión."
-    line = f"Cliente *{customer.customer_name or 's/d'}* (N.º {customer.customer_id or 's/d'})"
-    if customer.status:
-        line += f" · estado: {customer.status}"
-    return line
+        return t("customer.unlinked")
+    return t(
+        "customer.line_status" if customer.status else "customer.line",
+        name=customer.customer_name or t("na"),
+        id=customer.customer_id or t("na"),
+        status=customer.status,
+    )
 
 
 def management_warnings(reading: Reading) -> list[str]:
@@ -274,14 +236,10 @@ def management_warnings(reading: Reading) -> list[str]:
     if plan_mismatch(reading) and customer is not None:
         sold = Plan(customer.plan_download_bps or 0, customer.plan_upload_bps or 0)
         notes.append(
-            f":warning: El plan del sistema de gestión ({plan_label(sold)}) no coincide con la "
-            f"cola del router ({plan_label(reading.plan)}): revisar el alta o el perfil."
+            t("warning.plan_mismatch", sold=plan_label(sold), queue=plan_label(reading.plan))
         )
     if suspended_while_online(reading) and customer is not None:
-        notes.append(
-            f":warning: El cliente figura «{customer.status}» en el sistema de gestión, "
-            "pero tiene la sesión PPPoE activa."
-        )
+        notes.append(t("warning.suspended_online", status=customer.status))
     return notes
 
 
@@ -289,28 +247,42 @@ def unavailable_note(reading: Reading) -> str | None:
     if not reading.unavailable:
         return None
     names = ", ".join(f"*{e.node}*" for e in reading.unavailable)
-    return f":grey_question: No se pudo consultar {names}: la sesión activa podría estar ahí."
+    return t("unavailable", nodes=names)
 
 
 def reading_lines(reading: Reading, tz: tzinfo) -> list[str]:
     """The reading as terminal lines (``beholder consumo``, the demo)."""
-    head = f"{reading.user} @ {reading.node}   ({local_time(reading.taken_at, tz)})"
+    head = t(
+        "term.head", user=reading.user, node=reading.node, time=local_time(reading.taken_at, tz)
+    )
     lines = [head, *("  » " + plain(line) for line in verdict_lines(reading))]
     if reading.secret.comment:
-        lines.append(f"  Comentario: {reading.secret.comment}")
+        lines.append("  " + t("term.comment", comment=reading.secret.comment))
     for note in (match_note(reading), customer_line(reading)):
         if note:
             lines.append("  " + plain(note.removeprefix(":mag: ")))
     if reading.online:
         session = reading.session
         assert session is not None
+        na = t("na")
         lines += [
-            f"  Bajada:    {direction_line(reading, 'download')}  {meter(reading.download_pct)}",
-            f"  Subida:    {direction_line(reading, 'upload')}  {meter(reading.upload_pct)}",
-            f"  Plan:      {plan_label(reading.plan)} ({reading.secret.profile or 's/d'})",
-            f"  IP:        {session.address or 's/d'}",
-            f"  MAC:       {session.caller_id or 's/d'}",
-            f"  Conectado: hace {duration(session.uptime_s)}",
+            "  " + line
+            for line in (
+                t(
+                    "term.download",
+                    line=direction_line(reading, "download"),
+                    meter=meter(reading.download_pct),
+                ),
+                t(
+                    "term.upload",
+                    line=direction_line(reading, "upload"),
+                    meter=meter(reading.upload_pct),
+                ),
+                t("term.plan", plan=plan_label(reading.plan), profile=reading.secret.profile or na),
+                t("term.ip", ip=session.address or na),
+                t("term.mac", mac=session.caller_id or na),
+                t("term.uptime", uptime=duration(session.uptime_s)),
+            )
         ]
     else:
         lines += offline_lines(reading)
@@ -321,16 +293,16 @@ def reading_lines(reading: Reading, tz: tzinfo) -> list[str]:
 
 
 def offline_lines(reading: Reading) -> list[str]:
-    secret = reading.secret
-    lines = ["  Estado:    SIN SESIÓN PPPoE ACTIVA"]
+    secret, na = reading.secret, t("na")
+    lines = [t("term.offline")]
     if secret.disabled:
-        lines.append("  Secret:    DESHABILITADO en el router")
+        lines.append(t("term.disabled"))
     lines += [
-        f"  Última desconexión: {secret.last_logged_out or 's/d'}",
-        f"  Motivo:    {reason(secret.last_disconnect_reason)}",
-        f"  Última MAC: {secret.last_caller_id or 's/d'}",
+        t("term.last_logout", when=secret.last_logged_out or na),
+        t("term.reason", reason=reason(secret.last_disconnect_reason)),
+        t("term.last_mac", mac=secret.last_caller_id or na),
     ]
-    return lines
+    return ["  " + line for line in lines]
 
 
 # -- errors --------------------------------------------------------------------------------
@@ -339,105 +311,76 @@ def offline_lines(reading: Reading) -> list[str]:
 def error(err: BeholderError) -> str:
     """What happened and what to do, naming the user and the cause."""
     user = _user_of(err)
-    who = f" al consultar `{user}`" if user else ""
+    who = t("error.who", user=user) if user else ""
     match err:
         case InputError(reason="empty"):
-            return "Falta el usuario PPPoE.\n" + USAGE
+            return t("error.empty", usage=usage())
         case InputError(reason="too_long"):
-            return "Eso es demasiado largo para ser un usuario PPPoE.\n" + USAGE
+            return t("error.too_long", usage=usage())
         case InputError():
-            return f"`{shown(err.text)}` no parece un usuario PPPoE.\n" + USAGE
+            return t("error.invalid", text=shown(err.text), usage=usage())
         case UnknownUser():
-            text = (
-                f"No encontré `{err.user}` en ningún router: ni como usuario PPPoE, "
-                "ni en los comentarios, ni como IP o MAC."
-            )
+            text = t("error.unknown_user", user=err.user)
             if err.suggestions:
                 names = ", ".join(f"`{s}`" for s in err.suggestions)
-                text += f"\n¿Quisiste decir: {names}?"
-            else:
-                text += (
-                    "\nRevisá cómo está escrito: se puede buscar por usuario PPPoE, por nombre "
-                    "o dirección del cliente, por IP o por MAC."
-                )
-            return text
+                return text + "\n" + t("error.did_you_mean", names=names)
+            return text + "\n" + t("error.how_to_search")
         case AmbiguousQuery():
-            return f"«{err.query}» coincide con {len(err.hits)} abonados. Elegí uno:\n" + "\n".join(
-                f"• `{h.name}`" + (f" — {h.detail}" if h.detail else "") for h in err.hits
-            )
+            intro = t("error.ambiguous", query=err.query, count=len(err.hits))
+            return "\n".join([intro, *(candidate(h) for h in err.hits)])
         case NodeNotInInventory():
-            return (
-                f"`{err.user}` está configurado en el nodo *{err.node}*, pero ese nodo no figura "
-                "en el inventario de nodos, así que no sé a qué dirección preguntarle. "
-                "Un administrador debe agregarlo (`beholder nodes import`)."
-            )
+            return t("error.node_not_in_inventory", user=err.user, node=err.node)
         case RouterCircuitOpen():
-            why = f" ({_cause(err.cause)})" if err.cause else ""
-            return (
-                f"El router *{err.node}* falló recién{why}, hace {err.since_s:.0f} s{who}. "
-                "Para no acumular consultas sobre un router con problemas, Beholder no le "
-                f"vuelve a preguntar hasta dentro de {max(1, round(err.retry_in_s))} s. "
-                "Si el corte sigue, revisá el nodo."
+            why = t("error.circuit_why", cause=_cause(err.cause)) if err.cause else ""
+            return t(
+                "error.circuit_open",
+                node=err.node,
+                why=why,
+                since=f"{err.since_s:.0f}",
+                who=who,
+                retry=max(1, round(err.retry_in_s)),
             )
         case RouterBusy():
-            return (
-                f"El router *{err.node}* está respondiendo, pero ya hay {err.sessions} consultas "
-                f"de Beholder en curso con él y no hubo lugar en {err.seconds:g} s{who}. "
-                "Probá de nuevo en unos segundos."
+            return t(
+                "error.busy",
+                node=err.node,
+                sessions=err.sessions,
+                seconds=f"{err.seconds:g}",
+                who=who,
             )
         case RouterTimeout():
-            return (
-                f"El router *{err.node}* no respondió a tiempo ({err.seconds:g} s){who}. "
-                "Puede estar caído o saturado: probá de nuevo en un minuto y, si sigue, "
-                "revisá el nodo."
-            )
+            return t("error.timeout", node=err.node, seconds=f"{err.seconds:g}", who=who)
         case RouterRefused():
-            return (
-                f"El router *{err.node}* rechazó la conexión a la API{who}. "
-                "¿Está habilitado el servicio api (o api-ssl) en /ip/service y con ese puerto?"
-            )
+            return t("error.refused", node=err.node, who=who)
         case RouterAuthFailed():
-            return (
-                f"El router *{err.node}* rechazó el usuario o la contraseña de Beholder{who}. "
-                "Un administrador debe revisar la cuenta de API (MIKROTIK_USER) en ese router."
-            )
+            return t("error.auth", node=err.node, who=who)
         case RouterTLSError():
-            return (
-                f"Falló la conexión cifrada (API-SSL) con *{err.node}*{who}. "
-                "Revisá el certificado del router o si el nodo realmente usa api-ssl."
-            )
+            return t("error.tls", node=err.node, who=who)
         case RouterProtocolError():
-            return (
-                f"El router *{err.node}* cortó la sesión o respondió algo inesperado{who}. "
-                "Puede haber llegado a su límite de sesiones de API: probá de nuevo en un "
-                "momento; si se repite, revisar el router."
-            )
+            return t("error.protocol", node=err.node, who=who)
         case RouterUnreachable():
-            return (
-                f"No hay conexión con el router *{err.node}*{who}. "
-                "Revisá la conectividad con el nodo (¿caído, sin ruta?)."
-            )
+            return t("error.unreachable", node=err.node, who=who)
         case ConfigError():
-            return f"Configuración incompleta: {err}."
+            return t("error.config", detail=err)
         case InventoryError():
             return str(err)  # admin commands (CSV import, nodes): the detail is the message
         case _:
-            return f"No se pudo completar la consulta{who}: {type(err).__name__}."
+            return t("error.other", who=who, kind=type(err).__name__)
 
 
 def _cause(err: RouterError) -> str:
     """A few words on why a router failed, for the circuit-breaker message."""
     match err:
         case RouterTimeout():
-            return "no respondió a tiempo"
+            return t("cause.timeout")
         case RouterRefused():
-            return "rechazó la conexión"
+            return t("cause.refused")
         case RouterUnreachable():
-            return "sin conexión"
+            return t("cause.unreachable")
         case RouterTLSError():
-            return "falló el TLS"
+            return t("cause.tls")
         case _:
-            return "cortó la sesión"
+            return t("cause.other")
 
 
 def shown(text: str, limit: int = 60) -> str:
@@ -448,15 +391,13 @@ def shown(text: str, limit: int = 60) -> str:
 
 def candidate(hit: Hit) -> str:
     """One line of an ambiguous search: the user and what matched."""
-    return f"• `{hit.name}`" + (f" — {hit.detail}" if hit.detail else "")
+    if hit.detail:
+        return t("error.candidate_detail", name=hit.name, detail=hit.detail)
+    return t("error.candidate", name=hit.name)
 
 
 def unexpected(user: str | None) -> str:
-    who = f" al consultar `{user}`" if user else ""
-    return (
-        f"Algo falló de nuestro lado{who}. Quedó registrado en el log; "
-        "probá de nuevo y, si se repite, avisá a quien mantiene Beholder."
-    )
+    return t("unexpected", who=t("error.who", user=user) if user else "")
 
 
 def _user_of(err: BeholderError) -> str | None:
@@ -479,28 +420,16 @@ def access_denied(
     """
     groups = _either([_group_ref(g) for g in usergroups])
     if reason == "channel":
-        where = _either([f"<#{c}>" for c in sorted(channels)])
-        return (
-            "Beholder no atiende consultas en este canal, así que no consulté ningún router. "
-            f"Usalo en {where}. Si hace falta usarlo acá, pedile a quien administra Beholder "
-            "que agregue este canal a los permitidos."
-        )
+        return t("access.channel", where=_either([f"<#{c}>" for c in sorted(channels)]))
     if reason == "unverified":
-        return (
-            f"No pude comprobar si integrás {groups} (Slack no me dio la lista de integrantes), "
-            "así que no consulté ningún router. Probá de nuevo en un minuto; si sigue pasando, "
-            "avisale a quien administra Beholder."
-        )
+        return t("access.unverified", groups=groups)
     who = []
     if usergroups:
-        who.append(f"los integrantes de {groups}")
+        who.append(t("access.members_of", groups=groups))
     if users_listed or not who:
-        who.append("las personas habilitadas una por una")
-    ask = f"Pedí que te sumen a {groups}, o pedile" if usergroups else "Pedile"
-    return (
-        f"No tenés permiso para consultar a Beholder, así que no consulté ningún router. "
-        f"Lo pueden usar {' y '.join(who)}. {ask} acceso a quien administra Beholder."
-    )
+        who.append(t("access.listed_people"))
+    ask = t("access.ask_groups", groups=groups) if usergroups else t("access.ask")
+    return t("access.user", who=_listed(who, "list.and"), ask=ask)
 
 
 def _group_ref(group: str) -> str:
@@ -510,9 +439,13 @@ def _group_ref(group: str) -> str:
 
 def _either(items: Sequence[str]) -> str:
     """``a``, ``a o b``, ``a, b o c``."""
+    return _listed(items, "list.or")
+
+
+def _listed(items: Sequence[str], key: str) -> str:
     if len(items) <= 1:
         return "".join(items)
-    return f"{', '.join(items[:-1])} o {items[-1]}"
+    return t(key, head=", ".join(items[:-1]), last=items[-1])
 
 
 # -- live views (`/consumo usuario 30s`, the "En vivo 30 s" button) ------------------------
@@ -520,58 +453,67 @@ def _either(items: Sequence[str]) -> str:
 
 def live_title(view: LiveView) -> str:
     """The live message's header: who, where, and whether it is still running."""
-    state = "en vivo" if view.running else f"{view.seconds} s"
-    return f"📈 {view.user} · {view.node} · {state}"
+    state = t("live.running") if view.running else t("live.length", seconds=view.seconds)
+    return t("live.title", user=view.user, node=view.node, state=state)
 
 
 def live_progress(view: LiveView) -> str:
     """``Muestra 12 de 30 · quedan 18 s``: how far a running view is."""
-    return f"Muestra {len(view.samples)} de {view.seconds} · quedan {math.ceil(view.remaining_s)} s"
+    return t(
+        "live.progress",
+        count=len(view.samples),
+        seconds=view.seconds,
+        remaining=math.ceil(view.remaining_s),
+    )
 
 
 def live_now(view: LiveView, direction: str) -> str:
     """The last sample of one direction, with its share of the plan."""
     last = view.last
     if last is None or last.traffic is None:
-        return "s/d"
+        return t("na")
     download = direction == "download"
     value = last.traffic.download_bps if download else last.traffic.upload_bps
     if view.plan is None:
         return mbps(value)
     limit = view.plan.download_bps if download else view.plan.upload_bps
     share = value * 100 / limit if limit else None
-    return f"{mbps(value)} · {percent(share)} de {plan_rate(limit)} Mbps"
+    return t("direction.share", rate=mbps(value), share=percent(share), plan=plan_rate(limit))
 
 
 def live_spread(view: LiveView, direction: str) -> str:
     """``mín 40,1 · prom 44,9 · p95 47,2 · máx 48,0 Mbps`` for one direction."""
     stats = view.stats
     if stats is None:
-        return "sin muestras"
+        return t("live.no_samples")
     spread = stats.download if direction == "download" else stats.upload
 
     def figure(bps: float) -> str:
-        return mbps(round(bps)).removesuffix(" Mbps")
+        return _mbps_figure(round(bps))
 
-    return (
-        f"mín {figure(spread.min)} · prom {figure(spread.avg)} · "
-        f"p95 {figure(spread.p95)} · máx {figure(spread.max)} Mbps"
+    return t(
+        "live.spread",
+        min=figure(spread.min),
+        avg=figure(spread.avg),
+        p95=figure(spread.p95),
+        max=figure(spread.max),
     )
 
 
 def live_ended(view: LiveView) -> str:
     """How a live view ended, in one sentence."""
-    at = f"a los {round(view.last.offset_s) if view.last else 0} s"
+    at = t("live.at", seconds=round(view.last.offset_s) if view.last else 0)
     match view.outcome:
         case "completed":
-            return f"Terminó: {len(view.samples)} muestras en {view.seconds} s."
+            return t("live.completed", count=len(view.samples), seconds=view.seconds)
+        case "stopped" if view.stopped_by:
+            return t("live.stopped_by", user=view.stopped_by, at=at)
         case "stopped":
-            who = f" por <@{view.stopped_by}>" if view.stopped_by else ""
-            return f"Detenida{who} {at}."
+            return t("live.stopped", at=at)
         case "offline":
-            return f"Se cortó la sesión PPPoE de `{view.user}` {at}: el equipo se desconectó."
+            return t("live.offline", user=view.user, at=at)
         case "cancelled":
-            return f"Interrumpida {at}: Beholder se detuvo."
+            return t("live.cancelled", at=at)
         case "failed" if view.error is not None:
             return error(view.error)
         case "failed":
@@ -581,138 +523,132 @@ def live_ended(view: LiveView) -> str:
 
 def live_summary(view: LiveView) -> str:
     """The live message's plain text (phone notifications read only this)."""
-    where = f"{view.user} en {view.node}"
+    where = t("summary.where", user=view.user, node=view.node)
     if view.running:
-        return (
-            f"{where}, en vivo ({len(view.samples)}/{view.seconds} s): "
-            f"Bajada {live_now(view, 'download')}; Subida {live_now(view, 'upload')}."
+        return t(
+            "live.summary_running",
+            where=where,
+            count=len(view.samples),
+            seconds=view.seconds,
+            download=live_now(view, "download"),
+            upload=live_now(view, "upload"),
         )
     stats = view.stats
     if stats is None:
-        return f"{where}, vista en vivo: {live_ended(view)}"
-    return (
-        f"{where}, {stats.samples} muestras en vivo: "
-        f"Bajada {live_spread(view, 'download')}; Subida {live_spread(view, 'upload')}. "
-        f"{live_ended(view)}"
+        return t("live.summary_empty", where=where, ended=live_ended(view))
+    return t(
+        "live.summary_done",
+        where=where,
+        samples=stats.samples,
+        download=live_spread(view, "download"),
+        upload=live_spread(view, "upload"),
+        ended=live_ended(view),
     )
 
 
 def live_requested(view: LiveView) -> str:
     """Who asked for the view and who joined it: a context line."""
-    line = f"Una muestra por segundo durante {view.seconds} s en {view.node}"
+    line = t("live.requested", seconds=view.seconds, node=view.node)
     if view.started_by:
-        line += f" · pedida por <@{view.started_by}>"
+        line += t("requested_by", user=view.started_by)
     if view.watchers:
-        line += " · también: " + ", ".join(f"<@{w}>" for w in view.watchers)
+        line += t("live.watchers", users=", ".join(f"<@{w}>" for w in view.watchers))
     return line
 
 
 def live_report(view: LiveView) -> str:
     """The chart's comment in the thread: the figures, and who wanted them."""
     stats = view.stats
-    lines = [f"*{view.user}* en *{view.node}* · plan {plan_label(view.plan)}"]
+    lines = [t("live.report_head", user=view.user, node=view.node, plan=plan_label(view.plan))]
     if stats is not None:
         lines += [
-            f"{stats.samples} muestras en {round(stats.span_s) + 1} s",
-            f"*Bajada*: {live_spread(view, 'download')}",
-            f"*Subida*: {live_spread(view, 'upload')}",
+            t("live.report_samples", samples=stats.samples, seconds=round(stats.span_s) + 1),
+            t("live.report_download", spread=live_spread(view, "download")),
+            t("live.report_upload", spread=live_spread(view, "upload")),
         ]
     lines.append(live_ended(view))
     people = [p for p in (view.started_by, *view.watchers) if p]
     if people:
-        lines.append("Para " + ", ".join(f"<@{p}>" for p in people))
+        lines.append(t("live.report_for", users=", ".join(f"<@{p}>" for p in people)))
     return "\n".join(lines)
 
 
 def live_chart_alt(view: LiveView) -> str:
     """The chart's alt text, for screen readers and where images do not load."""
-    stats = view.stats
-    text = (
-        f"Gráfico de bajada y subida de {view.user} en {view.node}, "
-        f"una muestra por segundo, en Mbps"
-    )
+    text = t("live.alt", user=view.user, node=view.node)
     if view.plan is not None:
-        text += f", con la línea del plan {plan_label(view.plan)}"
-    if stats is not None:
-        text += f". Bajada: {live_spread(view, 'download')}"
-        text += f". Subida: {live_spread(view, 'upload')}"
+        text += t("live.alt_plan", plan=plan_label(view.plan))
+    if view.stats is not None:
+        text += t(
+            "live.alt_stats",
+            download=live_spread(view, "download"),
+            upload=live_spread(view, "upload"),
+        )
     return text + "."
+
+
+def live_chart_subtitle(view: LiveView, tz: tzinfo) -> str:
+    """Under the chart's title: when the view started (local time), and how long it ran."""
+    start = view.samples[0].taken_at.astimezone(tz) if view.samples else view.started_at
+    return t("live.chart_subtitle", start=start, count=len(view.samples))
+
+
+def live_chart_title(view: LiveView) -> str:
+    return t("live.chart_title", user=view.user, node=view.node, count=len(view.samples))
+
+
+def live_chart_file(safe_user: str, stamp: str) -> str:
+    """The chart's file name, from a PPPoE name already made safe for one."""
+    return t("live.chart_file", user=safe_user or t("live.chart_file_user"), stamp=stamp)
 
 
 def live_busy(view: LiveView, link: str | None, channel: str | None = None) -> str:
     """A second request for the same subscriber joins the running view."""
     where = (
-        f"<{link}|en este mensaje>"
+        t("live.busy_link", link=link)
         if link
-        else f"en <#{channel}>"
+        else t("live.busy_channel", channel=channel)
         if channel
-        else "en el canal donde se pidió"
+        else t("live.busy_elsewhere")
     )
-    return (
-        f"Ya hay una vista en vivo de `{view.user}` en curso {where} "
-        f"(quedan {math.ceil(view.remaining_s)} s). No abro otra sobre el mismo router: "
-        "te sumé y te menciono cuando esté el gráfico."
-    )
+    return t("live.busy", user=view.user, where=where, remaining=math.ceil(view.remaining_s))
+
+
+def _views(limit: int) -> str:
+    return t("live.views_one") if limit == 1 else t("live.views_many", count=limit)
 
 
 def live_full(limit: int) -> str:
-    views = "1 vista" if limit == 1 else f"{limit} vistas"
-    return (
-        f"Ya hay {views} en vivo en curso, el máximo a la vez: cada una ocupa una "
-        "sesión de API en su router. Probá de nuevo en un rato, o pedí una muestra "
-        "puntual con `/consumo usuario`."
-    )
+    return t("live.full", views=_views(limit))
 
 
 def live_node_full(node: str, limit: int) -> str:
-    views = "1 vista" if limit == 1 else f"{limit} vistas"
-    return (
-        f"El router *{node}* ya tiene {views} en vivo en curso, el máximo allí "
-        "para no quitarle sesiones de API a las consultas comunes. Probá de nuevo en un rato, "
-        "o pedí una muestra puntual con `/consumo usuario`."
-    )
+    return t("live.node_full", node=node, views=_views(limit))
 
 
 def live_offline(user: str, node: str) -> str:
-    where = f"`{user}` no tiene una sesión PPPoE activa en *{node}*"
-    return f"{where}: no hay tráfico que mirar en vivo."
+    return t("live.not_online", user=user, node=node)
 
 
 def live_not_in_channel() -> str:
-    return (
-        "No puedo publicar la vista en vivo en este canal porque Beholder no es miembro: "
-        "invitalo con `/invite @Beholder` y volvé a probar. (Las consultas puntuales con "
-        "`/consumo usuario` funcionan sin invitarlo.)"
-    )
+    return t("live.not_in_channel")
 
 
 def live_already_over() -> str:
-    return "Esa vista en vivo ya terminó."
+    return t("live.already_over")
 
 
 def live_chart_failed() -> str:
-    return (
-        "No pude subir el gráfico de la vista en vivo (¿le falta a la app el permiso "
-        "`files:write`?). Las cifras quedan en el mensaje de arriba."
-    )
+    return t("live.chart_failed")
 
 
 def live_usage(max_seconds: int) -> str:
-    return (
-        f"Vista en vivo: `/consumo usuario 30s` (entre 3 y {max_seconds} s), "
-        "o el botón «En vivo 30 s» de una consulta."
-    )
+    return t("live.usage", max=max_seconds)
 
 
 def nothing_in_message() -> str:
-    return (
-        "No encontré un usuario PPPoE, una IP ni una MAC de un abonado en ese mensaje. "
-        "Probá con `/consumo` y el dato que tengas (usuario, nombre, dirección, IP o MAC)."
-    )
+    return t("nothing_in_message")
 
 
 def invite_needed() -> str:
-    return (
-        "No puedo publicar en este canal: invitá a @Beholder (`/invite @Beholder`) "
-        "y volvé a intentar."
-    )
+    return t("invite_needed")

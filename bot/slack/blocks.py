@@ -14,6 +14,7 @@ from typing import Any
 
 from bot import texts
 from bot.errors import AmbiguousQuery, BeholderError
+from bot.lang import t
 from bot.live import LiveView
 from bot.readings import Reading
 from bot.slack.ids import (
@@ -63,7 +64,7 @@ def reading_message(reading: Reading, tz: tzinfo, requested_by: str | None = Non
                 {
                     "type": "button",
                     "action_id": ACTION_REFRESH,
-                    "text": {"type": "plain_text", "text": "Actualizar", "emoji": True},
+                    "text": {"type": "plain_text", "text": t("button.refresh"), "emoji": True},
                     "value": reading.user,
                 },
                 *([live_button(reading.user)] if reading.online else []),
@@ -81,7 +82,7 @@ def error_message(err: BeholderError) -> Message:
 
 def candidates_message(err: AmbiguousQuery) -> Message:
     """Several subscribers match: one line each, with a button that asks for it."""
-    intro = f"«{_escape(err.query)}» coincide con {len(err.hits)} abonados. Elegí uno:"
+    intro = t("error.ambiguous", query=_escape(err.query), count=len(err.hits))
     blocks: list[dict[str, Any]] = [_section(intro)]
     for hit in err.hits:
         line = f"*{_escape(hit.name)}*" + (f"\n{_escape(hit.detail)}" if hit.detail else "")
@@ -89,7 +90,7 @@ def candidates_message(err: AmbiguousQuery) -> Message:
         block["accessory"] = {
             "type": "button",
             "action_id": ACTION_PICK,
-            "text": {"type": "plain_text", "text": "Consultar"},
+            "text": {"type": "plain_text", "text": t("button.pick")},
             "value": hit.name,
         }
         blocks.append(block)
@@ -110,7 +111,8 @@ def denied_message(
 
 
 def usage_message() -> Message:
-    return {"text": texts.USAGE, "blocks": [_section(texts.USAGE)]}
+    text = texts.usage()
+    return {"text": text, "blocks": [_section(text)]}
 
 
 def consulting_message(user: str) -> Message:
@@ -129,26 +131,31 @@ def _online_fields(reading: Reading) -> list[str]:
     session = reading.session
     assert session is not None
     down, up = texts.meter(reading.download_pct), texts.meter(reading.upload_pct)
+    na = t("na")
     return [
-        f"*Bajada*\n{texts.direction_line(reading, 'download')}\n{down}",
-        f"*Subida*\n{texts.direction_line(reading, 'upload')}\n{up}",
-        f"*Plan*\n{texts.plan_label(reading.plan)}\n{_escape(reading.secret.profile or 's/d')}",
-        f"*Conectado hace*\n{texts.duration(session.uptime_s)}",
-        f"*IP*\n{session.address or 's/d'}",
-        f"*MAC*\n{session.caller_id or 's/d'}",
+        t("field.download", line=texts.direction_line(reading, "download"), meter=down),
+        t("field.upload", line=texts.direction_line(reading, "upload"), meter=up),
+        t(
+            "field.plan",
+            plan=texts.plan_label(reading.plan),
+            profile=_escape(reading.secret.profile or na),
+        ),
+        t("field.uptime", uptime=texts.duration(session.uptime_s)),
+        t("field.ip", ip=session.address or na),
+        t("field.mac", mac=session.caller_id or na),
     ]
 
 
 def _offline_fields(reading: Reading) -> list[str]:
-    secret = reading.secret
+    secret, na = reading.secret, t("na")
     fields = [
-        "*Estado*\nSin sesión PPPoE activa",
-        f"*Última desconexión*\n{_escape(secret.last_logged_out or 's/d')}",
-        f"*Motivo*\n{_escape(texts.reason(secret.last_disconnect_reason))}",
-        f"*Última MAC*\n{_escape(secret.last_caller_id or 's/d')}",
+        t("field.offline"),
+        t("field.last_logout", when=_escape(secret.last_logged_out or na)),
+        t("field.reason", reason=_escape(texts.reason(secret.last_disconnect_reason))),
+        t("field.last_mac", mac=_escape(secret.last_caller_id or na)),
     ]
     if secret.disabled:
-        fields.insert(1, "*Secret*\n:no_entry: Deshabilitado en el router")
+        fields.insert(1, t("field.disabled"))
     return fields
 
 
@@ -156,9 +163,9 @@ def _sample_line(reading: Reading, tz: tzinfo, requested_by: str | None) -> str:
     epoch = int(reading.taken_at.timestamp())
     fallback = texts.local_time(reading.taken_at, tz)
     # Slack renders <!date> in each viewer's own time zone.
-    line = f"Muestra de las <!date^{epoch}^{{time_secs}}|{fallback}> en {reading.node}"
+    line = t("sample", time=f"<!date^{epoch}^{{time_secs}}|{fallback}>", node=reading.node)
     if requested_by:
-        line += f" · pedida por <@{requested_by}>"
+        line += t("requested_by", user=requested_by)
     return line
 
 
@@ -201,7 +208,11 @@ def live_button(user: str) -> dict[str, Any]:
     return {
         "type": "button",
         "action_id": ACTION_LIVE,
-        "text": {"type": "plain_text", "text": f"En vivo {LIVE_BUTTON_SECONDS} s", "emoji": True},
+        "text": {
+            "type": "plain_text",
+            "text": t("button.live", seconds=LIVE_BUTTON_SECONDS),
+            "emoji": True,
+        },
         "value": user,
     }
 
@@ -212,25 +223,25 @@ def live_message(view: LiveView) -> Message:
     if view.running:
         blocks.append(_section(f"*{texts.live_progress(view)}*"))
         fields = [
-            f"*Bajada ahora*\n{texts.live_now(view, 'download')}",
-            f"*Subida ahora*\n{texts.live_now(view, 'upload')}",
+            t("field.download_now", value=texts.live_now(view, "download")),
+            t("field.upload_now", value=texts.live_now(view, "upload")),
         ]
     else:
         blocks.append(_section(texts.live_ended(view)))
         fields = []
     if view.stats is not None:
         fields += [
-            f"*Bajada*\n{texts.live_spread(view, 'download')}",
-            f"*Subida*\n{texts.live_spread(view, 'upload')}",
+            t("field.download_spread", spread=texts.live_spread(view, "download")),
+            t("field.upload_spread", spread=texts.live_spread(view, "upload")),
         ]
-    fields.append(f"*Plan*\n{texts.plan_label(view.plan)}")
+    fields.append(t("field.live_plan", plan=texts.plan_label(view.plan)))
     blocks.append(_fields(fields))
     blocks.append(_context(texts.live_requested(view)))
     if view.running:
         button = {
             "type": "button",
             "action_id": ACTION_LIVE_STOP,
-            "text": {"type": "plain_text", "text": "Detener", "emoji": True},
+            "text": {"type": "plain_text", "text": t("button.stop"), "emoji": True},
             "style": "danger",
             "value": view.id,
         }

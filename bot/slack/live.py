@@ -236,7 +236,7 @@ async def _finish(client: AsyncWebClient, view: LiveView, tz: tzinfo) -> None:
     if view.stats is None:
         return  # nothing was measured: the message already says why
     first = view.samples[0].taken_at
-    subtitle = f"{first.astimezone(tz):%d/%m %H:%M:%S} · {len(view.samples)} s"
+    subtitle = texts.live_chart_subtitle(view, tz)
     started = time.perf_counter()
     png = await asyncio.to_thread(
         render_chart,
@@ -258,8 +258,8 @@ async def _finish(client: AsyncWebClient, view: LiveView, tz: tzinfo) -> None:
             channel=ref.channel,
             thread_ts=ref.thread_ts,
             file=png,
-            filename=f"consumo-{_safe(view.user)}-{stamp}.png",
-            title=f"{view.user} · {view.node} · {len(view.samples)} s",
+            filename=texts.live_chart_file(_safe(view.user), stamp),
+            title=texts.live_chart_title(view),
             alt_txt=texts.live_chart_alt(view),
             initial_comment=texts.live_report(view),
         )
@@ -375,5 +375,5 @@ def _node_of(deps: Deps, reading: Reading) -> Node | None:
 
 
 def _safe(name: str) -> str:
-    """A PPPoE name as part of a file name."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:60] or "usuario"
+    """A PPPoE name as part of a file name ("" when nothing is left of it)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:60]
