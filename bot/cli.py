@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
-from bot import __version__, logs, texts
+from bot import __version__, lang, logs, texts
 from bot.config import Settings, load_settings
 from bot.errors import BeholderError, ConfigError, InputError, InventoryError, RouterError
 from bot.inventory import Inventory, Node, read_connections_csv, read_nodes_csv
@@ -38,6 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         settings = load_settings(args.env_file)
+        lang.use(settings.lang)
         # One-shot commands keep stderr for errors; `serve` logs every event.
         level = settings.log_level if args.command == "serve" or args.verbose else "WARNING"
         logs.configure(level, settings.secrets, settings.log_format)

@@ -16,6 +16,8 @@ from typing import TypeVar
 from dotenv import load_dotenv
 
 from bot.errors import ConfigError
+from bot.lang import CATALOGS as LANGUAGES
+from bot.lang import DEFAULT as DEFAULT_LANG
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 
@@ -53,6 +55,8 @@ class Settings:
     allowed_usergroups: tuple[str, ...] = ()
     #: Time zone for times shown in plain text (Slack renders its own for each viewer).
     timezone: str = "America/Argentina/Buenos_Aires"
+    #: Language of every message to operators (`bot.lang`): "es" (es-AR) or "en".
+    lang: str = DEFAULT_LANG
     #: Per-node API credentials (``MIKROTIK_USER_<NODE>`` / ``MIKROTIK_PASSWORD_<NODE>``),
     #: keyed by `env_suffix` of the node name; they override the global pair.
     node_credentials: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
@@ -111,6 +115,7 @@ class Settings:
             ),
             allowed_usergroups=_usergroups(env),
             timezone=text("BEHOLDER_TZ", cls.timezone) or cls.timezone,
+            lang=(text("BEHOLDER_LANG") or DEFAULT_LANG).lower(),
             log_level=(text("BEHOLDER_LOG_LEVEL", "INFO") or "INFO").upper(),
             log_format=(text("BEHOLDER_LOG_FORMAT", "text") or "text").lower(),
             audit_days=_number(env, "BEHOLDER_AUDIT_DAYS", 180, int),
@@ -120,6 +125,10 @@ class Settings:
         )
         if settings.tls_ca_file is not None and not settings.tls_ca_file.is_file():
             raise ConfigError(f"MIKROTIK_TLS_CA points to {ca!r}, which is not a readable file")
+        if settings.lang not in LANGUAGES:
+            raise ConfigError(
+                f"BEHOLDER_LANG must be {' or '.join(LANGUAGES)}, got {settings.lang!r}"
+            )
         if settings.log_format not in {"text", "json"}:
             raise ConfigError("BEHOLDER_LOG_FORMAT must be text or json")
         if settings.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
