@@ -37,6 +37,8 @@ class Settings:
     mikrotik_max_sessions: int = 4
     #: Deadline for pulling one node's whole `/ppp/secret` table during `sync`.
     sync_timeout: float = 120.0
+    #: Seconds between background syncs while serving (BEHOLDER_SYNC_INTERVAL: 900, 15m, 1h).
+    sync_interval: float = 900.0
     #: Nodes pulled at once during `sync`.
     sync_concurrency: int = 8
     #: CA bundle to verify API-SSL certificates; empty means the router has no
@@ -92,6 +94,7 @@ class Settings:
             mikrotik_max_sessions=_number(env, "MIKROTIK_MAX_SESSIONS", 4, int),
             sync_timeout=_number(env, "BEHOLDER_SYNC_TIMEOUT", 120.0, float),
             sync_concurrency=_number(env, "BEHOLDER_SYNC_CONCURRENCY", 8, int),
+            sync_interval=_interval(env, "BEHOLDER_SYNC_INTERVAL", 900.0),
             tls_ca_file=Path(ca) if ca else None,
             slack_bot_token=text("SLACK_BOT_TOKEN"),
             slack_app_token=text("SLACK_APP_TOKEN"),
@@ -297,3 +300,19 @@ def _node_credentials(env: Mapping[str, str]) -> dict[str, tuple[str, str]]:
             )
         credentials[suffix] = (users[suffix], passwords[suffix])
     return credentials
+
+
+def _interval(env: Mapping[str, str], name: str, default: float) -> float:
+    """Seconds, or a number with a unit: ``900``, ``15m``, ``1h``, ``30s``."""
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    units = {"s": 1, "m": 60, "h": 3600}
+    number, unit = (raw[:-1], units[raw[-1]]) if raw[-1] in units else (raw, 1)
+    try:
+        value = float(number) * unit
+    except ValueError:
+        raise ConfigError(f"{name} must be seconds or like 15m or 1h, got {raw!r}") from None
+    if value < 60:
+        raise ConfigError(f"{name} must be at least one minute, got {raw!r}")
+    return value

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from bot import background
 from bot.config import Settings
 from bot.inventory import Inventory
 from bot.readings import ReadingService
@@ -32,7 +33,8 @@ async def serve(settings: Settings, router: RouterClient | None = None) -> None:
             settings.mikrotik_timeout,
             settings.mikrotik_max_sessions,
         )
-        try:
-            await handler.start_async()
-        finally:
-            await handler.close_async()
+        async with background.running(settings, inventory, readings.router):
+            try:
+                await handler.start_async()
+            finally:
+                await handler.close_async()

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from bot import background
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.inventory import Inventory
@@ -77,9 +78,10 @@ async def serve_http(
                 settings.mikrotik_timeout,
                 settings.mikrotik_max_sessions,
             )
-            if on_ready is not None:
-                on_ready(url)
-            await asyncio.Event().wait()  # until cancelled (Ctrl-C)
+            async with background.running(settings, inventory, readings.router):
+                if on_ready is not None:
+                    on_ready(url)
+                await asyncio.Event().wait()  # until cancelled (Ctrl-C)
         finally:
             await runner.cleanup()
 
