@@ -1,0 +1,265 @@
+"""Benchmark of `beholder sync` at ISP scale, against simulated routers.
+
+    .venv/bin/python bench/sync_bench.py                 # 300 nodes x 2,000 secrets, 20 ms
+    .venv/bin/python bench/sync_bench.py --nodes 50 --profile /tmp/sync.prof
+
+The simulated routers run in a child process (``python -m bot.sim --nodes N``),
+so the bot and the simulator each get a core of their own. This process is the
+bot: it runs the real sync path (`bot.sync.sync_nodes`, the real `RouterClient`
+and `Inventory`) and measures:
+
+1. a full sync into an empty inventory: wall time, rows/s, peak RSS;
+2. `/consumo` latencies (`ReadingService.read`) with nothing else going on;
+3. a full re-sync of the now populated inventory while a few operators keep
+   asking `/consumo` in a loop, in the same event loop (what `beholder serve`
+   does): the re-sync's wall time and the latencies of those readings.
+
+Peak RSS is this process's (`ru_maxrss`), so the simulator's memory is not in
+it. See bench/README.md for the last results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import os
+import pstats
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.errors import BeholderError  # noqa: E402
+from bot.inventory import Inventory, Node  # noqa: E402
+from bot.readings import ReadingService  # noqa: E402
+from bot.routeros import RouterClient  # noqa: E402
+from bot.sim.model import scale_network  # noqa: E402
+from bot.sync import sync_nodes  # noqa: E402
+
+USER, PASSWORD = "beholder", "beholder-pass"  # what `python -m bot.sim` routers accept
+
+
+def start_sim(nodes: int, secrets: int, latency: float) -> tuple[subprocess.Popen[str], list[Node]]:
+    """The simulated routers in a child process; their nodes, in order."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bot.sim",
+            "--nodes",
+            str(nodes),
+            "--secrets",
+            str(secrets),
+            "--latency",
+            str(latency),
+            "--until-stdin-closes",
+        ],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    found: list[Node] = []
+    while (line := process.stdout.readline()) != "Ctrl-C to stop\n":
+        if not line:
+            raise SystemExit("the simulator exited before listing its routers")
+        name, host, port = line.split("\t")[:3]
+        found.append(Node(name, host, int(port)))
+    return process, found
+
+
+def reader_users(nodes: int, secrets: int, count: int) -> list[str]:
+    """Online subscribers spread over the network (same rule as `scale_network`)."""
+    users = []
+    for j in range(count):
+        n = (j * 37) % nodes
+        i = (j * 101) % secrets
+        while (n * secrets + i) % 5 >= 3:  # offline: take the next one
+            i = (i + 1) % secrets
+        users.append((n, i))
+    world = scale_network(0, 0)  # nothing to build; names come from the same formula
+    del world
+    return [_name(n, i, secrets) for n, i in users]
+
+
+def _name(n: int, i: int, secrets: int) -> str:
+    # Rebuild one generated router's subscriber cheaply: only node n, up to i.
+    from bot.sim import model
+
+    k = n * secrets + i
+    first = model._FIRST_NAMES[k % len(model._FIRST_NAMES)]
+    last = model._LAST_NAMES[(k // len(model._FIRST_NAMES)) % len(model._LAST_NAMES)][0]
+    return f"{first}.{last}{k}"
+
+
+async def read_loop(
+    service: ReadingService, users: list[str], stop: asyncio.Event, latencies: list[float]
+) -> int:
+    """Ask for `users` in turn until `stop`; returns how many readings failed."""
+    failures = 0
+    while not stop.is_set():
+        for user in users:
+            started = time.perf_counter()
+            try:
+                reading = await service.read(user)
+                assert reading.online, user
+            except BeholderError as exc:
+                failures += 1
+                print(f"  reading {user} failed: {exc}", file=sys.stderr)
+            latencies.append(time.perf_counter() - started)
+            if stop.is_set():
+                break
+    return failures
+
+
+async def loop_lag(stop: asyncio.Event, lags: list[float], every: float = 0.01) -> None:
+    """How late a 10 ms sleep wakes up: how long the event loop was held by others."""
+    loop = asyncio.get_running_loop()
+    while not stop.is_set():
+        started = loop.time()
+        await asyncio.sleep(every)
+        lags.append(loop.time() - started - every)
+
+
+def summary(latencies: list[float]) -> str:
+    if not latencies:
+        return "no readings"
+    ms = sorted(x * 1000 for x in latencies)
+    p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
+    return f"n={len(ms)} p50={statistics.median(ms):.0f} ms p95={p95:.0f} ms max={ms[-1]:.0f} ms"
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class CpuClock:
+    """CPU seconds used by this process and by the simulator's, between two calls."""
+
+    def __init__(self, sim_pid: int) -> None:
+        self.sim_pid = sim_pid
+        self.mark()
+
+    def _read(self) -> tuple[float, float]:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        try:
+            fields = Path(f"/proc/{self.sim_pid}/stat").read_text().rsplit(")", 1)[1].split()
+            sim = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except OSError:
+            sim = float("nan")
+        return usage.ru_utime + usage.ru_stime, sim
+
+    def mark(self) -> None:
+        self._bot, self._sim = self._read()
+
+    def since(self) -> str:
+        bot, sim = self._read()
+        return f"CPU: bot {bot - self._bot:.1f} s, simulator {sim - self._sim:.1f} s"
+
+
+async def run(args: argparse.Namespace, nodes: list[Node], db: Path, cpu: CpuClock) -> None:
+    inventory = Inventory(db)
+    inventory.upsert_nodes(nodes)
+    router = RouterClient(USER, PASSWORD, timeout=args.timeout, sync_timeout=120.0)
+    total = args.nodes * args.secrets
+    print(
+        f"{args.nodes} nodes x {args.secrets} secrets = {total:,} rows, "
+        f"{args.latency * 1000:.0f} ms per reply, concurrency {args.concurrency}, "
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start"
+    )
+
+    # 1. cold sync
+    profiler = cProfile.Profile() if args.profile else None
+    cpu.mark()
+    started = time.perf_counter()
+    if profiler:
+        profiler.enable()
+    results = await sync_nodes(inventory, router, nodes, args.concurrency)
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(args.profile)
+    cold = time.perf_counter() - started
+    rows = sum(r.rows for r in results)
+    failed = [r.node for r in results if not r.ok]
+    print(
+        f"cold sync: {cold:.1f} s, {rows:,} rows, {rows / cold:,.0f} rows/s, "
+        f"failed: {failed or 'none'}, peak RSS {peak_rss_mb():.0f} MB"
+    )
+    print(f"  {cpu.since()}")
+
+    # 2. idle readings
+    service = ReadingService(inventory, router)
+    users = reader_users(args.nodes, args.secrets, args.readers)
+    idle: list[float] = []
+    for _ in range(3):
+        for user in users:
+            t = time.perf_counter()
+            await service.read(user)
+            idle.append(time.perf_counter() - t)
+    print(f"/consumo idle:        {summary(idle)}")
+
+    # 3. re-sync with readers
+    if args.resync:
+        stop = asyncio.Event()
+        during: list[float] = []
+        readers = [
+            asyncio.create_task(read_loop(service, users[i :: args.operators], stop, during))
+            for i in range(args.operators)
+        ]
+        lags: list[float] = []
+        lag_monitor = asyncio.create_task(loop_lag(stop, lags))
+        cpu.mark()
+        started = time.perf_counter()
+        results = await sync_nodes(inventory, router, nodes, args.concurrency)
+        warm = time.perf_counter() - started
+        stop.set()
+        failures = sum(await asyncio.gather(*readers))
+        await lag_monitor
+        rows = sum(r.rows for r in results)
+        print(
+            f"re-sync with {args.operators} operators asking: {warm:.1f} s, {rows:,} rows, "
+            f"{rows / warm:,.0f} rows/s, peak RSS {peak_rss_mb():.0f} MB"
+        )
+        print(f"  {cpu.since()}")
+        print(f"/consumo during sync: {summary(during)}, failed {failures}")
+        print(f"event loop lag:       {summary(lags)}")
+    inventory.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--nodes", type=int, default=300)
+    parser.add_argument("--secrets", type=int, default=2000, help="per node")
+    parser.add_argument("--latency", type=float, default=0.020, help="seconds per reply")
+    parser.add_argument("--concurrency", type=int, default=8, help="nodes pulled at once")
+    parser.add_argument("--readers", type=int, default=12, help="distinct users asked for")
+    parser.add_argument("--operators", type=int, default=3, help="concurrent /consumo loops")
+    parser.add_argument("--timeout", type=float, default=5.0, help="MIKROTIK_TIMEOUT")
+    parser.add_argument("--no-resync", dest="resync", action="store_false")
+    parser.add_argument("--profile", metavar="FILE", help="cProfile the cold sync into FILE")
+    parser.add_argument("--db", type=Path, help="inventory file (default: a temporary one)")
+    args = parser.parse_args()
+    sim, nodes = start_sim(args.nodes, args.secrets, args.latency)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            db = args.db or Path(tmp) / "bench.db"
+            asyncio.run(run(args, nodes, db, CpuClock(sim.pid)))
+    finally:
+        assert sim.stdin is not None
+        sim.stdin.close()
+        sim.wait(timeout=30)
+    if args.profile:
+        pstats.Stats(args.profile).sort_stats("tottime").print_stats(25)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
