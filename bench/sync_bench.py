@@ -26,6 +26,7 @@ import cProfile
 import os
 import pstats
 import resource
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -40,7 +41,6 @@ from bot.errors import BeholderError  # noqa: E402
 from bot.inventory import Inventory, Node  # noqa: E402
 from bot.readings import ReadingService  # noqa: E402
 from bot.routeros import RouterClient  # noqa: E402
-from bot.sim.model import scale_network  # noqa: E402
 from bot.sync import sync_nodes  # noqa: E402
 
 USER, PASSWORD = "beholder", "beholder-pass"  # what `python -m bot.sim` routers accept
@@ -76,28 +76,12 @@ def start_sim(nodes: int, secrets: int, latency: float) -> tuple[subprocess.Pope
     return process, found
 
 
-def reader_users(nodes: int, secrets: int, count: int) -> list[str]:
-    """Online subscribers spread over the network (same rule as `scale_network`)."""
-    users = []
-    for j in range(count):
-        n = (j * 37) % nodes
-        i = (j * 101) % secrets
-        while (n * secrets + i) % 5 >= 3:  # offline: take the next one
-            i = (i + 1) % secrets
-        users.append((n, i))
-    world = scale_network(0, 0)  # nothing to build; names come from the same formula
-    del world
-    return [_name(n, i, secrets) for n, i in users]
-
-
-def _name(n: int, i: int, secrets: int) -> str:
-    # Rebuild one generated router's subscriber cheaply: only node n, up to i.
-    from bot.sim import model
-
-    k = n * secrets + i
-    first = model._FIRST_NAMES[k % len(model._FIRST_NAMES)]
-    last = model._LAST_NAMES[(k // len(model._FIRST_NAMES)) % len(model._LAST_NAMES)][0]
-    return f"{first}.{last}{k}"
+def reader_users(db: Path, count: int) -> list[str]:
+    """Users that were online at the cold sync, spread over the network."""
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT name FROM ppp_sessions ORDER BY node, name").fetchall()
+    step = max(len(rows) // count, 1)
+    return [rows[i * step][0] for i in range(min(count, len(rows)))]
 
 
 async def read_loop(
@@ -197,7 +181,7 @@ async def run(args: argparse.Namespace, nodes: list[Node], db: Path, cpu: CpuClo
 
     # 2. idle readings
     service = ReadingService(inventory, router)
-    users = reader_users(args.nodes, args.secrets, args.readers)
+    users = reader_users(db, args.readers)
     idle: list[float] = []
     for _ in range(3):
         for user in users:
