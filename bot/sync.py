@@ -17,7 +17,7 @@ How a sync goes, whatever the size of the network:
   secrets changed).
 
 `sync_nodes` is shared by ``beholder sync`` (with a progress display) and by
-the periodic re-sync inside ``beholder serve`` (`resync_forever`).
+the periodic re-sync inside ``beholder serve`` (`bot.background`).
 """
 
 from __future__ import annotations
@@ -102,7 +102,9 @@ async def sync_nodes(
                     last_good=before[node.name].synced_at if node.name in before else None,
                     kept=before[node.name].secrets if node.name in before else 0,
                 )
-                log.warning(
+                # INFO: the CLI shows it in its progress and summary; `serve`
+                # logs each background sync's stale nodes in one line.
+                log.info(
                     "sync node=%s failed, keeping its rows of %s: %s",
                     node.name,
                     result.last_good or "never",
@@ -126,7 +128,11 @@ async def sync_nodes(
 
     try:
         before = {status.node.name: status for status in await write(inventory.node_status)}
-        results = list(await asyncio.gather(*(pull(node) for node in nodes)))
+        # A task group: should one pull fail with something unexpected (a bug,
+        # not a router fault), the others are cancelled instead of left running.
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(pull(node), name=f"sync {node.name}") for node in nodes]
+        results = [task.result() for task in tasks]
         # Once, at the end, and only if some node's secrets changed (now or in
         # an earlier sync that did not get this far).
         if await write(lambda: inventory.search_index_dirty):
@@ -136,54 +142,6 @@ async def sync_nodes(
         # on its own: a transaction is never cut in half.
         db.shutdown(wait=False, cancel_futures=True)
     return results
-
-
-def summary_line(results: Sequence[NodeSync], seconds: float) -> str:
-    """One line for logs: counts, and each stale node with since when and why."""
-    ok = [r for r in results if r.ok]
-    stale = [r for r in results if not r.ok]
-    line = (
-        f"{len(results)} nodes ({len(ok)} ok, {len(stale)} stale), "
-        f"{sum(r.rows for r in ok):,} rows in {seconds:.1f}s"
-    )
-    if stale:
-        line += "; stale: " + "; ".join(
-            f"{r.node} since {r.last_good or 'never'} ({r.reason})" for r in stale
-        )
-    return line
-
-
-async def resync_forever(
-    inventory: Inventory,
-    router: RouterClient,
-    interval: float,
-    concurrency: int,
-    first_delay: float | None = None,
-) -> None:
-    """Re-sync every node every `interval` seconds, until cancelled (`beholder serve`).
-
-    Each round reads the node list afresh and logs one line. A round that
-    raises something unexpected is logged and the next one still runs: a bug in
-    one sync must not stop the bot from answering, nor end the re-syncs.
-    """
-    delay = interval if first_delay is None else first_delay
-    while True:
-        await asyncio.sleep(delay)
-        delay = interval
-        started = time.monotonic()
-        try:
-            nodes = await asyncio.to_thread(inventory.nodes)
-            if not nodes:
-                continue
-            results = await sync_nodes(inventory, router, nodes, concurrency)
-        except Exception:  # logged with its traceback; the loop must go on
-            log.exception("background sync failed; retrying in %gs", interval)
-            continue
-        line = summary_line(results, time.monotonic() - started)
-        if all(r.ok for r in results):
-            log.info("background sync: %s", line)
-        else:
-            log.warning("background sync: %s", line)
 
 
 def _reason(exc: RouterError) -> str:
