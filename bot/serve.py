@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from slack_bolt.async_app import AsyncApp
+
 from bot import background
 from bot.config import Settings
 from bot.inventory import Inventory
@@ -18,23 +20,34 @@ log = logging.getLogger(__name__)
 async def serve(settings: Settings, router: RouterClient | None = None) -> None:
     """Connect to Slack and answer until cancelled."""
     with Inventory(settings.db_path) as inventory:
-        nodes, secrets = len(inventory.nodes()), inventory.count_secrets()
-        if not secrets:
-            log.warning("the inventory %s has no secrets: run beholder sync", settings.db_path)
-        readings = ReadingService(inventory, router or RouterClient.from_settings(settings))
-        app = build_app(settings, readings)
+        readings, app = bot_for(settings, inventory, router)
         handler = socket_mode_handler(app, settings.slack_app_token)
-        log_policy(settings)
-        log.info(
-            "serving Slack over Socket Mode: %d nodes, %d secrets, deadline %gs, "
-            "max %d API sessions per router",
-            nodes,
-            secrets,
-            settings.mikrotik_timeout,
-            settings.mikrotik_max_sessions,
-        )
+        announce(settings, inventory, "Socket Mode")
         async with background.running(settings, inventory, readings.router):
             try:
                 await handler.start_async()
             finally:
                 await handler.close_async()
+
+
+def bot_for(
+    settings: Settings, inventory: Inventory, router: RouterClient | None = None
+) -> tuple[ReadingService, AsyncApp]:
+    """The app either transport serves, on one inventory and one router client."""
+    if not inventory.count_secrets():
+        log.warning("the inventory %s has no secrets: run beholder sync", settings.db_path)
+    readings = ReadingService(inventory, router or RouterClient.from_settings(settings))
+    return readings, build_app(settings, readings)
+
+
+def announce(settings: Settings, inventory: Inventory, transport: str) -> None:
+    """The start-up lines: who may ask, and what this instance serves."""
+    log_policy(settings)
+    log.info(
+        "serving Slack over %s: %d nodes, %d secrets, deadline %gs, max %d API sessions per router",
+        transport,
+        len(inventory.nodes()),
+        inventory.count_secrets(),
+        settings.mikrotik_timeout,
+        settings.mikrotik_max_sessions,
+    )

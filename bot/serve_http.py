@@ -22,10 +22,8 @@ from bot import background
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.inventory import Inventory
-from bot.readings import ReadingService
 from bot.routeros import RouterClient
-from bot.slack.access import log_policy
-from bot.slack.app import build_app
+from bot.serve import announce, bot_for
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +46,7 @@ async def serve_http(
     (``http://127.0.0.1:PORT/slack/events``) once it accepts connections.
     """
     with Inventory(settings.db_path) as inventory:
-        nodes, secrets = len(inventory.nodes()), inventory.count_secrets()
-        if not secrets:
-            log.warning("the inventory %s has no secrets: run beholder sync", settings.db_path)
-        readings = ReadingService(inventory, router or RouterClient.from_settings(settings))
-        app = build_app(settings, readings)
+        readings, app = bot_for(settings, inventory, router)
         web_app = app.web_app(path=EVENTS_PATH)
         web_app.middlewares.append(_reject_malformed_timestamps)
         runner = web.AppRunner(web_app, access_log=None)
@@ -68,16 +62,7 @@ async def serve_http(
                 ) from None
             bound_host, bound_port = runner.addresses[0][:2]
             url = f"http://{_url_host(bound_host)}:{bound_port}{EVENTS_PATH}"
-            log_policy(settings)
-            log.info(
-                "serving Slack over HTTP at %s: %d nodes, %d secrets, deadline %gs, "
-                "max %d API sessions per router",
-                url,
-                nodes,
-                secrets,
-                settings.mikrotik_timeout,
-                settings.mikrotik_max_sessions,
-            )
+            announce(settings, inventory, f"HTTP at {url}")
             async with background.running(settings, inventory, readings.router):
                 if on_ready is not None:
                     on_ready(url)

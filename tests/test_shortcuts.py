@@ -52,7 +52,9 @@ def bot(fake, sim_world) -> Iterator[BoltRunner]:
         yield runner
 
 
-def message_action(text: str, ts: str, thread_ts: str | None = None) -> dict:
+def message_action(
+    text: str, ts: str, thread_ts: str | None = None, response_url: str = ""
+) -> dict:
     message = {"type": "message", "user": "U0CLIENTE", "ts": ts, "text": text}
     if thread_ts:
         message["thread_ts"] = thread_ts
@@ -65,7 +67,7 @@ def message_action(text: str, ts: str, thread_ts: str | None = None) -> dict:
         "channel": {"id": "C0001", "name": "soporte"},
         "message": message,
         "message_ts": ts,
-        "response_url": "http://127.0.0.1:9/unused",
+        "response_url": response_url,
         "token": "x",
     }
 
@@ -90,10 +92,13 @@ def test_shortcut_on_a_reply_keeps_to_its_thread(fake, bot):
 
 
 def test_shortcut_with_nothing_found_tells_only_the_operator(fake, bot):
-    fake.send_envelope("interactive", message_action("Hola, buen día", "1700000990.000100"))
-    [call] = fake.wait_for_calls("chat.postEphemeral")
-    assert call.params["user"] == "U0001"
-    assert "No encontré un usuario PPPoE" in call.params["text"]
+    action = message_action(
+        "Hola, buen día", "1700000990.000100", response_url=fake.response_url("sc")
+    )
+    fake.send_envelope("interactive", action)
+    [note] = fake.wait_for_responses(key="sc")
+    assert note.body["response_type"] == "ephemeral"
+    assert "No encontré un usuario PPPoE" in note.body["text"]
     assert fake.calls("chat.postMessage") == []
 
 

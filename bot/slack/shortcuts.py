@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import search
-from bot.slack import blocks
+from bot.slack import blocks, delivery
 from bot.slack.ids import SHORTCUT_MESSAGE
 from bot.slack.replies import Asker, Deps, audit, consult
 
@@ -33,30 +33,17 @@ def register(app: AsyncApp, deps: Deps) -> None:
         thread_ts = message.get("thread_ts") or message.get("ts")
         text = message.get("text", "")
         asker = Asker(user, channel, "shortcut")
+        # Notes for the operator alone go through the response_url (with the
+        # Web API as fallback): they work even where the bot is not a member.
+        private = delivery.Target(body.get("response_url"), channel, user, thread_ts)
         match = await asyncio.to_thread(search.find_in_text, deps.readings.inventory, text)
         if match is None:
             await audit(deps, text[:200], asker, "not_found")
-            await _tell(client, channel, user, thread_ts, blocks.nothing_in_message())
+            await delivery.reply(client, private, blocks.nothing_in_message(), public=False)
             return
         reply = await consult(deps, match.user, asker, exact=True)
         try:
             await client.chat_postMessage(channel=channel, thread_ts=thread_ts, **reply.message)
         except SlackApiError as exc:
             log.warning("shortcut reply not posted in %s: %s", channel, exc.response.get("error"))
-            await _tell(client, channel, user, None, blocks.invite_needed())
-
-
-async def _tell(
-    client: AsyncWebClient,
-    channel: str,
-    user: str | None,
-    thread_ts: str | None,
-    message: blocks.Message,
-) -> None:
-    """Only for the one who used the shortcut."""
-    try:
-        await client.chat_postEphemeral(
-            channel=channel, user=user or "", thread_ts=thread_ts, **message
-        )
-    except SlackApiError as exc:
-        log.warning("ephemeral note not posted in %s: %s", channel, exc.response.get("error"))
+            await delivery.reply(client, private, blocks.invite_needed(), public=False)
