@@ -1,0 +1,263 @@
+"""The buffered RouterOS API protocol (bot/transport.py) against the simulator.
+
+Real TCP, the simulator's own encoder on the other side, and librouteros's Api
+layer on top (`RawApi`, its login, its error types), as `RouterClient` uses it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+
+import pytest
+from librouteros.connections import AsyncSocketTransport
+from librouteros.exceptions import ConnectionClosed, FatalError, ProtocolError, TrapError
+from librouteros.protocol import AsyncApiProtocol
+
+from bot.inventory import Node
+from bot.routeros import SECRET_PROPLIST, RawApi, RouterClient
+from bot.sim import faults, wire
+from bot.sim.model import RouterConfig, Subscriber
+from bot.sim.network import SimNetwork
+from bot.transport import MAX_WORD_BYTES, YIELD_EVERY, BufferedApiProtocol, SentenceParser
+from tests.conftest import API_PASSWORD, API_USER
+
+BIG = 5000
+#: Comments whose words need a 1-, 2-, 3- and 4-byte length prefix on the wire.
+COMMENTS = {
+    "short": "Pérez, Juan",  # < 0x80 bytes
+    "200": "Pérez " + "x" * 194,  # < 0x4000
+    "20000": "Ñandú " + "y" * 19_993,  # < 0x200000
+    "2MiB": "Güemes " + "z" * (0x200000 + 10),  # < 0x10000000
+}
+
+
+def _world() -> list[RouterConfig]:
+    odd = [
+        Subscriber("20513", "pw", comment="true", profile="00"),
+        Subscriber("yes", "pw", disabled=True),
+        *(Subscriber(f"len-{key}", "pw", comment=text) for key, text in COMMENTS.items()),
+    ]
+    big = [
+        Subscriber(f"user{i:05d}", "pw", comment=f"Cliente {i} - Calle Güemes {i}")
+        for i in range(BIG)
+    ]
+    return [
+        RouterConfig("odd", username=API_USER, password=API_PASSWORD, subscribers=odd),
+        RouterConfig("big", username=API_USER, password=API_PASSWORD, subscribers=big),
+        RouterConfig("new", username=API_USER, password=API_PASSWORD, version="7.18"),
+        RouterConfig("faulty", username=API_USER, password=API_PASSWORD, subscribers=odd),
+    ]
+
+
+@pytest.fixture(scope="module")
+def net() -> Iterator[SimNetwork]:
+    with SimNetwork(_world()) as network:
+        yield network
+
+
+@pytest.fixture
+def faulty(net: SimNetwork) -> Iterator[str]:
+    yield "faulty"
+    net.set_fault("faulty", None)
+    net.call("faulty", lambda sim: setattr(sim.config, "fault_after_rows", 100))
+
+
+def node(net: SimNetwork, name: str) -> Node:
+    return Node(name, "127.0.0.1", net.port(name))
+
+
+def client() -> RouterClient:
+    return RouterClient(API_USER, API_PASSWORD, timeout=5.0, sync_timeout=10.0)
+
+
+async def rows(net: SimNetwork, name: str, *words: str) -> list[dict[str, str]]:
+    async with asyncio.timeout(10), client().session(node(net, name)) as api:
+        assert isinstance(api.protocol, BufferedApiProtocol)
+        return [row async for row in api.rawCmd(*words)]
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+# -- against the simulator ---------------------------------------------------------
+
+
+def test_big_table_matches_stock_librouteros(net):
+    """5,000 rows read from large chunks equal what word-by-word librouteros reads."""
+    command = ("/ppp/secret/print", f"=.proplist={SECRET_PROPLIST}")
+
+    async def stock() -> list[dict[str, str]]:
+        reader, writer = await asyncio.open_connection("127.0.0.1", net.port("big"))
+        try:
+            api = RawApi(
+                AsyncApiProtocol(AsyncSocketTransport(reader, writer), "utf-8", timeout=None)
+            )
+            await api.protocol.writeSentence(
+                "/login", f"=name={API_USER}", f"=password={API_PASSWORD}"
+            )
+            await api.readResponse()
+            return [row async for row in api.rawCmd(*command)]
+        finally:
+            writer.close()
+
+    buffered = run(rows(net, "big", *command))
+    assert len(buffered) == BIG
+    assert buffered[0] == {
+        "name": "user00000",
+        "service": "pppoe",
+        "profile": "default",
+        "disabled": "false",
+        "comment": "Cliente 0 - Calle Güemes 0",
+    }
+    assert [r["name"] for r in buffered] == [f"user{i:05d}" for i in range(BIG)]
+    assert buffered == run(stock())
+
+
+def test_words_of_every_prefix_size_and_utf8(net):
+    got = {r["name"]: r for r in run(rows(net, "odd", "/ppp/secret/print"))}
+    for key, text in COMMENTS.items():
+        assert got[f"len-{key}"]["comment"] == text, key
+    # The wire really used 1-, 2-, 3- and 4-byte prefixes for those words.
+    sizes = {
+        key: len(wire.encode_length(len(f"=comment={text}".encode())))
+        for key, text in COMMENTS.items()
+    }
+    assert sizes == {"short": 1, "200": 2, "20000": 3, "2MiB": 4}
+
+
+def test_values_stay_the_strings_the_router_sent(net):
+    got = {r["name"]: r for r in run(rows(net, "odd", "/ppp/secret/print"))}
+    assert "20513" in got  # not the int 20513
+    assert got["20513"]["comment"] == "true"  # not True
+    assert got["20513"]["profile"] == "00"  # not 0
+    assert got["yes"]["disabled"] == "true"
+    assert all(isinstance(v, str) for row in got.values() for v in row.values())
+
+
+def test_empty_reply_since_7_18(net):
+    assert run(rows(net, "new", "/ppp/active/print")) == []
+
+    async def raw_sentences() -> list[tuple[str, tuple[str, ...]]]:
+        async with asyncio.timeout(5), client().session(node(net, "new")) as api:
+            await api.protocol.writeSentence("/ppp/active/print")
+            return [await api.protocol.readSentence(), await api.protocol.readSentence()]
+
+    assert run(raw_sentences()) == [("!empty", ()), ("!done", ())]
+
+
+def test_trap_then_the_session_goes_on(net):
+    async def scenario() -> list[dict[str, str]]:
+        async with asyncio.timeout(5), client().session(node(net, "odd")) as api:
+            with pytest.raises(TrapError, match="no such command prefix"):
+                [row async for row in api.rawCmd("/ip/firewall/nat/print")]
+            return [row async for row in api.rawCmd("/system/identity/print")]
+
+    assert run(scenario()) == [{"name": "odd"}]
+
+
+def test_fatal_raises_with_its_message(net, faulty):
+    async def quit_() -> None:
+        async with asyncio.timeout(5), client().session(node(net, "odd")) as api:
+            [row async for row in api.rawCmd("/quit")]
+
+    with pytest.raises(FatalError, match="session terminated on request"):
+        run(quit_())
+    net.set_fault(faulty, faults.FATAL)
+    with pytest.raises(FatalError, match=faults.FATAL_MESSAGE):
+        run(rows(net, faulty, "/ppp/secret/print"))
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        (faults.CLOSE_MID_SENTENCE, ConnectionClosed),
+        (faults.CLOSE_MID_STREAM, ConnectionClosed),
+        (faults.MALFORMED, ProtocolError),
+    ],
+)
+def test_broken_streams(net, faulty, fault, error):
+    net.call(faulty, lambda sim: setattr(sim.config, "fault_after_rows", 2))
+    net.set_fault(faulty, fault)
+    with pytest.raises(error):
+        run(rows(net, faulty, "/ppp/secret/print"))
+
+
+def test_big_reply_lets_other_tasks_run(net):
+    """Reading thousands of buffered rows still yields to the event loop."""
+
+    async def scenario() -> tuple[int, int]:
+        ticks = 0
+        done = asyncio.Event()
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while not done.is_set():
+                ticks += 1
+                await asyncio.sleep(0)
+
+        task = asyncio.create_task(ticker())
+        got = await rows(net, "big", "/ppp/secret/print")
+        done.set()
+        await task
+        return len(got), ticks
+
+    count, ticks = run(scenario())
+    assert count == BIG
+    assert ticks >= BIG // YIELD_EVERY
+
+
+def test_words_are_logged_only_at_debug(net, caplog):
+    caplog.set_level(logging.INFO, logger="librouteros")
+    run(rows(net, "odd", "/system/identity/print"))
+    assert "=name=odd" not in caplog.text
+    caplog.set_level(logging.DEBUG, logger="librouteros")
+    run(rows(net, "odd", "/system/identity/print"))
+    assert "=name=odd" in caplog.text
+
+
+# -- the parser alone ----------------------------------------------------------------
+
+
+def _stream() -> bytes:
+    sentences = [
+        ["!re", "=name=Pérez", "=comment=" + "é" * 150],
+        [],  # an empty sentence
+        ["!re", "=comment=" + "x" * 20_000],
+        ["!done"],
+    ]
+    return b"".join(wire.encode_sentence(s) for s in sentences)
+
+
+def test_parser_any_split_of_the_stream():
+    data = _stream()
+    whole = SentenceParser().feed(data)
+    assert [s[0] if s else None for s in whole] == ["!re", None, "!re", "!done"]
+    for size in (1, 2, 3, 7, 100, 4096):
+        parser, got = SentenceParser(), []
+        for i in range(0, len(data), size):
+            got += parser.feed(data[i : i + size])
+        assert got == whole, size
+        assert parser.buffered == 0
+
+
+def test_parser_five_byte_prefix():
+    # 0xF0 + four bytes: RouterOS's prefix for words of 256 MiB or more. A
+    # small length written that way must still parse (librouteros refuses it).
+    word = b"=name=cinco"
+    data = b"\x03!re" + b"\xf0" + len(word).to_bytes(4, "big") + word + b"\x00"
+    assert SentenceParser().feed(data) == [["!re", "=name=cinco"]]
+
+
+def test_parser_refuses_corrupt_prefixes():
+    with pytest.raises(ProtocolError, match="control byte"):
+        SentenceParser().feed(b"\xf8\x00\x00\x00\x00")
+    huge = b"\xf0" + (MAX_WORD_BYTES + 1).to_bytes(4, "big")
+    with pytest.raises(ProtocolError, match="limit"):
+        SentenceParser().feed(huge)  # refused at once, nothing buffered for it
+
+
+def test_parser_drops_undecodable_bytes_like_librouteros():
+    assert SentenceParser().feed(b"\x09=name=a\xffb\x00") == [["=name=ab"]]
