@@ -37,6 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.background import BACKGROUND_CONCURRENCY  # noqa: E402
 from bot.errors import BeholderError  # noqa: E402
 from bot.inventory import Inventory, Node  # noqa: E402
 from bot.readings import ReadingService  # noqa: E402
@@ -149,6 +150,44 @@ class CpuClock:
         return f"CPU: bot {bot - self._bot:.1f} s, simulator {sim - self._sim:.1f} s"
 
 
+async def resync_with_readers(
+    label: str,
+    concurrency: int,
+    inventory: Inventory,
+    router: RouterClient,
+    nodes: list[Node],
+    service: ReadingService,
+    users: list[str],
+    args: argparse.Namespace,
+    cpu: CpuClock,
+) -> None:
+    """A full re-sync while `args.operators` loops ask /consumo; print what it cost them."""
+    stop = asyncio.Event()
+    during: list[float] = []
+    readers = [
+        asyncio.create_task(read_loop(service, users[i :: args.operators], stop, during))
+        for i in range(args.operators)
+    ]
+    lags: list[float] = []
+    lag_monitor = asyncio.create_task(loop_lag(stop, lags))
+    cpu.mark()
+    started = time.perf_counter()
+    results = await sync_nodes(inventory, router, nodes, concurrency)
+    took = time.perf_counter() - started
+    stop.set()
+    failures = sum(await asyncio.gather(*readers))
+    await lag_monitor
+    rows = sum(r.rows for r in results)
+    print(
+        f"re-sync as {label} (concurrency {concurrency}), {args.operators} operators asking: "
+        f"{took:.1f} s, {rows:,} rows, {rows / took:,.0f} rows/s, "
+        f"peak RSS {peak_rss_mb():.0f} MB"
+    )
+    print(f"  {cpu.since()}")
+    print(f"  /consumo during it: {summary(during)}, failed {failures}")
+    print(f"  event loop lag:     {summary(lags)}")
+
+
 async def run(args: argparse.Namespace, nodes: list[Node], db: Path, cpu: CpuClock) -> None:
     inventory = Inventory(db)
     inventory.upsert_nodes(nodes)
@@ -190,31 +229,16 @@ async def run(args: argparse.Namespace, nodes: list[Node], db: Path, cpu: CpuClo
             idle.append(time.perf_counter() - t)
     print(f"/consumo idle:        {summary(idle)}")
 
-    # 3. re-sync with readers
+    # 3. re-syncs while operators ask: at the CLI's concurrency, and at
+    #    `beholder serve`'s background one.
     if args.resync:
-        stop = asyncio.Event()
-        during: list[float] = []
-        readers = [
-            asyncio.create_task(read_loop(service, users[i :: args.operators], stop, during))
-            for i in range(args.operators)
-        ]
-        lags: list[float] = []
-        lag_monitor = asyncio.create_task(loop_lag(stop, lags))
-        cpu.mark()
-        started = time.perf_counter()
-        results = await sync_nodes(inventory, router, nodes, args.concurrency)
-        warm = time.perf_counter() - started
-        stop.set()
-        failures = sum(await asyncio.gather(*readers))
-        await lag_monitor
-        rows = sum(r.rows for r in results)
-        print(
-            f"re-sync with {args.operators} operators asking: {warm:.1f} s, {rows:,} rows, "
-            f"{rows / warm:,.0f} rows/s, peak RSS {peak_rss_mb():.0f} MB"
-        )
-        print(f"  {cpu.since()}")
-        print(f"/consumo during sync: {summary(during)}, failed {failures}")
-        print(f"event loop lag:       {summary(lags)}")
+        for label, concurrency in (
+            ("beholder sync", args.concurrency),
+            ("serve's background sync", BACKGROUND_CONCURRENCY),
+        ):
+            await resync_with_readers(
+                label, concurrency, inventory, router, nodes, service, users, args, cpu
+            )
     inventory.close()
 
 

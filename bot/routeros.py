@@ -74,6 +74,8 @@ SECRET_PROPLIST = ",".join(
     )
 )
 ACTIVE_PROPLIST = "name,service,caller-id,address,uptime"
+#: Rows `RouterClient.pull` converts between two yields to the event loop.
+_CONVERT_SLICE = 250
 #: What `RouterClient.pull` keeps of each ``/ppp/active`` row (see `ActiveSession`).
 PULL_ACTIVE_PROPLIST = "name,caller-id,address,uptime"
 QUEUE_PROPLIST = "name,max-limit,rate,queued-bytes,dropped"
@@ -388,19 +390,28 @@ class RouterClient:
                 active = await _response(
                     api, "/ppp/active/print", f"=.proplist={PULL_ACTIVE_PROPLIST}"
                 )
-        return NodeTables(
-            secrets=[secret_from_row(row, node.name) for row in secrets if row.get("name")],
-            sessions=[
+        tables = NodeTables(secrets=[], sessions=[])
+        # Thousands of rows: converted a slice at a time, letting the event
+        # loop (an operator's question) run in between.
+        for start in range(0, max(len(secrets), len(active)), _CONVERT_SLICE):
+            if start:
+                await asyncio.sleep(0)
+            tables.secrets.extend(
+                secret_from_row(row, node.name)
+                for row in secrets[start : start + _CONVERT_SLICE]
+                if row.get("name")
+            )
+            tables.sessions.extend(
                 ActiveSession(
                     row["name"],
                     row.get("address", ""),
                     row.get("caller-id", ""),
                     row.get("uptime", ""),
                 )
-                for row in active
+                for row in active[start : start + _CONVERT_SLICE]
                 if row.get("name")
-            ],
-        )
+            )
+        return tables
 
     async def find_secret(self, node: Node, user: str) -> Secret | None:
         """One secret by exact name (a targeted pull), within the usual deadline."""
