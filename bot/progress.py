@@ -9,7 +9,7 @@ finishes, which reads well in a log and never fills it with carriage returns.
 from __future__ import annotations
 
 import asyncio
-import shutil
+import os
 import time
 from contextlib import suppress
 from typing import TextIO
@@ -89,10 +89,17 @@ class SyncProgress:
             text += f"  {self.failed} failed"
         return text
 
+    def _columns(self) -> int:
+        """Width of the terminal the bar is drawn on (stderr's, not stdout's)."""
+        try:
+            columns = os.get_terminal_size(self.stream.fileno()).columns
+        except (AttributeError, OSError, ValueError):
+            columns = 0
+        return columns or 80  # 0: a terminal that does not know its size
+
     def _draw(self) -> None:
         text = self.line()
-        columns = shutil.get_terminal_size((80, 24)).columns
-        text = text[: max(columns - 1, 10)]
+        text = text[: max(self._columns() - 1, 10)]
         # Pad over whatever a longer previous line left behind.
         padding = " " * max(self._width - len(text), 0)
         self._width = len(text)
