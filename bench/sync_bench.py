@@ -45,6 +45,8 @@ from bot.routeros import RouterClient  # noqa: E402
 from bot.sync import sync_nodes  # noqa: E402
 
 USER, PASSWORD = "beholder", "beholder-pass"  # what `python -m bot.sim` routers accept
+TARGET_S = 30.0  # full sync of 300 x 2,000 secrets at 20 ms per reply
+TARGET_RSS_MB = 300
 
 
 def start_sim(nodes: int, secrets: int, latency: float) -> tuple[subprocess.Popen[str], list[Node]]:
@@ -122,6 +124,14 @@ def summary(latencies: list[float]) -> str:
     return f"n={len(ms)} p50={statistics.median(ms):.0f} ms p95={p95:.0f} ms max={ms[-1]:.0f} ms"
 
 
+def percentiles(values: list[float]) -> str:
+    if not values:
+        return "-"
+    ms = sorted(x * 1000 for x in values)
+    p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
+    return f"{statistics.median(ms):.0f} / {p95:.0f} / {ms[-1]:.0f} ms"
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -160,8 +170,9 @@ async def resync_with_readers(
     users: list[str],
     args: argparse.Namespace,
     cpu: CpuClock,
+    report: list[tuple[str, str, str, bool]],
 ) -> None:
-    """A full re-sync while `args.operators` loops ask /consumo; print what it cost them."""
+    """A full re-sync while `args.operators` loops ask /consumo; report what it cost them."""
     stop = asyncio.Event()
     during: list[float] = []
     readers = [
@@ -186,9 +197,32 @@ async def resync_with_readers(
     print(f"  {cpu.since()}")
     print(f"  /consumo during it: {summary(during)}, failed {failures}")
     print(f"  event loop lag:     {summary(lags)}")
+    report.append(
+        (
+            f"re-sync as {label} (concurrency {concurrency}), {args.operators} operators asking",
+            f"{took:.1f} s",
+            "—",
+            all(r.ok for r in results),
+        )
+    )
+    report.append(
+        (
+            "/consumo during that re-sync: p50 / p95 / max",
+            f"{percentiles(during)}, {len(during)} answered, {failures} failed",
+            "all answered",
+            failures == 0 and bool(during),
+        )
+    )
+    report.append(
+        ("event loop lag during it (10 ms timer): p50 / p95 / max", percentiles(lags), "—", True)
+    )
 
 
-async def run(args: argparse.Namespace, nodes: list[Node], db: Path, cpu: CpuClock) -> None:
+async def run(
+    args: argparse.Namespace, nodes: list[Node], db: Path, cpu: CpuClock
+) -> list[tuple[str, str, str, bool]]:
+    """Run the phases; return the table rows (measure, result, target, met)."""
+    report: list[tuple[str, str, str, bool]] = []
     inventory = Inventory(db)
     inventory.upsert_nodes(nodes)
     router = RouterClient(USER, PASSWORD, timeout=args.timeout, sync_timeout=120.0)
@@ -217,6 +251,18 @@ async def run(args: argparse.Namespace, nodes: list[Node], db: Path, cpu: CpuClo
         f"failed: {failed or 'none'}, peak RSS {peak_rss_mb():.0f} MB"
     )
     print(f"  {cpu.since()}")
+    report.append(
+        (
+            f"full sync, {args.nodes} nodes × {args.secrets:,} secrets, "
+            f"{args.latency * 1000:.0f} ms per reply, concurrency {args.concurrency}",
+            f"{cold:.1f} s ({rows / cold:,.0f} rows/s)",
+            f"< {TARGET_S:.0f} s, no node failed",
+            cold < TARGET_S and not failed,
+        )
+    )
+    report.append(
+        ("CPU during the full sync: bot / simulator", cpu.since().removeprefix("CPU: "), "—", True)
+    )
 
     # 2. idle readings
     service = ReadingService(inventory, router)
@@ -228,6 +274,9 @@ async def run(args: argparse.Namespace, nodes: list[Node], db: Path, cpu: CpuClo
             await service.read(user)
             idle.append(time.perf_counter() - t)
     print(f"/consumo idle:        {summary(idle)}")
+    report.append(
+        ("/consumo with nothing else going on: p50 / p95 / max", percentiles(idle), "—", True)
+    )
 
     # 3. re-syncs while operators ask: at the CLI's concurrency, and at
     #    `beholder serve`'s background one.
@@ -237,9 +286,19 @@ async def run(args: argparse.Namespace, nodes: list[Node], db: Path, cpu: CpuClo
             ("serve's background sync", BACKGROUND_CONCURRENCY),
         ):
             await resync_with_readers(
-                label, concurrency, inventory, router, nodes, service, users, args, cpu
+                label, concurrency, inventory, router, nodes, service, users, args, cpu, report
             )
     inventory.close()
+    rss = peak_rss_mb()
+    report.append(
+        (
+            "peak RSS of the bot process",
+            f"{rss:.0f} MB",
+            f"< {TARGET_RSS_MB} MB",
+            rss < TARGET_RSS_MB,
+        )
+    )
+    return report
 
 
 def main() -> int:
@@ -259,14 +318,17 @@ def main() -> int:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             db = args.db or Path(tmp) / "bench.db"
-            asyncio.run(run(args, nodes, db, CpuClock(sim.pid)))
+            report = asyncio.run(run(args, nodes, db, CpuClock(sim.pid)))
     finally:
         assert sim.stdin is not None
         sim.stdin.close()
         sim.wait(timeout=30)
     if args.profile:
         pstats.Stats(args.profile).sort_stats("tottime").print_stats(25)
-    return 0
+    print("\n| measure | result | target |\n| --- | --- | --- |")
+    for measure, result, target, met in report:
+        print(f"| {measure} | {result} | {target}{'' if met else ' **MISSED**'} |")
+    return 0 if all(met for *_, met in report) else 1
 
 
 if __name__ == "__main__":
