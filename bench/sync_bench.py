@@ -49,6 +49,51 @@ TARGET_S = 30.0  # full sync of 300 x 2,000 secrets at 20 ms per reply
 TARGET_RSS_MB = 300
 
 
+def bare_probe(port: int, user: str) -> None:
+    """``--bare-probe PORT USER``: a snapshot's reads with plain librouteros, in a loop.
+
+    Runs in its own process (no bot code, no GIL shared with the sync) until its
+    stdin closes, then prints one latency in seconds per line: what the
+    simulated router alone costs a question while the sync loads it.
+    """
+    import threading
+
+    import librouteros
+
+    done = threading.Event()
+    threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
+    latencies = []
+    iface = f"<pppoe-{user}>"
+    while not done.is_set():
+        started = time.perf_counter()
+        api = librouteros.connect("127.0.0.1", USER, PASSWORD, port=port, encoding="utf-8")
+        try:
+            tuple(api.rawCmd("/ppp/active/print", f"?name={user}"))
+            tuple(api.rawCmd("/interface/monitor-traffic", f"=interface={iface}", "=once="))
+            tuple(api.rawCmd("/queue/simple/print", f"?name={iface}"))
+        finally:
+            api.close()
+        latencies.append(time.perf_counter() - started)
+    print("\n".join(str(x) for x in latencies))
+
+
+class BareProbe:
+    """`bare_probe` in a child process, from creation until `stop`."""
+
+    def __init__(self, port: int, user: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--bare-probe", str(port), user],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.latencies: list[float] = []
+
+    def stop(self) -> None:
+        out, _ = self.process.communicate("", timeout=30)
+        self.latencies = [float(line) for line in out.split()]
+
+
 def start_sim(nodes: int, secrets: int, latency: float) -> tuple[subprocess.Popen[str], list[Node]]:
     """The simulated routers in a child process; their nodes, in order."""
     process = subprocess.Popen(
@@ -173,6 +218,11 @@ async def resync_with_readers(
     report: list[tuple[str, str, str, bool]],
 ) -> None:
     """A full re-sync while `args.operators` loops ask /consumo; report what it cost them."""
+    [probed] = await asyncio.to_thread(inventory.locate, users[0])
+    assert probed.node is not None
+    # Started (and, below, stopped) while nothing is measured: Popen and its
+    # wait would show up as event loop lag.
+    bare = BareProbe(probed.node.port, users[0])
     stop = asyncio.Event()
     during: list[float] = []
     readers = [
@@ -188,6 +238,7 @@ async def resync_with_readers(
     stop.set()
     failures = sum(await asyncio.gather(*readers))
     await lag_monitor
+    bare.stop()
     rows = sum(r.rows for r in results)
     print(
         f"re-sync as {label} (concurrency {concurrency}), {args.operators} operators asking: "
@@ -211,6 +262,14 @@ async def resync_with_readers(
             f"{percentiles(during)}, {len(during)} answered, {failures} failed",
             "all answered",
             failures == 0 and bool(during),
+        )
+    )
+    report.append(
+        (
+            "the router's own share: a bare librouteros snapshot, from another process",
+            percentiles(bare.latencies),
+            "—",
+            True,
         )
     )
     report.append(
@@ -302,6 +361,9 @@ async def run(
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["--bare-probe"]:
+        bare_probe(int(sys.argv[2]), sys.argv[3])
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--nodes", type=int, default=300)
     parser.add_argument("--secrets", type=int, default=2000, help="per node")
