@@ -20,7 +20,7 @@ from bot import __version__, lang, logs, texts
 from bot.config import Settings, load_settings
 from bot.errors import BeholderError, ConfigError, InputError, InventoryError, RouterError
 from bot.inventory import Inventory, Node, read_connections_csv, read_nodes_csv
-from bot.progress import SyncProgress
+from bot.progress import SyncProgress, local_stamp
 from bot.readings import ReadingService, clean_query
 from bot.routeros import NodeCheck, RouterClient
 from bot.sync import NodeSync, sync_nodes
@@ -254,9 +254,10 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
         if not nodes:
             raise ConfigError("the inventory has no nodes: run beholder nodes import FILE.csv")
         router = RouterClient.from_settings(settings)
+        zone = texts.zone(settings.timezone)
 
         async def run() -> list[NodeSync]:
-            async with SyncProgress(sys.stderr, len(nodes)) as progress:
+            async with SyncProgress(sys.stderr, len(nodes), zone) as progress:
                 return await sync_nodes(
                     inventory, router, nodes, settings.sync_concurrency, on_result=progress.update
                 )
@@ -264,7 +265,7 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
         started = time.monotonic()
         results = asyncio.run(run())
         elapsed = time.monotonic() - started
-    print(sync_report(results, texts.zone(settings.timezone), elapsed))
+    print(sync_report(results, zone, elapsed))
     failed = [r for r in results if not r.ok]
     if failed:
         names = ", ".join(r.node for r in failed)
@@ -378,7 +379,7 @@ def sync_report(
             count, status = str(r.rows), "ok"
         elif r.last_good:
             count = f"{r.kept} kept"
-            status = f"STALE since {_stamp(r.last_good, zone)}: {r.reason}"
+            status = f"STALE since {local_stamp(r.last_good, zone)}: {r.reason}"
         else:
             count, status = "-", f"FAILED, never synced: {r.reason}"
         rows.append((r.node, count, f"{r.seconds:.1f}s", status))
@@ -389,17 +390,6 @@ def sync_report(
     if len(ok) < len(results):
         total += f"; {len(results) - len(ok)} stale or failed"
     return f"{_table(rows)}\n{total}"
-
-
-def _stamp(iso: str, zone: tzinfo) -> str:
-    """An inventory timestamp (ISO 8601, UTC) in the operator's time zone."""
-    try:
-        moment = datetime.fromisoformat(iso)
-    except ValueError:
-        return iso
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 def _table(rows: Sequence[Sequence[str]]) -> str:

@@ -12,6 +12,7 @@ import asyncio
 import os
 import time
 from contextlib import suppress
+from datetime import UTC, datetime, tzinfo
 from typing import TextIO
 
 from bot.sync import NodeSync
@@ -24,9 +25,12 @@ TICK_S = 0.2
 class SyncProgress:
     """Receives each node's result (`update`) and shows it on `stream`."""
 
-    def __init__(self, stream: TextIO, total: int, tty: bool | None = None) -> None:
+    def __init__(
+        self, stream: TextIO, total: int, zone: tzinfo = UTC, tty: bool | None = None
+    ) -> None:
         self.stream = stream
         self.total = total
+        self.zone = zone
         self.tty = stream.isatty() if tty is None else tty
         self.done = 0
         self.failed = 0
@@ -70,10 +74,12 @@ class SyncProgress:
         if result.ok:
             line = f"{result.node}: {result.rows} rows in {result.seconds:.1f}s"
         else:
-            line = (
-                f"{result.node}: FAILED after {result.seconds:.1f}s, keeping its rows of "
-                f"{result.last_good or 'never'}: {result.reason}"
+            kept = (
+                f"keeping its rows of {local_stamp(result.last_good, self.zone)}"
+                if result.last_good
+                else "never synced"
             )
+            line = f"{result.node}: FAILED after {result.seconds:.1f}s, {kept}: {result.reason}"
         self.stream.write(f"[{self.done}/{self.total}] {line}\n")
         self.stream.flush()
 
@@ -105,3 +111,14 @@ class SyncProgress:
         self._width = len(text)
         self.stream.write(f"\r{text}{padding}")
         self.stream.flush()
+
+
+def local_stamp(iso: str, zone: tzinfo) -> str:
+    """An inventory timestamp (ISO 8601, UTC) in the operator's time zone."""
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
