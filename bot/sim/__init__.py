@@ -1,6 +1,7 @@
 """RouterOS API simulator: real TCP servers speaking the MikroTik API on loopback.
 
-Used by tests, benchmarks and the demo instead of real routers. It has its own
+Used by tests, benchmarks and the demo instead of real routers
+(`scale_network` builds hundreds of them for ``bench/sync_bench.py``). It has its own
 wire encoder/decoder (never librouteros), so a client bug cannot hide itself.
 
     from bot.sim import SimNetwork, demo_network
@@ -11,7 +12,7 @@ wire encoder/decoder (never librouteros), so a client bug cannot hide itself.
 from __future__ import annotations
 
 from bot.sim.faults import FAULTS
-from bot.sim.model import RouterConfig, Subscriber, demo_network
+from bot.sim.model import RouterConfig, Subscriber, demo_network, scale_network
 from bot.sim.network import SimNetwork
 from bot.sim.server import RouterSim, SimCounters
 
@@ -23,4 +24,5 @@ __all__ = [
     "SimNetwork",
     "Subscriber",
     "demo_network",
+    "scale_network",
 ]
