@@ -19,7 +19,8 @@ from pathlib import Path
 from bot import __version__, lang, logs, texts
 from bot.config import Settings, load_settings
 from bot.errors import BeholderError, ConfigError, InputError, InventoryError, RouterError
-from bot.inventory import Inventory, Node, read_connections_csv, read_nodes_csv
+from bot.imports import read_connections_csv, read_nodes_csv
+from bot.inventory import Inventory, Node
 from bot.progress import SyncProgress, local_stamp
 from bot.readings import ReadingService, clean_query
 from bot.routeros import NodeCheck, RouterClient

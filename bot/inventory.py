@@ -25,7 +25,6 @@ Two connections (WAL mode): readers never wait for a sync's write transaction.
 
 from __future__ import annotations
 
-import csv
 import difflib
 import re
 import sqlite3
@@ -40,120 +39,7 @@ from pathlib import Path
 
 from bot.errors import ConfigError, InventoryError
 from bot.keys import fold, mac, name_key
-
-#: Each entry upgrades the schema from version ``index`` to ``index + 1``.
-MIGRATIONS: tuple[str, ...] = (
-    # 1: the ADR's two tables.
-    """
-    CREATE TABLE nodes (
-        name TEXT PRIMARY KEY,
-        host TEXT NOT NULL,
-        port INTEGER NOT NULL DEFAULT 8728 CHECK (port BETWEEN 1 AND 65535),
-        tls  INTEGER NOT NULL DEFAULT 0 CHECK (tls IN (0, 1))
-    );
-    CREATE TABLE ppp_secrets (
-        name TEXT NOT NULL,
-        node TEXT NOT NULL,
-        profile TEXT,
-        service TEXT,
-        disabled INTEGER NOT NULL DEFAULT 0,
-        comment TEXT,
-        remote_address TEXT,
-        last_logged_out TEXT,
-        last_caller_id TEXT,
-        last_disconnect_reason TEXT,
-        synced_at TEXT NOT NULL,
-        PRIMARY KEY (name, node)
-    );
-    CREATE INDEX ppp_secrets_by_node ON ppp_secrets (node);
-    """,
-    # 2: search keys and index, sessions, sync bookkeeping, management system.
-    """
-    ALTER TABLE nodes ADD COLUMN synced_at TEXT;
-    ALTER TABLE nodes ADD COLUMN sync_error TEXT;
-    ALTER TABLE nodes ADD COLUMN sync_failed_at TEXT;
-    UPDATE nodes SET synced_at = (
-        SELECT max(s.synced_at) FROM ppp_secrets AS s WHERE s.node = nodes.name
-    );
-    CREATE TABLE ppp_secrets_v2 (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        name TEXT NOT NULL,
-        node TEXT NOT NULL,
-        profile TEXT NOT NULL DEFAULT '',
-        service TEXT NOT NULL DEFAULT '',
-        disabled INTEGER NOT NULL DEFAULT 0,
-        comment TEXT NOT NULL DEFAULT '',
-        remote_address TEXT NOT NULL DEFAULT '',
-        last_logged_out TEXT NOT NULL DEFAULT '',
-        last_caller_id TEXT NOT NULL DEFAULT '',
-        last_disconnect_reason TEXT NOT NULL DEFAULT '',
-        synced_at TEXT NOT NULL,
-        name_key TEXT NOT NULL,
-        name_folded TEXT NOT NULL,
-        comment_folded TEXT NOT NULL DEFAULT '',
-        UNIQUE (name, node)
-    );
-    INSERT INTO ppp_secrets_v2 (name, node, profile, service, disabled, comment,
-        remote_address, last_logged_out, last_caller_id, last_disconnect_reason, synced_at,
-        name_key, name_folded, comment_folded)
-    SELECT name, node, coalesce(profile, ''), coalesce(service, ''), disabled,
-        coalesce(comment, ''), coalesce(remote_address, ''), coalesce(last_logged_out, ''),
-        coalesce(beholder_mac(last_caller_id), coalesce(last_caller_id, '')),
-        coalesce(last_disconnect_reason, ''), synced_at,
-        beholder_key(name), beholder_fold(name), beholder_fold(coalesce(comment, ''))
-    FROM ppp_secrets;
-    DROP TABLE ppp_secrets;
-    ALTER TABLE ppp_secrets_v2 RENAME TO ppp_secrets;
-    CREATE INDEX ppp_secrets_by_node ON ppp_secrets (node);
-    CREATE INDEX ppp_secrets_by_key ON ppp_secrets (name_key);
-    CREATE INDEX ppp_secrets_by_address ON ppp_secrets (remote_address)
-        WHERE remote_address != '';
-    CREATE INDEX ppp_secrets_by_last_mac ON ppp_secrets (last_caller_id)
-        WHERE last_caller_id != '';
-    CREATE TABLE ppp_sessions (
-        node TEXT NOT NULL,
-        name TEXT NOT NULL,
-        address TEXT NOT NULL DEFAULT '',
-        caller_id TEXT NOT NULL DEFAULT '',
-        uptime TEXT NOT NULL DEFAULT '',
-        synced_at TEXT NOT NULL
-    );
-    CREATE INDEX ppp_sessions_by_node ON ppp_sessions (node);
-    CREATE INDEX ppp_sessions_by_address ON ppp_sessions (address);
-    CREATE INDEX ppp_sessions_by_mac ON ppp_sessions (caller_id);
-    CREATE TABLE connections (
-        pppoe_user TEXT PRIMARY KEY,
-        customer_id TEXT NOT NULL DEFAULT '',
-        customer_name TEXT NOT NULL DEFAULT '',
-        plan_download_bps INTEGER,
-        plan_upload_bps INTEGER,
-        status TEXT NOT NULL DEFAULT '',
-        imported_at TEXT NOT NULL
-    );
-    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    CREATE VIRTUAL TABLE secret_search USING fts5(text, tokenize = 'trigram', detail = 'none');
-    INSERT INTO secret_search (rowid, text)
-        SELECT id, name_folded || ' ' || comment_folded FROM ppp_secrets;
-    """,
-    # 3: who asked what, and what came of it.
-    """
-    CREATE TABLE audit (
-        id INTEGER PRIMARY KEY,
-        at TEXT NOT NULL,
-        slack_user TEXT NOT NULL DEFAULT '',
-        channel TEXT NOT NULL DEFAULT '',
-        source TEXT NOT NULL DEFAULT '',
-        query TEXT NOT NULL,
-        pppoe_user TEXT NOT NULL DEFAULT '',
-        node TEXT NOT NULL DEFAULT '',
-        outcome TEXT NOT NULL,
-        latency_ms INTEGER NOT NULL DEFAULT 0
-    );
-    CREATE INDEX audit_by_time ON audit (at);
-    CREATE INDEX audit_by_user ON audit (slack_user, at);
-    """,
-)
-SCHEMA_VERSION = len(MIGRATIONS)
+from bot.schema import MIGRATIONS, SCHEMA_VERSION
 
 MAX_SUGGESTIONS = 5
 #: How many index hits per trigram feed the typo ranking.
@@ -279,6 +165,11 @@ class Inventory:
         with self._write_lock:
             self._writer.execute("PRAGMA journal_mode = WAL")
             self._writer.execute("PRAGMA synchronous = NORMAL")
+            # Syncs touch index pages all over the file: a bigger page cache for
+            # the writer, and fewer (larger) checkpoints, halve what SQLite
+            # spends per row at hundreds of thousands of secrets.
+            self._writer.execute(f"PRAGMA cache_size = -{_WRITER_CACHE_KIB}")
+            self._writer.execute(f"PRAGMA wal_autocheckpoint = {_WAL_CHECKPOINT_PAGES}")
             self._migrate()
         self._reader = self._connect()
         # Document frequency of each trigram, to pick the rarest for typo search.
@@ -428,11 +319,6 @@ class Inventory:
         stamp = _stamp(synced_at)
         wanted = {s.name: s for s in secrets}  # a repeated name: the last one wins
         with self._transaction() as db:
-            # Bulk writes touch index pages all over the file: a bigger page
-            # cache for the writer, and fewer (larger) checkpoints, halve what
-            # SQLite spends per row at hundreds of thousands of secrets.
-            db.execute(f"PRAGMA cache_size = -{_WRITER_CACHE_KIB}")
-            db.execute(f"PRAGMA wal_autocheckpoint = {_WAL_CHECKPOINT_PAGES}")
             cursor = db.cursor()
             cursor.row_factory = None  # plain tuples: thousands of rows, compared once
             old = {
@@ -806,100 +692,6 @@ class Inventory:
 
     def count_connections(self) -> int:
         return self._read("SELECT count(*) FROM connections")[0][0]
-
-
-def read_nodes_csv(path: str | Path) -> list[Node]:
-    """Parse a nodes CSV (header ``name,host,port`` and optional ``tls``).
-
-    Validates every row before anything is written, and names the line at fault.
-    """
-    nodes: dict[str, Node] = {}
-    for line, row in _csv_rows(path, {"name", "host", "port"}, "name,host,port (optionally tls)"):
-        name, host, port_text = row.get("name", ""), row.get("host", ""), row.get("port", "")
-        if not name or not host:
-            raise InventoryError(f"{path}, line {line}: name and host are required")
-        port = _int(port_text or "8728", path, line, "port")
-        if not 1 <= port <= 65535:
-            raise InventoryError(f"{path}, line {line}: port {port} is out of range")
-        nodes[name] = Node(name, host, port, _flag(row.get("tls", ""), path, line))
-    return list(nodes.values())
-
-
-def read_connections_csv(path: str | Path) -> list[Connection]:
-    """Parse the management system's export.
-
-    Header: ``pppoe_user,customer_id,customer_name,plan_download_mbps,
-    plan_upload_mbps,status``. Plans are decimal Mbps; empty means unknown.
-    """
-    required = {
-        "pppoe_user",
-        "customer_id",
-        "customer_name",
-        "plan_download_mbps",
-        "plan_upload_mbps",
-        "status",
-    }
-    connections: dict[str, Connection] = {}
-    for line, row in _csv_rows(path, required, ",".join(sorted(required))):
-        user = row["pppoe_user"]
-        if not user:
-            raise InventoryError(f"{path}, line {line}: pppoe_user is required")
-        connections[user] = Connection(
-            user,
-            row["customer_id"],
-            row["customer_name"],
-            _mbps(row["plan_download_mbps"], path, line),
-            _mbps(row["plan_upload_mbps"], path, line),
-            row["status"],
-        )
-    return list(connections.values())
-
-
-# -- helpers --------------------------------------------------------------------
-
-
-def _csv_rows(
-    path: str | Path, required: set[str], expected: str
-) -> Iterator[tuple[int, dict[str, str]]]:
-    try:
-        handle = open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115
-    except OSError as exc:
-        raise InventoryError(f"cannot read {path}: {exc.strerror}") from exc
-    with handle:
-        reader = csv.DictReader(handle)
-        header = {h.strip().lower() for h in reader.fieldnames or ()}
-        if not required <= header:
-            got = ",".join(reader.fieldnames or ()) or "nothing"
-            raise InventoryError(f"{path}: the header must be {expected}; got {got}")
-        for row in reader:
-            yield (
-                reader.line_num,
-                {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()},
-            )
-
-
-def _int(text: str, path: str | Path, line: int, what: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise InventoryError(f"{path}, line {line}: {what} {text!r} is not a number") from None
-
-
-def _mbps(text: str, path: str | Path, line: int) -> int | None:
-    if not text:
-        return None
-    try:
-        value = float(text.replace(",", "."))
-    except ValueError:
-        raise InventoryError(f"{path}, line {line}: plan {text!r} is not a number") from None
-    return round(value * 1_000_000)
-
-
-def _flag(text: str, path: str | Path, line: int) -> bool:
-    value = text.strip().lower()
-    if value not in {"", "0", "1", "true", "false", "yes", "no", "si", "sí"}:
-        raise InventoryError(f"{path}, line {line}: tls must be true or false")
-    return value in {"1", "true", "yes", "si", "sí"}
 
 
 #: Page cache of the writing connection during syncs (SQLite's default is 2 MiB).

@@ -6,17 +6,15 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.errors import ConfigError, InventoryError
+from bot.imports import read_connections_csv, read_nodes_csv
 from bot.inventory import (
-    MIGRATIONS,
-    SCHEMA_VERSION,
     ActiveSession,
     Connection,
     Inventory,
     Node,
     Secret,
-    read_connections_csv,
-    read_nodes_csv,
 )
+from bot.schema import MIGRATIONS, SCHEMA_VERSION
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
