@@ -29,7 +29,6 @@ import difflib
 import re
 import sqlite3
 import threading
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -38,7 +37,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.errors import ConfigError, InventoryError
-from bot.keys import fold, mac, name_key
+from bot.keys import fold, key_of_folded, mac, name_key
 from bot.schema import MIGRATIONS, SCHEMA_VERSION
 
 MAX_SUGGESTIONS = 5
@@ -333,11 +332,9 @@ class Inventory:
             for name, secret in wanted.items():
                 row = old.pop(name, None)
                 if row is None:
-                    inserts.append(_bulk_row(secret, node, stamp))
+                    inserts.append(_secret_row(secret, node, stamp))
                 elif _changed(row, secret):
-                    updates.append(
-                        (*_compared_values(secret), _fast_fold(secret.comment), stamp, row[0])
-                    )
+                    updates.append((*_compared_values(secret), fold(secret.comment), stamp, row[0]))
             db.executemany("DELETE FROM ppp_secrets WHERE id = ?", ((r[0],) for r in old.values()))
             db.executemany(
                 "UPDATE ppp_secrets SET "
@@ -706,60 +703,6 @@ _COMPARED_COLUMNS = (
 )
 
 
-# -- the same keys as bot.keys, computed faster for bulk writes ----------------------
-#
-# A full sync stores hundreds of thousands of rows; folding their names and
-# comments character by character and normalising their MACs was about 30% of
-# the time the sync held the GIL (py-spy, see bench/README.md). These give
-# exactly what bot.keys gives (tests/test_sync.py checks it); bot.keys stays
-# the reference, used everywhere else.
-
-_CANONICAL_MAC = re.compile(r"[0-9A-F]{2}(?::[0-9A-F]{2}){5}")
-_NOT_ALNUM = re.compile(r"[^0-9a-z]+")  # the same as bot.keys.name_key removes
-#: The combining marks of the Combining Diacritical Marks block (U+0300-U+036F,
-#: where the accents of Latin text land after NFKD); U+034F is not one.
-_COMMON_MARKS = re.compile("[\u0300-\u034e\u0350-\u036f]+")
-
-
-def _mac_or_text(text: str) -> str:
-    """``mac(text) or text``; RouterOS's own ``AA:BB:…`` form is already the answer."""
-    if _CANONICAL_MAC.fullmatch(text):
-        return text
-    return mac(text) or text
-
-
-def _fast_fold(text: str) -> str:
-    """`bot.keys.fold`, faster on the text ISPs write: ASCII, or Latin with accents."""
-    if text.isascii():  # NFKD changes nothing, casefold is lower, no combining marks
-        return " ".join(text.lower().split())
-    stripped = _COMMON_MARKS.sub("", unicodedata.normalize("NFKD", text.casefold()))
-    # No combining mark is below U+0300: only rarer scripts need the slow way.
-    if not stripped.isascii() and max(stripped) >= "\u0300":
-        stripped = "".join(c for c in stripped if not unicodedata.combining(c))
-    return " ".join(stripped.split())
-
-
-def _bulk_row(s: Secret, node: str, stamp: str) -> tuple[object, ...]:
-    """`_secret_row`, faster (the name is folded once for both of its keys)."""
-    folded = _fast_fold(s.name)
-    return (
-        s.name,
-        node,
-        s.profile,
-        s.service,
-        int(s.disabled),
-        s.comment,
-        s.remote_address,
-        s.last_logged_out,
-        _mac_or_text(s.last_caller_id),
-        s.last_disconnect_reason,
-        stamp,
-        _NOT_ALNUM.sub("", folded),
-        folded,
-        _fast_fold(s.comment),
-    )
-
-
 def _compared_values(s: Secret) -> tuple[object, ...]:
     """What `_secret_row` stores in `_COMPARED_COLUMNS` for this secret."""
     return (
@@ -794,6 +737,7 @@ def _changed(row: tuple[object, ...], s: Secret) -> bool:
 
 
 def _secret_row(s: Secret, node: str, stamp: str) -> tuple[object, ...]:
+    folded = fold(s.name)
     return (
         s.name,
         node,
@@ -803,13 +747,18 @@ def _secret_row(s: Secret, node: str, stamp: str) -> tuple[object, ...]:
         s.comment,
         s.remote_address,
         s.last_logged_out,
-        mac(s.last_caller_id) or s.last_caller_id,
+        _mac_or_text(s.last_caller_id),
         s.last_disconnect_reason,
         stamp,
-        name_key(s.name),
-        fold(s.name),
+        key_of_folded(folded),
+        folded,
         fold(s.comment),
     )
+
+
+def _mac_or_text(text: str) -> str:
+    """Stored MACs are canonical; anything else RouterOS printed is kept as is."""
+    return mac(text) or text
 
 
 def _location(row: sqlite3.Row) -> Location:
