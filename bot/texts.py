@@ -34,7 +34,7 @@ from bot.errors import (
     UnknownUser,
 )
 from bot.inventory import Hit
-from bot.lang import t
+from bot.lang import number, t
 from bot.live import LiveView
 from bot.readings import Reading, plan_mismatch, suspended_while_online, verdict
 from bot.routeros import Plan
@@ -345,11 +345,11 @@ def error(err: BeholderError) -> str:
                 "error.busy",
                 node=err.node,
                 sessions=err.sessions,
-                seconds=f"{err.seconds:g}",
+                seconds=_seconds(err.seconds),
                 who=who,
             )
         case RouterTimeout():
-            return t("error.timeout", node=err.node, seconds=f"{err.seconds:g}", who=who)
+            return t("error.timeout", node=err.node, seconds=_seconds(err.seconds), who=who)
         case RouterRefused():
             return t("error.refused", node=err.node, who=who)
         case RouterAuthFailed():
@@ -652,3 +652,8 @@ def nothing_in_message() -> str:
 
 def invite_needed() -> str:
     return t("invite_needed")
+
+
+def _seconds(value: float) -> str:
+    """A deadline as people write it: ``5``, ``0,5`` (es) or ``0.5`` (en)."""
+    return number(value, 0) if value == int(value) else number(value, 1)

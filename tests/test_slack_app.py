@@ -106,7 +106,7 @@ def test_stalled_router_gets_a_reply_within_the_deadline(fake, bot, sim_world):
     [post] = fake.wait_for_responses(key=eid, timeout=3)
     assert post.body["response_type"] == "in_channel"
     assert (
-        "*bras-norte* no respondió a tiempo (0.5 s) al consultar `juan.perez`" in post.body["text"]
+        "*bras-norte* no respondió a tiempo (0,5 s) al consultar `juan.perez`" in post.body["text"]
     )
 
 
