@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -35,7 +35,7 @@ from bot.errors import AmbiguousQuery, BeholderError, RouterError, UnknownUser
 from bot.inventory import Node
 from bot.live import LiveBusy, LiveFull, LiveNodeFull, LiveRegistry, LiveView
 from bot.readings import Reading
-from bot.slack import blocks
+from bot.slack import blocks, delivery
 from bot.slack.ids import ACTION_LIVE, ACTION_LIVE_STOP
 from bot.slack.replies import Asker, Deps, audit
 
@@ -77,9 +77,7 @@ def register(app: AsyncApp, deps: Deps, registry: LiveRegistry | None = None) ->
         _registries[deps.readings] = registry
 
     @app.action(ACTION_LIVE)
-    async def live(
-        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
-    ) -> None:
+    async def live(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         container = body.get("container") or {}
         channel = (body.get("channel") or {}).get("id") or container.get("channel_id") or ""
@@ -95,20 +93,32 @@ def register(app: AsyncApp, deps: Deps, registry: LiveRegistry | None = None) ->
             blocks.LIVE_BUTTON_SECONDS,
             asker,
             exact=True,
-            respond=respond,
+            respond=_private(client, body),
         )
 
     @app.action(ACTION_LIVE_STOP)
-    async def stop(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+    async def stop(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         view = registry_for(deps).find(body["actions"][0].get("value", ""))
         who = (body.get("user") or {}).get("id")
         if view is None or not view.stop(who):
-            await _tell(None, respond, "", who, None, texts.live_already_over())
+            await _tell(None, _private(client, body), "", who, None, texts.live_already_over())
             return
         log.info("live view of %s stopped by %s", view.user, who)
 
     return registry_for(deps)
+
+
+def _private(client: AsyncWebClient, body: dict[str, Any]) -> Respond:
+    """Notes for the one who clicked, through `delivery` (retries, then the Web API)."""
+    target = delivery.Target.of_action(body)
+
+    async def send(**message: Any) -> None:
+        message.pop("response_type", None)
+        message.pop("replace_original", None)
+        await delivery.reply(client, target, message, public=False)
+
+    return send
 
 
 async def start_live(
