@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import json
 import sys
 import time
@@ -22,7 +23,7 @@ from bot.errors import BeholderError, ConfigError, InputError, InventoryError, R
 from bot.imports import read_connections_csv, read_nodes_csv
 from bot.inventory import Inventory, Node
 from bot.progress import SyncProgress, local_stamp
-from bot.readings import ReadingService, clean_query
+from bot.readings import ReadingService, audit_entry, clean_query, outcome_of
 from bot.routeros import NodeCheck, RouterClient
 from bot.sync import NodeSync, sync_nodes
 
@@ -280,7 +281,27 @@ def cmd_consumo(args: argparse.Namespace, settings: Settings) -> int:
     settings.require_router_credentials()
     with Inventory(settings.db_path) as inventory:
         service = ReadingService(inventory, RouterClient.from_settings(settings))
-        reading = asyncio.run(service.read(user))
+        started = time.monotonic()
+        reading, error = None, None
+        try:
+            reading = asyncio.run(service.read(user))
+        except BeholderError as exc:
+            error = exc
+        # The CLI reaches the routers too: its questions are audited like Slack's.
+        inventory.record_audit(
+            audit_entry(
+                user,
+                outcome_of(reading, error),
+                reading,
+                error,
+                channel=f"cli:{getpass.getuser()}",
+                source="cli",
+                latency_ms=round((time.monotonic() - started) * 1000),
+            )
+        )
+    if error is not None:
+        raise error
+    assert reading is not None
     if args.json:
         print(json.dumps(reading.as_dict(), ensure_ascii=False))
     else:

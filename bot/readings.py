@@ -20,7 +20,7 @@ from typing import Any
 
 from bot import search
 from bot.errors import AmbiguousQuery, InputError, NodeNotInInventory, RouterError, UnknownUser
-from bot.inventory import Connection, Inventory, Secret
+from bot.inventory import AuditEntry, Connection, Inventory, Secret
 from bot.keys import fold
 from bot.routeros import (
     Plan,
@@ -332,3 +332,53 @@ def clean_query(text: str) -> str:
     if any(unicodedata.category(c)[0] == "C" for c in query):
         raise InputError(text, "invalid")
     return query
+
+
+# -- the audit's view of a question ---------------------------------------------------
+
+
+def outcome_of(reading: Reading | None, error: BaseException | None) -> str:
+    """How a question ended, as the audit records it."""
+    if reading is not None:
+        return "ok" if reading.online else "offline"
+    match error:
+        case AmbiguousQuery():
+            return "ambiguous"
+        case UnknownUser():
+            return "not_found"
+        case NodeNotInInventory():
+            return "node_missing"
+        case InputError():
+            return "bad_input"
+        case RouterError():
+            return f"failed:{type(error).__name__}"
+        case _:
+            return "error"
+
+
+def audit_entry(
+    query: str,
+    outcome: str,
+    reading: Reading | None = None,
+    error: BaseException | None = None,
+    *,
+    slack_user: str = "",
+    channel: str = "",
+    source: str = "",
+    latency_ms: int = 0,
+) -> AuditEntry:
+    """One audit row for a question, whoever asked it (Slack or the CLI)."""
+    user = reading.user if reading else ""
+    if not user and isinstance(error, NodeNotInInventory | RouterError):
+        user = error.user or ""
+    return AuditEntry(
+        at=datetime.now(UTC),
+        query=query,
+        outcome=outcome,
+        slack_user=slack_user,
+        channel=channel,
+        source=source,
+        pppoe_user=user,
+        node=reading.node if reading else getattr(error, "node", "") or "",
+        latency_ms=latency_ms,
+    )

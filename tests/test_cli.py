@@ -240,3 +240,19 @@ def test_audit_command_filters_by_user_and_time(env):
     bad = beholder(env, "audit", "--since", "ayer")
     assert bad.returncode == 2
     assert "ayer" in bad.stderr
+
+
+def test_cli_questions_are_audited_too(synced):
+    beholder(synced, "consumo", "juan.perez", "--json")
+    beholder(synced, "consumo", "nadie.existe")
+    with Inventory(synced["BEHOLDER_DB"]) as inventory:
+        entries = {e.query: e for e in inventory.audit()}
+    ok = entries["juan.perez"]
+    assert (ok.source, ok.outcome, ok.pppoe_user, ok.node) == (
+        "cli",
+        "ok",
+        "juan.perez",
+        "bras-norte",
+    )
+    assert ok.channel.startswith("cli:")
+    assert entries["nadie.existe"].outcome == "not_found"

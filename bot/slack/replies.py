@@ -11,19 +11,15 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import tzinfo
 
 from bot.errors import (
     AmbiguousQuery,
     BeholderError,
     InputError,
     InventoryError,
-    NodeNotInInventory,
-    RouterError,
-    UnknownUser,
 )
-from bot.inventory import AuditEntry
-from bot.readings import Reading, ReadingService
+from bot.readings import Reading, ReadingService, audit_entry, outcome_of
 from bot.slack import blocks
 
 log = logging.getLogger(__name__)
@@ -79,7 +75,7 @@ async def consult(deps: Deps, query: str, asker: Asker, *, exact: bool = False) 
         log.exception("consumo query=%r: unexpected error", query)
         error = exc
     elapsed_ms = round((time.monotonic() - started) * 1000)
-    outcome = _outcome(reading, error)
+    outcome = outcome_of(reading, error)
     log.info(
         "consumo query=%r by=%s channel=%s source=%s outcome=%s user=%s node=%s %dms",
         query,
@@ -113,42 +109,17 @@ async def audit(
     latency_ms: int = 0,
 ) -> None:
     """Record the question; a failing audit write is logged, never shown."""
-    entry = AuditEntry(
-        at=datetime.now(UTC),
-        query=query,
-        outcome=outcome,
+    entry = audit_entry(
+        query,
+        outcome,
+        reading,
+        error,
         slack_user=asker.user or "",
         channel=asker.channel,
         source=asker.source,
-        pppoe_user=reading.user if reading else _user_of(error),
-        node=reading.node if reading else getattr(error, "node", "") or "",
         latency_ms=latency_ms,
     )
     try:
         await asyncio.to_thread(deps.readings.inventory.record_audit, entry)
     except Exception:
         log.exception("could not write the audit entry for %r", query)
-
-
-def _outcome(reading: Reading | None, error: BaseException | None) -> str:
-    if reading is not None:
-        return "ok" if reading.online else "offline"
-    match error:
-        case AmbiguousQuery():
-            return "ambiguous"
-        case UnknownUser():
-            return "not_found"
-        case NodeNotInInventory():
-            return "node_missing"
-        case InputError():
-            return "bad_input"
-        case RouterError():
-            return f"failed:{type(error).__name__}"
-        case _:
-            return "error"
-
-
-def _user_of(error: BaseException | None) -> str:
-    if isinstance(error, NodeNotInInventory | RouterError):
-        return error.user or ""
-    return ""
