@@ -61,8 +61,3 @@ def ip(text: str) -> str | None:
         return str(ipaddress.ip_address(text.strip()))
     except ValueError:
         return None
-
-
-def trigrams(text: str) -> set[str]:
-    """The 3-character pieces of `text` (what the search index is made of)."""
-    return {text[i : i + 3] for i in range(len(text) - 2)}

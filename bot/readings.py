@@ -30,7 +30,6 @@ from bot.routeros import (
     Snapshot,
     Traffic,
     parse_router_time,
-    pick_live,
 )
 
 log = logging.getLogger(__name__)
@@ -291,7 +290,7 @@ class ReadingService:
 
 def choose(snapshots: list[Snapshot]) -> Snapshot:
     """The node that counts: the live session; else the most recent logout."""
-    live = pick_live(snapshots)
+    live = next((s for s in snapshots if s.online), None)
     if live is not None:
         return live
 

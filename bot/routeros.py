@@ -28,7 +28,7 @@ import logging
 import re
 import ssl
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -686,11 +686,6 @@ def _mapped_errors(node: Node, user: str | None, seconds: float) -> Iterator[Non
         raise RouterUnreachable(
             node.name, f"{node.host}:{node.port}: {exc.strerror or exc}", user=user
         ) from exc
-
-
-def pick_live(snapshots: Sequence[Snapshot]) -> Snapshot | None:
-    """The snapshot with a live session, if any (used when a user is on several nodes)."""
-    return next((s for s in snapshots if s.online), None)
 
 
 _ROUTER_TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%b/%d/%Y %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
