@@ -144,11 +144,12 @@ def verdict(reading: Reading) -> Verdict:
     uptime = reading.session.uptime_s if reading.session else None
     if uptime is not None and uptime < RECENT_RECONNECT_S:
         signs.append("recent_reconnect")
-    queue = reading.queue
-    dropped = 0
-    if queue is not None and (queue.dropped_download or queue.queued_bytes_download):
+    # Only packets actually dropped are a sign. Bytes sitting in the queue with
+    # nothing dropped are the plan's shaping doing its job (the share of the
+    # plan already says whether the link is full), not a fault to report.
+    dropped = reading.queue.dropped_download if reading.queue is not None else 0
+    if dropped > 0:
         signs.append("queue_dropping")
-        dropped = queue.dropped_download
     if reading.traffic is None:
         return Verdict("no_data", signs=tuple(signs), uptime_s=uptime)
     if reading.plan is None:
