@@ -10,6 +10,8 @@ Spanish message via `bot.texts`::
     ├── InputError               the operator's text is not a PPPoE user name
     ├── InventoryError
     │   ├── UnknownUser          no router has that secret (carries suggestions)
+    │   │   ├── UserNotConfirmed ...among the routers that answered; others could not be asked
+    │   │   └── PullDeferred     ...in the inventory; the routers were not asked (fair use)
     │   ├── AmbiguousQuery       the text matches several subscribers (carries them)
     │   └── NodeNotInInventory   the secret's router is missing from `nodes`
     └── RouterError              talking to one router failed
@@ -61,6 +63,46 @@ class UnknownUser(InventoryError):
         self.user = user
         self.suggestions = suggestions
         super().__init__(f"unknown PPPoE user {user!r}")
+
+
+class UserNotConfirmed(UnknownUser):
+    """Not in the inventory nor on any router that answered the targeted pull, but
+    `unchecked` routers could not be asked: the secret may be there. Never
+    remembered as missing."""
+
+    def __init__(
+        self,
+        user: str,
+        suggestions: tuple[str, ...] = (),
+        *,
+        unchecked: tuple[RouterError, ...] = (),
+    ) -> None:
+        super().__init__(user, suggestions)
+        self.unchecked = unchecked
+        nodes = ", ".join(e.node for e in unchecked)
+        self.args = (f"unknown PPPoE user {user!r} (could not ask {nodes})",)
+
+
+class PullDeferred(UnknownUser):
+    """Not in the inventory, and the routers were not asked for it (`bot.readings`'
+    fair use of routers). `reason`: "rate" (this operator pulled `limit` names in
+    the last minute; may pull again in `retry_in_s`) or "busy" (`limit` pulls were
+    already in flight and none ended within `retry_in_s`)."""
+
+    def __init__(
+        self,
+        user: str,
+        suggestions: tuple[str, ...] = (),
+        *,
+        reason: str,
+        limit: int,
+        retry_in_s: float,
+    ) -> None:
+        super().__init__(user, suggestions)
+        self.reason = reason
+        self.limit = limit
+        self.retry_in_s = retry_in_s
+        self.args = (f"unknown PPPoE user {user!r}, not pulled ({reason})",)
 
 
 class AmbiguousQuery(InventoryError):

@@ -14,12 +14,22 @@ import logging
 import math
 import time
 import unicodedata
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from bot import search
-from bot.errors import AmbiguousQuery, InputError, NodeNotInInventory, RouterError, UnknownUser
+from bot.errors import (
+    AmbiguousQuery,
+    InputError,
+    NodeNotInInventory,
+    PullDeferred,
+    RouterError,
+    UnknownUser,
+    UserNotConfirmed,
+)
 from bot.inventory import AuditEntry, Connection, Inventory, Secret
 from bot.keys import fold
 from bot.routeros import (
@@ -144,11 +154,12 @@ def verdict(reading: Reading) -> Verdict:
     uptime = reading.session.uptime_s if reading.session else None
     if uptime is not None and uptime < RECENT_RECONNECT_S:
         signs.append("recent_reconnect")
-    queue = reading.queue
-    dropped = 0
-    if queue is not None and (queue.dropped_download or queue.queued_bytes_download):
+    # Only packets actually dropped are a sign. Bytes sitting in the queue with
+    # nothing dropped are the plan's shaping doing its job (the share of the
+    # plan already says whether the link is full), not a fault to report.
+    dropped = reading.queue.dropped_download if reading.queue is not None else 0
+    if dropped > 0:
         signs.append("queue_dropping")
-        dropped = queue.dropped_download
     if reading.traffic is None:
         return Verdict("no_data", signs=tuple(signs), uptime_s=uptime)
     if reading.plan is None:
@@ -189,28 +200,60 @@ def suspended_while_online(reading: Reading) -> bool:
 
 
 class ReadingService:
-    """Makes readings: find the user, then one snapshot per node holding them."""
+    """Makes readings: find the user, then one snapshot per node holding them.
+
+    Fair use of routers: a name missing from the inventory costs a session on
+    every router (a targeted pull), and most such names are typos. So pulls are
+    bounded three ways, none of which can delay a reading: each router gives
+    them at most one session (`RouterClient.find_secret`); at most `max_pulls`
+    names are pulled at once over all routers (a name waits for its turn up to
+    the router deadline, then the operator is told to retry); and each operator
+    may have `pulls_per_user` names pulled per `PULL_WINDOW_S` (beyond that they
+    are told how long to wait, and the routers are not asked).
+    """
 
     #: How long "no router has this name" is remembered before pulling again.
     MISSING_TTL_S = 300.0
+    #: Names pulled from the routers at once, over all routers.
+    MAX_PULLS = 4
+    #: Names one operator may have pulled per `PULL_WINDOW_S`.
+    PULLS_PER_USER = 5
+    PULL_WINDOW_S = 60.0
 
-    def __init__(self, inventory: Inventory, router: RouterClient) -> None:
+    def __init__(
+        self,
+        inventory: Inventory,
+        router: RouterClient,
+        *,
+        max_pulls: int = MAX_PULLS,
+        pulls_per_user: int = PULLS_PER_USER,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.inventory = inventory
         self.router = router
+        self.max_pulls = max_pulls
+        self.pulls_per_user = pulls_per_user
+        self.clock = clock
         self._missing: dict[str, float] = {}
+        self._pulls = asyncio.Semaphore(max_pulls)
+        #: When each operator's recent pulls started (only those within the window).
+        self._pulled_by: dict[str, deque[float]] = {}
 
-    async def read(self, query: str) -> Reading:
-        """A reading of the subscriber `query` designates, or a `BeholderError`."""
+    async def read(self, query: str, *, asker: str | None = None) -> Reading:
+        """A reading of the subscriber `query` designates, or a `BeholderError`.
+
+        `asker`: who asked (a Slack member id), for the per-operator pull
+        allowance; questions that do not say share one allowance.
+        """
         # Lookups run in a worker thread: a miss scans the index for suggestions.
         resolution = await asyncio.to_thread(search.resolve, self.inventory, query)
         match = resolution.match
         if match is None:
             if resolution.candidates:
                 raise AmbiguousQuery(resolution.query, resolution.candidates)
-            if not search.looks_like_user(resolution.query) or not await self.pull_missing(
-                resolution.query
-            ):
+            if not search.looks_like_user(resolution.query):
                 raise UnknownUser(resolution.query, resolution.suggestions)
+            await self.pull_missing(resolution.query, resolution.suggestions, asker=asker)
             match = search.Match(resolution.query, "pulled", query=resolution.query)
         return await self.read_user(match.user, match)
 
@@ -258,34 +301,86 @@ class ReadingService:
     def _customer(self, user: str) -> tuple[Connection | None, bool]:
         return self.inventory.connection(user), self.inventory.count_connections() > 0
 
-    async def pull_missing(self, user: str) -> bool:
+    async def pull_missing(
+        self, user: str, suggestions: tuple[str, ...] = (), *, asker: str | None = None
+    ) -> None:
         """Ask every node for this one secret before saying it does not exist.
 
         A secret created after the last sync is found this way (one
         ``/ppp/secret/print ?name=`` per node, at once, within the usual deadline
-        and session limits). A miss is remembered for a few minutes, so repeated
-        typos do not knock on every router.
+        and session limits) and stored; returns when it was found. Otherwise
+        raises `UnknownUser` (with `suggestions`): plain when every router
+        answered that it has no such secret, which is remembered for a few
+        minutes so repeated typos do not knock on every router;
+        `UserNotConfirmed` when some router could not be asked (not remembered:
+        the next question asks again); `PullDeferred` when fair use kept the
+        routers from being asked at all.
         """
-        now = time.monotonic()
+        now = self.clock()
         if now - self._missing.get(user, -math.inf) < self.MISSING_TTL_S:
-            return False
-        nodes = await asyncio.to_thread(self.inventory.nodes)
-        results = await asyncio.gather(
-            *(self.router.find_secret(node, user) for node in nodes), return_exceptions=True
-        )
+            raise UnknownUser(user, suggestions)
+        self._charge(asker or "", user, suggestions, now)
+        try:
+            async with asyncio.timeout(self.router.timeout):
+                await self._pulls.acquire()
+        except TimeoutError:
+            self._refund(asker or "", now)  # not pulled: it does not count
+            log.info("targeted pull of %s: %d pulls in flight", user, self.max_pulls)
+            raise PullDeferred(
+                user,
+                suggestions,
+                reason="busy",
+                limit=self.max_pulls,
+                retry_in_s=self.router.timeout,
+            ) from None
+        try:
+            nodes = await asyncio.to_thread(self.inventory.nodes)
+            results = await asyncio.gather(
+                *(self.router.find_secret(node, user) for node in nodes), return_exceptions=True
+            )
+        finally:
+            self._pulls.release()
         found = [r for r in results if isinstance(r, Secret)]
+        failed: list[RouterError] = []
         for failure in (r for r in results if isinstance(r, BaseException)):
             if not isinstance(failure, RouterError):
                 raise failure
             log.info("targeted pull of %s: %s", user, failure)
+            failed.append(failure)
         if not found:
-            self._missing[user] = now
-            return False
+            if failed:
+                raise UserNotConfirmed(user, suggestions, unchecked=tuple(failed))
+            self._remember_missing(user, now)
+            raise UnknownUser(user, suggestions)
         stamp = datetime.now(UTC)
         for secret in found:
             await asyncio.to_thread(self.inventory.upsert_secret, secret, stamp)
         log.info("targeted pull found %s on %s", user, ", ".join(s.node for s in found))
-        return True
+
+    def _charge(self, asker: str, user: str, suggestions: tuple[str, ...], now: float) -> None:
+        """Count one pull against `asker`'s allowance, or raise `PullDeferred`."""
+        recent = self._pulled_by.setdefault(asker, deque())
+        while recent and now - recent[0] >= self.PULL_WINDOW_S:
+            recent.popleft()
+        if len(recent) >= self.pulls_per_user:
+            wait = recent[0] + self.PULL_WINDOW_S - now
+            log.info("targeted pull of %s by %s: over %d a minute", user, asker or "-", len(recent))
+            raise PullDeferred(
+                user, suggestions, reason="rate", limit=self.pulls_per_user, retry_in_s=wait
+            )
+        recent.append(now)
+
+    def _refund(self, asker: str, charged_at: float) -> None:
+        recent = self._pulled_by.get(asker)
+        if recent is not None and charged_at in recent:
+            recent.remove(charged_at)
+
+    def _remember_missing(self, user: str, now: float) -> None:
+        """Remember a definite miss; forget the expired ones (bounded by the pull rate)."""
+        self._missing = {
+            name: at for name, at in self._missing.items() if now - at < self.MISSING_TTL_S
+        }
+        self._missing[user] = now
 
 
 def choose(snapshots: list[Snapshot]) -> Snapshot:
@@ -343,6 +438,10 @@ def outcome_of(reading: Reading | None, error: BaseException | None) -> str:
     match error:
         case AmbiguousQuery():
             return "ambiguous"
+        case PullDeferred():
+            return f"not_pulled:{error.reason}"
+        case UserNotConfirmed():
+            return "not_confirmed"
         case UnknownUser():
             return "not_found"
         case NodeNotInInventory():

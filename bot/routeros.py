@@ -79,6 +79,8 @@ _CONVERT_SLICE = 250
 #: What `RouterClient.pull` keeps of each ``/ppp/active`` row (see `ActiveSession`).
 PULL_ACTIVE_PROPLIST = "name,caller-id,address,uptime"
 QUEUE_PROPLIST = "name,max-limit,rate,queued-bytes,dropped"
+#: API sessions to one router that targeted pulls (`RouterClient.find_secret`) may hold.
+PULL_SESSIONS = 1
 
 
 # -- values read from a router ------------------------------------------------
@@ -349,6 +351,7 @@ class RouterClient:
     #: Per-node (user, password) by `bot.config.env_suffix` of the node name.
     node_credentials: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
     _limits: dict[tuple[str, int], asyncio.Semaphore] = field(default_factory=dict, repr=False)
+    _pull_turns: dict[tuple[str, int], asyncio.Semaphore] = field(default_factory=dict, repr=False)
     _inflight: dict[tuple[str, int, str], asyncio.Task[Snapshot]] = field(
         default_factory=dict, repr=False
     )
@@ -414,9 +417,23 @@ class RouterClient:
         return tables
 
     async def find_secret(self, node: Node, user: str) -> Secret | None:
-        """One secret by exact name (a targeted pull), within the usual deadline."""
+        """One secret by exact name (a targeted pull), within the usual deadline.
+
+        Targeted pulls are for names nobody may have typed right, so they never
+        take the sessions readings need: at most `PULL_SESSIONS` of a router's
+        `max_sessions` at a time. Pulls wait for that turn among themselves,
+        so at most one stands in the session queue ahead of a reading however
+        many unknown names are asked at once. The turn is waited for up to the
+        deadline (then `RouterBusy`); the pull itself then has a deadline of its
+        own, so time spent behind other pulls is never blamed on the router.
+        """
         with self._guarded(node, user), _mapped_errors(node, user, self.timeout):
-            async with asyncio.timeout(self.timeout), self.session(node) as api:
+            # Entered in order: the deadline starts once the turn is ours.
+            async with (
+                self._pull_turn(node),
+                asyncio.timeout(self.timeout),
+                self.session(node) as api,
+            ):
                 rows = await _rows(
                     api, "/ppp/secret/print", f"?name={user}", f"=.proplist={SECRET_PROPLIST}"
                 )
@@ -555,6 +572,23 @@ class RouterClient:
         if key not in self._limits:
             self._limits[key] = asyncio.Semaphore(self.max_sessions)
         return self._limits[key]
+
+    @asynccontextmanager
+    async def _pull_turn(self, node: Node) -> AsyncIterator[None]:
+        """One of this router's `PULL_SESSIONS` turns for targeted pulls, waited
+        for up to the deadline (past it, `_guarded` makes that `RouterBusy`)."""
+        key = (node.host, node.port)
+        if key not in self._pull_turns:
+            self._pull_turns[key] = asyncio.Semaphore(PULL_SESSIONS)
+        turns = self._pull_turns[key]
+        _queued.set(True)  # waiting for our own turn: "busy", not the router's fault
+        async with asyncio.timeout(self.timeout):
+            await turns.acquire()
+        _queued.set(False)
+        try:
+            yield
+        finally:
+            turns.release()
 
     def _tls_context(self) -> ssl.SSLContext:
         if self._tls is None:

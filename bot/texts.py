@@ -22,6 +22,7 @@ from bot.errors import (
     InputError,
     InventoryError,
     NodeNotInInventory,
+    PullDeferred,
     RouterAuthFailed,
     RouterBusy,
     RouterCircuitOpen,
@@ -32,6 +33,7 @@ from bot.errors import (
     RouterTLSError,
     RouterUnreachable,
     UnknownUser,
+    UserNotConfirmed,
 )
 from bot.inventory import Hit
 from bot.lang import number, t
@@ -320,7 +322,7 @@ def error(err: BeholderError) -> str:
         case InputError():
             return t("error.invalid", text=shown(err.text), usage=usage())
         case UnknownUser():
-            text = t("error.unknown_user", user=err.user)
+            text = _unknown_user(err)
             if err.suggestions:
                 names = ", ".join(f"`{s}`" for s in err.suggestions)
                 return text + "\n" + t("error.did_you_mean", names=names)
@@ -368,9 +370,33 @@ def error(err: BeholderError) -> str:
             return t("error.other", who=who, kind=type(err).__name__)
 
 
+def _unknown_user(err: UnknownUser) -> str:
+    """Why the name was not found: every router said so, some could not be
+    asked, or fair use kept the routers from being asked (`bot.readings`)."""
+    match err:
+        case UserNotConfirmed():
+            nodes = ", ".join(
+                t("error.unchecked_node", node=e.node, cause=_cause(e)) for e in err.unchecked
+            )
+            return t("error.not_confirmed", user=err.user, nodes=nodes)
+        case PullDeferred(reason="rate"):
+            wait = max(1, math.ceil(err.retry_in_s))
+            return t("error.pull_rate", user=err.user, limit=err.limit, seconds=wait)
+        case PullDeferred():
+            return t(
+                "error.pull_busy", user=err.user, count=err.limit, seconds=_seconds(err.retry_in_s)
+            )
+        case _:
+            return t("error.unknown_user", user=err.user)
+
+
 def _cause(err: RouterError) -> str:
     """A few words on why a router failed, for the circuit-breaker message."""
     match err:
+        case RouterCircuitOpen():
+            return _cause(err.cause) if err.cause else t("cause.other")
+        case RouterBusy():
+            return t("cause.busy")
         case RouterTimeout():
             return t("cause.timeout")
         case RouterRefused():

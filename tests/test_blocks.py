@@ -347,6 +347,26 @@ def test_verdict_signs_queue_drops_and_recent_reconnect():
     assert "Reconectó hace 2 min: puede ser un enlace inestable." in text
 
 
+def test_queued_bytes_without_drops_are_not_called_dropping():
+    """Regression: any queued bytes marked the queue as dropping, and the verdict
+    said "is dropping packets (0 in this session)". Queued bytes with nothing
+    dropped are normal shaping: no sign at all."""
+    from bot.readings import verdict
+
+    shaping = online(
+        queue=QueueState(plan=Plan(50_000_000, 10_000_000), queued_bytes_download=4500)
+    )
+    assert "queue_dropping" not in verdict(shaping).signs
+    assert "descartando" not in all_text(blocks.reading_message(shaping, UTC))
+    dropping = online(
+        queue=QueueState(
+            plan=Plan(50_000_000, 10_000_000), queued_bytes_download=4500, dropped_download=7
+        )
+    )
+    assert verdict(dropping).signs == ("queue_dropping",)
+    assert verdict(dropping).dropped == 7
+
+
 @pytest.mark.parametrize("typed", ["x` <!channel>", "<!here>", "<@U0BOSS>", "a&b <#C1|general>"])
 def test_echoed_operator_text_cannot_mention_anyone(typed):
     """Regression (found by the fuzz test): errors echoed `<!channel>` unescaped,

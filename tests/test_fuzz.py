@@ -12,7 +12,7 @@ What must hold for every text:
   nothing is logged as an error or with a traceback;
 * a reply: the command is acked with a message, and when the ack says
   "Consultando…" a ``response_url`` post follows; the mention gets exactly one
-  ``chat.postMessage`` in its thread;
+  ``chat.postMessage`` or ``chat.postEphemeral`` (a private reply) in its thread;
 * no reply carries a traceback or the router password;
 * no word a router receives is the operator's: every sentence is one of the
   five the bot composes, ``=.proplist=`` lists are ours (never ``password``),
@@ -26,6 +26,7 @@ import asyncio
 import logging
 import random
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -358,12 +359,13 @@ def _drive(result: Run, network: SimNetwork, fake: FakeSlack, db: Path) -> None:
                 1 for p in result.command_acks.values() if p.get("text", "").startswith("Consult")
             )
             fake.wait_for_responses(count=consulting, timeout=60)
-            fake.wait_for_calls("chat.postMessage", count=len(result.mentions), timeout=60)
+            # Each mention gets one reply in its thread: public, or only for its author.
+            _wait_for_thread_replies(fake, len(result.mentions), timeout=60)
             # A moment for anything extra (a second post would be a bug too).
             asyncio.run(asyncio.sleep(0.2))
             for post in fake.responses():
                 result.responses.setdefault(post.key, []).append(post.body)
-            for call in fake.calls("chat.postMessage"):
+            for call in fake.calls("chat.postMessage") + fake.calls("chat.postEphemeral"):
                 result.posts.setdefault(str(call.params.get("thread_ts")), []).append(call.params)
         result.loop_errors = list(runner.errors)
         result.router_failures = router.failures
@@ -375,6 +377,17 @@ def _drive(result: Run, network: SimNetwork, fake: FakeSlack, db: Path) -> None:
             asyncio.run(asyncio.sleep(0.02))
         result.sentences += [(name, words) for words in counters.commands]
         result.active_after[name] = counters.active_sessions
+
+
+def _wait_for_thread_replies(fake: FakeSlack, count: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    posted = 0
+    while time.monotonic() < deadline:
+        posted = len(fake.calls("chat.postMessage")) + len(fake.calls("chat.postEphemeral"))
+        if posted >= count:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"wanted {count} replies in threads, got {posted}")
 
 
 # -- the properties ------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from bot.errors import (
     InputError,
     InventoryError,
     NodeNotInInventory,
+    PullDeferred,
     RouterAuthFailed,
     RouterBusy,
     RouterCircuitOpen,
@@ -41,6 +42,7 @@ from bot.errors import (
     RouterTLSError,
     RouterUnreachable,
     UnknownUser,
+    UserNotConfirmed,
 )
 from bot.inventory import Connection, Hit, Secret
 from bot.lang import en, es
@@ -256,6 +258,17 @@ def every_error() -> list[BeholderError]:
         InventoryError("there is no node named 'bras-oeste'"),
         UnknownUser("juan.peres", ("juan.perez", "juana.perez")),
         UnknownUser("zzz"),
+        UserNotConfirmed(
+            "alta.nueva",
+            unchecked=(
+                RouterTimeout("bras-sur", seconds=5),
+                RouterBusy("bras-este", seconds=5, sessions=4),
+                RouterCircuitOpen("bras-oeste", cause=RouterRefused("bras-oeste")),
+                RouterCircuitOpen("bras-centro"),
+            ),
+        ),
+        PullDeferred("alta.nueva", ("alta.nuevo",), reason="rate", limit=5, retry_in_s=42.3),
+        PullDeferred("alta.nueva", reason="busy", limit=4, retry_in_s=5),
         AmbiguousQuery("gomez", hits),
         NodeNotInInventory("juan.perez", "bras-oeste"),
         *router_errors,

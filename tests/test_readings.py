@@ -117,3 +117,32 @@ def test_node_missing_from_inventory(sim_world):
     with pytest.raises(NodeNotInInventory) as caught:
         read(sim_world, "huerfano")
     assert caught.value.node == "bras-oeste"
+
+
+def test_pulls_over_the_global_cap_wait_their_turn_then_are_deferred(sim_world):
+    """With one pull at a time allowed and a stalled router holding it for the
+    whole deadline, the names behind the first cannot all get a turn within the
+    deadline: the last at least is deferred (the routers are not asked for it, and
+    it does not count against the operator's allowance)."""
+    from bot.errors import PullDeferred
+
+    sim_world.network.set_fault("bras-sur", "stall_login")  # each pull: the full 0.3 s
+    service = ReadingService(sim_world.inventory, sim_world.client(timeout=0.3), max_pulls=1)
+    names = ["nadie.uno", "nadie.dos", "nadie.tres"]
+
+    async def burst():
+        return await asyncio.gather(
+            *(service.read(n, asker="U0001") for n in names), return_exceptions=True
+        )
+
+    results = asyncio.run(burst())
+    deferred = {r.user: r for r in results if isinstance(r, PullDeferred)}
+    # The first to arrive had its turn (and its router stalled); at least the last waited.
+    assert 1 <= len(deferred) <= 2
+    assert all((d.reason, d.limit) == ("busy", 1) for d in deferred.values())
+    asked = {w for c in sim_world.network.counters("bras-norte").commands for w in c}
+    assert {f"?name={n}" for n in names} & asked == {
+        f"?name={n}" for n in names if n not in deferred
+    }
+    # Deferred names were not counted against the operator's allowance.
+    assert len(service._pulled_by["U0001"]) == len(names) - len(deferred)

@@ -236,3 +236,30 @@ def test_waiting_for_our_own_session_slot_is_busy_not_a_router_failure(sim_world
     assert busy[0].sessions == 1
     assert not client.breaker.is_open("bras-norte")
     assert snap(sim_world, "juan.perez", client=client).online
+
+
+def test_targeted_pulls_take_one_session_and_never_queue_ahead_of_a_reading(sim_world):
+    """Regression: a burst of unknown names took every API session of a router
+    (each name is asked of every router), and a reading sent meanwhile queued
+    behind them until it failed with RouterBusy. Targeted pulls now hold one
+    session per router at a time, so the reading gets its own at once."""
+    sim_world.network.set_latency("bras-norte", 0.05)  # one pull (login + print): ~0.1 s
+    client = sim_world.client(timeout=3.0, max_sessions=4)
+    node = sim_world.nodes["bras-norte"]
+    names = [f"nadie{i:02d}" for i in range(8)]
+
+    async def burst():
+        pulls = [asyncio.create_task(client.find_secret(node, n)) for n in names]
+        await asyncio.sleep(0)  # every pull is waiting for a session before the reading
+        reading = await client.snapshot(node, "juan.perez")
+        pending = sum(1 for p in pulls if not p.done())
+        return reading, pending, await asyncio.gather(*pulls)
+
+    reading, pending, found = asyncio.run(burst())
+    assert reading.traffic.download_bps == 45_200_000
+    assert pending > 0  # answered while pulls were still waiting their turn
+    assert found == [None] * len(names)  # every pull was still made
+    counters = sim_world.network.counters("bras-norte")
+    assert counters.total_connections == len(names) + 1
+    assert counters.peak_sessions == 2  # one pull + the reading, never more
+    sim_world.quiet()

@@ -113,8 +113,10 @@ def test_mention_without_user_in_a_thread_takes_the_ticket(fake, bot):
 def test_mention_without_user_and_nothing_in_the_ticket_gets_usage(fake, bot):
     fake.seed_message("C0001", "1700001100.000100", "Hola, ¿alguien me ayuda?")
     fake.send_app_mention("<@UBOT>", ts="1700001150.000200", thread_ts="1700001100.000100")
-    [call] = fake.wait_for_calls("chat.postMessage")
+    [call] = fake.wait_for_calls("chat.postEphemeral")
+    assert (call.params["thread_ts"], call.params["user"]) == ("1700001100.000100", "U0001")
     assert "Uso:" in call.params["text"]
+    assert fake.calls("chat.postMessage") == []
 
 
 def test_consumo_with_seconds_starts_a_live_view(fake, bot):

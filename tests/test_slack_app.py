@@ -138,11 +138,30 @@ def test_top_level_mention_without_keyword_starts_a_thread(fake, bot):
     assert call.params["text"].startswith("20513 en bras-norte")
 
 
-def test_empty_mention_gets_usage_in_thread(fake, bot):
+def test_empty_mention_gets_usage_in_thread_only_for_the_asker(fake, bot):
     fake.send_app_mention("<@UBOT>", ts="1700000300.000100", thread_ts="1700000000.000900")
-    [call] = fake.wait_for_calls("chat.postMessage")
-    assert call.params["thread_ts"] == "1700000000.000900"
+    [call] = fake.wait_for_calls("chat.postEphemeral")
+    assert (call.params["thread_ts"], call.params["user"]) == ("1700000000.000900", "U0001")
     assert "Uso:" in call.params["text"]
+    assert fake.calls("chat.postMessage") == []
+
+
+@pytest.mark.parametrize("asked", ["juan.peres", "cliente1"])
+def test_typo_in_a_thread_mention_is_not_posted_in_the_thread(fake, bot, asked):
+    """Regression: mentions ignored `Reply.public`, so a typo's "no existe" with its
+    suggestions (or a list of candidates) was posted for the whole escalation
+    thread. It goes to the asker alone, in that thread."""
+    fake.send_app_mention(
+        f"<@UBOT> consumo {asked}",
+        user="U0AAA",
+        ts="1700000400.000200",
+        thread_ts="1700000000.000400",
+    )
+    [call] = fake.wait_for_calls("chat.postEphemeral")
+    assert (call.params["channel"], call.params["thread_ts"]) == ("C0001", "1700000000.000400")
+    assert call.params["user"] == "U0AAA"
+    assert f"`{asked}`" in call.params["text"] or f"«{asked}»" in call.params["text"]
+    assert fake.calls("chat.postMessage") == []
 
 
 def test_refresh_button_replaces_the_message_with_a_new_snapshot(fake, bot, sim_world):
@@ -219,7 +238,7 @@ def test_every_question_is_audited(fake, bot, sim_world):
     fake.send_app_mention(
         "<@UBOT> consumo nadie.existe", user="U0BBB", channel="C0ESC", ts="1700000500.000100"
     )
-    fake.wait_for_calls("chat.postMessage")
+    fake.wait_for_calls("chat.postEphemeral")
     entries = {e.slack_user: e for e in sim_world.inventory.audit()}
     ok = entries["U0AAA"]
     assert (ok.channel, ok.source, ok.query, ok.pppoe_user, ok.node, ok.outcome) == (

@@ -140,6 +140,21 @@ MESSAGES: dict[str, str] = {
         "I couldn't find `{user}` on any router: not as a PPPoE user, "
         "not in the comments, not as an IP or MAC."
     ),
+    "error.not_confirmed": (
+        "I couldn't find `{user}` in the inventory nor on the routers that answered. "
+        "I couldn't ask {nodes}: it may be there. Try again in a minute."
+    ),
+    "error.unchecked_node": "*{node}* ({cause})",
+    "error.pull_rate": (
+        "`{user}` is not in the inventory and I didn't ask the routers: you already "
+        "looked up {limit} users missing from the inventory in the last minute, the most "
+        "allowed to spare the routers. Wait {seconds} s and try again."
+    ),
+    "error.pull_busy": (
+        "`{user}` is not in the inventory and I didn't ask the routers: {count} lookups "
+        "of new users are already in progress and none finished within {seconds} s. "
+        "Try again in a few seconds."
+    ),
     "error.did_you_mean": "Did you mean: {names}?",
     "error.how_to_search": (
         "Check the spelling: you can search by PPPoE user, by the customer's name "
@@ -197,6 +212,7 @@ MESSAGES: dict[str, str] = {
     "cause.unreachable": "no connection",
     "cause.tls": "TLS failed",
     "cause.other": "session closed",
+    "cause.busy": "busy with other Beholder checks",
     "unexpected": (
         "Something failed on our side{who}. It was logged; "
         "try again and, if it happens again, tell whoever maintains Beholder."

@@ -148,6 +148,21 @@ MESSAGES: dict[str, str] = {
         "No encontré `{user}` en ningún router: ni como usuario PPPoE, "
         "ni en los comentarios, ni como IP o MAC."
     ),
+    "error.not_confirmed": (
+        "No encontré `{user}` en el inventario ni en los routers que respondieron. "
+        "No pude preguntarle a {nodes}: puede estar ahí. Probá de nuevo en un minuto."
+    ),
+    "error.unchecked_node": "*{node}* ({cause})",
+    "error.pull_rate": (
+        "`{user}` no está en el inventario y no les pregunté a los routers: ya buscaste "
+        "{limit} usuarios que no están en el inventario en el último minuto, el máximo "
+        "para no cargar los routers. Esperá {seconds} s y probá de nuevo."
+    ),
+    "error.pull_busy": (
+        "`{user}` no está en el inventario y no les pregunté a los routers: ya hay "
+        "{count} búsquedas de usuarios nuevos en curso y ninguna terminó en {seconds} s. "
+        "Probá de nuevo en unos segundos."
+    ),
     "error.did_you_mean": "¿Quisiste decir: {names}?",
     "error.how_to_search": (
         "Revisá cómo está escrito: se puede buscar por usuario PPPoE, por nombre "
@@ -206,6 +221,7 @@ MESSAGES: dict[str, str] = {
     "cause.unreachable": "sin conexión",
     "cause.tls": "falló el TLS",
     "cause.other": "cortó la sesión",
+    "cause.busy": "ocupado con otras consultas de Beholder",
     "unexpected": (
         "Algo falló de nuestro lado{who}. Quedó registrado en el log; "
         "probá de nuevo y, si se repite, avisá a quien mantiene Beholder."

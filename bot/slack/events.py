@@ -2,7 +2,10 @@
 
 Slack does not allow slash commands in threads, so escalation threads mention
 the bot. The answer goes to the thread the mention is in (or starts one under
-a top-level mention), keeping the evidence with the escalation. Inside a
+a top-level mention), keeping the evidence with the escalation. Only what the
+whole thread should see is posted there (a reading, a router fault: see
+`Reply.public`); a typo, an unknown name or a list of candidates goes to the
+operator who asked alone, as an ephemeral message in that thread. Inside a
 thread, a mention with no user takes the subscriber from the thread's first
 message (the ticket that opened the escalation). ``… 30s`` starts a live view.
 """
@@ -43,9 +46,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         try:
             query = clean_query(text)
         except InputError as exc:
-            await client.chat_postMessage(
-                channel=channel, thread_ts=thread_ts, **blocks.error_message(exc)
-            )
+            await _post(client, channel, thread_ts, asker.user, blocks.error_message(exc))
             return
         if seconds is not None:
             await live.start_live(
@@ -53,7 +54,25 @@ def register(app: AsyncApp, deps: Deps) -> None:
             )
             return
         reply = await consult(deps, query, asker, exact=exact)
-        await client.chat_postMessage(channel=channel, thread_ts=thread_ts, **reply.message)
+        await _post(client, channel, thread_ts, asker.user, reply.message, public=reply.public)
+
+
+async def _post(
+    client: AsyncWebClient,
+    channel: str,
+    thread_ts: str,
+    user: str | None,
+    message: blocks.Message,
+    *,
+    public: bool = False,
+) -> None:
+    """Post in the thread for everyone, or in it for `user` alone (``public=False``)."""
+    if public:
+        await client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message)
+    elif user:
+        await client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, **message)
+    else:  # nobody to show it to: never fall back to the whole thread
+        log.warning("private reply dropped: the mention in %s has no user", channel)
 
 
 async def _thread_subscriber(

@@ -68,7 +68,7 @@ async def consult(deps: Deps, query: str, asker: Asker, *, exact: bool = False) 
         if exact:
             reading = await deps.readings.read_user(query)
         else:
-            reading = await deps.readings.read(query)
+            reading = await deps.readings.read(query, asker=asker.user)
     except BeholderError as exc:
         error = exc
     except Exception as exc:

@@ -42,6 +42,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await delivery.reply(client, private, blocks.nothing_in_message(), public=False)
             return
         reply = await consult(deps, match.user, asker, exact=True)
+        if not reply.public:  # e.g. the subscriber's node is missing from the inventory
+            await delivery.reply(client, private, reply.message, public=False)
+            return
         try:
             await client.chat_postMessage(channel=channel, thread_ts=thread_ts, **reply.message)
         except SlackApiError as exc:
