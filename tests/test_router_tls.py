@@ -13,6 +13,7 @@ import logging
 import string
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from hypothesis import strategies as st
 
 from bot import texts
 from bot.errors import RouterCertificateError, RouterTLSError
-from bot.inventory import Node
+from bot.inventory import Node, Secret
 from bot.routeros import RouterClient
 from bot.sim.model import RouterConfig, Subscriber
 from bot.sim.network import SimNetwork
@@ -175,6 +176,40 @@ def test_peer_certificate_reads_the_certificate_without_logging_in(tls_world):
     with pytest.raises(RouterTLSError):
         asyncio.run(client.peer_certificate(tls_world.node("bras-anonimo")))
     assert tls_world.logins("bras-propio") == tls_world.logins("bras-anonimo") == 0
+
+
+# -- through the running bot ----------------------------------------------------------
+
+
+def test_serve_warns_of_insecure_nodes_and_refuses_an_impostor_in_spanish(
+    fake, start_serve, sim_world, tls_world, caplog
+):
+    """`serve` names every ``tls=insecure`` node in a WARNING at start; a /consumo
+    for a subscriber on a pinned node now presenting another certificate gets the
+    Spanish "certificado no verificado" reply, and that router never saw /login."""
+    caplog.set_level(logging.INFO)
+    impostor = self_signed("bras-propio")
+    tls_world.network.set_certificate("bras-propio", impostor)
+    pinned = tls_world.certs["bras-propio"].sha256
+    inventory = sim_world.inventory
+    inventory.upsert_nodes(
+        [tls_world.node("bras-anonimo", "insecure"), tls_world.node("bras-propio", pin=pinned)]
+    )
+    inventory.replace_node("bras-propio", [Secret(USER, "bras-propio")], [], datetime.now(UTC))
+    start_serve()
+    [warning] = [
+        r for r in caplog.records if r.name == "bot.serve" and r.levelno >= logging.WARNING
+    ]
+    assert "tls=insecure) on bras-anonimo:" in warning.getMessage()
+
+    [post] = fake.wait_for_responses(key=fake.send_slash_command(USER), timeout=5)
+    text = post.body["text"]
+    assert text.startswith("Certificado no verificado en *bras-propio*"), text
+    assert f"`{USER}`" in text
+    assert shown_fingerprint(pinned) in text
+    assert shown_fingerprint(impostor.sha256) in text
+    assert API_PASSWORD not in text
+    assert tls_world.logins("bras-propio") == 0
 
 
 # -- parsing what admins type ----------------------------------------------------------
