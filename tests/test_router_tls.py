@@ -27,7 +27,7 @@ from bot.routeros import RouterClient
 from bot.sim.model import RouterConfig, Subscriber
 from bot.sim.network import SimNetwork
 from bot.sim.tls import CertificateAuthority, SimCertificate, self_signed
-from bot.tls import TlsMode, parse_fingerprint, shown_fingerprint
+from bot.tls import TlsMode, describe, parse_fingerprint, shown_fingerprint
 from tests.conftest import API_PASSWORD, API_USER
 
 USER = "cifrado"
@@ -244,6 +244,26 @@ def test_tls_mode_parser_knows_three_modes_and_the_old_flags(text):
     else:
         with pytest.raises(ValueError, match="no, yes or insecure"):
             TlsMode.parse(text)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=2000))
+def test_describe_takes_any_bytes_a_router_sends_without_crashing(der):
+    """`nodes trust` shows whatever certificate the router sent: anything that is
+    not a certificate is a ValueError (reported), never another exception."""
+    try:
+        info = describe(der)
+    except ValueError:
+        return
+    assert len(info.fingerprint) == 64
+
+
+def test_describe_reads_subject_issuer_and_validity():
+    ca = CertificateAuthority("ISP CA")
+    info = describe(ca.issue("bras-ca").der)
+    assert (info.subject, info.issuer, info.self_signed) == ("CN=bras-ca", "CN=ISP CA", False)
+    assert info.not_before < datetime.now(UTC) < info.not_after
+    assert describe(self_signed("bras-x").der).self_signed
 
 
 def test_old_true_false_keep_meaning_yes_and_no():
