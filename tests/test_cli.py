@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -374,3 +376,30 @@ def test_insecure_nodes_are_named_in_a_warning(env, tls_routers):
     bad = beholder(env, "nodes", "add", "bras-x", "127.0.0.1", "--tls", "maybe")
     assert bad.returncode == 2
     assert "no, yes or insecure" in bad.stderr
+
+
+def test_nodes_trust_asks_on_a_terminal(env, tls_routers):
+    """On a terminal `nodes trust` asks before pinning: "n" pins nothing, "y" pins."""
+    port = str(tls_routers.port("bras-cert"))
+    beholder(env, "nodes", "add", "bras-cert", "127.0.0.1", "--port", port, "--tls")
+    for answer, code in ((b"n\n", 1), (b"y\n", 0)):
+        controller, terminal = pty.openpty()
+        try:
+            os.write(controller, answer)
+            result = subprocess.run(
+                beholder_argv("nodes", "trust", "bras-cert"),
+                env=env,
+                stdin=terminal,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+        finally:
+            os.close(controller)
+            os.close(terminal)
+        assert result.returncode == code, result.stdout + result.stderr
+        assert "Pin this certificate for bras-cert? [y/N]" in result.stdout
+    with Inventory(env["BEHOLDER_DB"]) as inventory:
+        pinned = inventory.node("bras-cert").tls_fingerprint
+    assert pinned == tls_routers.call("bras-cert", lambda sim: sim.config.certificate.sha256)
