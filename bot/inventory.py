@@ -146,7 +146,9 @@ class AuditEntry:
 
     at: datetime
     query: str
-    outcome: str  # "ok", "offline", "not_found", "ambiguous", "denied", "failed:<Error>"
+    #: "ok", "offline", "not_found", "ambiguous", "denied", "failed:<Error>";
+    #: "pinned" / "replaced" for ``nodes trust``.
+    outcome: str
     slack_user: str = ""
     channel: str = ""
     source: str = ""  # "command", "mention", "button", "cli"
