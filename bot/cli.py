@@ -352,10 +352,12 @@ def certificate_report(node: Node, der: bytes, zone: tzinfo = UTC) -> str:
             f"  issuer     {issuer}",
             f"  valid      {validity}",
         ]
+    presented = sha256_fingerprint(der)
     lines += [
-        f"  SHA-256    {shown_fingerprint(sha256_fingerprint(der))}",
-        "Compare it with the router's own (/certificate print detail, on its console) "
-        "before pinning: this is what anyone answering at that address presents.",
+        f"  SHA-256    {shown_fingerprint(presented)}",
+        f"             {presented}",
+        "Compare it with the router's own fingerprint (/certificate print detail, on its "
+        "console) before pinning: this is what anyone answering at that address presents.",
     ]
     return "\n".join(lines)
 
