@@ -19,13 +19,28 @@ from pathlib import Path
 
 from bot import __version__, lang, logs, texts
 from bot.config import Settings, load_settings
-from bot.errors import BeholderError, ConfigError, InputError, InventoryError, RouterError
+from bot.errors import (
+    BeholderError,
+    ConfigError,
+    InputError,
+    InventoryError,
+    RouterCertificateError,
+    RouterError,
+)
 from bot.imports import read_connections_csv, read_nodes_csv
-from bot.inventory import Inventory, Node
+from bot.inventory import AuditEntry, Inventory, Node
 from bot.progress import SyncProgress, local_stamp
 from bot.readings import ReadingService, audit_entry, clean_query, outcome_of
 from bot.routeros import NodeCheck, RouterClient
 from bot.sync import NodeSync, sync_nodes
+from bot.tls import (
+    TlsMode,
+    describe,
+    insecure_nodes,
+    insecure_warning,
+    shown_fingerprint,
+)
+from bot.tls import fingerprint as sha256_fingerprint
 
 EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND = 1, 2, 3
 
@@ -76,7 +91,16 @@ def build_parser() -> argparse.ArgumentParser:
     node_add.add_argument("name", help="node name, e.g. bras-norte")
     node_add.add_argument("host", help="address of its RouterOS API")
     node_add.add_argument("--port", type=int, default=None, help="API port (8728; 8729 with --tls)")
-    node_add.add_argument("--tls", action="store_true", help="use API-SSL")
+    node_add.add_argument(
+        "--tls",
+        nargs="?",
+        type=_tls_mode,
+        const=TlsMode.YES,
+        default=TlsMode.NO,
+        metavar="MODE",
+        help="API-SSL: yes (the default with --tls: certificate verified against "
+        "MIKROTIK_TLS_CA or a pin, see nodes trust), insecure (not verified), no (plain API)",
+    )
     node_add.set_defaults(handler=cmd_nodes_add)
     node_remove = nodes_commands.add_parser("remove", help="forget a node and its secrets")
     node_remove.add_argument("name")
@@ -86,6 +110,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     node_check.add_argument("names", nargs="*", help="only these nodes (default: all)")
     node_check.set_defaults(handler=cmd_nodes_check)
+    node_trust = nodes_commands.add_parser(
+        "trust",
+        help="show a node's API-SSL certificate and pin it (trust on first use)",
+        description="Connect to the node's API-SSL without logging in, show its certificate "
+        "(subject, validity, SHA-256 fingerprint) and, once confirmed, pin it: from then on "
+        "the node (tls=yes) must present exactly that certificate.",
+    )
+    node_trust.add_argument("name")
+    node_trust.add_argument(
+        "--replace", action="store_true", help="replace a different certificate pinned before"
+    )
+    node_trust.add_argument(
+        "--yes", action="store_true", help="pin without asking (needed when stdin is no terminal)"
+    )
+    node_trust.set_defaults(handler=cmd_nodes_trust)
 
     connections = commands.add_parser(
         "connections", help="the management system's export (customers and plans)"
@@ -168,9 +207,7 @@ def cmd_nodes_list(args: argparse.Namespace, settings: Settings) -> int:
         synced = st.synced_at or "never"
         if st.stale:
             synced = f"STALE since {st.synced_at or 'never'} ({st.sync_error})"
-        rows.append(
-            (n.name, n.host, str(n.port), "yes" if n.tls else "no", str(st.secrets), synced)
-        )
+        rows.append((n.name, n.host, str(n.port), _tls_shown(n), str(st.secrets), synced))
     print(_table(rows))
     return 0
 
@@ -181,7 +218,10 @@ def cmd_nodes_add(args: argparse.Namespace, settings: Settings) -> int:
         raise InputError(str(port), "invalid")
     with Inventory(settings.db_path) as inventory:
         inventory.upsert_nodes([Node(args.name, args.host, port, args.tls)])
-    print(f"node {args.name} → {args.host}:{port}{' (API-SSL)' if args.tls else ''}")
+        node = inventory.node(args.name)
+    print(f"node {node.name} → {node.host}:{node.port} (tls={_tls_shown(node)})")
+    if node.tls is TlsMode.INSECURE:
+        print(f"beholder: WARNING: {insecure_warning([node.name])}", file=sys.stderr)
     return 0
 
 
@@ -202,6 +242,9 @@ def cmd_nodes_check(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigError("the inventory has no nodes: run beholder nodes import FILE.csv")
     settings.require_router_credentials()
     router = RouterClient.from_settings(settings)
+    insecure = insecure_nodes(nodes)
+    if insecure:
+        print(f"beholder: WARNING: {insecure_warning(insecure)}", file=sys.stderr)
 
     async def check_all() -> list[NodeCheck | RouterError]:
         results = await asyncio.gather(*(router.check(n) for n in nodes), return_exceptions=True)
@@ -213,7 +256,7 @@ def cmd_nodes_check(args: argparse.Namespace, settings: Settings) -> int:
     rows = [("NODE", "ADDRESS", "STATUS", "ROUTEROS", "IDENTITY", "LOGIN", "PPPOE SESSIONS")]
     failed = []
     for node, result in zip(nodes, asyncio.run(check_all()), strict=True):
-        address = f"{node.host}:{node.port}{' tls' if node.tls else ''}"
+        address = f"{node.host}:{node.port}{f' tls={_tls_shown(node)}' if node.tls else ''}"
         if isinstance(result, RouterError):
             failed.append(node.name)
             status = f"FAILED: {type(result).__name__} {result.detail}".strip()
@@ -236,6 +279,113 @@ def cmd_nodes_check(args: argparse.Namespace, settings: Settings) -> int:
         print(f"beholder: cannot use {', '.join(failed)}", file=sys.stderr)
         return EXIT_FAILED
     return 0
+
+
+def cmd_nodes_trust(args: argparse.Namespace, settings: Settings) -> int:
+    """Trust on first use: show the certificate, pin it once confirmed.
+
+    Only a TLS handshake: no ``/login`` is sent, so no credentials are needed and
+    none reach whoever answers. Confirmed on the terminal (or by ``--yes``) and
+    written to the audit like the CLI's other router actions.
+    """
+    with Inventory(settings.db_path) as inventory:
+        node = inventory.node(args.name)
+        if not node.tls:
+            raise ConfigError(
+                f"node {node.name} uses the plain API (tls=no), which has no certificate: "
+                f"beholder nodes add {node.name} {node.host} --tls [--port N] first"
+            )
+        router = RouterClient.from_settings(settings)
+        der = asyncio.run(router.peer_certificate(node))
+        presented = sha256_fingerprint(der)
+        print(certificate_report(node, der, texts.zone(settings.timezone)))
+        if node.tls_fingerprint == presented:
+            if node.tls is not TlsMode.YES:
+                inventory.pin_certificate(node.name, presented)
+            print(f"{node.name}: this certificate is already pinned (tls=yes)")
+            return 0
+        if node.tls_fingerprint and not args.replace:
+            raise RouterCertificateError(
+                node.name,
+                "certificate is not the pinned one",
+                pinned=node.tls_fingerprint,
+                presented=presented,
+            )
+        question = f"Pin this certificate for {node.name}"
+        if node.tls_fingerprint:
+            question += f", replacing {shown_fingerprint(node.tls_fingerprint)}"
+        if not args.yes and not _confirm(question + "? [y/N] "):
+            print("Nothing pinned.")
+            return EXIT_FAILED
+        inventory.pin_certificate(node.name, presented)
+        inventory.record_audit(
+            AuditEntry(
+                at=datetime.now(UTC),
+                query=f"nodes trust {node.name}" + (" --replace" if node.tls_fingerprint else ""),
+                outcome="replaced" if node.tls_fingerprint else "pinned",
+                channel=f"cli:{getpass.getuser()}",
+                source="cli",
+                node=node.name,
+            )
+        )
+    print(f"{node.name}: pinned; from now on it must present exactly this certificate (tls=yes)")
+    return 0
+
+
+def certificate_report(node: Node, der: bytes, zone: tzinfo = UTC) -> str:
+    """What ``nodes trust`` shows: subject, issuer, validity and SHA-256."""
+    lines = [f"{node.name} ({node.host}:{node.port}) presents:"]
+    try:
+        info = describe(der)
+    except ValueError as exc:
+        lines.append(f"  (the certificate could not be decoded: {exc})")
+    else:
+        now = datetime.now(UTC)
+        validity = f"{_stamp(info.not_before, zone)} → {_stamp(info.not_after, zone)}"
+        if now > info.not_after:
+            validity += "  EXPIRED"
+        elif now < info.not_before:
+            validity += "  NOT YET VALID"
+        issuer = "itself (self-signed)" if info.self_signed else info.issuer
+        lines += [
+            f"  subject    {info.subject}",
+            f"  issuer     {issuer}",
+            f"  valid      {validity}",
+        ]
+    presented = sha256_fingerprint(der)
+    lines += [
+        f"  SHA-256    {shown_fingerprint(presented)}",
+        f"             {presented}",
+        "Compare it with the router's own fingerprint (/certificate print detail, on its "
+        "console) before pinning: this is what anyone answering at that address presents.",
+    ]
+    return "\n".join(lines)
+
+
+def _stamp(moment: datetime, zone: tzinfo) -> str:
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _confirm(question: str) -> bool:
+    """A yes/no question on the terminal; without one, ask for ``--yes``."""
+    if not sys.stdin.isatty():
+        raise ConfigError("stdin is not a terminal: pass --yes to pin without a question")
+    answer = input(question).strip().lower()
+    return answer in {"y", "yes", "s", "si", "sí"}
+
+
+def _tls_mode(text: str) -> TlsMode:
+    try:
+        return TlsMode.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _tls_shown(node: Node) -> str:
+    """``no``, ``insecure``, ``yes`` or ``yes (pinned)``."""
+    if node.tls is TlsMode.YES and node.tls_fingerprint:
+        return "yes (pinned)"
+    return node.tls.value
 
 
 def cmd_connections_import(args: argparse.Namespace, settings: Settings) -> int:

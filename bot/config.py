@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,8 +42,8 @@ class Settings:
     sync_interval: float = 900.0
     #: Nodes pulled at once during `sync`.
     sync_concurrency: int = 8
-    #: CA bundle to verify API-SSL certificates; empty means the router has no
-    #: certificate (RouterOS default) and anonymous DH is accepted.
+    #: CA bundle to verify the certificates of ``tls=yes`` nodes without a pin
+    #: (`bot.tls`); None: the system's store.
     tls_ca_file: Path | None = None
     slack_bot_token: str = field(default="", repr=False)
     slack_app_token: str = field(default="", repr=False)
@@ -126,8 +127,8 @@ class Settings:
             live_views=_number(env, "BEHOLDER_LIVE_VIEWS", 5, int),
             node_credentials=_node_credentials(env),
         )
-        if settings.tls_ca_file is not None and not settings.tls_ca_file.is_file():
-            raise ConfigError(f"MIKROTIK_TLS_CA points to {ca!r}, which is not a readable file")
+        if settings.tls_ca_file is not None:
+            _check_ca_file(settings.tls_ca_file)
         if settings.lang not in LANGUAGES:
             raise ConfigError(
                 f"BEHOLDER_LANG must be {' or '.join(LANGUAGES)}, got {settings.lang!r}"
@@ -316,3 +317,16 @@ def _interval(env: Mapping[str, str], name: str, default: float) -> float:
     if value < 60:
         raise ConfigError(f"{name} must be at least one minute, got {raw!r}")
     return value
+
+
+def _check_ca_file(path: Path) -> None:
+    """MIKROTIK_TLS_CA must hold PEM certificates: said once at start, not on
+    every API-SSL connection."""
+    if not path.is_file():
+        raise ConfigError(f"MIKROTIK_TLS_CA points to {str(path)!r}, which is not a readable file")
+    try:
+        ssl.create_default_context(cafile=str(path))
+    except (ssl.SSLError, OSError) as exc:
+        raise ConfigError(
+            f"MIKROTIK_TLS_CA {str(path)!r} holds no usable PEM certificate ({exc})"
+        ) from None

@@ -21,6 +21,7 @@ Spanish message via `bot.texts`::
         │   └── RouterBusy       ...while queued for one of our own sessions to it
         ├── RouterAuthFailed     the router rejected our API credentials
         ├── RouterTLSError       API-SSL handshake failed
+        │   └── RouterCertificateError  the router's certificate did not verify
         ├── RouterProtocolError  !fatal, connection closed mid-reply, garbage
         └── RouterCircuitOpen    failed just now; not asked again for a while
 
@@ -174,6 +175,33 @@ class RouterAuthFailed(RouterError):
 
 class RouterTLSError(RouterError):
     """The API-SSL handshake failed."""
+
+
+class RouterCertificateError(RouterTLSError):
+    """The router could not prove it is the router: its certificate does not
+    verify against the CA for the node's address, or it is not the pinned one.
+    Nothing (above all not ``/login``) was sent on that channel.
+
+    With a pin, `pinned` and `presented` are both fingerprints (64 hex digits).
+    """
+
+    def __init__(
+        self,
+        node: str,
+        detail: str = "",
+        *,
+        user: str | None = None,
+        pinned: str | None = None,
+        presented: str | None = None,
+    ) -> None:
+        self.pinned = pinned
+        self.presented = presented
+        super().__init__(node, detail, user=user)
+
+    @property
+    def changed(self) -> bool:
+        """A pinned certificate was replaced by another one."""
+        return self.pinned is not None and self.presented is not None
 
 
 class RouterProtocolError(RouterError):

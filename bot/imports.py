@@ -12,10 +12,12 @@ from pathlib import Path
 
 from bot.errors import InventoryError
 from bot.inventory import Connection, Node
+from bot.tls import TlsMode
 
 
 def read_nodes_csv(path: str | Path) -> list[Node]:
-    """Parse a nodes CSV (header ``name,host,port`` and optional ``tls``).
+    """Parse a nodes CSV (header ``name,host,port`` and optional ``tls``: ``no``,
+    ``yes`` or ``insecure``, see `bot.tls`; ``false``/``true`` mean ``no``/``yes``).
 
     Validates every row before anything is written, and names the line at fault.
     """
@@ -27,7 +29,7 @@ def read_nodes_csv(path: str | Path) -> list[Node]:
         port = _int(port_text or "8728", path, line, "port")
         if not 1 <= port <= 65535:
             raise InventoryError(f"{path}, line {line}: port {port} is out of range")
-        nodes[name] = Node(name, host, port, _flag(row.get("tls", ""), path, line))
+        nodes[name] = Node(name, host, port, _tls(row.get("tls", ""), path, line))
     return list(nodes.values())
 
 
@@ -101,8 +103,8 @@ def _mbps(text: str, path: str | Path, line: int) -> int | None:
     return round(value * 1_000_000)
 
 
-def _flag(text: str, path: str | Path, line: int) -> bool:
-    value = text.strip().lower()
-    if value not in {"", "0", "1", "true", "false", "yes", "no", "si", "sí"}:
-        raise InventoryError(f"{path}, line {line}: tls must be true or false")
-    return value in {"1", "true", "yes", "si", "sí"}
+def _tls(text: str, path: str | Path, line: int) -> TlsMode:
+    try:
+        return TlsMode.parse(text)
+    except ValueError as exc:
+        raise InventoryError(f"{path}, line {line}: {exc}") from None

@@ -2,8 +2,9 @@
 
 Tables:
 
-* ``nodes``: the routers (name, host, API port, TLS flag) and how their last
-  sync went. Operators never give a router address; Beholder finds it here.
+* ``nodes``: the routers (name, host, API port, TLS mode and pinned certificate
+  fingerprint, see `bot.tls`) and how their last sync went. Operators never
+  give a router address; Beholder finds it here.
 * ``ppp_secrets``: what each router has configured in ``/ppp/secret`` (never the
   password), filled by ``beholder sync``; plus folded copies for searching.
 * ``ppp_sessions``: the live sessions seen at the last sync (``/ppp/active``),
@@ -39,6 +40,7 @@ from pathlib import Path
 from bot.errors import ConfigError, InventoryError
 from bot.keys import fold, key_of_folded, mac, name_key
 from bot.schema import MIGRATIONS, SCHEMA_VERSION
+from bot.tls import TlsMode, parse_fingerprint
 
 MAX_SUGGESTIONS = 5
 #: How many index hits per trigram feed the typo ranking.
@@ -60,7 +62,20 @@ class Node:
     name: str
     host: str
     port: int = 8728
-    tls: bool = False
+    #: How its API is reached (`bot.tls`); True/False and the CSV's words are
+    #: accepted and normalised, so ``Node(..., tls=True)`` means ``yes``.
+    tls: TlsMode = TlsMode.NO
+    #: SHA-256 of the certificate pinned by ``beholder nodes trust`` (64 hex
+    #: digits); with ``tls=yes`` it, not the CA, authenticates the router.
+    tls_fingerprint: str | None = None
+
+    def __post_init__(self) -> None:
+        tls = self.tls
+        if isinstance(tls, bool):
+            tls = TlsMode.YES if tls else TlsMode.NO
+        object.__setattr__(self, "tls", TlsMode.parse(tls) if isinstance(tls, str) else tls)
+        if self.tls_fingerprint is not None:
+            object.__setattr__(self, "tls_fingerprint", parse_fingerprint(self.tls_fingerprint))
 
 
 @dataclass(frozen=True)
@@ -131,7 +146,9 @@ class AuditEntry:
 
     at: datetime
     query: str
-    outcome: str  # "ok", "offline", "not_found", "ambiguous", "denied", "failed:<Error>"
+    #: "ok", "offline", "not_found", "ambiguous", "denied", "failed:<Error>";
+    #: "pinned" / "replaced" for ``nodes trust``.
+    outcome: str
     slack_user: str = ""
     channel: str = ""
     source: str = ""  # "command", "mention", "button", "cli"
@@ -252,16 +269,43 @@ class Inventory:
     # -- nodes --------------------------------------------------------------
 
     def upsert_nodes(self, nodes: Iterable[Node]) -> int:
-        """Insert or update nodes by name, all or nothing. Returns how many."""
-        rows = [(n.name, n.host, n.port, int(n.tls)) for n in nodes]
+        """Insert or update nodes by name, all or nothing. Returns how many.
+
+        A node given without a pinned fingerprint keeps the one it has: re-importing
+        the nodes CSV must not silently drop what ``nodes trust`` pinned (a stale
+        pin fails closed, naming both fingerprints).
+        """
+        rows = [(n.name, n.host, n.port, n.tls.value, n.tls_fingerprint) for n in nodes]
         with self._transaction() as db:
             db.executemany(
-                "INSERT INTO nodes (name, host, port, tls) VALUES (?, ?, ?, ?) "
+                "INSERT INTO nodes (name, host, port, tls, tls_fingerprint) "
+                "VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (name) DO UPDATE SET "
-                "host = excluded.host, port = excluded.port, tls = excluded.tls",
+                "host = excluded.host, port = excluded.port, tls = excluded.tls, "
+                "tls_fingerprint = coalesce(excluded.tls_fingerprint, nodes.tls_fingerprint)",
                 rows,
             )
         return len(rows)
+
+    def pin_certificate(self, name: str, fingerprint: str) -> Node:
+        """Pin a node's certificate (``nodes trust``) and set it to ``tls=yes``:
+        from now on the router must present exactly that certificate."""
+        fingerprint = parse_fingerprint(fingerprint)
+        with self._transaction() as db:
+            changed = db.execute(
+                "UPDATE nodes SET tls = ?, tls_fingerprint = ? WHERE name = ?",
+                (TlsMode.YES.value, fingerprint, name),
+            ).rowcount
+            if not changed:
+                raise InventoryError(f"there is no node named {name!r}")
+        return self.node(name)
+
+    def node(self, name: str) -> Node:
+        """One node by name; InventoryError if there is none."""
+        rows = self._read(f"SELECT {_NODE_COLUMNS} FROM nodes WHERE name = ?", (name,))
+        if not rows:
+            raise InventoryError(f"there is no node named {name!r}")
+        return _node(rows[0])
 
     def remove_node(self, name: str) -> int:
         """Forget a node and everything synced from it. Returns its secrets' count."""
@@ -274,8 +318,8 @@ class Inventory:
         return removed
 
     def nodes(self) -> list[Node]:
-        rows = self._read("SELECT name, host, port, tls FROM nodes ORDER BY name")
-        return [Node(r["name"], r["host"], r["port"], bool(r["tls"])) for r in rows]
+        rows = self._read(f"SELECT {_NODE_COLUMNS} FROM nodes ORDER BY name")
+        return [_node(r) for r in rows]
 
     def node_status(self) -> list[NodeStatus]:
         rows = self._read(
@@ -284,7 +328,7 @@ class Inventory:
         )
         return [
             NodeStatus(
-                Node(r["name"], r["host"], r["port"], bool(r["tls"])),
+                _node(r),
                 r["secrets"],
                 r["synced_at"],
                 r["sync_error"],
@@ -452,7 +496,7 @@ class Inventory:
     def locate(self, user: str) -> list[Location]:
         """Every router that has exactly `user` configured (two during migrations)."""
         rows = self._read(
-            "SELECT s.*, n.host, n.port, n.tls FROM ppp_secrets AS s "
+            "SELECT s.*, n.host, n.port, n.tls, n.tls_fingerprint FROM ppp_secrets AS s "
             "LEFT JOIN nodes AS n ON n.name = s.node WHERE s.name = ? ORDER BY s.node",
             (user,),
         )
@@ -776,8 +820,15 @@ def _location(row: sqlite3.Row) -> Location:
     )
     node = None
     if row["host"] is not None:
-        node = Node(row["node"], row["host"], row["port"], bool(row["tls"]))
+        node = Node(row["node"], row["host"], row["port"], row["tls"], row["tls_fingerprint"])
     return Location(secret, node)
+
+
+_NODE_COLUMNS = "name, host, port, tls, tls_fingerprint"
+
+
+def _node(row: sqlite3.Row) -> Node:
+    return Node(row["name"], row["host"], row["port"], row["tls"], row["tls_fingerprint"])
 
 
 def _stamp(moment: datetime) -> str:

@@ -13,6 +13,9 @@ What it guarantees, whatever the load:
 * **Identical snapshots in flight share one router query.**
 * ``monitor-traffic`` is always sent **with ``once``**: without it the router
   streams forever and nothing would ever end the command.
+* **No password to an unauthenticated router**: on a ``tls=yes`` node the
+  certificate is verified (CA and address, or the pinned fingerprint, see
+  `bot.tls`) before ``/login`` is written.
 
 Replies are read as raw strings (`RawApi`): librouteros would turn a PPPoE user
 named ``20513`` into an int and ``yes`` into True.
@@ -44,6 +47,7 @@ from bot.config import Settings, env_suffix
 from bot.errors import (
     RouterAuthFailed,
     RouterBusy,
+    RouterCertificateError,
     RouterError,
     RouterProtocolError,
     RouterRefused,
@@ -52,6 +56,14 @@ from bot.errors import (
     RouterUnreachable,
 )
 from bot.inventory import ActiveSession, Node, Secret
+from bot.tls import (
+    TlsMode,
+    insecure_context,
+    pinned_context,
+    shown_fingerprint,
+    verified_context,
+)
+from bot.tls import fingerprint as sha256_fingerprint
 from bot.transport import BufferedApiProtocol
 
 log = logging.getLogger(__name__)
@@ -355,7 +367,8 @@ class RouterClient:
     _inflight: dict[tuple[str, int, str], asyncio.Task[Snapshot]] = field(
         default_factory=dict, repr=False
     )
-    _tls: ssl.SSLContext | None = field(default=None, repr=False)
+    #: Client TLS contexts by kind ("verified", "pinned", "insecure"), made once.
+    _tls: dict[str, ssl.SSLContext] = field(default_factory=dict, repr=False)
     #: Routers that failed repeatedly just now are not asked for a while.
     breaker: CircuitBreaker = field(default_factory=CircuitBreaker, repr=False)
 
@@ -590,18 +603,77 @@ class RouterClient:
         finally:
             turns.release()
 
-    def _tls_context(self) -> ssl.SSLContext:
-        if self._tls is None:
-            self._tls = make_tls_context(self.tls_ca_file)
-        return self._tls
+    def _tls_context(self, kind: str) -> ssl.SSLContext:
+        if kind not in self._tls:
+            if kind == "verified":
+                self._tls[kind] = verified_context(self.tls_ca_file)
+            elif kind == "pinned":
+                self._tls[kind] = pinned_context()
+            else:
+                self._tls[kind] = insecure_context()
+        return self._tls[kind]
+
+    def _tls_for(self, node: Node) -> ssl.SSLContext | None:
+        """The context `node`'s mode asks for (`bot.tls`); None: plain API."""
+        match node.tls:
+            case TlsMode.NO:
+                return None
+            case TlsMode.INSECURE:
+                return self._tls_context("insecure")
+            case _:
+                return self._tls_context("pinned" if node.tls_fingerprint else "verified")
+
+    async def peer_certificate(self, node: Node) -> bytes:
+        """The certificate (DER) `node`'s API-SSL presents, for ``nodes trust``.
+
+        Handshake only, without verifying (that is the point: the operator
+        compares what is shown) and without ever logging in; anonymous DH is not
+        offered, so a router without a certificate fails with `RouterTLSError`.
+        Within the usual deadline and this router's session limit.
+        """
+        if not node.tls:
+            raise RouterTLSError(node.name, f"{node.host}:{node.port} is the plain API (tls=no)")
+        with _mapped_errors(node, None, self.timeout):
+            async with (
+                asyncio.timeout(self.timeout),
+                self._connection(node, self._tls_context("pinned")) as conn,
+            ):
+                der = _peer_der(conn)
+        if der is None:
+            raise RouterCertificateError(node.name, "no certificate presented")
+        return der
 
     @asynccontextmanager
     async def session(self, node: Node) -> AsyncIterator[RawApi]:
         """A logged-in API session, within this router's session limit.
 
-        The caller provides the deadline. The socket is aborted on exit, on every
-        path: after an error the protocol may be out of step, and a graceful TLS
-        close could wait on a stalled router long after the deadline.
+        The caller provides the deadline. On a ``tls=yes`` node the router is
+        authenticated first: by the handshake itself (CA and address), or by
+        comparing its certificate with the pinned fingerprint here, before the
+        ``/login`` sentence and its password are written.
+        """
+        async with self._connection(node, self._tls_for(node)) as conn:
+            if node.tls is TlsMode.YES and node.tls_fingerprint:
+                _check_pin(node, _peer_der(conn))
+            api = RawApi(BufferedApiProtocol(conn.reader, conn.writer, encoding="utf-8"))
+            username, password = self.node_credentials.get(
+                env_suffix(node.name), (self.username, self.password)
+            )
+            try:
+                await async_plain(api, username, password)
+            except TrapError as exc:
+                raise RouterAuthFailed(node.name, str(exc)) from exc
+            yield api
+
+    @asynccontextmanager
+    async def _connection(
+        self, node: Node, tls: ssl.SSLContext | None
+    ) -> AsyncIterator[_Connection]:
+        """A TCP (or TLS) connection to `node`, within this router's session limit.
+
+        The socket is aborted on exit, on every path: after an error the
+        protocol may be out of step, and a graceful TLS close could wait on a
+        stalled router long after the deadline.
         """
         limit = self._limit(node)
         # Waiting for one of our own session slots is not the router's fault:
@@ -610,27 +682,64 @@ class RouterClient:
         await limit.acquire()
         _queued.set(False)
         try:
-            reader, writer = await asyncio.open_connection(
-                node.host,
-                node.port,
-                ssl=self._tls_context() if node.tls else None,
-                ssl_handshake_timeout=self.timeout if node.tls else None,
-            )
             try:
-                api = RawApi(BufferedApiProtocol(reader, writer, encoding="utf-8"))
-                username, password = self.node_credentials.get(
-                    env_suffix(node.name), (self.username, self.password)
+                reader, writer = await asyncio.open_connection(
+                    node.host,
+                    node.port,
+                    ssl=tls,
+                    # The name the certificate must carry (an IP matches IP SANs only).
+                    server_hostname=node.host if tls is not None else None,
+                    ssl_handshake_timeout=self.timeout if tls is not None else None,
                 )
-                try:
-                    await async_plain(api, username, password)
-                except TrapError as exc:
-                    raise RouterAuthFailed(node.name, str(exc)) from exc
-                yield api
+            except (ConnectionResetError, EOFError) as exc:
+                if tls is None:
+                    raise
+                # Hung up mid-handshake, without an alert: no suite in common
+                # (a router offering only anonymous DH) or not an API-SSL port.
+                raise RouterTLSError(node.name, "closed during the TLS handshake") from exc
+            try:
+                yield _Connection(reader, writer)
             finally:
                 writer.close()
                 writer.transport.abort()
         finally:
             limit.release()
+
+
+@dataclass(frozen=True)
+class _Connection:
+    """One open connection's two streams."""
+
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+
+
+def _peer_der(connection: _Connection) -> bytes | None:
+    """The router's certificate (DER) on a TLS connection; None if it sent none."""
+    ssl_object = connection.writer.get_extra_info("ssl_object")
+    if not isinstance(ssl_object, ssl.SSLObject):
+        return None
+    return ssl_object.getpeercert(binary_form=True)
+
+
+def _check_pin(node: Node, der: bytes | None) -> None:
+    """Refuse a router whose certificate is not the one pinned for it."""
+    assert node.tls_fingerprint is not None
+    presented = sha256_fingerprint(der) if der is not None else None
+    if presented == node.tls_fingerprint:
+        return
+    log.warning(
+        "node %s presented certificate SHA-256 %s, but %s is pinned: not logging in",
+        node.name,
+        shown_fingerprint(presented) if presented else "(none)",
+        shown_fingerprint(node.tls_fingerprint),
+    )
+    raise RouterCertificateError(
+        node.name,
+        "certificate is not the pinned one",
+        pinned=node.tls_fingerprint,
+        presented=presented,
+    )
 
 
 async def _rows(api: RawApi, command: str, *words: str) -> list[dict[str, str]]:
@@ -676,24 +785,6 @@ async def _read_snapshot(api: RawApi, node: Node, user: str) -> Snapshot:
     )
 
 
-def make_tls_context(ca_file: Path | None) -> ssl.SSLContext:
-    """API-SSL context.
-
-    A RouterOS without a certificate offers only anonymous DH, which Python
-    refuses at its default security level; that gives encryption without
-    authentication, so with `ca_file` we require and verify a certificate.
-    """
-    if ca_file is not None:
-        ctx = ssl.create_default_context(cafile=str(ca_file))
-        ctx.check_hostname = False  # routers are addressed by IP; the CA pins them
-        return ctx
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    ctx.set_ciphers("ADH:DEFAULT:@SECLEVEL=0")
-    return ctx
-
-
 @contextmanager
 def _mapped_errors(node: Node, user: str | None, seconds: float) -> Iterator[None]:
     """Translate library, socket and TLS errors into `RouterError`, once."""
@@ -708,6 +799,12 @@ def _mapped_errors(node: Node, user: str | None, seconds: float) -> Iterator[Non
         ) from exc
     except ConnectionRefusedError as exc:
         raise RouterRefused(node.name, f"{node.host}:{node.port} refused", user=user) from exc
+    except ssl.SSLCertVerificationError as exc:
+        # The handshake refused the router (CA or address): nothing was sent.
+        log.warning("node %s: certificate not verified: %s", node.name, exc.verify_message)
+        raise RouterCertificateError(
+            node.name, f"certificate not verified: {exc.verify_message}", user=user
+        ) from exc
     except ssl.SSLError as exc:
         raise RouterTLSError(node.name, f"TLS: {exc.reason or exc}", user=user) from exc
     except (ConnectionClosed, ConnectionResetError, BrokenPipeError, EOFError) as exc:

@@ -119,5 +119,25 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX audit_by_time ON audit (at);
     CREATE INDEX audit_by_user ON audit (slack_user, at);
     """,
+    # 4: the TLS flag becomes a mode (no / yes = verified / insecure), plus the
+    # certificate pinned by `nodes trust`. SQLite cannot change a CHECK: rebuild.
+    """
+    CREATE TABLE nodes_v4 (
+        name TEXT PRIMARY KEY,
+        host TEXT NOT NULL,
+        port INTEGER NOT NULL DEFAULT 8728 CHECK (port BETWEEN 1 AND 65535),
+        tls TEXT NOT NULL DEFAULT 'no' CHECK (tls IN ('no', 'yes', 'insecure')),
+        tls_fingerprint TEXT CHECK (tls_fingerprint IS NULL OR length(tls_fingerprint) = 64),
+        synced_at TEXT,
+        sync_error TEXT,
+        sync_failed_at TEXT
+    );
+    INSERT INTO nodes_v4 (name, host, port, tls, synced_at, sync_error, sync_failed_at)
+    SELECT name, host, port, CASE tls WHEN 1 THEN 'yes' ELSE 'no' END,
+        synced_at, sync_error, sync_failed_at
+    FROM nodes;
+    DROP TABLE nodes;
+    ALTER TABLE nodes_v4 RENAME TO nodes;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

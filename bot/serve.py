@@ -13,6 +13,7 @@ from bot.readings import ReadingService
 from bot.routeros import RouterClient
 from bot.slack.access import log_policy
 from bot.slack.app import build_app, socket_mode_handler
+from bot.tls import insecure_nodes, insecure_warning
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +42,12 @@ def bot_for(
 
 
 def announce(settings: Settings, inventory: Inventory, transport: str) -> None:
-    """The start-up lines: who may ask, and what this instance serves."""
+    """The start-up lines: who may ask, what this instance serves, and which
+    routers it cannot authenticate (``tls=insecure``)."""
     log_policy(settings)
+    insecure = insecure_nodes(inventory.nodes())
+    if insecure:
+        log.warning("%s", insecure_warning(insecure))
     log.info(
         "serving Slack over %s: %d nodes, %d secrets, deadline %gs, max %d API sessions per router",
         transport,

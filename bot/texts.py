@@ -25,6 +25,7 @@ from bot.errors import (
     PullDeferred,
     RouterAuthFailed,
     RouterBusy,
+    RouterCertificateError,
     RouterCircuitOpen,
     RouterError,
     RouterProtocolError,
@@ -40,6 +41,7 @@ from bot.lang import number, t
 from bot.live import LiveView
 from bot.readings import Reading, plan_mismatch, suspended_while_online, verdict
 from bot.routeros import Plan
+from bot.tls import shown_fingerprint
 
 
 def usage() -> str:
@@ -356,6 +358,16 @@ def error(err: BeholderError) -> str:
             return t("error.refused", node=err.node, who=who)
         case RouterAuthFailed():
             return t("error.auth", node=err.node, who=who)
+        case RouterCertificateError(pinned=str(pinned), presented=str(presented)):
+            return t(
+                "error.certificate_changed",
+                node=err.node,
+                who=who,
+                pinned=shown_fingerprint(pinned),
+                presented=shown_fingerprint(presented),
+            )
+        case RouterCertificateError():
+            return t("error.certificate", node=err.node, who=who)
         case RouterTLSError():
             return t("error.tls", node=err.node, who=who)
         case RouterProtocolError():
@@ -403,6 +415,8 @@ def _cause(err: RouterError) -> str:
             return t("cause.refused")
         case RouterUnreachable():
             return t("cause.unreachable")
+        case RouterCertificateError():
+            return t("cause.certificate")
         case RouterTLSError():
             return t("cause.tls")
         case _:

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 from bot.inventory import Inventory
-from tests.conftest import API_PASSWORD, beholder
+from bot.sim.model import RouterConfig
+from bot.sim.network import SimNetwork
+from bot.sim.tls import self_signed
+from bot.tls import shown_fingerprint
+from tests.conftest import API_PASSWORD, API_USER, beholder, beholder_argv
 
 
 def test_import_then_sync_fills_the_inventory(synced):
@@ -256,3 +265,141 @@ def test_cli_questions_are_audited_too(synced):
     )
     assert ok.channel.startswith("cli:")
     assert entries["nadie.existe"].outcome == "not_found"
+
+
+# -- router TLS --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tls_routers() -> Iterator[SimNetwork]:
+    """A router with a self-signed certificate and one without any (anonymous DH)."""
+    configs = [
+        RouterConfig(
+            name,
+            username=API_USER,
+            password=API_PASSWORD,
+            tls=True,
+            certificate=self_signed(name) if name == "bras-cert" else None,
+        )
+        for name in ("bras-cert", "bras-anon")
+    ]
+    with SimNetwork(configs) as network:
+        yield network
+
+
+def _unattended(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`beholder` with stdin not a terminal, as in a script or cron job."""
+    return subprocess.run(
+        beholder_argv(*args),
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_nodes_trust_pins_a_certificate_and_refuses_a_changed_one(env, tls_routers):
+    """Trust on first use: `nodes trust` shows subject, validity and SHA-256 without
+    ever logging in, pins it once confirmed, after which the node is read; a changed
+    certificate is refused naming the node and both fingerprints until --replace."""
+    port = str(tls_routers.port("bras-cert"))
+    first = tls_routers.call("bras-cert", lambda sim: sim.config.certificate)
+    assert (
+        beholder(env, "nodes", "add", "bras-cert", "127.0.0.1", "--port", port, "--tls").returncode
+        == 0
+    )
+    refused = beholder(env, "nodes", "check", "bras-cert")
+    assert refused.returncode == 1
+    assert "RouterCertificateError" in refused.stdout
+
+    unconfirmed = _unattended(env, "nodes", "trust", "bras-cert")
+    assert unconfirmed.returncode == 2
+    assert "--yes" in unconfirmed.stderr
+    assert "CN=bras-cert" in unconfirmed.stdout
+    assert "self-signed" in unconfirmed.stdout
+    assert shown_fingerprint(first.sha256) in unconfirmed.stdout
+    assert " → " in unconfirmed.stdout  # notBefore → notAfter
+    with Inventory(env["BEHOLDER_DB"]) as inventory:
+        assert inventory.node("bras-cert").tls_fingerprint is None
+
+    trusted = _unattended(env, "nodes", "trust", "bras-cert", "--yes")
+    assert trusted.returncode == 0, trusted.stderr
+    assert "pinned" in trusted.stdout
+    assert tls_routers.counters("bras-cert").logins == 0  # trust never logs in
+    assert "yes (pinned)" in beholder(env, "nodes", "list").stdout
+    assert beholder(env, "nodes", "check", "bras-cert").returncode == 0
+    assert tls_routers.counters("bras-cert").logins == 1
+
+    renewed = self_signed("bras-cert")
+    tls_routers.set_certificate("bras-cert", renewed)
+    changed = _unattended(env, "nodes", "trust", "bras-cert", "--yes")
+    assert changed.returncode == 1
+    assert "bras-cert" in changed.stderr
+    assert shown_fingerprint(first.sha256) in changed.stderr
+    assert shown_fingerprint(renewed.sha256) in changed.stderr
+    assert "--replace" in changed.stderr
+    assert "Traceback" not in changed.stderr
+    replaced = _unattended(env, "nodes", "trust", "bras-cert", "--yes", "--replace")
+    assert replaced.returncode == 0, replaced.stderr
+    with Inventory(env["BEHOLDER_DB"]) as inventory:
+        assert inventory.node("bras-cert").tls_fingerprint == renewed.sha256
+        trusts = [e for e in inventory.audit() if e.query.startswith("nodes trust")]
+    assert [(e.outcome, e.source, e.node) for e in trusts] == [
+        ("replaced", "cli", "bras-cert"),
+        ("pinned", "cli", "bras-cert"),
+    ]
+    assert tls_routers.counters("bras-cert").logins == 1
+
+
+def test_insecure_nodes_are_named_in_a_warning(env, tls_routers):
+    """`tls=insecure` is an explicit opt-in: `nodes add` and `nodes check` warn,
+    naming the node; such a router (no certificate) is still read."""
+    port = str(tls_routers.port("bras-anon"))
+    added = beholder(
+        env, "nodes", "add", "bras-anon", "127.0.0.1", "--port", port, "--tls", "insecure"
+    )
+    assert added.returncode == 0, added.stderr
+    assert "tls=insecure" in added.stdout
+    assert "WARNING" in added.stderr
+    assert "bras-anon" in added.stderr
+    check = beholder(env, "nodes", "check")
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert (
+        "WARNING: API-SSL without certificate verification (tls=insecure) on bras-anon"
+        in check.stderr
+    )
+    [row] = [line for line in check.stdout.splitlines() if line.startswith("bras-anon")]
+    assert "tls=insecure" in row
+    assert " ok " in row
+    bad = beholder(env, "nodes", "add", "bras-x", "127.0.0.1", "--tls", "maybe")
+    assert bad.returncode == 2
+    assert "no, yes or insecure" in bad.stderr
+
+
+def test_nodes_trust_asks_on_a_terminal(env, tls_routers):
+    """On a terminal `nodes trust` asks before pinning: "n" pins nothing, "y" pins."""
+    port = str(tls_routers.port("bras-cert"))
+    beholder(env, "nodes", "add", "bras-cert", "127.0.0.1", "--port", port, "--tls")
+    for answer, code in ((b"n\n", 1), (b"y\n", 0)):
+        controller, terminal = pty.openpty()
+        try:
+            os.write(controller, answer)
+            result = subprocess.run(
+                beholder_argv("nodes", "trust", "bras-cert"),
+                env=env,
+                stdin=terminal,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+        finally:
+            os.close(controller)
+            os.close(terminal)
+        assert result.returncode == code, result.stdout + result.stderr
+        assert "Pin this certificate for bras-cert? [y/N]" in result.stdout
+    with Inventory(env["BEHOLDER_DB"]) as inventory:
+        pinned = inventory.node("bras-cert").tls_fingerprint
+    assert pinned == tls_routers.call("bras-cert", lambda sim: sim.config.certificate.sha256)

@@ -37,6 +37,17 @@ def test_bad_values_name_the_variable(name, value):
         Settings.from_env({name: value})
 
 
+def test_tls_ca_must_hold_a_certificate(tmp_path):
+    """A MIKROTIK_TLS_CA that is missing or not PEM is said once at start, naming
+    the variable, instead of failing every API-SSL connection."""
+    with pytest.raises(ConfigError, match=r"MIKROTIK_TLS_CA.*not a readable file"):
+        Settings.from_env({"MIKROTIK_TLS_CA": str(tmp_path / "missing.pem")})
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a certificate\n")
+    with pytest.raises(ConfigError, match=r"MIKROTIK_TLS_CA.*no usable PEM certificate"):
+        Settings.from_env({"MIKROTIK_TLS_CA": str(junk)})
+
+
 def test_missing_slack_tokens_named():
     with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN and SLACK_APP_TOKEN"):
         Settings.from_env({}).require_slack()

@@ -34,6 +34,7 @@ from bot.errors import (
     PullDeferred,
     RouterAuthFailed,
     RouterBusy,
+    RouterCertificateError,
     RouterCircuitOpen,
     RouterError,
     RouterProtocolError,
@@ -235,6 +236,10 @@ def every_error() -> list[BeholderError]:
             RouterBusy("bras-norte", "x", user=user, seconds=2.5, sessions=4),
             RouterAuthFailed("bras-norte", "x", user=user),
             RouterTLSError("bras-norte", "x", user=user),
+            RouterCertificateError("bras-norte", "x", user=user),
+            RouterCertificateError(
+                "bras-norte", "x", user=user, pinned="ab" * 32, presented="cd" * 32
+            ),
             RouterProtocolError("bras-norte", "x", user=user),
             RouterCircuitOpen("bras-norte", "x", user=user, since_s=12, retry_in_s=18),
         ]
@@ -243,6 +248,7 @@ def every_error() -> list[BeholderError]:
         RouterRefused("bras-norte"),
         RouterUnreachable("bras-norte"),
         RouterTLSError("bras-norte"),
+        RouterCertificateError("bras-norte"),
         RouterProtocolError("bras-norte"),
     )
     router_errors += [

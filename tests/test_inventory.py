@@ -88,6 +88,55 @@ def test_migrates_a_database_written_by_the_first_version(tmp_path):
     assert check == "ok"
 
 
+def test_tls_flag_migrates_to_a_mode_keeping_every_row(tmp_path):
+    """A v3 file's boolean ``tls`` becomes the mode (1 → ``yes``, 0 → ``no``), with
+    the nodes' sync bookkeeping and secrets kept, and no certificate pinned."""
+    path = tmp_path / "v3.db"
+    db = sqlite3.connect(path)
+    db.create_function("beholder_key", 1, str.lower)
+    db.create_function("beholder_fold", 1, str.lower)
+    db.create_function("beholder_mac", 1, lambda t: t)
+    for script in MIGRATIONS[:3]:
+        db.executescript(script)
+    db.execute("INSERT INTO nodes (name, host, port, tls) VALUES ('bras-a', '10.0.0.1', 8729, 1)")
+    db.execute(
+        "INSERT INTO nodes (name, host, port, tls, synced_at, sync_error) "
+        "VALUES ('bras-b', '10.0.0.2', 8728, 0, '2026-11-27T10:00:00+00:00', 'RouterTimeout')"
+    )
+    db.execute(
+        "INSERT INTO ppp_secrets (name, node, synced_at, name_key, name_folded) "
+        "VALUES ('juan.perez', 'bras-b', '2026-11-27T10:00:00+00:00', 'juanperez', 'juan.perez')"
+    )
+    db.execute("PRAGMA user_version = 3")
+    db.commit()
+    db.close()
+    with Inventory(path) as inv:
+        assert inv.schema_version == SCHEMA_VERSION
+        assert inv.nodes() == [
+            Node("bras-a", "10.0.0.1", 8729, "yes"),
+            Node("bras-b", "10.0.0.2", 8728, "no"),
+        ]
+        [_, b] = inv.node_status()
+        assert (b.synced_at, b.sync_error, b.secrets) == (
+            "2026-11-27T10:00:00+00:00",
+            "RouterTimeout",
+            1,
+        )
+        [loc] = inv.locate("juan.perez")
+        assert loc.node == Node("bras-b", "10.0.0.2", 8728)
+
+
+def test_a_pin_survives_reimporting_the_node(inventory):
+    """Re-importing the nodes CSV (no fingerprints in it) keeps what `nodes trust`
+    pinned; the pin also makes the node ``tls=yes``."""
+    pinned = inventory.pin_certificate("bras-sur", "AB:" * 31 + "AB")
+    assert (pinned.tls, pinned.tls_fingerprint) == ("yes", "ab" * 32)
+    inventory.upsert_nodes([Node("bras-sur", "127.0.0.9", 8729, "yes")])
+    assert inventory.node("bras-sur").tls_fingerprint == "ab" * 32
+    with pytest.raises(InventoryError, match="bras-oeste"):
+        inventory.pin_certificate("bras-oeste", "ab" * 32)
+
+
 def test_newer_schema_is_refused(tmp_path):
     path = tmp_path / "future.db"
     sqlite3.connect(path).execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
@@ -238,10 +287,15 @@ def test_connections_replace_the_previous_export(inventory):
 
 def test_read_nodes_csv(tmp_path):
     path = tmp_path / "nodes.csv"
-    path.write_text("name,host,port,tls\nbras-a,127.0.0.1,8728,\nbras-b,127.0.0.2,8729,true\n")
+    path.write_text(
+        "name,host,port,tls\nbras-a,127.0.0.1,8728,\nbras-b,127.0.0.2,8729,true\n"
+        "bras-c,127.0.0.3,8729,insecure\nbras-d,127.0.0.4,8729,yes\n"
+    )
     assert read_nodes_csv(path) == [
         Node("bras-a", "127.0.0.1", 8728),
-        Node("bras-b", "127.0.0.2", 8729, True),
+        Node("bras-b", "127.0.0.2", 8729, "yes"),
+        Node("bras-c", "127.0.0.3", 8729, "insecure"),
+        Node("bras-d", "127.0.0.4", 8729, "yes"),
     ]
 
 
@@ -252,7 +306,7 @@ def test_read_nodes_csv(tmp_path):
         ("name,host,port\nx,,8728\n", "line 2"),
         ("name,host,port\nx,127.0.0.1,api\n", "not a number"),
         ("name,host,port\nx,127.0.0.1,70000\n", "out of range"),
-        ("name,host,port,tls\nx,127.0.0.1,1,maybe\n", "tls"),
+        ("name,host,port,tls\nx,127.0.0.1,1,maybe\n", "line 2: tls must be no, yes or insecure"),
     ],
 )
 def test_read_nodes_csv_names_the_problem(tmp_path, content, message):

@@ -164,7 +164,9 @@ def test_identical_requests_in_flight_share_one_query(sim_world):
     assert sim_world.network.counters("bras-norte").total_connections == 1
 
 
-def test_api_ssl_with_anonymous_dh():
+def test_insecure_mode_reaches_a_router_with_anonymous_dh_only():
+    """``tls=insecure`` (an explicit opt-in) still reads a router without a
+    certificate, which offers only anonymous DH; its handshake failing is a TLS error."""
     config = RouterConfig(
         "bras-tls",
         username=API_USER,
@@ -181,7 +183,7 @@ def test_api_ssl_with_anonymous_dh():
         ],
     )
     with SimNetwork([config]) as net:
-        node = Node("bras-tls", "127.0.0.1", net.port("bras-tls"), tls=True)
+        node = Node("bras-tls", "127.0.0.1", net.port("bras-tls"), tls="insecure")
         s = asyncio.run(bare_client().snapshot(node, "tls.user"))
         assert s.traffic.download_bps == 900_000
         net.set_fault("bras-tls", "tls_fail")

@@ -195,7 +195,23 @@ MESSAGES: dict[str, str] = {
     ),
     "error.tls": (
         "The encrypted connection (API-SSL) to *{node}* failed{who}. "
-        "Check the router's certificate, or whether the node really uses api-ssl."
+        "Check whether the node really uses api-ssl on that port and whether the router "
+        "has a certificate assigned (without one it offers only anonymous TLS, which "
+        "Beholder refuses unless `tls=insecure`)."
+    ),
+    "error.certificate": (
+        "Certificate not verified on *{node}*{who}: the router could not prove who it "
+        "is, so the password was not sent. If it uses its own (self-signed) "
+        "certificate, an administrator can check it and pin it with "
+        "`beholder nodes trust {node}`; if the ISP's CA (MIKROTIK_TLS_CA) signed it, "
+        "it must name the node's address."
+    ),
+    "error.certificate_changed": (
+        "Certificate not verified on *{node}*{who}: it presented a certificate other "
+        "than the pinned one, so the password was not sent (it may be an impostor at "
+        "that address). Pinned: `{pinned}`. Presented: `{presented}`. If the change is "
+        "legitimate (a renewed certificate), an administrator confirms it with "
+        "`beholder nodes trust {node} --replace`."
     ),
     "error.protocol": (
         "Router *{node}* closed the session or answered something unexpected{who}. "
@@ -211,6 +227,7 @@ MESSAGES: dict[str, str] = {
     "cause.refused": "connection refused",
     "cause.unreachable": "no connection",
     "cause.tls": "TLS failed",
+    "cause.certificate": "certificate not verified",
     "cause.other": "session closed",
     "cause.busy": "busy with other Beholder checks",
     "unexpected": (

@@ -203,7 +203,23 @@ MESSAGES: dict[str, str] = {
     ),
     "error.tls": (
         "Falló la conexión cifrada (API-SSL) con *{node}*{who}. "
-        "Revisá el certificado del router o si el nodo realmente usa api-ssl."
+        "Revisá si el nodo realmente usa api-ssl en ese puerto y si el router tiene un "
+        "certificado asignado (sin certificado solo ofrece TLS anónimo, que Beholder "
+        "rechaza salvo con `tls=insecure`)."
+    ),
+    "error.certificate": (
+        "Certificado no verificado en *{node}*{who}: el router no pudo probar que es "
+        "quien dice ser, así que no le envié la contraseña. Si usa un certificado propio "
+        "(autofirmado), un administrador puede revisarlo y fijarlo con "
+        "`beholder nodes trust {node}`; si está firmado por la CA del ISP "
+        "(MIKROTIK_TLS_CA), debe nombrar la dirección del nodo."
+    ),
+    "error.certificate_changed": (
+        "Certificado no verificado en *{node}*{who}: presentó un certificado distinto "
+        "del fijado, así que no le envié la contraseña (puede ser un impostor en esa "
+        "dirección). Fijado: `{pinned}`. Presentado: `{presented}`. Si el cambio es "
+        "legítimo (certificado renovado), un administrador lo confirma con "
+        "`beholder nodes trust {node} --replace`."
     ),
     "error.protocol": (
         "El router *{node}* cortó la sesión o respondió algo inesperado{who}. "
@@ -220,6 +236,7 @@ MESSAGES: dict[str, str] = {
     "cause.refused": "rechazó la conexión",
     "cause.unreachable": "sin conexión",
     "cause.tls": "falló el TLS",
+    "cause.certificate": "certificado no verificado",
     "cause.other": "cortó la sesión",
     "cause.busy": "ocupado con otras consultas de Beholder",
     "unexpected": (

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bot.sim.tls import SimCertificate
+
 MBPS = 1_000_000
 
 
@@ -65,7 +67,10 @@ class RouterConfig:
     subscribers: list[Subscriber] = field(default_factory=list)
     latency: float = 0.0  # seconds slept before each reply
     max_sessions: int = 20  # RouterOS default for /ip/service max-sessions
-    tls: bool = False  # serve API-SSL (anonymous DH, like a router without a certificate)
+    tls: bool = False  # serve API-SSL
+    # The api-ssl service's certificate; None: anonymous DH only, like a router
+    # without one. See `bot.sim.tls` (self_signed, CertificateAuthority).
+    certificate: SimCertificate | None = None
     fault: str | None = None  # see server.FAULTS
     # Rows a print sends before CLOSE_MID_STREAM / STALL_MID_STREAM cut it.
     fault_after_rows: int = 100

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from bot.sim.model import RouterConfig
 from bot.sim.server import LOOPBACK, RouterSim, SimCounters
+from bot.sim.tls import SimCertificate
 
 T = TypeVar("T")
 
@@ -139,6 +140,10 @@ class SimNetwork:
             sim.latency = seconds
 
         self.call(name, apply)
+
+    def set_certificate(self, name: str, certificate: SimCertificate | None) -> None:
+        """Swap a TLS router's certificate (see `RouterSim.set_certificate`)."""
+        self.call(name, lambda sim: sim.set_certificate(certificate))
 
     def counters(self, name: str) -> SimCounters:
         """Snapshot of a router's counters, read on the loop thread."""

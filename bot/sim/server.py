@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from bot.sim import faults, wire
 from bot.sim.model import RouterConfig
 from bot.sim.session import Session
-from bot.sim.tls import server_context
+from bot.sim.tls import SimCertificate, server_context
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,8 @@ class SimCounters:
     total_connections: int
     rejected_connections: int
     commands: tuple[tuple[str, ...], ...]
+    #: ``/login`` sentences received: whether a client sent its password.
+    logins: int = 0
 
 
 def _check_loopback(host: str) -> None:
@@ -70,6 +72,7 @@ class RouterSim:
     - `commands`: every sentence received, in order, across connections
       (including logins and sentences left unanswered by a stall; not the raw
       bytes swallowed under "stall_connect" or "blackhole", never parsed).
+    - `logins`: ``/login`` sentences received (a password reached this router).
     """
 
     def __init__(self, config: RouterConfig) -> None:
@@ -83,9 +86,10 @@ class RouterSim:
         self.total_connections = 0
         self.rejected_connections = 0
         self.commands: list[list[str]] = []
+        self.logins = 0
         self._fault: str | None = faults.check_fault(config.fault)
         self._t0 = time.monotonic()
-        self._ssl = server_context() if config.tls else None
+        self._ssl = server_context(config.certificate) if config.tls else None
         self._server: asyncio.Server | None = None
         self._blackhole: socket.socket | None = None
         self._serve_task: asyncio.Task[None] | None = None
@@ -117,6 +121,15 @@ class RouterSim:
     def latency(self, seconds: float) -> None:
         self.config.latency = seconds
 
+    def set_certificate(self, certificate: SimCertificate | None) -> None:
+        """Serve another API-SSL certificate (None: anonymous DH) from the next
+        connection on, as after ``/ip service set api-ssl certificate=…``, or an
+        impostor taking over the router's address. Call on the loop thread."""
+        if not self.config.tls:
+            raise ValueError(f"{self.config.name} does not serve API-SSL")
+        self.config.certificate = certificate
+        self._ssl = server_context(certificate)
+
     def elapsed(self) -> float:
         """Seconds since this simulator was created (drives uptimes and traffic)."""
         return time.monotonic() - self._t0
@@ -131,6 +144,7 @@ class RouterSim:
             total_connections=self.total_connections,
             rejected_connections=self.rejected_connections,
             commands=tuple(tuple(words) for words in self.commands),
+            logins=self.logins,
         )
 
     def reset_counters(self) -> None:
@@ -139,6 +153,7 @@ class RouterSim:
         self.total_connections = 0
         self.rejected_connections = 0
         self.commands.clear()
+        self.logins = 0
 
     # -- lifecycle -----------------------------------------------------------
 

@@ -128,6 +128,8 @@ class Session:
                 if not words:
                     continue  # empty sentences are ignored by RouterOS
                 self.sim.commands.append(words)
+                if words[0] == "/login":
+                    self.sim.logins += 1
                 if not await self._handle(parse_command(words)):
                     return
         finally:
