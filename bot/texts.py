@@ -477,7 +477,8 @@ def access_denied(
     """Why Beholder did not answer, who may use it and whom to ask (`bot.slack.access`).
 
     `reason`: "channel" (not an allowed channel), "user" (neither listed nor in an
-    allowed group) or "unverified" (the group membership could not be checked).
+    allowed group), "unverified" (the group membership could not be checked) or
+    "kind" (a kind of request Beholder has no access rule for).
     `usergroups`: ids (``S…``) or handles (``@soporte-n2``).
     """
     groups = _either([_group_ref(g) for g in usergroups])
@@ -485,6 +486,8 @@ def access_denied(
         return t("access.channel", where=_either([f"<#{c}>" for c in sorted(channels)]))
     if reason == "unverified":
         return t("access.unverified", groups=groups)
+    if reason == "kind":
+        return t("access.kind")
     who = []
     if usergroups:
         who.append(t("access.members_of", groups=groups))

@@ -214,6 +214,10 @@ MESSAGES: dict[str, str] = {
         "so no router was checked. Try again in a minute; if it keeps happening, "
         "tell whoever manages Beholder."
     ),
+    "access.kind": (
+        "Beholder does not take this kind of request, so no router was asked. "
+        "Use `/consumo`, a mention of @Beholder or “Ver consumo” on a message."
+    ),
     "access.members_of": "members of {groups}",
     "access.listed_people": "people allowed one by one",
     "access.ask_groups": "Ask to be added to {groups}, or ask",

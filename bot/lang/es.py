@@ -223,6 +223,10 @@ MESSAGES: dict[str, str] = {
         "así que no consulté ningún router. Probá de nuevo en un minuto; si sigue pasando, "
         "avisale a quien administra Beholder."
     ),
+    "access.kind": (
+        "Beholder no atiende este tipo de pedido, así que no consulté ningún router. "
+        "Usá `/consumo`, una mención a @Beholder o «Ver consumo» en un mensaje."
+    ),
     "access.members_of": "los integrantes de {groups}",
     "access.listed_people": "las personas habilitadas una por una",
     "access.ask_groups": "Pedí que te sumen a {groups}, o pedile",
