@@ -41,7 +41,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.errors import ConfigError
-from bot.slack import blocks, delivery, parsing
+from bot.slack import blocks, delivery, parsing, shortcuts
 from bot.slack.replies import Asker, Deps, audit
 
 log = logging.getLogger(__name__)
@@ -214,8 +214,6 @@ KNOWN_SOURCES = frozenset({"command", "mention", "button", "shortcut", "view"})
 #: Payloads that carry no one's question: Slack's own handshakes (Bolt answers
 #: them before any middleware; listed so they stay harmless if that changes).
 HARMLESS_TYPES = frozenset({"url_verification", "ssl_check"})
-#: Longest message text kept as a shortcut's audited query.
-SHORTCUT_QUERY_MAX = 200
 
 
 @dataclass(frozen=True)
@@ -259,7 +257,7 @@ def guarded(body: dict[str, Any]) -> Request | None:
             "shortcut",
             (body.get("user") or {}).get("id"),
             (body.get("channel") or {}).get("id", ""),
-            str(message.get("text", ""))[:SHORTCUT_QUERY_MAX],
+            str(message.get("text", ""))[: shortcuts.QUERY_MAX],
             message.get("thread_ts") or message.get("ts"),
         )
     if kind in ("view_submission", "view_closed"):
