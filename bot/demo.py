@@ -156,8 +156,7 @@ def _clean(text: str) -> str:
     )
     for code, symbol in _EMOJI.items():
         text = text.replace(code, symbol)
-    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    return texts.plain(text)
+    return texts.plain(text)  # drops bold markers, decodes texts.literal's entities
 
 
 def _say(line: str) -> None:

@@ -11,7 +11,7 @@ from bot.config import Settings
 from bot.inventory import Inventory
 from bot.readings import ReadingService
 from bot.routeros import RouterClient
-from bot.slack.access import log_policy
+from bot.slack.access import Installation, identify, log_policy
 from bot.slack.app import build_app, socket_mode_handler
 from bot.tls import insecure_nodes, insecure_warning
 
@@ -22,8 +22,9 @@ async def serve(settings: Settings, router: RouterClient | None = None) -> None:
     """Connect to Slack and answer until cancelled."""
     with Inventory(settings.db_path) as inventory:
         readings, app = bot_for(settings, inventory, router)
+        installation = await identify(app)
         handler = socket_mode_handler(app, settings.slack_app_token)
-        announce(settings, inventory, "Socket Mode")
+        announce(settings, inventory, "Socket Mode", installation)
         async with background.running(settings, inventory, readings.router):
             try:
                 await handler.start_async()
@@ -41,7 +42,9 @@ def bot_for(
     return readings, build_app(settings, readings)
 
 
-def announce(settings: Settings, inventory: Inventory, transport: str) -> None:
+def announce(
+    settings: Settings, inventory: Inventory, transport: str, installation: Installation
+) -> None:
     """The start-up lines: who may ask, what this instance serves, and which
     routers it cannot authenticate (``tls=insecure``)."""
     log_policy(settings)
@@ -49,10 +52,13 @@ def announce(settings: Settings, inventory: Inventory, transport: str) -> None:
     if insecure:
         log.warning("%s", insecure_warning(insecure))
     log.info(
-        "serving Slack over %s: %d nodes, %d secrets, deadline %gs, max %d API sessions per router",
+        "serving Slack over %s: %d nodes, %d secrets, deadline %gs, "
+        "max %d API sessions per router; team %s, app %s (requests from others are dropped)",
         transport,
         len(inventory.nodes()),
         inventory.count_secrets(),
         settings.mikrotik_timeout,
         settings.mikrotik_max_sessions,
+        installation.team_id,
+        installation.app_id,
     )

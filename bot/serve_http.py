@@ -24,6 +24,7 @@ from bot.errors import ConfigError
 from bot.inventory import Inventory
 from bot.routeros import RouterClient
 from bot.serve import announce, bot_for
+from bot.slack.access import identify
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ async def serve_http(
     """
     with Inventory(settings.db_path) as inventory:
         readings, app = bot_for(settings, inventory, router)
+        installation = await identify(app)  # requests from elsewhere are dropped
         web_app = app.web_app(path=EVENTS_PATH)
         web_app.middlewares.append(_reject_malformed_timestamps)
         runner = web.AppRunner(web_app, access_log=None)
@@ -62,7 +64,7 @@ async def serve_http(
                 ) from None
             bound_host, bound_port = runner.addresses[0][:2]
             url = f"http://{_url_host(bound_host)}:{bound_port}{EVENTS_PATH}"
-            announce(settings, inventory, f"HTTP at {url}")
+            announce(settings, inventory, f"HTTP at {url}", installation)
             async with background.running(settings, inventory, readings.router):
                 if on_ready is not None:
                     on_ready(url)

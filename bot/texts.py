@@ -4,14 +4,18 @@ Slack blocks (`bot.slack.blocks`), the terminal view and the CLI's error lines
 all take their sentences from here; the words themselves are templates in the
 active language's catalog (`bot.lang`: Spanish, es-AR, unless BEHOLDER_LANG=en).
 Markup is Slack's mrkdwn (``*bold*``, ```code```); `plain` strips it for terminals.
+Every value from outside (router, CSV, operator, node names) goes into a sentence
+through `literal`, the one place Slack text is escaped.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, datetime, tzinfo
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot import lang
@@ -134,13 +138,53 @@ def reason(code: str) -> str:
     if not code:
         return t("na")
     if not lang.has(f"disconnect.{code}"):
-        return code
-    return t("disconnect_reason", meaning=t(f"disconnect.{code}"), code=code)
+        return literal(code)
+    return t("disconnect_reason", meaning=t(f"disconnect.{code}"), code=literal(code))
+
+
+# -- values from outside, as Slack must show them ------------------------------------------
+
+#: Characters mrkdwn turns into formatting (*bold*, _italic_, ~strike~, `code`).
+_MARKERS = frozenset("*_~`")
+#: What a backtick inside a code span is shown as: a code span cannot hold one.
+BACKTICK_SHOWN = "\u02cb"  # ˋ MODIFIER LETTER GRAVE ACCENT
+#: How `literal` marks a value: "text" for places Slack does not format (a header,
+#: a file title, alt text), "plain" inside a sentence, "code" and "bold" for
+#: values the sentence sets apart (a PPPoE name, a node).
+Style = Literal["text", "plain", "code", "bold"]
+
+
+def literal(value: object, style: Style = "plain") -> str:
+    """`value` (a PPPoE name, node, comment, IP, operator text…) shown as-is in Slack.
+
+    ``&``, ``<`` and ``>`` become ``&amp;``, ``&lt;`` and ``&gt;``, as Slack asks:
+    no ``<!channel>``, ``<@U…>`` or ``<https://…|…>`` can come out of a value. In
+    mrkdwn a value holding ``*``, ``_``, ``~`` or a backtick is put in a code span,
+    where Slack formats nothing; its characters are copied exactly as the router
+    has them (no zero-width or look-alike characters), except a backtick, which no
+    code span can hold and is shown as ``ˋ``. Other values keep the sentence's
+    look: as they are ("plain"), in a code span ("code") or in bold ("bold").
+    Templates therefore never put markup around a placeholder.
+    """
+    text = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if style == "text":
+        return text
+    if style == "code" or not _MARKERS.isdisjoint(text):
+        return f"`{text.replace('`', BACKTICK_SHOWN)}`"
+    return f"*{text}*" if style == "bold" else text
+
+
+_CODE_SPAN = re.compile(r"(`[^`\n]*`)")
+_ENTITY = re.compile(r"&(amp|lt|gt);")
+_ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
 
 
 def plain(text: str) -> str:
-    """Slack mrkdwn → terminal text (drops the bold markers)."""
-    return text.replace("*", "")
+    """Slack mrkdwn → terminal text: drops the bold markers (not inside code spans)
+    and turns `literal`'s entities back into the characters they stand for."""
+    parts = _CODE_SPAN.split(text)
+    text = "".join(p if i % 2 else p.replace("*", "") for i, p in enumerate(parts))
+    return _ENTITY.sub(lambda m: _ENTITIES[m[1]], text)
 
 
 def _number(value: float, digits: int) -> str:
@@ -153,7 +197,7 @@ def _number(value: float, digits: int) -> str:
 
 
 def consulting(user: str) -> str:
-    return t("consulting", user=user)
+    return t("consulting", user=literal(user, "code"))
 
 
 def direction_line(reading: Reading, direction: str) -> str:
@@ -172,9 +216,9 @@ def direction_line(reading: Reading, direction: str) -> str:
 
 def summary(reading: Reading) -> str:
     """One line with the figures: what phone notifications and screen readers get."""
-    where = t("summary.where", user=reading.user, node=reading.node)
+    where = _where(reading.user, reading.node)
     if not reading.online:
-        when = reading.secret.last_logged_out or t("na")
+        when = literal(reading.secret.last_logged_out or t("na"))
         return t("summary.offline", where=where, when=when)
     return t(
         "summary.online" if reading.plan is not None else "summary.online_unknown_plan",
@@ -184,13 +228,19 @@ def summary(reading: Reading) -> str:
     )
 
 
+def _where(user: str, node: str) -> str:
+    """``juan.perez en bras-norte``: the start of a plain-text summary."""
+    return t("summary.where", user=literal(user), node=literal(node))
+
+
 def duplicate_note(reading: Reading) -> str | None:
     if not reading.also_on:
         return None
-    others = ", ".join(f"*{n}*" for n in reading.also_on)
+    others = ", ".join(literal(n, "bold") for n in reading.also_on)
+    user = literal(reading.user, "code")
     if reading.online:
-        return t("duplicate.online", user=reading.user, others=others, node=reading.node)
-    return t("duplicate.offline", user=reading.user, others=others)
+        return t("duplicate.online", user=user, others=others, node=literal(reading.node, "bold"))
+    return t("duplicate.offline", user=user, others=others)
 
 
 def verdict_lines(reading: Reading) -> list[str]:
@@ -216,7 +266,12 @@ def match_note(reading: Reading) -> str | None:
     match = reading.match
     if match is None or match.how not in {"ip", "mac", "key", "name", "comment", "pulled"}:
         return None
-    return t(f"match.{match.how}", detail=match.detail, query=match.query, user=reading.user)
+    return t(
+        f"match.{match.how}",
+        detail=literal(match.detail),
+        query=literal(match.query),
+        user=literal(reading.user, "code"),
+    )
 
 
 def customer_line(reading: Reading) -> str | None:
@@ -228,9 +283,9 @@ def customer_line(reading: Reading) -> str | None:
         return t("customer.unlinked")
     return t(
         "customer.line_status" if customer.status else "customer.line",
-        name=customer.customer_name or t("na"),
-        id=customer.customer_id or t("na"),
-        status=customer.status,
+        name=literal(customer.customer_name or t("na"), "bold"),
+        id=literal(customer.customer_id or t("na")),
+        status=literal(customer.status),
     )
 
 
@@ -243,14 +298,14 @@ def management_warnings(reading: Reading) -> list[str]:
             t("warning.plan_mismatch", sold=plan_label(sold), queue=plan_label(reading.plan))
         )
     if suspended_while_online(reading) and customer is not None:
-        notes.append(t("warning.suspended_online", status=customer.status))
+        notes.append(t("warning.suspended_online", status=literal(customer.status)))
     return notes
 
 
 def unavailable_note(reading: Reading) -> str | None:
     if not reading.unavailable:
         return None
-    names = ", ".join(f"*{e.node}*" for e in reading.unavailable)
+    names = ", ".join(literal(e.node, "bold") for e in reading.unavailable)
     return t("unavailable", nodes=names)
 
 
@@ -303,7 +358,7 @@ def offline_lines(reading: Reading) -> list[str]:
         lines.append(t("term.disabled"))
     lines += [
         t("term.last_logout", when=secret.last_logged_out or na),
-        t("term.reason", reason=reason(secret.last_disconnect_reason)),
+        t("term.reason", reason=plain(reason(secret.last_disconnect_reason))),
         t("term.last_mac", mac=secret.last_caller_id or na),
     ]
     return ["  " + line for line in lines]
@@ -315,30 +370,31 @@ def offline_lines(reading: Reading) -> list[str]:
 def error(err: BeholderError) -> str:
     """What happened and what to do, naming the user and the cause."""
     user = _user_of(err)
-    who = t("error.who", user=user) if user else ""
+    who = _who(user)
+    node = literal(getattr(err, "node", ""), "bold")
     match err:
         case InputError(reason="empty"):
             return t("error.empty", usage=usage())
         case InputError(reason="too_long"):
             return t("error.too_long", usage=usage())
         case InputError():
-            return t("error.invalid", text=shown(err.text), usage=usage())
+            return t("error.invalid", text=literal(shown(err.text), "code"), usage=usage())
         case UnknownUser():
             text = _unknown_user(err)
             if err.suggestions:
-                names = ", ".join(f"`{s}`" for s in err.suggestions)
+                names = ", ".join(literal(s, "code") for s in err.suggestions)
                 return text + "\n" + t("error.did_you_mean", names=names)
             return text + "\n" + t("error.how_to_search")
         case AmbiguousQuery():
-            intro = t("error.ambiguous", query=err.query, count=len(err.hits))
+            intro = t("error.ambiguous", query=literal(err.query), count=len(err.hits))
             return "\n".join([intro, *(candidate(h) for h in err.hits)])
         case NodeNotInInventory():
-            return t("error.node_not_in_inventory", user=err.user, node=err.node)
+            return t("error.node_not_in_inventory", user=literal(err.user, "code"), node=node)
         case RouterCircuitOpen():
             why = t("error.circuit_why", cause=_cause(err.cause)) if err.cause else ""
             return t(
                 "error.circuit_open",
-                node=err.node,
+                node=node,
                 why=why,
                 since=f"{err.since_s:.0f}",
                 who=who,
@@ -347,37 +403,43 @@ def error(err: BeholderError) -> str:
         case RouterBusy():
             return t(
                 "error.busy",
-                node=err.node,
+                node=node,
                 sessions=err.sessions,
                 seconds=_seconds(err.seconds),
                 who=who,
             )
         case RouterTimeout():
-            return t("error.timeout", node=err.node, seconds=_seconds(err.seconds), who=who)
+            return t("error.timeout", node=node, seconds=_seconds(err.seconds), who=who)
         case RouterRefused():
-            return t("error.refused", node=err.node, who=who)
+            return t("error.refused", node=node, who=who)
         case RouterAuthFailed():
-            return t("error.auth", node=err.node, who=who)
+            return t("error.auth", node=node, who=who)
         case RouterCertificateError(pinned=str(pinned), presented=str(presented)):
             return t(
                 "error.certificate_changed",
-                node=err.node,
+                node=node,
                 who=who,
-                pinned=shown_fingerprint(pinned),
-                presented=shown_fingerprint(presented),
+                pinned=literal(shown_fingerprint(pinned), "code"),
+                presented=literal(shown_fingerprint(presented), "code"),
+                command=literal(f"beholder nodes trust {err.node} --replace", "code"),
             )
         case RouterCertificateError():
-            return t("error.certificate", node=err.node, who=who)
+            return t(
+                "error.certificate",
+                node=node,
+                who=who,
+                command=literal(f"beholder nodes trust {err.node}", "code"),
+            )
         case RouterTLSError():
-            return t("error.tls", node=err.node, who=who)
+            return t("error.tls", node=node, who=who)
         case RouterProtocolError():
-            return t("error.protocol", node=err.node, who=who)
+            return t("error.protocol", node=node, who=who)
         case RouterUnreachable():
-            return t("error.unreachable", node=err.node, who=who)
+            return t("error.unreachable", node=node, who=who)
         case ConfigError():
-            return t("error.config", detail=err)
+            return t("error.config", detail=literal(err))
         case InventoryError():
-            return str(err)  # admin commands (CSV import, nodes): the detail is the message
+            return literal(err)  # admin commands (CSV import, nodes): the detail is the message
         case _:
             return t("error.other", who=who, kind=type(err).__name__)
 
@@ -388,18 +450,24 @@ def _unknown_user(err: UnknownUser) -> str:
     match err:
         case UserNotConfirmed():
             nodes = ", ".join(
-                t("error.unchecked_node", node=e.node, cause=_cause(e)) for e in err.unchecked
+                t("error.unchecked_node", node=literal(e.node, "bold"), cause=_cause(e))
+                for e in err.unchecked
             )
-            return t("error.not_confirmed", user=err.user, nodes=nodes)
+            return t("error.not_confirmed", user=literal(err.user, "code"), nodes=nodes)
         case PullDeferred(reason="rate"):
             wait = max(1, math.ceil(err.retry_in_s))
-            return t("error.pull_rate", user=err.user, limit=err.limit, seconds=wait)
+            return t(
+                "error.pull_rate", user=literal(err.user, "code"), limit=err.limit, seconds=wait
+            )
         case PullDeferred():
             return t(
-                "error.pull_busy", user=err.user, count=err.limit, seconds=_seconds(err.retry_in_s)
+                "error.pull_busy",
+                user=literal(err.user, "code"),
+                count=err.limit,
+                seconds=_seconds(err.retry_in_s),
             )
         case _:
-            return t("error.unknown_user", user=err.user)
+            return t("error.unknown_user", user=literal(err.user, "code"))
 
 
 def _cause(err: RouterError) -> str:
@@ -431,13 +499,19 @@ def shown(text: str, limit: int = 60) -> str:
 
 def candidate(hit: Hit) -> str:
     """One line of an ambiguous search: the user and what matched."""
+    name = literal(hit.name, "code")
     if hit.detail:
-        return t("error.candidate_detail", name=hit.name, detail=hit.detail)
-    return t("error.candidate", name=hit.name)
+        return t("error.candidate_detail", name=name, detail=literal(hit.detail))
+    return t("error.candidate", name=name)
 
 
 def unexpected(user: str | None) -> str:
-    return t("unexpected", who=t("error.who", user=user) if user else "")
+    return t("unexpected", who=_who(user))
+
+
+def _who(user: str | None) -> str:
+    """`` al consultar `juan.perez` ``, or nothing when no user is known."""
+    return t("error.who", user=literal(user, "code")) if user else ""
 
 
 def _user_of(err: BeholderError) -> str | None:
@@ -455,7 +529,8 @@ def access_denied(
     """Why Beholder did not answer, who may use it and whom to ask (`bot.slack.access`).
 
     `reason`: "channel" (not an allowed channel), "user" (neither listed nor in an
-    allowed group) or "unverified" (the group membership could not be checked).
+    allowed group), "unverified" (the group membership could not be checked) or
+    "kind" (a kind of request Beholder has no access rule for).
     `usergroups`: ids (``S…``) or handles (``@soporte-n2``).
     """
     groups = _either([_group_ref(g) for g in usergroups])
@@ -463,6 +538,8 @@ def access_denied(
         return t("access.channel", where=_either([f"<#{c}>" for c in sorted(channels)]))
     if reason == "unverified":
         return t("access.unverified", groups=groups)
+    if reason == "kind":
+        return t("access.kind")
     who = []
     if usergroups:
         who.append(t("access.members_of", groups=groups))
@@ -494,7 +571,9 @@ def _listed(items: Sequence[str], key: str) -> str:
 def live_title(view: LiveView) -> str:
     """The live message's header: who, where, and whether it is still running."""
     state = t("live.running") if view.running else t("live.length", seconds=view.seconds)
-    return t("live.title", user=view.user, node=view.node, state=state)
+    return t(
+        "live.title", user=literal(view.user, "text"), node=literal(view.node, "text"), state=state
+    )
 
 
 def live_progress(view: LiveView) -> str:
@@ -551,7 +630,7 @@ def live_ended(view: LiveView) -> str:
         case "stopped":
             return t("live.stopped", at=at)
         case "offline":
-            return t("live.offline", user=view.user, at=at)
+            return t("live.offline", user=literal(view.user, "code"), at=at)
         case "cancelled":
             return t("live.cancelled", at=at)
         case "failed" if view.error is not None:
@@ -563,7 +642,7 @@ def live_ended(view: LiveView) -> str:
 
 def live_summary(view: LiveView) -> str:
     """The live message's plain text (phone notifications read only this)."""
-    where = t("summary.where", user=view.user, node=view.node)
+    where = _where(view.user, view.node)
     if view.running:
         return t(
             "live.summary_running",
@@ -588,7 +667,7 @@ def live_summary(view: LiveView) -> str:
 
 def live_requested(view: LiveView) -> str:
     """Who asked for the view and who joined it: a context line."""
-    line = t("live.requested", seconds=view.seconds, node=view.node)
+    line = t("live.requested", seconds=view.seconds, node=literal(view.node))
     if view.started_by:
         line += t("requested_by", user=view.started_by)
     if view.watchers:
@@ -599,7 +678,14 @@ def live_requested(view: LiveView) -> str:
 def live_report(view: LiveView) -> str:
     """The chart's comment in the thread: the figures, and who wanted them."""
     stats = view.stats
-    lines = [t("live.report_head", user=view.user, node=view.node, plan=plan_label(view.plan))]
+    lines = [
+        t(
+            "live.report_head",
+            user=literal(view.user, "bold"),
+            node=literal(view.node, "bold"),
+            plan=plan_label(view.plan),
+        )
+    ]
     if stats is not None:
         lines += [
             t("live.report_samples", samples=stats.samples, seconds=round(stats.span_s) + 1),
@@ -615,7 +701,7 @@ def live_report(view: LiveView) -> str:
 
 def live_chart_alt(view: LiveView) -> str:
     """The chart's alt text, for screen readers and where images do not load."""
-    text = t("live.alt", user=view.user, node=view.node)
+    text = t("live.alt", user=literal(view.user, "text"), node=literal(view.node, "text"))
     if view.plan is not None:
         text += t("live.alt_plan", plan=plan_label(view.plan))
     if view.stats is not None:
@@ -634,7 +720,12 @@ def live_chart_subtitle(view: LiveView, tz: tzinfo) -> str:
 
 
 def live_chart_title(view: LiveView) -> str:
-    return t("live.chart_title", user=view.user, node=view.node, count=len(view.samples))
+    return t(
+        "live.chart_title",
+        user=literal(view.user, "text"),
+        node=literal(view.node, "text"),
+        count=len(view.samples),
+    )
 
 
 def live_chart_file(safe_user: str, stamp: str) -> str:
@@ -651,7 +742,8 @@ def live_busy(view: LiveView, link: str | None, channel: str | None = None) -> s
         if channel
         else t("live.busy_elsewhere")
     )
-    return t("live.busy", user=view.user, where=where, remaining=math.ceil(view.remaining_s))
+    user = literal(view.user, "code")
+    return t("live.busy", user=user, where=where, remaining=math.ceil(view.remaining_s))
 
 
 def _views(limit: int) -> str:
@@ -663,11 +755,11 @@ def live_full(limit: int) -> str:
 
 
 def live_node_full(node: str, limit: int) -> str:
-    return t("live.node_full", node=node, views=_views(limit))
+    return t("live.node_full", node=literal(node, "bold"), views=_views(limit))
 
 
 def live_offline(user: str, node: str) -> str:
-    return t("live.not_online", user=user, node=node)
+    return t("live.not_online", user=literal(user, "code"), node=literal(node, "bold"))
 
 
 def live_not_in_channel() -> str:

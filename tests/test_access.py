@@ -6,20 +6,34 @@ the real Bolt app against a fake Slack that also knows user groups.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 
 from bot.config import Settings
 from bot.errors import ConfigError
+from bot.readings import ReadingService
 from bot.slack import access
 from bot.slack.access import Members, Policy, decide
-from bot.slack.ids import ACTION_REFRESH
-from tests.support.fake_slack import FakeSlack
+from bot.slack.app import build_app
+from bot.slack.ids import (
+    ACTION_LIVE,
+    ACTION_LIVE_STOP,
+    ACTION_PICK,
+    ACTION_REFRESH,
+    COMMAND,
+    SHORTCUT_MESSAGE,
+)
+from tests.conftest import slack_settings
+from tests.support.fake_slack import APP_ID, BOT_ID, TEAM_ID, FakeSlack
 
 READING = "juan.perez en bras-norte: Bajada 45,2 Mbps"
 SUPPORT, ESCALATIONS, OTHER = "C0SOP1", "C0ESC2", "C0RND3"
@@ -324,3 +338,261 @@ def test_denied_button_click_keeps_the_message_and_tells_the_clicker(fake, start
     assert (entry.outcome, entry.source) == ("denied", "button")
     assert nothing_public(fake)
     assert routers_untouched(sim_world)
+
+
+# -- deny by default: every kind of request, whatever listener it is for -----------------
+
+OTHER_TEAM, OTHER_APP = "T0OTHER9", "A0OTHER9"
+Payload = tuple[str, dict[str, Any]]  # (Socket Mode envelope type, payload)
+
+
+def _click(action_id: str) -> Callable[..., Payload]:
+    def build(user: str, channel: str, response_url: str, team: str, app: str) -> Payload:
+        return "interactive", {
+            "type": "block_actions",
+            "user": {"id": user, "username": "x", "team_id": team},
+            "api_app_id": app,
+            "team": {"id": team, "domain": "isp"},
+            "container": {"type": "message", "message_ts": "1700000000.000100"},
+            "channel": {"id": channel, "name": "x"},
+            "trigger_id": "1.2.3",
+            "response_url": response_url,
+            "message": {"type": "message", "ts": "1700000000.000100", "text": "x"},
+            "actions": [
+                {"action_id": action_id, "block_id": "b", "type": "button", "value": "juan.perez"}
+            ],
+        }
+
+    return build
+
+
+def _event(event: dict[str, Any], team: str, app: str) -> Payload:
+    return "events_api", {
+        "team_id": team,
+        "api_app_id": app,
+        "type": "event_callback",
+        "event": {"team": team, "ts": "1700000000.000300", **event},
+        "event_id": f"Ev{uuid.uuid4().hex[:10]}",
+        "event_time": 1_700_000_000,
+        "authorizations": [{"team_id": team, "user_id": "UBOT", "is_bot": True}],
+    }
+
+
+#: Every kind of request, as Slack sends it, and the audit `source` it is denied as.
+KINDS: dict[str, tuple[Callable[..., Payload], str]] = {
+    "command": (
+        lambda user, channel, url, team, app: (
+            "slash_commands",
+            {
+                "team_id": team,
+                "api_app_id": app,
+                "channel_id": channel,
+                "user_id": user,
+                "command": COMMAND,
+                "text": "juan.perez",
+                "response_url": url,
+                "trigger_id": "1.2.3",
+            },
+        ),
+        "command",
+    ),
+    "mention": (
+        lambda user, channel, url, team, app: _event(
+            {"type": "app_mention", "user": user, "channel": channel, "text": "<@UBOT> juan.perez"},
+            team,
+            app,
+        ),
+        "mention",
+    ),
+    "refresh button": (_click(ACTION_REFRESH), "button"),
+    "pick button": (_click(ACTION_PICK), "button"),
+    "live button": (_click(ACTION_LIVE), "button"),
+    "stop button": (_click(ACTION_LIVE_STOP), "button"),
+    "message shortcut": (
+        lambda user, channel, url, team, app: (
+            "interactive",
+            {
+                "type": "message_action",
+                "callback_id": SHORTCUT_MESSAGE,
+                "trigger_id": "1.2.3",
+                "team": {"id": team, "domain": "isp"},
+                "user": {"id": user, "name": "x", "team_id": team},
+                "channel": {"id": channel, "name": "x"},
+                "message": {"type": "message", "ts": "1700000000.000200", "text": "juan.perez"},
+                "message_ts": "1700000000.000200",
+                "response_url": url,
+            },
+        ),
+        "shortcut",
+    ),
+    "view submission": (
+        lambda user, channel, url, team, app: (
+            "interactive",
+            {
+                "type": "view_submission",
+                "team": {"id": team, "domain": "isp"},
+                "user": {"id": user, "team_id": team},
+                "api_app_id": app,
+                "view": {
+                    "id": "V1",
+                    "type": "modal",
+                    "team_id": team,
+                    "callback_id": "consumo_view",
+                    "state": {"values": {}},
+                },
+            },
+        ),
+        "view",
+    ),
+    "message event (no rule)": (
+        lambda user, channel, url, team, app: _event(
+            {"type": "message", "user": user, "channel": channel, "text": "juan.perez"}, team, app
+        ),
+        "event:message",
+    ),
+}
+
+
+def send_kind(
+    fake: FakeSlack, kind: str, user: str, channel: str, team: str = TEAM_ID, app: str = APP_ID
+) -> str:
+    eid = str(uuid.uuid4())
+    envelope, payload = KINDS[kind][0](user, channel, fake.response_url(eid), team, app)
+    return fake.send_envelope(
+        envelope,
+        payload,
+        accepts_response_payload=envelope == "slash_commands",
+        envelope_id=eid,
+        response_key=eid,
+    )
+
+
+def test_every_kind_of_request_is_denied_outside_the_lists(fake, start_bot, sim_world):
+    """Beto, not allowed, in a channel not allowed: each kind of request (the command,
+    a mention, each button, the message shortcut, a view, an event without a rule) is
+    acked, reaches no router, posts nothing in the channel and is audited as denied.
+    The message shortcut is the bug this pins: it was let through and answered."""
+    start_bot(allowed_channels=frozenset({SUPPORT}), allowed_users=frozenset({ANA}))
+    sent = {kind: send_kind(fake, kind, BETO, OTHER) for kind in KINDS}
+    for eid in sent.values():
+        fake.wait_for_ack(eid)
+    deadline = time.monotonic() + 5
+    while len(sim_world.inventory.audit()) < len(KINDS) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    entries = sim_world.inventory.audit()
+    assert sorted(e.source for e in entries) == sorted(source for _, source in KINDS.values())
+    assert {(e.outcome, e.slack_user) for e in entries} == {("denied", BETO)}
+    assert routers_untouched(sim_world)
+    assert nothing_public(fake)
+    assert not fake.calls("chat.update")
+    assert not fake.files
+    # The shortcut's author is told why, privately, through its response_url.
+    [told] = fake.wait_for_responses(key=sent["message shortcut"])
+    assert told.body["response_type"] == "ephemeral"
+    assert told.body["text"].startswith("Beholder no atiende consultas en este canal")
+
+
+def test_a_kind_without_a_rule_is_refused_even_for_allowed_users(fake, start_bot, sim_world):
+    """A listener added later for a new kind of request (here: plain messages) does not
+    run until access control knows that kind, even for an allowed user in an allowed
+    channel, and even with open access."""
+    runner = start_bot()
+    ran: list[dict[str, Any]] = []
+
+    async def on_message(event: dict[str, Any]) -> None:
+        ran.append(event)
+
+    runner.app.event("message")(on_message)
+    fake.wait_for_ack(send_kind(fake, "message event (no rule)", ANA, SUPPORT))
+    assert audited(sim_world, ANA).outcome == "denied"
+    eid = send_kind(fake, "command", ANA, SUPPORT)  # a known kind still goes through
+    [post] = fake.wait_for_responses(key=eid)
+    assert post.body["text"].startswith(READING)
+    assert ran == []
+
+
+def test_the_kinds_table_covers_every_listener_the_app_registers(fake, sim_world):
+    """Each listener `build_app` registers answers one of the KINDS above, and each of
+    those is a kind with an access rule: a listener for anything else (a select menu's
+    options, say) leaves this test failing until the table and `guarded` cover it."""
+    app = build_app(slack_settings(fake), ReadingService(sim_world.inventory, sim_world.client()))
+
+    async def kinds_of(listener: Any) -> list[str]:
+        found = []
+        for kind, (build, _) in KINDS.items():
+            body = build(ANA, SUPPORT, "https://hooks.invalid/x", TEAM_ID, APP_ID)[1]
+            request = AsyncBoltRequest(body=body, mode="socket_mode")
+            if await listener.async_matches(req=request, resp=BoltResponse(status=200)):
+                found.append(kind)
+        return found
+
+    listeners = list(app._async_listeners)
+    assert len(listeners) >= 7  # command, mention, 4 buttons, shortcut
+    for listener in listeners:
+        kinds = asyncio.run(kinds_of(listener))
+        assert kinds, f"no row of KINDS for {listener.ack_function.__qualname__}"
+        for kind in kinds:
+            body = KINDS[kind][0](ANA, SUPPORT, "", TEAM_ID, APP_ID)[1]
+            request = access.guarded(body)
+            assert request is not None, kind
+            assert request.known, kind
+            assert request.source == KINDS[kind][1]
+
+    # The check can fail: a listener for select-menu options matches no row.
+    async def options(ack: Any) -> None:
+        await ack()
+
+    app.options("consumo_options")(options)
+    assert asyncio.run(kinds_of(app._async_listeners[-1])) == []
+
+
+# -- requests from another workspace or app are dropped -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "foreign"),
+    [
+        *(
+            (kind, foreign)
+            for kind in ("command", "mention", "refresh button")
+            for foreign in ("team", "app")
+        ),
+        ("message shortcut", "team"),  # Slack sends message shortcuts without api_app_id
+    ],
+)
+def test_requests_from_another_workspace_or_app_are_dropped(
+    fake, start_bot, sim_world, caplog, kind, foreign
+):
+    """With access open to everyone, a request whose team_id or api_app_id is not this
+    installation's (learned from auth.test and bots.info) is acked and dropped: no
+    router, no reply, no audit; one WARNING names the foreign ids."""
+    caplog.set_level(logging.INFO)
+    start_bot()
+    ids = {"team": OTHER_TEAM} if foreign == "team" else {"app": OTHER_APP}
+    ack = fake.wait_for_ack(send_kind(fake, kind, ANA, SUPPORT, **ids))
+    assert not (ack.payload or {}).get("text")
+    # Ours, sent after it, is answered: the foreign one had every chance to be too.
+    eid = send_kind(fake, "command", ANA, SUPPORT)
+    [post] = fake.wait_for_responses(key=eid)
+    assert post.body["text"].startswith(READING)
+    assert [p.key for p in fake.responses()] == [eid]
+    assert not fake.calls("chat.postMessage")
+    assert not fake.calls("chat.postEphemeral")
+    assert [e.source for e in sim_world.inventory.audit()] == ["command"]
+    assert sum(sim_world.network.counters(n).total_connections for n in sim_world.nodes) == 1
+    [warning] = [r for r in caplog.records if r.getMessage().startswith("request dropped")]
+    assert warning.levelno == logging.WARNING
+    assert (OTHER_TEAM if foreign == "team" else OTHER_APP) in warning.getMessage()
+    [bots_info] = fake.calls("bots.info")  # learned once, not per request
+    assert bots_info.params["bot"] == BOT_ID
+
+
+def test_serve_does_not_start_without_knowing_its_app(fake, sim_world):
+    """bots.info refused (the users:read scope missing): a ConfigError naming the scope,
+    instead of serving requests it cannot tell apart from another app's."""
+    app = build_app(slack_settings(fake), ReadingService(sim_world.inventory, sim_world.client()))
+    fake.fail_next(
+        "bots.info", status=200, headers={}, body={"ok": False, "error": "missing_scope"}
+    )
+    with pytest.raises(ConfigError, match=r"missing_scope.*users:read"):
+        asyncio.run(access.identify(app))

@@ -208,6 +208,27 @@ def test_access_control_applies_over_http_too(fake, start_http, sim_world):
     assert routers_untouched(sim_world)
 
 
+def test_http_mode_learns_its_installation_and_drops_other_workspaces(
+    fake, start_http, sim_world, caplog
+):
+    """serve --http asks auth.test and bots.info before serving; a signed command from
+    another team is acked (200, empty) and dropped: no router, no reply."""
+    url = start_http()
+    assert fake.calls("auth.test")
+    assert len(fake.calls("bots.info")) == 1
+    foreign = slash_command(fake, "juan.perez", key="foreign").replace(
+        f"team_id={TEAM_ID}", "team_id=T0OTHER9"
+    )
+    status, body = post(url, foreign)
+    assert (status, body) == (200, "")
+    status, _ = post(url, slash_command(fake, "juan.perez", key="ours"))
+    assert status == 200
+    fake.wait_for_responses(key="ours", timeout=10)
+    assert fake.responses(key="foreign") == []
+    assert sum(sim_world.network.counters(n).total_connections for n in sim_world.nodes) == 1
+    assert any("team_id=T0OTHER9" in r.getMessage() for r in caplog.records)
+
+
 # -- everything else is refused before any listener -------------------------------------
 
 

@@ -388,6 +388,7 @@ def every_message() -> list[str]:
         ("user", [], ["S0123ABCD"], True),
         ("user", [], ["@soporte-n2"], False),
         ("user", [], [], True),
+        ("kind", ["C0123ABCD"], [], True),
     ):
         out += strings(blocks.denied_message(reason, channels, groups, listed))
 

@@ -2,6 +2,8 @@
 
 Same keys and placeholders as `bot.lang.es` (tests/test_i18n.py checks it).
 The slash command stays ``/consumo``: it is the Slack app's command name.
+Never put markup around a placeholder: values from outside arrive already
+escaped and marked by `bot.texts.literal`.
 """
 
 MESSAGES: dict[str, str] = {
@@ -42,7 +44,7 @@ MESSAGES: dict[str, str] = {
         "In a thread (where Slack allows no commands): `@Beholder consumo juan.perez`."
     ),
     # -- a reading ----------------------------------------------------------------------
-    "consulting": "Checking `{user}` on its router…",
+    "consulting": "Checking {user} on its router…",
     "direction.ended": "n/a (the session ended during the check)",
     "direction.share": "{rate} · {share} of {plan} Mbps",
     "summary.where": "{user} on {node}",
@@ -52,10 +54,10 @@ MESSAGES: dict[str, str] = {
         "{where}: Download {download}; Upload {upload}. Plan unknown (no dynamic queue)."
     ),
     "duplicate.online": (
-        ":warning: Duplicate user: `{user}` is also configured on {others}. "
-        "The session that counts is the one on *{node}*."
+        ":warning: Duplicate user: {user} is also configured on {others}. "
+        "The session that counts is the one on {node}."
     ),
-    "duplicate.offline": ":warning: Duplicate user: `{user}` is also configured on {others}.",
+    "duplicate.offline": ":warning: Duplicate user: {user} is also configured on {others}.",
     "side.download": "download",
     "side.upload": "upload",
     "verdict.offline": "No active PPPoE session: the customer's equipment is not connected.",
@@ -74,15 +76,15 @@ MESSAGES: dict[str, str] = {
     "verdict.recent_reconnect": "Reconnected {uptime} ago: the link may be unstable.",
     "match.ip": ":mag: Found by IP {detail}.",
     "match.mac": ":mag: Found by MAC {detail}.",
-    "match.key": ":mag: You searched “{query}”: the PPPoE user is `{user}`.",
-    "match.name": ":mag: You searched “{query}”: matches the user `{user}`.",
+    "match.key": ":mag: You searched “{query}”: the PPPoE user is {user}.",
+    "match.name": ":mag: You searched “{query}”: matches the user {user}.",
     "match.comment": ":mag: You searched “{query}”: matches the secret's comment.",
     "match.pulled": (":mag: Not in the inventory (recently added): found by asking the routers."),
     "customer.unlinked": (
         "*Not linked*: this PPPoE user has no customer in the management system."
     ),
-    "customer.line": "Customer *{name}* (No. {id})",
-    "customer.line_status": "Customer *{name}* (No. {id}) · status: {status}",
+    "customer.line": "Customer {name} (No. {id})",
+    "customer.line_status": "Customer {name} (No. {id}) · status: {status}",
     "warning.plan_mismatch": (
         ":warning: The management system's plan ({sold}) doesn't match the "
         "router's queue ({queue}): check the signup or the profile."
@@ -132,26 +134,26 @@ MESSAGES: dict[str, str] = {
     "button.live": "Live {seconds} s",
     "button.stop": "Stop",
     # -- errors ---------------------------------------------------------------------------
-    "error.who": " while checking `{user}`",
+    "error.who": " while checking {user}",
     "error.empty": "The PPPoE user is missing.\n{usage}",
     "error.too_long": "That is too long to be a PPPoE user.\n{usage}",
-    "error.invalid": "`{text}` doesn't look like a PPPoE user.\n{usage}",
+    "error.invalid": "{text} doesn't look like a PPPoE user.\n{usage}",
     "error.unknown_user": (
-        "I couldn't find `{user}` on any router: not as a PPPoE user, "
+        "I couldn't find {user} on any router: not as a PPPoE user, "
         "not in the comments, not as an IP or MAC."
     ),
     "error.not_confirmed": (
-        "I couldn't find `{user}` in the inventory nor on the routers that answered. "
+        "I couldn't find {user} in the inventory nor on the routers that answered. "
         "I couldn't ask {nodes}: it may be there. Try again in a minute."
     ),
-    "error.unchecked_node": "*{node}* ({cause})",
+    "error.unchecked_node": "{node} ({cause})",
     "error.pull_rate": (
-        "`{user}` is not in the inventory and I didn't ask the routers: you already "
+        "{user} is not in the inventory and I didn't ask the routers: you already "
         "looked up {limit} users missing from the inventory in the last minute, the most "
         "allowed to spare the routers. Wait {seconds} s and try again."
     ),
     "error.pull_busy": (
-        "`{user}` is not in the inventory and I didn't ask the routers: {count} lookups "
+        "{user} is not in the inventory and I didn't ask the routers: {count} lookups "
         "of new users are already in progress and none finished within {seconds} s. "
         "Try again in a few seconds."
     ),
@@ -161,65 +163,65 @@ MESSAGES: dict[str, str] = {
         "or address, by IP or by MAC."
     ),
     "error.ambiguous": "“{query}” matches {count} subscribers. Pick one:",
-    "error.candidate": "• `{name}`",
-    "error.candidate_detail": "• `{name}` — {detail}",
+    "error.candidate": "• {name}",
+    "error.candidate_detail": "• {name} — {detail}",
     "error.node_not_in_inventory": (
-        "`{user}` is configured on node *{node}*, but that node is not in the "
+        "{user} is configured on node {node}, but that node is not in the "
         "node inventory, so I don't know which address to ask. "
         "An administrator must add it (`beholder nodes import`)."
     ),
     "error.circuit_open": (
-        "Router *{node}* failed {since} s ago{why}{who}. "
+        "Router {node} failed {since} s ago{why}{who}. "
         "To avoid piling up checks on a router in trouble, Beholder won't ask it "
         "again for another {retry} s. "
         "If the outage continues, check the node."
     ),
     "error.circuit_why": " ({cause})",
     "error.busy": (
-        "Router *{node}* is responding, but Beholder already has {sessions} checks "
+        "Router {node} is responding, but Beholder already has {sessions} checks "
         "in progress on it and no slot freed up within {seconds} s{who}. "
         "Try again in a few seconds."
     ),
     "error.timeout": (
-        "Router *{node}* didn't answer in time ({seconds} s){who}. "
+        "Router {node} didn't answer in time ({seconds} s){who}. "
         "It may be down or overloaded: try again in a minute and, if it continues, "
         "check the node."
     ),
     "error.refused": (
-        "Router *{node}* refused the API connection{who}. "
+        "Router {node} refused the API connection{who}. "
         "Is the api (or api-ssl) service enabled in /ip/service, on that port?"
     ),
     "error.auth": (
-        "Router *{node}* rejected Beholder's username or password{who}. "
+        "Router {node} rejected Beholder's username or password{who}. "
         "An administrator must check the API account (MIKROTIK_USER) on that router."
     ),
     "error.tls": (
-        "The encrypted connection (API-SSL) to *{node}* failed{who}. "
+        "The encrypted connection (API-SSL) to {node} failed{who}. "
         "Check whether the node really uses api-ssl on that port and whether the router "
         "has a certificate assigned (without one it offers only anonymous TLS, which "
         "Beholder refuses unless `tls=insecure`)."
     ),
     "error.certificate": (
-        "Certificate not verified on *{node}*{who}: the router could not prove who it "
+        "Certificate not verified on {node}{who}: the router could not prove who it "
         "is, so the password was not sent. If it uses its own (self-signed) "
         "certificate, an administrator can check it and pin it with "
-        "`beholder nodes trust {node}`; if the ISP's CA (MIKROTIK_TLS_CA) signed it, "
+        "{command}; if the ISP's CA (MIKROTIK_TLS_CA) signed it, "
         "it must name the node's address."
     ),
     "error.certificate_changed": (
-        "Certificate not verified on *{node}*{who}: it presented a certificate other "
+        "Certificate not verified on {node}{who}: it presented a certificate other "
         "than the pinned one, so the password was not sent (it may be an impostor at "
-        "that address). Pinned: `{pinned}`. Presented: `{presented}`. If the change is "
+        "that address). Pinned: {pinned}. Presented: {presented}. If the change is "
         "legitimate (a renewed certificate), an administrator confirms it with "
-        "`beholder nodes trust {node} --replace`."
+        "{command}."
     ),
     "error.protocol": (
-        "Router *{node}* closed the session or answered something unexpected{who}. "
+        "Router {node} closed the session or answered something unexpected{who}. "
         "It may have reached its API session limit: try again in a "
         "moment; if it happens again, check the router."
     ),
     "error.unreachable": (
-        "No connection to router *{node}*{who}. Check connectivity to the node (down? no route?)."
+        "No connection to router {node}{who}. Check connectivity to the node (down? no route?)."
     ),
     "error.config": "Incomplete configuration: {detail}.",
     "error.other": "Something went wrong{who}: {kind}.",
@@ -245,6 +247,10 @@ MESSAGES: dict[str, str] = {
         "so no router was checked. Try again in a minute; if it keeps happening, "
         "tell whoever manages Beholder."
     ),
+    "access.kind": (
+        "Beholder does not take this kind of request, so no router was asked. "
+        "Use `/consumo`, a mention of @Beholder or “Ver consumo” on a message."
+    ),
     "access.members_of": "members of {groups}",
     "access.listed_people": "people allowed one by one",
     "access.ask_groups": "Ask to be added to {groups}, or ask",
@@ -264,7 +270,7 @@ MESSAGES: dict[str, str] = {
     "live.completed": "Done: {count} samples in {seconds} s.",
     "live.stopped": "Stopped {at}.",
     "live.stopped_by": "Stopped by <@{user}> {at}.",
-    "live.offline": "`{user}`'s PPPoE session dropped {at}: the equipment disconnected.",
+    "live.offline": "{user}'s PPPoE session dropped {at}: the equipment disconnected.",
     "live.cancelled": "Interrupted {at}: Beholder stopped.",
     "live.summary_running": (
         "{where}, live ({count}/{seconds} s): Download {download}; Upload {upload}."
@@ -275,7 +281,7 @@ MESSAGES: dict[str, str] = {
     ),
     "live.requested": "One sample per second for {seconds} s on {node}",
     "live.watchers": " · also: {users}",
-    "live.report_head": "*{user}* on *{node}* · plan {plan}",
+    "live.report_head": "{user} on {node} · plan {plan}",
     "live.report_samples": "{samples} samples in {seconds} s",
     "live.report_download": "*Download*: {spread}",
     "live.report_upload": "*Upload*: {spread}",
@@ -289,7 +295,7 @@ MESSAGES: dict[str, str] = {
     "live.busy_channel": "in <#{channel}>",
     "live.busy_elsewhere": "in the channel where it was requested",
     "live.busy": (
-        "A live view of `{user}` is already running {where} "
+        "A live view of {user} is already running {where} "
         "({remaining} s left). I won't open another one on the same router: "
         "I added you and will mention you when the chart is ready."
     ),
@@ -301,12 +307,12 @@ MESSAGES: dict[str, str] = {
         "reading with `/consumo user`."
     ),
     "live.node_full": (
-        "Router *{node}* already has {views} running, the most allowed there "
+        "Router {node} already has {views} running, the most allowed there "
         "so that regular checks still get API sessions. Try again in a while, "
         "or ask for a one-off reading with `/consumo user`."
     ),
     "live.not_online": (
-        "`{user}` has no active PPPoE session on *{node}*: there is no traffic to watch live."
+        "{user} has no active PPPoE session on {node}: there is no traffic to watch live."
     ),
     "live.not_in_channel": (
         "I can't post the live view in this channel because Beholder isn't a member: "

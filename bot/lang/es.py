@@ -1,7 +1,9 @@
 """Every user-facing string in Spanish (es-AR), Beholder's default language.
 
 Templates for `str.format` with named placeholders; markup (``*bold*``,
-backticks, emoji codes) is part of the text. `bot.lang` picks the catalog.
+backticks, emoji codes) is part of the text, but never around a
+placeholder: values from outside (names, nodes, comments) arrive already escaped
+and marked by `bot.texts.literal`. `bot.lang` picks the catalog.
 """
 
 MESSAGES: dict[str, str] = {
@@ -42,7 +44,7 @@ MESSAGES: dict[str, str] = {
         "En un hilo (donde Slack no permite comandos): `@Beholder consumo juan.perez`."
     ),
     # -- a reading ----------------------------------------------------------------------
-    "consulting": "Consultando `{user}` en su router…",
+    "consulting": "Consultando {user} en su router…",
     "direction.ended": "s/d (la sesión terminó durante la consulta)",
     "direction.share": "{rate} · {share} de {plan} Mbps",
     "summary.where": "{user} en {node}",
@@ -52,11 +54,11 @@ MESSAGES: dict[str, str] = {
         "{where}: Bajada {download}; Subida {upload}. Plan desconocido (sin cola dinámica)."
     ),
     "duplicate.online": (
-        ":warning: Usuario duplicado: `{user}` también está configurado en {others}. "
-        "La sesión que cuenta es la de *{node}*."
+        ":warning: Usuario duplicado: {user} también está configurado en {others}. "
+        "La sesión que cuenta es la de {node}."
     ),
     "duplicate.offline": (
-        ":warning: Usuario duplicado: `{user}` también está configurado en {others}."
+        ":warning: Usuario duplicado: {user} también está configurado en {others}."
     ),
     "side.download": "bajada",
     "side.upload": "subida",
@@ -78,8 +80,8 @@ MESSAGES: dict[str, str] = {
     "verdict.recent_reconnect": "Reconectó hace {uptime}: puede ser un enlace inestable.",
     "match.ip": ":mag: Encontrado por la IP {detail}.",
     "match.mac": ":mag: Encontrado por la MAC {detail}.",
-    "match.key": ":mag: Buscaste «{query}»: el usuario PPPoE es `{user}`.",
-    "match.name": ":mag: Buscaste «{query}»: coincide con el usuario `{user}`.",
+    "match.key": ":mag: Buscaste «{query}»: el usuario PPPoE es {user}.",
+    "match.name": ":mag: Buscaste «{query}»: coincide con el usuario {user}.",
     "match.comment": ":mag: Buscaste «{query}»: coincide con el comentario del secret.",
     "match.pulled": (
         ":mag: No estaba en el inventario (alta reciente): lo encontré preguntando a los routers."
@@ -87,8 +89,8 @@ MESSAGES: dict[str, str] = {
     "customer.unlinked": (
         "*No vinculado*: este usuario PPPoE no tiene cliente en el sistema de gestión."
     ),
-    "customer.line": "Cliente *{name}* (N.º {id})",
-    "customer.line_status": "Cliente *{name}* (N.º {id}) · estado: {status}",
+    "customer.line": "Cliente {name} (N.º {id})",
+    "customer.line_status": "Cliente {name} (N.º {id}) · estado: {status}",
     "warning.plan_mismatch": (
         ":warning: El plan del sistema de gestión ({sold}) no coincide con la "
         "cola del router ({queue}): revisar el alta o el perfil."
@@ -140,26 +142,26 @@ MESSAGES: dict[str, str] = {
     "button.live": "En vivo {seconds} s",
     "button.stop": "Detener",
     # -- errors ---------------------------------------------------------------------------
-    "error.who": " al consultar `{user}`",
+    "error.who": " al consultar {user}",
     "error.empty": "Falta el usuario PPPoE.\n{usage}",
     "error.too_long": "Eso es demasiado largo para ser un usuario PPPoE.\n{usage}",
-    "error.invalid": "`{text}` no parece un usuario PPPoE.\n{usage}",
+    "error.invalid": "{text} no parece un usuario PPPoE.\n{usage}",
     "error.unknown_user": (
-        "No encontré `{user}` en ningún router: ni como usuario PPPoE, "
+        "No encontré {user} en ningún router: ni como usuario PPPoE, "
         "ni en los comentarios, ni como IP o MAC."
     ),
     "error.not_confirmed": (
-        "No encontré `{user}` en el inventario ni en los routers que respondieron. "
+        "No encontré {user} en el inventario ni en los routers que respondieron. "
         "No pude preguntarle a {nodes}: puede estar ahí. Probá de nuevo en un minuto."
     ),
-    "error.unchecked_node": "*{node}* ({cause})",
+    "error.unchecked_node": "{node} ({cause})",
     "error.pull_rate": (
-        "`{user}` no está en el inventario y no les pregunté a los routers: ya buscaste "
+        "{user} no está en el inventario y no les pregunté a los routers: ya buscaste "
         "{limit} usuarios que no están en el inventario en el último minuto, el máximo "
         "para no cargar los routers. Esperá {seconds} s y probá de nuevo."
     ),
     "error.pull_busy": (
-        "`{user}` no está en el inventario y no les pregunté a los routers: ya hay "
+        "{user} no está en el inventario y no les pregunté a los routers: ya hay "
         "{count} búsquedas de usuarios nuevos en curso y ninguna terminó en {seconds} s. "
         "Probá de nuevo en unos segundos."
     ),
@@ -169,65 +171,65 @@ MESSAGES: dict[str, str] = {
         "o dirección del cliente, por IP o por MAC."
     ),
     "error.ambiguous": "«{query}» coincide con {count} abonados. Elegí uno:",
-    "error.candidate": "• `{name}`",
-    "error.candidate_detail": "• `{name}` — {detail}",
+    "error.candidate": "• {name}",
+    "error.candidate_detail": "• {name} — {detail}",
     "error.node_not_in_inventory": (
-        "`{user}` está configurado en el nodo *{node}*, pero ese nodo no figura "
+        "{user} está configurado en el nodo {node}, pero ese nodo no figura "
         "en el inventario de nodos, así que no sé a qué dirección preguntarle. "
         "Un administrador debe agregarlo (`beholder nodes import`)."
     ),
     "error.circuit_open": (
-        "El router *{node}* falló recién{why}, hace {since} s{who}. "
+        "El router {node} falló recién{why}, hace {since} s{who}. "
         "Para no acumular consultas sobre un router con problemas, Beholder no le "
         "vuelve a preguntar hasta dentro de {retry} s. "
         "Si el corte sigue, revisá el nodo."
     ),
     "error.circuit_why": " ({cause})",
     "error.busy": (
-        "El router *{node}* está respondiendo, pero ya hay {sessions} consultas "
+        "El router {node} está respondiendo, pero ya hay {sessions} consultas "
         "de Beholder en curso con él y no hubo lugar en {seconds} s{who}. "
         "Probá de nuevo en unos segundos."
     ),
     "error.timeout": (
-        "El router *{node}* no respondió a tiempo ({seconds} s){who}. "
+        "El router {node} no respondió a tiempo ({seconds} s){who}. "
         "Puede estar caído o saturado: probá de nuevo en un minuto y, si sigue, "
         "revisá el nodo."
     ),
     "error.refused": (
-        "El router *{node}* rechazó la conexión a la API{who}. "
+        "El router {node} rechazó la conexión a la API{who}. "
         "¿Está habilitado el servicio api (o api-ssl) en /ip/service y con ese puerto?"
     ),
     "error.auth": (
-        "El router *{node}* rechazó el usuario o la contraseña de Beholder{who}. "
+        "El router {node} rechazó el usuario o la contraseña de Beholder{who}. "
         "Un administrador debe revisar la cuenta de API (MIKROTIK_USER) en ese router."
     ),
     "error.tls": (
-        "Falló la conexión cifrada (API-SSL) con *{node}*{who}. "
+        "Falló la conexión cifrada (API-SSL) con {node}{who}. "
         "Revisá si el nodo realmente usa api-ssl en ese puerto y si el router tiene un "
         "certificado asignado (sin certificado solo ofrece TLS anónimo, que Beholder "
         "rechaza salvo con `tls=insecure`)."
     ),
     "error.certificate": (
-        "Certificado no verificado en *{node}*{who}: el router no pudo probar que es "
+        "Certificado no verificado en {node}{who}: el router no pudo probar que es "
         "quien dice ser, así que no le envié la contraseña. Si usa un certificado propio "
         "(autofirmado), un administrador puede revisarlo y fijarlo con "
-        "`beholder nodes trust {node}`; si está firmado por la CA del ISP "
+        "{command}; si está firmado por la CA del ISP "
         "(MIKROTIK_TLS_CA), debe nombrar la dirección del nodo."
     ),
     "error.certificate_changed": (
-        "Certificado no verificado en *{node}*{who}: presentó un certificado distinto "
+        "Certificado no verificado en {node}{who}: presentó un certificado distinto "
         "del fijado, así que no le envié la contraseña (puede ser un impostor en esa "
-        "dirección). Fijado: `{pinned}`. Presentado: `{presented}`. Si el cambio es "
+        "dirección). Fijado: {pinned}. Presentado: {presented}. Si el cambio es "
         "legítimo (certificado renovado), un administrador lo confirma con "
-        "`beholder nodes trust {node} --replace`."
+        "{command}."
     ),
     "error.protocol": (
-        "El router *{node}* cortó la sesión o respondió algo inesperado{who}. "
+        "El router {node} cortó la sesión o respondió algo inesperado{who}. "
         "Puede haber llegado a su límite de sesiones de API: probá de nuevo en un "
         "momento; si se repite, revisar el router."
     ),
     "error.unreachable": (
-        "No hay conexión con el router *{node}*{who}. "
+        "No hay conexión con el router {node}{who}. "
         "Revisá la conectividad con el nodo (¿caído, sin ruta?)."
     ),
     "error.config": "Configuración incompleta: {detail}.",
@@ -254,6 +256,10 @@ MESSAGES: dict[str, str] = {
         "así que no consulté ningún router. Probá de nuevo en un minuto; si sigue pasando, "
         "avisale a quien administra Beholder."
     ),
+    "access.kind": (
+        "Beholder no atiende este tipo de pedido, así que no consulté ningún router. "
+        "Usá `/consumo`, una mención a @Beholder o «Ver consumo» en un mensaje."
+    ),
     "access.members_of": "los integrantes de {groups}",
     "access.listed_people": "las personas habilitadas una por una",
     "access.ask_groups": "Pedí que te sumen a {groups}, o pedile",
@@ -273,7 +279,7 @@ MESSAGES: dict[str, str] = {
     "live.completed": "Terminó: {count} muestras en {seconds} s.",
     "live.stopped": "Detenida {at}.",
     "live.stopped_by": "Detenida por <@{user}> {at}.",
-    "live.offline": "Se cortó la sesión PPPoE de `{user}` {at}: el equipo se desconectó.",
+    "live.offline": "Se cortó la sesión PPPoE de {user} {at}: el equipo se desconectó.",
     "live.cancelled": "Interrumpida {at}: Beholder se detuvo.",
     "live.summary_running": (
         "{where}, en vivo ({count}/{seconds} s): Bajada {download}; Subida {upload}."
@@ -284,7 +290,7 @@ MESSAGES: dict[str, str] = {
     ),
     "live.requested": "Una muestra por segundo durante {seconds} s en {node}",
     "live.watchers": " · también: {users}",
-    "live.report_head": "*{user}* en *{node}* · plan {plan}",
+    "live.report_head": "{user} en {node} · plan {plan}",
     "live.report_samples": "{samples} muestras en {seconds} s",
     "live.report_download": "*Bajada*: {spread}",
     "live.report_upload": "*Subida*: {spread}",
@@ -298,7 +304,7 @@ MESSAGES: dict[str, str] = {
     "live.busy_channel": "en <#{channel}>",
     "live.busy_elsewhere": "en el canal donde se pidió",
     "live.busy": (
-        "Ya hay una vista en vivo de `{user}` en curso {where} "
+        "Ya hay una vista en vivo de {user} en curso {where} "
         "(quedan {remaining} s). No abro otra sobre el mismo router: "
         "te sumé y te menciono cuando esté el gráfico."
     ),
@@ -310,12 +316,12 @@ MESSAGES: dict[str, str] = {
         "puntual con `/consumo usuario`."
     ),
     "live.node_full": (
-        "El router *{node}* ya tiene {views} en vivo en curso, el máximo allí "
+        "El router {node} ya tiene {views} en vivo en curso, el máximo allí "
         "para no quitarle sesiones de API a las consultas comunes. Probá de nuevo en un rato, "
         "o pedí una muestra puntual con `/consumo usuario`."
     ),
     "live.not_online": (
-        "`{user}` no tiene una sesión PPPoE activa en *{node}*: no hay tráfico que mirar en vivo."
+        "{user} no tiene una sesión PPPoE activa en {node}: no hay tráfico que mirar en vivo."
     ),
     "live.not_in_channel": (
         "No puedo publicar la vista en vivo en este canal porque Beholder no es miembro: "

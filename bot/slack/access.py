@@ -9,9 +9,18 @@ is listed or belongs to an allowed user group (if users or groups are configured
 `decide` is the pure rule. `GroupResolver` turns user groups into members with
 ``usergroups.users.list`` (``usergroups.list`` for handles), cached for
 `GROUP_TTL`; a group that cannot be resolved lets none of its members in.
-`middleware` applies both to the slash command, mentions and buttons before any
-listener runs: a denied request gets a Spanish explanation only its author sees,
-no router is asked, and the audit records it as ``denied``.
+
+Deny by default: `guarded` names the kind of every request (slash command,
+mention, button, message shortcut, view) and only `HARMLESS_TYPES` and events no
+listener answers (bots' messages, edited mentions) pass unchecked; a kind it does
+not know is refused whoever sends it, so a listener added later is guarded until
+it is given a rule. `middleware` applies all that before any listener runs: a
+denied request gets a Spanish explanation only its author sees, no router is
+asked, and the audit records it as ``denied``.
+
+Before that, a request from another workspace or another app (its ``team_id`` or
+``api_app_id`` differ from the `Installation`'s, learned with ``auth.test`` and
+``bots.info``) is dropped: acked, so Slack does not retry it, logged, and nothing else.
 """
 
 from __future__ import annotations
@@ -19,17 +28,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+import weakref
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.request.internals import extract_channel_id, extract_user_id
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
-from bot.slack import blocks, delivery, parsing
+from bot.errors import ConfigError
+from bot.slack import blocks, delivery, parsing, shortcuts
 from bot.slack.replies import Asker, Deps, audit
 
 log = logging.getLogger(__name__)
@@ -83,7 +95,8 @@ class Members:
 class Decision:
     allowed: bool
     #: Allowed: "open", "channel" (only channels configured), "user", "group".
-    #: Denied: "channel", "user", "unverified" (group membership could not be checked).
+    #: Denied: "channel", "user", "unverified" (group membership could not be checked),
+    #: "kind" (a kind of request no rule covers: refused whatever the lists say).
     reason: str
 
 
@@ -196,46 +209,188 @@ class GroupResolver:
         return handles
 
 
+#: Request kinds with an access rule: what `guarded` knows how to check.
+KNOWN_SOURCES = frozenset({"command", "mention", "button", "shortcut", "view"})
+#: Payloads that carry no one's question: Slack's own handshakes (Bolt answers
+#: them before any middleware; listed so they stay harmless if that changes).
+HARMLESS_TYPES = frozenset({"url_verification", "ssl_check"})
+
+
 @dataclass(frozen=True)
 class Request:
     """A request that would reach a listener, and who made it where."""
 
-    source: str  # "command", "mention", "button"
+    #: "command", "mention", "button", "shortcut", "view"; any other value
+    #: (``event:message``, ``block_suggestion``…) is a kind without a rule.
+    source: str
     user: str | None
     channel: str
     query: str
     thread_ts: str | None = None
 
+    @property
+    def known(self) -> bool:
+        return self.source in KNOWN_SOURCES
+
 
 def guarded(body: dict[str, Any]) -> Request | None:
-    """The request in `body` if access control applies to it; None for anything
-    else (URL verification, bots' own messages, events we do not answer)."""
+    """The request in `body`, for access control; None only for payloads that ask
+    nothing (`HARMLESS_TYPES`, bots' own messages, edits of a mention), which no
+    listener answers. Any other payload is a `Request`, of a kind the policy may
+    not know (`Request.known`): those are refused."""
+    kind = body.get("type")
     if "command" in body:
         text = parsing.command_text(str(body.get("text", "")))
         return Request("command", body.get("user_id"), body.get("channel_id", ""), text)
-    if body.get("type") == "block_actions":
+    if kind in HARMLESS_TYPES:
+        return None
+    if kind == "block_actions":
         actions = body.get("actions") or [{}]
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
             "channel_id", ""
         )
         user = (body.get("user") or {}).get("id")
         return Request("button", user, channel, str(actions[0].get("value", "")))
-    event = body.get("event") or {}
-    if body.get("type") == "event_callback" and event.get("type") == "app_mention":
-        if event.get("bot_id") or event.get("subtype"):
-            return None
-        text = parsing.mention_text(str(event.get("text", "")))
+    if kind in ("message_action", "shortcut"):
+        message = body.get("message") or {}
         return Request(
-            "mention", event.get("user"), event.get("channel", ""), text, event.get("thread_ts")
+            "shortcut",
+            (body.get("user") or {}).get("id"),
+            (body.get("channel") or {}).get("id", ""),
+            str(message.get("text", ""))[: shortcuts.QUERY_MAX],
+            message.get("thread_ts") or message.get("ts"),
         )
-    return None
+    if kind in ("view_submission", "view_closed"):
+        view = body.get("view") or {}
+        return Request("view", (body.get("user") or {}).get("id"), "", view.get("callback_id", ""))
+    event = body.get("event") or {}
+    if kind == "event_callback":
+        if event.get("bot_id"):
+            return None  # bots (this one included) do not ask questions
+        if event.get("type") == "app_mention":
+            if event.get("subtype"):
+                return None  # an edited mention: the mention listener ignores it
+            text = parsing.mention_text(str(event.get("text", "")))
+            return Request(
+                "mention", event.get("user"), event.get("channel", ""), text, event.get("thread_ts")
+            )
+        kind = f"event:{event.get('type')}"
+    return Request(str(kind), extract_user_id(body), extract_channel_id(body) or "", "")
+
+
+# -- the installation: which workspace and app this bot is ----------------------------------
+
+
+class Installation:
+    """The workspace (``team_id``) and app (``api_app_id``) this bot serves.
+
+    ``auth.test`` gives the team and the bot's id; it does not give the app's id
+    for a bot token, so ``bots.info`` on that bot id does (``bot.app_id``; the
+    ``users:read`` scope). Both work the same in Socket Mode and over HTTP, which
+    has no app-level token and no Socket Mode ``hello`` to read the app id from.
+    `learn` asks once; concurrent callers share the answer, a failure is not kept.
+    """
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self._client = client
+        self.team_id: str | None = None
+        self.app_id: str | None = None
+        self._learning: asyncio.Future[None] | None = None
+
+    @property
+    def known(self) -> bool:
+        return self.team_id is not None and self.app_id is not None
+
+    async def learn(self) -> Installation:
+        """Ask Slack who this bot is, unless already known. Raises SlackClientError
+        or LookupError when Slack does not say."""
+        if not self.known:
+            if self._learning is None:
+                self._learning = asyncio.ensure_future(self._fetch())
+                self._learning.add_done_callback(self._forget_failure)
+            await asyncio.shield(self._learning)
+        return self
+
+    def _forget_failure(self, done: asyncio.Future[None]) -> None:
+        if done.cancelled() or done.exception() is not None:
+            self._learning = None
+
+    async def _fetch(self) -> None:
+        auth = await self._client.auth_test()
+        bot_id, team_id = auth.get("bot_id"), auth.get("team_id")
+        if not bot_id or not team_id:
+            raise LookupError("auth.test named no bot or team: is SLACK_BOT_TOKEN a bot token?")
+        bot = (await self._client.bots_info(bot=bot_id)).get("bot") or {}
+        if not bot.get("app_id"):
+            raise LookupError(f"bots.info gave no app_id for bot {bot_id}")
+        self.team_id, self.app_id = str(team_id), str(bot["app_id"])
+
+    def foreign(self, body: dict[str, Any]) -> tuple[list[str], str | None] | None:
+        """The teams and app `body` names when they are not (only) this installation's;
+        None when it is ours. A body naming no team at all is foreign too."""
+        teams = sorted(set(_teams_named(body)))
+        app_id = body.get("api_app_id")
+        if teams == [self.team_id] and app_id in (None, self.app_id):
+            return None
+        return teams, app_id
+
+
+def _teams_named(body: dict[str, Any]) -> Iterator[str]:
+    """Every team id a payload names for its installation or for the person acting
+    (Slack Connect: a user of another workspace in a shared channel). Not the team
+    of a message a shortcut was used on: that is its author, not who asks."""
+    team = body.get("team")
+    candidates = [
+        body.get("team_id"),
+        team.get("id") if isinstance(team, dict) else team,
+        (body.get("user") or {}).get("team_id") if isinstance(body.get("user"), dict) else None,
+        *((a or {}).get("team_id") for a in body.get("authorizations") or ()),
+    ]
+    event = body.get("event")
+    if isinstance(event, dict):
+        candidates += [event.get("team"), event.get("user_team")]
+    view = body.get("view")
+    if isinstance(view, dict):
+        candidates.append(view.get("team_id"))
+    yield from (str(c) for c in candidates if c)
+
+
+_installations: weakref.WeakKeyDictionary[AsyncApp, Installation] = weakref.WeakKeyDictionary()
+
+
+async def identify(app: AsyncApp) -> Installation:
+    """Learn `app`'s installation (at start, before serving). A ConfigError saying
+    what to fix when Slack does not tell."""
+    installation = _installations[app]
+    try:
+        return await installation.learn()
+    except (SlackClientError, LookupError) as exc:
+        raise ConfigError(
+            f"cannot tell which Slack workspace and app this is ({_describe(exc)}): "
+            "check SLACK_BOT_TOKEN, and that the app has the users:read scope (manifest.yml; "
+            "reinstall the app after adding it)"
+        ) from None
 
 
 Middleware = Callable[..., Awaitable[BoltResponse | None]]
 
 
-def middleware(policy: Policy, resolver: GroupResolver | None, deps: Deps) -> Middleware:
-    """A Bolt global middleware applying `policy` to every request `guarded` names.
+def install(
+    app: AsyncApp, policy: Policy, resolver: GroupResolver | None, deps: Deps
+) -> Installation:
+    """Put access control in front of every listener of `app` (its first global
+    middleware); `identify` learns the returned installation at start."""
+    installation = Installation(app.client)
+    _installations[app] = installation
+    app.middleware(middleware(policy, resolver, deps, installation))
+    return installation
+
+
+def middleware(
+    policy: Policy, resolver: GroupResolver | None, deps: Deps, installation: Installation
+) -> Middleware:
+    """A Bolt global middleware: drops requests from another workspace or app, then
+    applies `policy` to every request `guarded` names, refusing kinds it does not know.
 
     It runs before the ack, so it stays quick: cached groups, at most
     `GROUP_LOOKUP_DEADLINE` waiting for Slack, and the explanation (for buttons
@@ -249,13 +404,25 @@ def middleware(policy: Policy, resolver: GroupResolver | None, deps: Deps) -> Mi
         client: AsyncWebClient,
         next: Callable[[], Awaitable[None]],  # Bolt injects arguments by their names
     ) -> BoltResponse | None:
+        if body.get("type") not in HARMLESS_TYPES and not await _ours(installation, body):
+            return await ack()  # acked: Slack must not retry it
         request = guarded(body)
-        if request is None or policy.open:
+        if request is None:
             return await next()
-        members = None
-        if resolver is not None and policy.needs_groups(request.user, request.channel):
-            members = await resolver.members(GROUP_LOOKUP_DEADLINE)
-        decision = decide(policy, request.user, request.channel, members)
+        if not request.known:
+            decision = Decision(False, "kind")
+            log.warning(
+                "refused a %s request from user=%s: no access rule for that kind of request",
+                request.source,
+                request.user,
+            )
+        elif policy.open:
+            return await next()
+        else:
+            members = None
+            if resolver is not None and policy.needs_groups(request.user, request.channel):
+                members = await resolver.members(GROUP_LOOKUP_DEADLINE)
+            decision = decide(policy, request.user, request.channel, members)
         if decision.allowed:
             return await next()
         log.info(
@@ -278,6 +445,29 @@ def middleware(policy: Policy, resolver: GroupResolver | None, deps: Deps) -> Mi
     return check_access
 
 
+async def _ours(installation: Installation, body: dict[str, Any]) -> bool:
+    """Whether `body` comes from this workspace and app; logs why not."""
+    try:
+        await installation.learn()
+    except (SlackClientError, LookupError) as exc:
+        log.error(
+            "request dropped: cannot learn this installation's team and app (%s)", _describe(exc)
+        )
+        return False
+    foreign = installation.foreign(body)
+    if foreign is None:
+        return True
+    teams, app_id = foreign
+    log.warning(
+        "request dropped: from team_id=%s api_app_id=%s, but this is team %s, app %s",
+        ",".join(teams) or "(none)",
+        app_id or "(none)",
+        installation.team_id,
+        installation.app_id,
+    )
+    return False
+
+
 async def _tell_and_audit(
     deps: Deps,
     client: AsyncWebClient,
@@ -285,8 +475,15 @@ async def _tell_and_audit(
     request: Request,
     message: dict[str, Any],
 ) -> None:
-    if request.source == "button":
+    if request.source == "command":
+        pass  # the ack carried the explanation
+    elif request.source == "button":
         await delivery.reply(client, delivery.Target.of_action(body), message, public=False)
+    elif body.get("response_url"):  # a shortcut, or a kind without a rule that has one
+        target = delivery.Target(
+            body["response_url"], request.channel, request.user, request.thread_ts
+        )
+        await delivery.reply(client, target, message, public=False)
     elif request.source == "mention" and request.user:
         try:
             await client.chat_postEphemeral(

@@ -45,7 +45,7 @@ def build_app(settings: Settings, readings: ReadingService) -> AsyncApp:
     deps = Deps(readings=readings, tz=zone(settings.timezone))
     policy = access.Policy.from_settings(settings)
     resolver = access.GroupResolver(client, policy.usergroups) if policy.usergroups else None
-    app.middleware(access.middleware(policy, resolver, deps))
+    access.install(app, policy, resolver, deps)  # before the listeners: deny by default
     commands.register(app, deps)
     events.register(app, deps)
     actions.register(app, deps)

@@ -4,6 +4,8 @@ Each returns the keyword arguments of a message: a top-level ``text`` with the
 figures (mobile notifications and screen readers read only that) and Block
 Kit ``blocks`` laid out to stay readable in the phone app (short fields, two
 columns). Limits respected: header ≤150 chars, section text ≤3000, ≤10 fields.
+Every value from outside goes in through `texts.literal` (here or in `bot.texts`),
+so no router, CSV or operator text becomes a mention, a link or formatting.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from bot.slack.ids import (
     BLOCK_ACTIONS,
     BLOCK_LIVE,
 )
+from bot.texts import literal
 
 Message = dict[str, Any]
 
@@ -45,12 +48,12 @@ def reading_message(reading: Reading, tz: tzinfo, requested_by: str | None = Non
         ),
     ]
     if reading.secret.comment:
-        blocks.append(_section(f"*{_escape(reading.secret.comment)}*"))
+        blocks.append(_section(literal(reading.secret.comment, "bold")))
     if (note := texts.match_note(reading)) is not None:
-        blocks.append(_context(_escape(note)))
+        blocks.append(_context(note))
     if (customer := texts.customer_line(reading)) is not None:
-        blocks.append(_section(_escape(customer)))
-    blocks += [_section(_escape(w)) for w in texts.management_warnings(reading)]
+        blocks.append(_section(customer))
+    blocks += [_section(w) for w in texts.management_warnings(reading)]
     blocks.append(_fields(_online_fields(reading) if reading.online else _offline_fields(reading)))
     for note in (texts.duplicate_note(reading), texts.unavailable_note(reading)):
         if note:
@@ -71,21 +74,20 @@ def reading_message(reading: Reading, tz: tzinfo, requested_by: str | None = Non
             ],
         }
     )
-    return {"text": _escape(texts.summary(reading)), "blocks": blocks}
+    return {"text": texts.summary(reading), "blocks": blocks}
 
 
 def error_message(err: BeholderError) -> Message:
-    # Errors echo what the operator typed: escaped, so `<!channel>` stays text.
-    text = _escape(texts.error(err))
+    text = texts.error(err)  # what the operator typed is escaped in it, by texts.literal
     return {"text": text, "blocks": [_section(":x: " + text)]}
 
 
 def candidates_message(err: AmbiguousQuery) -> Message:
     """Several subscribers match: one line each, with a button that asks for it."""
-    intro = t("error.ambiguous", query=_escape(err.query), count=len(err.hits))
+    intro = t("error.ambiguous", query=literal(err.query), count=len(err.hits))
     blocks: list[dict[str, Any]] = [_section(intro)]
     for hit in err.hits:
-        line = f"*{_escape(hit.name)}*" + (f"\n{_escape(hit.detail)}" if hit.detail else "")
+        line = literal(hit.name, "bold") + (f"\n{literal(hit.detail)}" if hit.detail else "")
         block = _section(line)
         block["accessory"] = {
             "type": "button",
@@ -94,11 +96,11 @@ def candidates_message(err: AmbiguousQuery) -> Message:
             "value": hit.name,
         }
         blocks.append(block)
-    return {"text": _escape(texts.error(err)), "blocks": blocks[:50]}
+    return {"text": texts.error(err), "blocks": blocks[:50]}
 
 
 def unexpected_message(user: str | None) -> Message:
-    text = _escape(texts.unexpected(user))
+    text = texts.unexpected(user)
     return {"text": text, "blocks": [_section(":x: " + text)]}
 
 
@@ -116,7 +118,7 @@ def usage_message() -> Message:
 
 
 def consulting_message(user: str) -> Message:
-    return {"text": _escape(texts.consulting(user))}
+    return {"text": texts.consulting(user)}
 
 
 # -- pieces -------------------------------------------------------------------------
@@ -124,7 +126,7 @@ def consulting_message(user: str) -> Message:
 
 def _title(reading: Reading) -> str:
     state = "🟢" if reading.online else "🔴"
-    return f"{state} {reading.user} · {reading.node}"
+    return f"{state} {literal(reading.user, 'text')} · {literal(reading.node, 'text')}"
 
 
 def _online_fields(reading: Reading) -> list[str]:
@@ -138,11 +140,11 @@ def _online_fields(reading: Reading) -> list[str]:
         t(
             "field.plan",
             plan=texts.plan_label(reading.plan),
-            profile=_escape(reading.secret.profile or na),
+            profile=literal(reading.secret.profile or na),
         ),
         t("field.uptime", uptime=texts.duration(session.uptime_s)),
-        t("field.ip", ip=session.address or na),
-        t("field.mac", mac=session.caller_id or na),
+        t("field.ip", ip=literal(session.address or na)),
+        t("field.mac", mac=literal(session.caller_id or na)),
     ]
 
 
@@ -150,9 +152,9 @@ def _offline_fields(reading: Reading) -> list[str]:
     secret, na = reading.secret, t("na")
     fields = [
         t("field.offline"),
-        t("field.last_logout", when=_escape(secret.last_logged_out or na)),
-        t("field.reason", reason=_escape(texts.reason(secret.last_disconnect_reason))),
-        t("field.last_mac", mac=_escape(secret.last_caller_id or na)),
+        t("field.last_logout", when=literal(secret.last_logged_out or na)),
+        t("field.reason", reason=texts.reason(secret.last_disconnect_reason)),
+        t("field.last_mac", mac=literal(secret.last_caller_id or na)),
     ]
     if secret.disabled:
         fields.insert(1, t("field.disabled"))
@@ -163,7 +165,7 @@ def _sample_line(reading: Reading, tz: tzinfo, requested_by: str | None) -> str:
     epoch = int(reading.taken_at.timestamp())
     fallback = texts.local_time(reading.taken_at, tz)
     # Slack renders <!date> in each viewer's own time zone.
-    line = t("sample", time=f"<!date^{epoch}^{{time_secs}}|{fallback}>", node=reading.node)
+    line = t("sample", time=f"<!date^{epoch}^{{time_secs}}|{fallback}>", node=literal(reading.node))
     if requested_by:
         line += t("requested_by", user=requested_by)
     return line
@@ -186,11 +188,6 @@ def _fields(items: list[str]) -> dict[str, Any]:
 
 def _context(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
-
-
-def _escape(text: str) -> str:
-    """Router text (comments) must not become Slack markup or mentions."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _cut(text: str, limit: int) -> str:

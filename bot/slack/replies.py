@@ -39,7 +39,7 @@ class Asker:
 
     user: str | None
     channel: str = ""
-    source: str = "command"  # "command", "mention", "button"
+    source: str = "command"  # "command", "mention", "button", "shortcut"…
 
 
 @dataclass(frozen=True)

@@ -758,12 +758,16 @@ class FakeSlack:
         user_name: str = "operador",
         channel_id: str = "C0001",
         channel_name: str = "soporte",
+        *,
+        team_id: str = TEAM_ID,
+        api_app_id: str = APP_ID,
     ) -> str:
-        """Send a slash command; returns the envelope_id, which is also the response_url key."""
+        """Send a slash command; returns the envelope_id, which is also the response_url key.
+        ``team_id`` / ``api_app_id``: as from another workspace or app."""
         eid = str(uuid.uuid4())
         payload = {
             "token": VERIFICATION_TOKEN,
-            "team_id": TEAM_ID,
+            "team_id": team_id,
             "team_domain": TEAM_DOMAIN,
             "channel_id": channel_id,
             "channel_name": channel_name,
@@ -771,7 +775,7 @@ class FakeSlack:
             "user_name": user_name,
             "command": command,
             "text": text,
-            "api_app_id": APP_ID,
+            "api_app_id": api_app_id,
             "is_enterprise_install": "false",
             "response_url": self.response_url(eid),
             "trigger_id": self._trigger_id(),
@@ -784,14 +788,22 @@ class FakeSlack:
             response_key=eid,
         )
 
-    def send_event(self, event: dict[str, Any], *, retry_attempt: int = 0) -> str:
-        """Send an Events API envelope wrapping ``event``; returns the envelope_id."""
+    def send_event(
+        self,
+        event: dict[str, Any],
+        *,
+        retry_attempt: int = 0,
+        team_id: str = TEAM_ID,
+        api_app_id: str = APP_ID,
+    ) -> str:
+        """Send an Events API envelope wrapping ``event``; returns the envelope_id.
+        ``team_id`` / ``api_app_id``: as delivered to another installation or app."""
         payload = {
             "token": VERIFICATION_TOKEN,
-            "team_id": TEAM_ID,
-            "context_team_id": TEAM_ID,
+            "team_id": team_id,
+            "context_team_id": team_id,
             "context_enterprise_id": None,
-            "api_app_id": APP_ID,
+            "api_app_id": api_app_id,
             "event": event,
             "type": "event_callback",
             "event_id": f"Ev{self._next_id():08d}",
@@ -799,7 +811,7 @@ class FakeSlack:
             "authorizations": [
                 {
                     "enterprise_id": None,
-                    "team_id": TEAM_ID,
+                    "team_id": team_id,
                     "user_id": BOT_USER_ID,
                     "is_bot": True,
                     "is_enterprise_install": False,
@@ -1136,6 +1148,7 @@ class FakeSlack:
     def _methods(self) -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
         return {
             "auth.test": self._auth_test,
+            "bots.info": self._bots_info,
             "apps.connections.open": self._apps_connections_open,
             "chat.postMessage": self._chat_post_message,
             "chat.update": self._chat_update,
@@ -1158,6 +1171,24 @@ class FakeSlack:
             "user_id": BOT_USER_ID,
             "bot_id": BOT_ID,
             "is_enterprise_install": False,
+        }
+
+    def _bots_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Slack's answer for this app's bot (the one auth.test names); others are unknown."""
+        if params.get("bot") != BOT_ID:
+            return {"ok": False, "error": "bot_not_found"}
+        icons = {f"image_{n}": f"https://a.slack-edge.com/fake/bot_{n}.png" for n in (36, 48, 72)}
+        return {
+            "ok": True,
+            "bot": {
+                "id": BOT_ID,
+                "deleted": False,
+                "name": BOT_NAME,
+                "updated": 1_700_000_000,
+                "app_id": APP_ID,
+                "user_id": BOT_USER_ID,
+                "icons": icons,
+            },
         }
 
     def _apps_connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
