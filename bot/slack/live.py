@@ -202,7 +202,7 @@ async def start_live(
         reason = delivery.describe(exc)
         log.warning("live view of %s: could not post in %s: %s", view.user, channel, reason)
         log.debug("live view of %s: the post's failure", view.user, exc_info=True)
-        await _not_posted(deps, client, target, user, asker, reading, exc)
+        await _not_posted(deps, client, target, user, asker, reading, exc, reason)
         return None
     view.ref = LiveRef(str(posted.get("channel") or channel), ts, thread_ts or ts)
     registry.start(
@@ -240,9 +240,9 @@ async def _not_posted(
     asker: Asker,
     reading: Reading,
     exc: Exception,
+    reason: str,
 ) -> None:
     """The live message could not be posted (the view is already released): say why."""
-    reason = delivery.describe(exc)
     if isinstance(exc, SlackApiError) and reason in NOT_A_MEMBER:
         note = texts.live_not_in_channel()
     elif isinstance(exc, SlackClientError | aiohttp.ClientError | TimeoutError | OSError):
