@@ -574,8 +574,10 @@ def test_post_dropped_by_slack_releases_the_view_and_tells_the_asker(fake, live_
     posts = fake.wait_for_calls("chat.postMessage", count=3)
     assert posts[-1].ok
     assert "Detener" in repr(posts[-1].params["blocks"])
-    fake.wait_for_calls("files.completeUploadExternal", timeout=8)
     assert fake.responses(again) == []  # it started: nothing to tell the asker
+    [view] = live_bot.registry.running()
+    assert view.stop("U0001")
+    fake.wait_for_calls("chat.update", predicate=lambda c: "Detener" not in repr(c.params))
     sim_world.quiet()
 
 
@@ -595,6 +597,33 @@ def test_command_in_a_channel_without_the_bot_answers_through_its_response_url(
     assert "/invite @Beholder" in note.body["text"]
     assert fake.calls("chat.postEphemeral") == []
     assert live_bot.registry.running() == []
+    sim_world.quiet()
+
+
+def test_mention_has_no_response_url_so_its_notes_go_ephemeral_in_the_thread(
+    fake, live_bot, sim_world
+):
+    """A mention carries no response_url: the note (an offline subscriber) reaches the
+    asker as chat.postEphemeral in the mention's thread, and no view starts."""
+    fake.send_app_mention("carlos.lopez 30s", thread_ts="1700000000.000100")
+    [note] = fake.wait_for_calls("chat.postEphemeral")
+    assert (note.params["user"], note.params["thread_ts"]) == ("U0001", "1700000000.000100")
+    assert "no tiene una sesión PPPoE activa" in note.params["text"]
+    assert fake.calls("chat.postMessage") == []
+    assert live_bot.registry.running() == []
+    sim_world.quiet()
+
+
+def test_after_shutdown_no_view_starts_and_the_asker_is_told(fake, live_bot, sim_world):
+    """A request still being answered when Beholder shuts down starts no view (it would
+    outlive the shutdown): the asker is told to try again in a minute."""
+    live_bot.runner.run(live_bot.registry.shutdown())
+    eid = fake.send_block_action(ACTION_LIVE, "juan.perez")
+    [note] = fake.wait_for_responses(key=eid)
+    assert note.body["response_type"] == "ephemeral"
+    assert "Beholder se está deteniendo" in note.body["text"]
+    assert fake.calls("chat.postMessage") == []
+    assert len(monitors(sim_world)) == 1  # the reading; no sampling
     sim_world.quiet()
 
 
