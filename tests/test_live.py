@@ -539,6 +539,9 @@ def test_over_the_global_cap_the_operator_is_told(fake, live_bot, sim_world):
     assert "Ya hay 1 vista en vivo en curso, el máximo a la vez" in note.body["text"]
     assert monitors(sim_world, "20513") == []
     [view] = live_bot.registry.running()
+    deadline = time.monotonic() + 5
+    while not view.samples and time.monotonic() < deadline:
+        time.sleep(0.02)  # stopped before its first sample, a view has no chart to post
     view.stop("U0001")
     fake.wait_for_calls("files.completeUploadExternal", timeout=5)
     sim_world.quiet()
