@@ -11,7 +11,10 @@
 Plain asyncio, no Slack: `bot.slack.live` hangs the messages on these callbacks.
 A live view holds one API session on its router for its whole duration, so the
 registry keeps at most ``max_views`` running at once and, per router, leaves
-one session of ``MIKROTIK_MAX_SESSIONS`` free for ordinary readings.
+one session of ``MIKROTIK_MAX_SESSIONS`` free for ordinary readings: with one
+session per router, no view runs at all (`LiveRegistry.enabled` is False).
+`shutdown` (or leaving ``async with registry``) ends every view, so the
+process never exits with a router session still held.
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ MIN_TICK_S = 5.0
 UPDATES_PER_MINUTE = 40
 #: How long a final callback may take once the view was cancelled (shutdown).
 CANCELLED_DONE_TIMEOUT_S = 3.0
+#: How long an update in flight may take to land once the view ended.
+TICK_LANDING_TIMEOUT_S = 10.0
 
 Callback = Callable[["LiveView"], Awaitable[Any]]
 
@@ -190,6 +195,13 @@ class LiveNodeFull(LiveRefused):
         super().__init__(f"{limit} live views on {node}, the most allowed there")
 
 
+class LiveClosed(LiveRefused):
+    """The process is shutting down: no view starts any more."""
+
+    def __init__(self) -> None:
+        super().__init__("shutting down: no new live views")
+
+
 # -- the registry ---------------------------------------------------------------------------
 
 
@@ -218,16 +230,31 @@ class LiveRegistry:
         #: Seconds between samples: one a second, as `monitor-traffic` itself.
         self.sample_every = sample_every
         self._views: dict[str, LiveView] = {}  # by PPPoE user
+        #: Every started view's task until it is over (a view reports after its release).
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closed = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LiveRegistry:
-        # Each view holds one of the router's sessions: keep one for ordinary readings.
+        # Each view holds one of the router's sessions: keep one for ordinary readings
+        # (with MIKROTIK_MAX_SESSIONS=1 that leaves none for views).
         sessions = settings.mikrotik_max_sessions
         return cls(
             max_views=settings.live_views,
             max_seconds=settings.live_max,
-            per_node=max(1, sessions - 1),
+            per_node=max(0, sessions - 1),
         )
+
+    async def __aenter__(self) -> LiveRegistry:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.shutdown()
+
+    @property
+    def enabled(self) -> bool:
+        """False when no router can spare a session for a view (``per_node`` 0)."""
+        return self.per_node != 0
 
     def clamp(self, seconds: float) -> int:
         """A duration within [MIN_SECONDS, max_seconds], whole seconds."""
@@ -261,7 +288,10 @@ class LiveRegistry:
         plan: Plan | None = None,
         started_by: str | None = None,
     ) -> LiveView:
-        """A place for a new view, or `LiveBusy` / `LiveFull` / `LiveNodeFull`."""
+        """A place for a new view, or `LiveBusy` / `LiveFull` / `LiveNodeFull` /
+        `LiveClosed` (after `shutdown`)."""
+        if self._closed:
+            raise LiveClosed
         existing = self._views.get(user)
         if existing is not None:
             raise LiveBusy(existing)
@@ -297,6 +327,8 @@ class LiveRegistry:
         view.task = asyncio.create_task(
             self.run(view, router, node, on_tick, on_done), name=f"live {view.user}"
         )
+        self._tasks.add(view.task)
+        view.task.add_done_callback(self._tasks.discard)
         return view.task
 
     async def run(
@@ -309,7 +341,9 @@ class LiveRegistry:
     ) -> None:
         """Sample until the view ends; then release its place and call `on_done`.
 
-        Never raises but cancellation (after `on_done` had its chance).
+        Never raises but cancellation: a cancelled view (while sampling, or while
+        its last update lands) still closes its session, releases its place and
+        gives `on_done` a few seconds, then ends cancelled.
         """
         finished = asyncio.Event()
         ticker = asyncio.create_task(self._tick(view, on_tick, finished), name="live ticker")
@@ -339,7 +373,10 @@ class LiveRegistry:
         finally:
             self.release(view)
             finished.set()
-            await _finish(ticker, cancel=cancelled)
+            try:
+                await _finish(ticker, cancel=cancelled)
+            except asyncio.CancelledError:
+                cancelled = True  # shutdown while an update was landing: report, then end
         log.info(
             "live view of %s on %s: %s after %d samples, %.1fs",
             view.user,
@@ -371,19 +408,37 @@ class LiveRegistry:
                 log.warning("live view of %s: an update failed", view.user, exc_info=True)
 
     async def shutdown(self) -> None:
-        """Cancel every running view and wait for them (on_done gets a few seconds)."""
-        tasks = [v.task for v in self._views.values() if v.task is not None]
-        for task in tasks:
+        """End every view before the process exits; no new one starts after this.
+
+        Running views are cancelled: each closes its API session, releases its
+        place and has a few seconds to say so (`on_done`). A view already
+        reporting (the chart upload) gets as long to finish, then is cancelled.
+        Returns when every view's task is over.
+        """
+        self._closed = True
+        for view in self._views.values():
+            if view.task is not None:
+                view.task.cancel()
+        tasks = set(self._tasks)
+        if not tasks:
+            return
+        _, late = await asyncio.wait(tasks, timeout=CANCELLED_DONE_TIMEOUT_S + 1.0)
+        for task in late:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def _finish(ticker: asyncio.Task[None], *, cancel: bool) -> None:
-    """Let an update in flight land before the final one; cancel it if it hangs."""
+    """Let an update in flight land before the final one; cancel it if it hangs.
+
+    The ticker is over when this returns or raises; a cancellation of the caller
+    is passed on (after the ticker is stopped), never taken for the ticker's own.
+    """
     if cancel:
         ticker.cancel()
     try:
-        await asyncio.wait_for(asyncio.shield(ticker), 10.0)
-    except (TimeoutError, asyncio.CancelledError):
-        ticker.cancel()
-        await asyncio.gather(ticker, return_exceptions=True)
+        await asyncio.wait({ticker}, timeout=TICK_LANDING_TIMEOUT_S)
+    finally:
+        if not ticker.done():
+            ticker.cancel()
+            await asyncio.gather(ticker, return_exceptions=True)

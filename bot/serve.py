@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from bot import background
 from bot.config import Settings
 from bot.inventory import Inventory
+from bot.live import LiveRegistry
 from bot.readings import ReadingService
 from bot.routeros import RouterClient
 from bot.slack.access import Installation, identify, log_policy
@@ -21,11 +22,13 @@ log = logging.getLogger(__name__)
 async def serve(settings: Settings, router: RouterClient | None = None) -> None:
     """Connect to Slack and answer until cancelled."""
     with Inventory(settings.db_path) as inventory:
-        readings, app = bot_for(settings, inventory, router)
+        readings, app, live_views = bot_for(settings, inventory, router)
         installation = await identify(app)
         handler = socket_mode_handler(app, settings.slack_app_token)
         announce(settings, inventory, "Socket Mode", installation)
-        async with background.running(settings, inventory, readings.router):
+        # On the way out: no new requests, then every live view ends (its router
+        # session closed, its message saying so), then the background jobs.
+        async with background.running(settings, inventory, readings.router), live_views:
             try:
                 await handler.start_async()
             finally:
@@ -34,12 +37,14 @@ async def serve(settings: Settings, router: RouterClient | None = None) -> None:
 
 def bot_for(
     settings: Settings, inventory: Inventory, router: RouterClient | None = None
-) -> tuple[ReadingService, AsyncApp]:
-    """The app either transport serves, on one inventory and one router client."""
+) -> tuple[ReadingService, AsyncApp, LiveRegistry]:
+    """The app either transport serves, on one inventory and one router client, and
+    its live views (to be shut down when serving ends)."""
     if not inventory.count_secrets():
         log.warning("the inventory %s has no secrets: run beholder sync", settings.db_path)
     readings = ReadingService(inventory, router or RouterClient.from_settings(settings))
-    return readings, build_app(settings, readings)
+    live_views = LiveRegistry.from_settings(settings)
+    return readings, build_app(settings, readings, live_views), live_views
 
 
 def announce(

@@ -47,7 +47,7 @@ async def serve_http(
     (``http://127.0.0.1:PORT/slack/events``) once it accepts connections.
     """
     with Inventory(settings.db_path) as inventory:
-        readings, app = bot_for(settings, inventory, router)
+        readings, app, live_views = bot_for(settings, inventory, router)
         installation = await identify(app)  # requests from elsewhere are dropped
         web_app = app.web_app(path=EVENTS_PATH)
         web_app.middlewares.append(_reject_malformed_timestamps)
@@ -65,10 +65,15 @@ async def serve_http(
             bound_host, bound_port = runner.addresses[0][:2]
             url = f"http://{_url_host(bound_host)}:{bound_port}{EVENTS_PATH}"
             announce(settings, inventory, f"HTTP at {url}", installation)
-            async with background.running(settings, inventory, readings.router):
-                if on_ready is not None:
-                    on_ready(url)
-                await asyncio.Event().wait()  # until cancelled (Ctrl-C)
+            # On the way out: no new requests, then every live view ends (its router
+            # session closed, its message saying so), then the background jobs.
+            async with background.running(settings, inventory, readings.router), live_views:
+                try:
+                    if on_ready is not None:
+                        on_ready(url)
+                    await asyncio.Event().wait()  # until cancelled (Ctrl-C)
+                finally:
+                    await site.stop()
         finally:
             await runner.cleanup()
 

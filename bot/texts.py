@@ -766,6 +766,18 @@ def live_not_in_channel() -> str:
     return t("live.not_in_channel")
 
 
+def live_not_posted(reason: str) -> str:
+    return t("live.not_posted", reason=reason)
+
+
+def live_no_spare_session() -> str:
+    return t("live.no_spare_session")
+
+
+def live_closing() -> str:
+    return t("live.closing")
+
+
 def live_already_over() -> str:
     return t("live.already_over")
 

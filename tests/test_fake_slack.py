@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 
+import aiohttp
 import pytest
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk import WebClient
@@ -207,6 +208,33 @@ def test_rate_limit_retry_and_file_upload(fake: FakeSlack) -> None:
     assert uploaded.alt_txt == "gráfico"
     assert uploaded.thread_ts == fake.calls("chat.postMessage")[-1].response["ts"]
     assert result["file"]["id"] == uploaded.file_id
+
+
+def test_dropped_call_is_recorded_and_raises_a_connection_error(fake: FakeSlack) -> None:
+    """`drop_next` closes the connection unanswered: slack_sdk retries that once by
+    default, so one drop goes unnoticed; without the retry it reaches the caller as
+    aiohttp's ServerDisconnectedError."""
+
+    async def scenario() -> tuple[bool, BaseException | None]:
+        client = AsyncWebClient(token="xoxb-test", base_url=fake.api_url)
+        fake.drop_next("chat.postMessage")
+        retried = (await client.chat_postMessage(channel="C0001", text="uno"))["ok"]
+        fake.drop_next("chat.postMessage")
+        no_retry = AsyncWebClient(token="xoxb-test", base_url=fake.api_url, retry_handlers=[])
+        try:
+            await no_retry.chat_postMessage(channel="C0001", text="dos")
+        except aiohttp.ClientError as exc:
+            return retried, exc
+        return retried, None
+
+    retried, error = asyncio.run(scenario())
+    assert retried
+    assert isinstance(error, aiohttp.ServerDisconnectedError)
+    calls = fake.calls("chat.postMessage")
+    assert [c.status for c in calls] == [0, 200, 0]
+    assert [c.params["text"] for c in calls] == ["uno", "uno", "dos"]
+    assert not calls[0].ok
+    assert [m["text"] for m in fake.messages("C0001")] == ["uno"]
 
 
 def test_response_url_fault(fake: FakeSlack, bot: BoltRunner) -> None:

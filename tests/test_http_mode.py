@@ -8,6 +8,7 @@ readings come from the RouterOS simulator.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import queue
 import re
@@ -227,6 +228,45 @@ def test_http_mode_learns_its_installation_and_drops_other_workspaces(
     assert fake.responses(key="foreign") == []
     assert sum(sim_world.network.counters(n).total_connections for n in sim_world.nodes) == 1
     assert any("team_id=T0OTHER9" in r.getMessage() for r in caplog.records)
+
+
+def test_serve_http_ends_running_live_views_on_its_way_out(fake, sim_world, tmp_path):
+    """Regression: nothing called `LiveRegistry.shutdown` when `serve_http` stopped, so
+    it returned with live views still running, their API sessions open. Now, by the time
+    it returns, each view has closed its session and its message says Beholder stopped."""
+    settings = slack_settings(
+        fake, db_path=tmp_path / "beholder.db", slack_signing_secret=SIGNING_SECRET
+    )
+    ready: queue.Queue[str] = queue.Queue()
+    seen: dict[str, Any] = {}
+
+    async def serve_then_look() -> None:
+        try:
+            await serve_http(settings, "127.0.0.1", 0, sim_world.client(), on_ready=ready.put)
+        finally:
+            counters = sim_world.network.counters  # a running view keeps its session open
+            for _ in range(100):
+                if counters("bras-norte").active_sessions == 0:
+                    break
+                await asyncio.sleep(0.02)
+            seen["sessions"] = counters("bras-norte").active_sessions
+            seen["updates"] = [c.params.get("text", "") for c in fake.calls("chat.update")]
+
+    thread = LoopThread(serve_then_look(), "serve_http").start()
+    try:
+        status, _ = post(ready.get(timeout=10), slash_command(fake, "juan.perez 30s"))
+        assert status == 200
+        [live] = fake.wait_for_calls("chat.postMessage", timeout=10)
+        assert "Detener" in repr(live.params["blocks"])
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            if sim_world.network.counters("bras-norte").active_sessions == 1:
+                break  # the view's session
+            time.sleep(0.02)
+    finally:
+        thread.stop()
+    assert seen["sessions"] == 0
+    assert any("Interrumpida" in text for text in seen["updates"]), seen["updates"]
 
 
 # -- everything else is refused before any listener -------------------------------------

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -24,6 +25,7 @@ from bot.config import Settings
 from bot.errors import RouterProtocolError, RouterTimeout
 from bot.live import (
     LiveBusy,
+    LiveClosed,
     LiveFull,
     LiveNodeFull,
     LiveRegistry,
@@ -33,10 +35,12 @@ from bot.live import (
 )
 from bot.readings import ReadingService
 from bot.routeros import Sample, Traffic
+from bot.serve import serve
 from bot.slack import live as slack_live
 from bot.slack.app import build_app
 from bot.slack.ids import ACTION_LIVE, ACTION_LIVE_STOP
 from bot.slack.replies import Asker, Deps
+from tests.conftest import LoopThread, slack_settings
 from tests.support.bolt_runner import BoltRunner
 from tests.support.fake_slack import FakeSlack
 
@@ -78,6 +82,7 @@ class Recorder:
         self.world = world
         self.ticks: list[tuple[int, int | None]] = []
         self.done: list[LiveView] = []
+        self.cancelled = False
 
     async def on_tick(self, view: LiveView) -> None:
         sessions = self.world.network.counters(NODE).active_sessions if self.world else None
@@ -192,7 +197,8 @@ def test_live_view_ticks_then_reports_and_holds_one_session(sim_world):
 
 
 def run_view(world, registry: LiveRegistry, seconds: float, during) -> tuple[LiveView, Recorder]:
-    """Run a view of juan.perez; `during(view)` runs alongside it (to stop, break, cancel)."""
+    """Run a view of juan.perez; `during(view)` runs alongside it (to stop, break, cancel).
+    ``recorder.cancelled``: the view's task ended cancelled."""
     recorder = Recorder()
     client = world.client()
 
@@ -200,10 +206,8 @@ def run_view(world, registry: LiveRegistry, seconds: float, during) -> tuple[Liv
         view = registry.claim("juan.perez", NODE, seconds)
         task = registry.start(view, client, world.nodes[NODE], recorder.on_tick, recorder.on_done)
         await during(view)
-        try:
-            await task
-        except asyncio.CancelledError:
-            view.task = None
+        await asyncio.gather(task, return_exceptions=True)
+        recorder.cancelled = task.cancelled()
         return view
 
     return asyncio.run(main()), recorder
@@ -263,16 +267,87 @@ def test_router_failing_mid_view_is_reported_and_the_session_closed(sim_world):
 
 
 def test_cancelled_view_still_reports_and_closes_the_session(sim_world):
+    """Cancelled while sampling: the session closes, `on_done` reports, and the
+    cancellation goes on (the task ends cancelled)."""
     registry = LiveRegistry(max_seconds=30, sample_every=0.25)
 
     async def cancel(view: LiveView) -> None:
         await wait_until(lambda: len(view.samples) >= 2)
+        assert sim_world.network.counters(NODE).active_sessions == 1
         assert view.task is not None
         view.task.cancel()
 
     view, recorder = run_view(sim_world, registry, 30, cancel)
+    assert recorder.cancelled
     assert view.outcome == "cancelled"
     assert recorder.done == [view]
+    assert registry.running() == []
+    sim_world.quiet()
+
+
+def test_cancelled_while_its_last_update_lands_the_view_ends_cancelled(sim_world):
+    """Regression: `live._finish` swallowed the CancelledError of a view cancelled while
+    its last update was still landing (Slack slow to answer chat.update): the task ended
+    as if it had not been cancelled. Now it ends cancelled, with `on_done` called once."""
+    registry = LiveRegistry(
+        max_seconds=30, min_tick_s=0.05, updates_per_minute=6000, sample_every=0.25
+    )
+    recorder = Recorder()
+
+    async def main() -> tuple[LiveView, asyncio.Task[None]]:
+        landing = asyncio.Event()
+
+        async def update_never_answered(view: LiveView) -> None:
+            landing.set()
+            await asyncio.Event().wait()
+
+        view = registry.claim("juan.perez", NODE, 30)
+        task = registry.start(
+            view, sim_world.client(), sim_world.nodes[NODE], update_never_answered, recorder.on_done
+        )
+        await asyncio.wait_for(landing.wait(), 5)
+        view.stop("U0001")
+        # Released once sampling is over: from then on it waits for the update to land.
+        await wait_until(lambda: registry.get("juan.perez") is None)
+        assert not task.done()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return view, task
+
+    view, task = asyncio.run(main())
+    assert task.cancelled()
+    assert view.outcome == "stopped"  # what the sampling came to; only the report was cut
+    assert recorder.done == [view]
+    assert registry.running() == []
+    sim_world.quiet()
+
+
+def test_shutdown_ends_every_view_closes_their_sessions_and_refuses_new_ones(sim_world):
+    """`LiveRegistry.shutdown` (what `serve` runs on its way out): every running view is
+    cancelled, reports, and has closed its API session by the time it returns."""
+    registry = LiveRegistry(max_seconds=30, sample_every=0.25)
+    recorder = Recorder()
+    watched = {"juan.perez": "bras-norte", "ana.martinez": "bras-sur"}
+
+    async def main() -> list[asyncio.Task[None]]:
+        client = sim_world.client()
+        views = [registry.claim(user, node, 30) for user, node in watched.items()]
+        tasks = [
+            registry.start(v, client, sim_world.nodes[v.node], recorder.on_tick, recorder.on_done)
+            for v in views
+        ]
+        await wait_until(lambda: all(len(v.samples) >= 2 for v in views))
+        assert [sim_world.network.counters(n).active_sessions for n in watched.values()] == [1, 1]
+        await registry.shutdown()
+        assert all(task.done() for task in tasks)
+        with pytest.raises(LiveClosed):
+            registry.claim("20513", NODE, 30)
+        return tasks
+
+    tasks = asyncio.run(main())
+    assert all(task.cancelled() for task in tasks)
+    assert sorted(v.user for v in recorder.done) == sorted(watched)
+    assert {v.outcome for v in recorder.done} == {"cancelled"}
     assert registry.running() == []
     sim_world.quiet()
 
@@ -464,6 +539,9 @@ def test_over_the_global_cap_the_operator_is_told(fake, live_bot, sim_world):
     assert "Ya hay 1 vista en vivo en curso, el máximo a la vez" in note.body["text"]
     assert monitors(sim_world, "20513") == []
     [view] = live_bot.registry.running()
+    deadline = time.monotonic() + 5
+    while not view.samples and time.monotonic() < deadline:
+        time.sleep(0.02)  # stopped before its first sample, a view has no chart to post
     view.stop("U0001")
     fake.wait_for_calls("files.completeUploadExternal", timeout=5)
     sim_world.quiet()
@@ -480,3 +558,136 @@ def test_not_in_the_channel_asks_to_invite_the_bot(fake, live_bot, sim_world):
     assert live_bot.registry.running() == []
     assert len(monitors(sim_world)) == 1  # the reading that found the node; no sampling
     sim_world.quiet()
+
+
+def test_post_dropped_by_slack_releases_the_view_and_tells_the_asker(fake, live_bot, sim_world):
+    """Regression: when chat.postMessage failed with something other than a Slack error
+    (the connection dropped: aiohttp's ServerDisconnectedError), the claimed view was never
+    released, so the subscriber stayed "busy" until Beholder restarted."""
+    fake.drop_next("chat.postMessage", times=2)  # slack_sdk retries a dropped call once
+    eid = fake.send_block_action(ACTION_LIVE, "juan.perez")
+    [note] = fake.wait_for_responses(key=eid)
+    assert note.body["response_type"] == "ephemeral"
+    assert "No pude publicar la vista en vivo" in note.body["text"]
+    assert "ServerDisconnectedError" in note.body["text"]
+    assert live_bot.registry.running() == []
+
+    again = fake.send_block_action(ACTION_LIVE, "juan.perez")
+    fake.wait_for_ack(again)
+    posts = fake.wait_for_calls("chat.postMessage", count=3)
+    assert posts[-1].ok
+    assert "Detener" in repr(posts[-1].params["blocks"])
+    assert fake.responses(again) == []  # it started: nothing to tell the asker
+    [view] = live_bot.registry.running()
+    assert view.stop("U0001")
+    fake.wait_for_calls("chat.update", predicate=lambda c: "Detener" not in repr(c.params))
+    sim_world.quiet()
+
+
+def test_command_in_a_channel_without_the_bot_answers_through_its_response_url(
+    fake, live_bot, sim_world
+):
+    """Regression: `/consumo USER 30s` in a channel the bot is not in told the asker
+    through chat.postEphemeral, which fails there too, so "Consultando…" was never
+    followed by anything. The note goes to the command's response_url."""
+    fake.fail_next(
+        "chat.postMessage", status=200, headers={}, body={"ok": False, "error": "not_in_channel"}
+    )
+    eid = fake.send_slash_command("juan.perez 30s", channel_id="C0999")
+    assert fake.wait_for_ack(eid).payload["text"].startswith("Consultando")
+    [note] = fake.wait_for_responses(key=eid)
+    assert note.body["response_type"] == "ephemeral"
+    assert "/invite @Beholder" in note.body["text"]
+    assert fake.calls("chat.postEphemeral") == []
+    assert live_bot.registry.running() == []
+    sim_world.quiet()
+
+
+def test_mention_has_no_response_url_so_its_notes_go_ephemeral_in_the_thread(
+    fake, live_bot, sim_world
+):
+    """A mention carries no response_url: the note (an offline subscriber) reaches the
+    asker as chat.postEphemeral in the mention's thread, and no view starts."""
+    fake.send_app_mention("carlos.lopez 30s", thread_ts="1700000000.000100")
+    [note] = fake.wait_for_calls("chat.postEphemeral")
+    assert (note.params["user"], note.params["thread_ts"]) == ("U0001", "1700000000.000100")
+    assert "no tiene una sesión PPPoE activa" in note.params["text"]
+    assert fake.calls("chat.postMessage") == []
+    assert live_bot.registry.running() == []
+    sim_world.quiet()
+
+
+def test_after_shutdown_no_view_starts_and_the_asker_is_told(fake, live_bot, sim_world):
+    """A request still being answered when Beholder shuts down starts no view (it would
+    outlive the shutdown): the asker is told to try again in a minute."""
+    live_bot.runner.run(live_bot.registry.shutdown())
+    eid = fake.send_block_action(ACTION_LIVE, "juan.perez")
+    [note] = fake.wait_for_responses(key=eid)
+    assert note.body["response_type"] == "ephemeral"
+    assert "Beholder se está deteniendo" in note.body["text"]
+    assert fake.calls("chat.postMessage") == []
+    assert len(monitors(sim_world)) == 1  # the reading; no sampling
+    sim_world.quiet()
+
+
+def test_one_session_per_router_gives_a_one_shot_reading_instead_of_a_view(
+    fake, start_bot, sim_world
+):
+    """Regression: with MIKROTIK_MAX_SESSIONS=1 a live view took the router's only API
+    session for its whole length, so every other question to that router timed out.
+    Now no view starts: the asker is told why, and the channel gets one reading."""
+    settings = Settings.from_env({"MIKROTIK_MAX_SESSIONS": "1"})
+    assert not LiveRegistry.from_settings(settings).enabled
+    start_bot(mikrotik_max_sessions=1, client_options={"max_sessions": 1})
+    eid = fake.send_slash_command("juan.perez 30s")
+    note, reading = fake.wait_for_responses(key=eid, count=2)
+    assert note.body["response_type"] == "ephemeral"
+    assert "`MIKROTIK_MAX_SESSIONS=1`" in note.body["text"]
+    assert reading.body["response_type"] == "in_channel"
+    assert reading.body["text"].startswith("juan.perez en bras-norte: Bajada 45,2 Mbps")
+    assert fake.calls("chat.postMessage") == []
+    counters = sim_world.network.counters(NODE)
+    assert counters.total_connections == 1
+    assert len(monitors(sim_world)) == 1
+    sim_world.quiet()
+
+
+# -- serve's way out ------------------------------------------------------------------------
+
+
+async def look_on_exit(serving, world, fake: FakeSlack, seen: dict[str, Any]) -> None:
+    """Run `serving` until cancelled, then note what its views left behind at that moment:
+    the API sessions still open on the router (given a moment to notice the close) and the
+    texts of the chat.update calls."""
+    try:
+        await serving
+    finally:
+        for _ in range(100):
+            if world.network.counters(NODE).active_sessions == 0:
+                break
+            await asyncio.sleep(0.02)  # a view still running keeps its session meanwhile
+        seen["sessions"] = world.network.counters(NODE).active_sessions
+        seen["updates"] = [c.params.get("text", "") for c in fake.calls("chat.update")]
+
+
+def test_serve_ends_running_live_views_on_its_way_out(fake, sim_world, tmp_path):
+    """Regression: nothing called `LiveRegistry.shutdown` when `serve` (Socket Mode)
+    stopped, so it returned with live views still running: their API sessions open
+    and their messages still offering "Detener". Now, by the time `serve` returns, each
+    view has closed its session and its message says Beholder stopped."""
+    settings = slack_settings(fake, db_path=tmp_path / "beholder.db")
+    seen: dict[str, Any] = {}
+    thread = LoopThread(look_on_exit(serve(settings, sim_world.client()), sim_world, fake, seen))
+    thread.start()
+    try:
+        fake.wait_for_connection(timeout=10)
+        fake.send_slash_command("juan.perez 30s")
+        [post] = fake.wait_for_calls("chat.postMessage", timeout=10)
+        assert "Detener" in repr(post.params["blocks"])
+        deadline = time.monotonic() + 5
+        while len(monitors(sim_world)) < 1 + 1 and time.monotonic() < deadline:
+            time.sleep(0.02)  # the reading's sample, then the view's first
+    finally:
+        thread.stop()
+    assert seen["sessions"] == 0
+    assert any("Interrumpida" in text for text in seen["updates"]), seen["updates"]

@@ -319,6 +319,21 @@ MESSAGES: dict[str, str] = {
         "invite it with `/invite @Beholder` and try again. (One-off checks with "
         "`/consumo user` work without inviting it.)"
     ),
+    "live.not_posted": (
+        "I couldn't post the live view: Slack refused it or the connection dropped "
+        "({reason}). Nothing was left open on the router: try again in a moment "
+        "and, if it happens again, tell whoever maintains Beholder."
+    ),
+    "live.no_spare_session": (
+        "Live views are off: Beholder opens a single API session per router "
+        "(`MIKROTIK_MAX_SESSIONS=1`) and a view would hold it the whole time, "
+        "leaving every other check unanswered. Here is a one-off reading instead; "
+        "to turn them on, raise `MIKROTIK_MAX_SESSIONS` to 2 or more."
+    ),
+    "live.closing": (
+        "Beholder is shutting down (restart or maintenance): I won't start a live "
+        "view now. Try again in a minute."
+    ),
     "live.already_over": "That live view has already ended.",
     "live.chart_failed": (
         "I couldn't upload the live view's chart (is the app missing the "

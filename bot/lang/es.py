@@ -328,6 +328,21 @@ MESSAGES: dict[str, str] = {
         "invitalo con `/invite @Beholder` y volvé a probar. (Las consultas puntuales con "
         "`/consumo usuario` funcionan sin invitarlo.)"
     ),
+    "live.not_posted": (
+        "No pude publicar la vista en vivo: Slack no la aceptó o se cortó la conexión "
+        "({reason}). No quedó nada abierto en el router: probá de nuevo en un momento "
+        "y, si se repite, avisá a quien mantiene Beholder."
+    ),
+    "live.no_spare_session": (
+        "Las vistas en vivo están desactivadas: Beholder abre una sola sesión de API por "
+        "router (`MIKROTIK_MAX_SESSIONS=1`) y una vista la ocuparía todo el tiempo, "
+        "dejando sin respuesta a las demás consultas. Te mando una muestra puntual; "
+        "para habilitarlas, subí `MIKROTIK_MAX_SESSIONS` a 2 o más."
+    ),
+    "live.closing": (
+        "Beholder se está deteniendo (reinicio o mantenimiento): no empiezo una vista "
+        "en vivo ahora. Probá de nuevo en un minuto."
+    ),
     "live.already_over": "Esa vista en vivo ya terminó.",
     "live.chart_failed": (
         "No pude subir el gráfico de la vista en vivo (¿le falta a la app el permiso "

@@ -25,8 +25,13 @@ log = logging.getLogger(__name__)
 SOCKET_MODE_PING_INTERVAL = 5.0
 
 
-def build_app(settings: Settings, readings: ReadingService) -> AsyncApp:
+def build_app(
+    settings: Settings, readings: ReadingService, live_views: LiveRegistry | None = None
+) -> AsyncApp:
     """The Slack app: `/consumo`, `@Beholder` mentions and the refresh button.
+
+    `live_views`: the live views' registry, for `serve` to shut them down on
+    exit (by default one from `settings`).
 
     Bolt's `AsyncApp` runs each request as an asyncio task: acks never wait on a
     slow router (the sync `App` holds one of only 5 threads per request). Access
@@ -49,7 +54,7 @@ def build_app(settings: Settings, readings: ReadingService) -> AsyncApp:
     commands.register(app, deps)
     events.register(app, deps)
     actions.register(app, deps)
-    live.register(app, deps, LiveRegistry.from_settings(settings))
+    live.register(app, deps, live_views or LiveRegistry.from_settings(settings))
     shortcuts.register(app, deps)
 
     @app.error

@@ -34,7 +34,16 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack(**blocks.consulting_message(user))
         asker = Asker(command.get("user_id"), command.get("channel_id", ""), "command")
         if seconds is not None:
-            await live.start_live(deps, client, command["channel_id"], None, user, seconds, asker)
+            await live.start_live(
+                deps,
+                client,
+                command["channel_id"],
+                None,
+                user,
+                seconds,
+                asker,
+                response_url=command.get("response_url"),
+            )
             return
         reply = await consult(deps, user, asker)
         target = delivery.Target.of_command(command)

@@ -122,12 +122,14 @@ async def reply(
             "reply lost: response_url failed (%s) and %s failed too (%s); channel=%s user=%s",
             failure,
             method,
-            _describe(exc),
+            describe(exc),
             target.channel,
             target.user,
         )
         return LOST
-    log.warning(
+    # With no response_url to try (a mention) the Web API is the way, not a fallback.
+    log.log(
+        logging.WARNING if target.response_url else logging.DEBUG,
         "response_url failed (%s); reply sent with %s instead; channel=%s user=%s",
         failure,
         method,
@@ -162,7 +164,7 @@ async def _post(url: str | None, body: dict[str, Any]) -> str | None:
     try:
         response = await webhook.send_dict(body)
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-        return _describe(exc)
+        return describe(exc)
     if response.status_code == 200:
         return None
     return f"HTTP {response.status_code} {str(response.body or '').strip()[:60]}".strip()
@@ -191,7 +193,8 @@ class _RateLimitRetry(AsyncRateLimitErrorRetryHandler):
         return True
 
 
-def _describe(exc: BaseException) -> str:
+def describe(exc: BaseException) -> str:
+    """A failure to reach Slack in a few words, for logs and notes (no URL, no token)."""
     if isinstance(exc, SlackApiError):
         return str(exc.response.get("error", "error"))
     if isinstance(exc, asyncio.TimeoutError):

@@ -10,7 +10,11 @@
 The sampling itself is `bot.live` (plain asyncio); this module only hangs
 messages on its callbacks. A second request for a subscriber already being
 watched joins that view (an ephemeral note with a link; it is mentioned when
-the chart is posted) instead of opening another API session.
+the chart is posted) instead of opening another API session. Notes for the
+asker go through `bot.slack.delivery`: the command's or button's
+``response_url`` first, so they reach the asker even in a channel the bot is
+not in. With one API session per router (``MIKROTIK_MAX_SESSIONS=1``) no view
+starts: the asker is told why and gets a one-shot reading instead.
 """
 
 from __future__ import annotations
@@ -20,11 +24,11 @@ import logging
 import re
 import time
 import weakref
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -33,19 +37,16 @@ from bot import texts
 from bot.chart import render_chart
 from bot.errors import AmbiguousQuery, BeholderError, RouterError, UnknownUser
 from bot.inventory import Node
-from bot.live import LiveBusy, LiveFull, LiveNodeFull, LiveRegistry, LiveView
+from bot.live import LiveBusy, LiveClosed, LiveFull, LiveNodeFull, LiveRegistry, LiveView
 from bot.readings import Reading
 from bot.slack import blocks, delivery
 from bot.slack.ids import ACTION_LIVE, ACTION_LIVE_STOP
-from bot.slack.replies import Asker, Deps, audit
+from bot.slack.replies import Asker, Deps, audit, consult
 
 log = logging.getLogger(__name__)
 
 #: Slack errors meaning the bot may not post in that channel (it must be invited).
 NOT_A_MEMBER = frozenset({"not_in_channel", "channel_not_found"})
-
-#: Sends an ephemeral note the way Bolt's ``respond`` does (keyword arguments).
-Respond = Callable[..., Awaitable[Any]]
 
 # Deps (bot.slack.replies) has no slot for the registry, and there is one
 # ReadingService per app: it keys the app's registry.
@@ -93,7 +94,7 @@ def register(app: AsyncApp, deps: Deps, registry: LiveRegistry | None = None) ->
             blocks.LIVE_BUTTON_SECONDS,
             asker,
             exact=True,
-            respond=_private(client, body),
+            response_url=body.get("response_url"),
         )
 
     @app.action(ACTION_LIVE_STOP)
@@ -102,23 +103,11 @@ def register(app: AsyncApp, deps: Deps, registry: LiveRegistry | None = None) ->
         view = registry_for(deps).find(body["actions"][0].get("value", ""))
         who = (body.get("user") or {}).get("id")
         if view is None or not view.stop(who):
-            await _tell(None, _private(client, body), "", who, None, texts.live_already_over())
+            await _tell(client, delivery.Target.of_action(body), texts.live_already_over())
             return
         log.info("live view of %s stopped by %s", view.user, who)
 
     return registry_for(deps)
-
-
-def _private(client: AsyncWebClient, body: dict[str, Any]) -> Respond:
-    """Notes for the one who clicked, through `delivery` (retries, then the Web API)."""
-    target = delivery.Target.of_action(body)
-
-    async def send(**message: Any) -> None:
-        message.pop("response_type", None)
-        message.pop("replace_original", None)
-        await delivery.reply(client, target, message, public=False)
-
-    return send
 
 
 async def start_live(
@@ -131,50 +120,54 @@ async def start_live(
     asker: Asker,
     *,
     exact: bool = False,
-    respond: Respond | None = None,
+    response_url: str | None = None,
 ) -> LiveView | None:
     """Start (or join) a live view of `user` for `seconds`, posted in `channel`
-    (in `thread_ts` if given). Notes only for the asker go through `respond`
-    (Bolt's) when given, else ``chat.postEphemeral``.
+    (in `thread_ts` if given). Notes only for the asker go to `response_url`
+    (the command's or the button's) first, else ``chat.postEphemeral``.
 
     `user` is what the operator typed, as `/consumo` takes it; `exact`: a PPPoE
     name from a button. Returns the view (already running), or None when none
-    was started or joined. Never raises but cancellation.
+    was started or joined. Never raises but cancellation; a view that could not
+    be posted, whatever the failure, is released at once.
     """
+    target = delivery.Target(response_url, channel, asker.user, thread_ts)
     registry = registry_for(deps)
+    if not registry.enabled:
+        await _one_shot(deps, client, target, user, asker, exact=exact)
+        return None
     running = registry.get(user) if exact else None
     if running is not None:
-        await _join(client, respond, channel, thread_ts, asker, running)
+        await _join(client, target, asker, running)
         await audit(deps, user, asker, "live_joined")
         return running
 
     if registry.full:  # no router question when no view could start anyway
-        await _tell(
-            client, respond, channel, asker.user, thread_ts, texts.live_full(registry.max_views)
-        )
+        await _tell(client, target, texts.live_full(registry.max_views))
         await audit(deps, user, asker, "live_full")
         return None
 
     started = time.monotonic()
     try:
-        reading = await (deps.readings.read_user(user) if exact else deps.readings.read(user))
+        reading = await (
+            deps.readings.read_user(user) if exact else deps.readings.read(user, asker=asker.user)
+        )
     except BeholderError as exc:
-        await _refuse(deps, client, respond, channel, thread_ts, user, asker, exc, started)
+        await _refuse(deps, client, target, user, asker, exc, started)
         return None
     except Exception as exc:
         log.exception("live view of %r: unexpected error", user)
-        await _tell(client, respond, channel, asker.user, thread_ts, texts.unexpected(user))
+        await _tell(client, target, texts.unexpected(user))
         await audit(deps, user, asker, "error", error=exc)
         return None
     elapsed_ms = round((time.monotonic() - started) * 1000)
     if not reading.online:
-        note = texts.live_offline(reading.user, reading.node)
-        await _tell(client, respond, channel, asker.user, thread_ts, note)
+        await _tell(client, target, texts.live_offline(reading.user, reading.node))
         await audit(deps, user, asker, "offline", reading, latency_ms=elapsed_ms)
         return None
     node = await asyncio.to_thread(_node_of, deps, reading)
     if node is None:  # the node left the inventory between the reading and now
-        await _tell(client, respond, channel, asker.user, thread_ts, texts.unexpected(user))
+        await _tell(client, target, texts.unexpected(user))
         return None
 
     try:
@@ -182,40 +175,37 @@ async def start_live(
             reading.user, reading.node, seconds, plan=reading.plan, started_by=asker.user
         )
     except LiveBusy as busy:
-        await _join(client, respond, channel, thread_ts, asker, busy.view)
+        await _join(client, target, asker, busy.view)
         await audit(deps, user, asker, "live_joined", reading, latency_ms=elapsed_ms)
         return busy.view
     except LiveFull as full:
-        await _tell(client, respond, channel, asker.user, thread_ts, texts.live_full(full.limit))
+        await _tell(client, target, texts.live_full(full.limit))
         await audit(deps, user, asker, "live_full", reading, latency_ms=elapsed_ms)
         return None
     except LiveNodeFull as full:
-        note = texts.live_node_full(full.node, full.limit)
-        await _tell(client, respond, channel, asker.user, thread_ts, note)
+        await _tell(client, target, texts.live_node_full(full.node, full.limit))
         await audit(deps, user, asker, "live_full", reading, latency_ms=elapsed_ms)
+        return None
+    except LiveClosed:
+        await _tell(client, target, texts.live_closing())
+        await audit(deps, user, asker, "live_closing", reading, latency_ms=elapsed_ms)
         return None
 
     try:
         posted = await client.chat_postMessage(
             channel=channel, thread_ts=thread_ts, **blocks.live_message(view)
         )
-    except SlackApiError as exc:
+        ts = str(posted["ts"])
+    except asyncio.CancelledError:
         registry.release(view)
-        reason = exc.response.get("error", "")
-        if reason in NOT_A_MEMBER:
-            note = texts.live_not_in_channel()
-        else:
-            log.warning("live view of %s: could not post in %s: %s", view.user, channel, reason)
-            note = texts.unexpected(view.user)
-        await _tell(client, respond, channel, asker.user, None, note)
-        await audit(deps, user, asker, f"live_not_posted:{reason}", reading)
+        raise
+    except Exception as exc:
+        registry.release(view)  # never started: it holds no session, only its place
+        reason = delivery.describe(exc)
+        log.warning("live view of %s: could not post in %s: %s", view.user, channel, reason)
+        log.debug("live view of %s: the post's failure", view.user, exc_info=True)
+        await _not_posted(deps, client, target, user, asker, reading, exc, reason)
         return None
-    except SlackClientError:
-        registry.release(view)
-        log.warning("live view of %s: could not post in %s", view.user, channel, exc_info=True)
-        await _tell(client, respond, channel, asker.user, None, texts.unexpected(view.user))
-        return None
-    ts = str(posted["ts"])
     view.ref = LiveRef(str(posted.get("channel") or channel), ts, thread_ts or ts)
     registry.start(
         view,
@@ -226,6 +216,44 @@ async def start_live(
     )
     await audit(deps, user, asker, "live", reading, latency_ms=elapsed_ms)
     return view
+
+
+async def _one_shot(
+    deps: Deps,
+    client: AsyncWebClient,
+    target: delivery.Target,
+    query: str,
+    asker: Asker,
+    *,
+    exact: bool,
+) -> None:
+    """Live views are off (one API session per router, which a view would hold):
+    say why, and answer with a one-shot reading, as ``/consumo`` without seconds."""
+    await _tell(client, target, texts.live_no_spare_session())
+    reply = await consult(deps, query, asker, exact=exact)
+    await delivery.reply(client, target, reply.message, public=reply.public)
+
+
+async def _not_posted(
+    deps: Deps,
+    client: AsyncWebClient,
+    target: delivery.Target,
+    query: str,
+    asker: Asker,
+    reading: Reading,
+    exc: Exception,
+    reason: str,
+) -> None:
+    """The live message could not be posted (the view is already released): say why."""
+    if isinstance(exc, SlackApiError) and reason in NOT_A_MEMBER:
+        note = texts.live_not_in_channel()
+    elif isinstance(exc, SlackClientError | aiohttp.ClientError | TimeoutError | OSError):
+        note = texts.live_not_posted(reason)  # Slack refused it, or could not be reached
+    else:
+        log.error("live view of %s: unexpected error posting it", query, exc_info=exc)
+        note = texts.unexpected(reading.user)
+    await _tell(client, target, note)
+    await audit(deps, query, asker, f"live_not_posted:{reason}", reading)
 
 
 # -- callbacks of a running view -------------------------------------------------------------
@@ -285,18 +313,12 @@ async def _finish(client: AsyncWebClient, view: LiveView, tz: tzinfo) -> None:
 
 
 async def _join(
-    client: AsyncWebClient,
-    respond: Respond | None,
-    channel: str,
-    thread_ts: str | None,
-    asker: Asker,
-    view: LiveView,
+    client: AsyncWebClient, target: delivery.Target, asker: Asker, view: LiveView
 ) -> None:
     view.join(asker.user)
     ref: LiveRef | None = view.ref
     link = await _permalink(client, ref) if ref is not None else None
-    note = texts.live_busy(view, link, ref.channel if ref is not None else None)
-    await _tell(client, respond, channel, asker.user, thread_ts, note)
+    await _tell(client, target, texts.live_busy(view, link, ref.channel if ref else None))
 
 
 async def _permalink(client: AsyncWebClient, ref: LiveRef) -> str | None:
@@ -312,9 +334,7 @@ async def _permalink(client: AsyncWebClient, ref: LiveRef) -> str | None:
 async def _refuse(
     deps: Deps,
     client: AsyncWebClient,
-    respond: Respond | None,
-    channel: str,
-    thread_ts: str | None,
+    target: delivery.Target,
     query: str,
     asker: Asker,
     exc: BeholderError,
@@ -326,14 +346,7 @@ async def _refuse(
         if isinstance(exc, AmbiguousQuery)
         else blocks.error_message(exc)
     )
-    if isinstance(exc, RouterError):
-        try:
-            await client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message)
-            message = {}
-        except SlackClientError:
-            pass  # not a member: at least the asker learns it
-    if message:
-        await _tell_message(client, respond, channel, asker.user, thread_ts, message)
+    await delivery.reply(client, target, message, public=isinstance(exc, RouterError))
     outcome = (
         "ambiguous"
         if isinstance(exc, AmbiguousQuery)
@@ -345,35 +358,10 @@ async def _refuse(
     await audit(deps, query, asker, outcome, error=exc, latency_ms=elapsed_ms)
 
 
-async def _tell(
-    client: AsyncWebClient | None,
-    respond: Respond | None,
-    channel: str,
-    user: str | None,
-    thread_ts: str | None,
-    text: str,
-) -> None:
-    await _tell_message(client, respond, channel, user, thread_ts, blocks.live_note_message(text))
-
-
-async def _tell_message(
-    client: AsyncWebClient | None,
-    respond: Respond | None,
-    channel: str,
-    user: str | None,
-    thread_ts: str | None,
-    message: blocks.Message,
-) -> None:
-    """An ephemeral note for the asker only; a failure is logged, never raised."""
-    try:
-        if respond is not None:
-            await respond(**message, response_type="ephemeral", replace_original=False)
-        elif client is not None and user:
-            await client.chat_postEphemeral(
-                channel=channel, user=user, thread_ts=thread_ts, **message
-            )
-    except Exception:
-        log.warning("could not tell %s: %s", user, message.get("text", ""), exc_info=True)
+async def _tell(client: AsyncWebClient, target: delivery.Target, text: str) -> None:
+    """A note for the asker only: the response_url first, then chat.postEphemeral;
+    a failure is logged (by `delivery`), never raised."""
+    await delivery.reply(client, target, blocks.live_note_message(text), public=False)
 
 
 def _node_of(deps: Deps, reading: Reading) -> Node | None:

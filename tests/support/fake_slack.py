@@ -79,7 +79,8 @@ class FakeSlackTimeout(AssertionError):
 @dataclass(frozen=True)
 class ApiCall:
     """One Web API request. ``params`` merges query string and body, with JSON fields decoded
-    and the token removed. ``response`` is what the fake answered (dict, or str)."""
+    and the token removed. ``response`` is what the fake answered (dict, or str); a call
+    answered by dropping the connection (`FakeSlack.drop_next`) has status 0, response None."""
 
     method: str
     params: dict[str, Any]
@@ -151,6 +152,8 @@ class _Fault:
     headers: dict[str, str]
     body: Any
     remaining: int
+    #: Close the connection without answering (``status`` and ``body`` unused).
+    drop: bool = False
 
 
 @dataclass
@@ -464,6 +467,15 @@ class FakeSlack:
             body={"ok": False, "error": "ratelimited"} if body is None else body,
             remaining=times,
         )
+        with self._cond:
+            self._api_faults.setdefault(method, []).append(fault)
+
+    def drop_next(self, method: str, times: int = 1) -> None:
+        """The next ``times`` calls to ``method`` are read, recorded (status 0, response
+        None) and answered by closing the connection: what a client sees when Slack or a
+        proxy on the way resets it mid-request (aiohttp raises ServerDisconnectedError).
+        slack_sdk retries that once by default: ``times=2`` makes the call fail."""
+        fault = _Fault(status=0, headers={}, body=None, remaining=times, drop=True)
         with self._cond:
             self._api_faults.setdefault(method, []).append(fault)
 
@@ -1086,6 +1098,14 @@ class FakeSlack:
         headers: dict[str, str] = {}
         status = 200
         fault = self._take_fault(self._api_faults, method)
+        if fault is not None and fault.drop:
+            with self._cond:
+                self._calls.append(ApiCall(method, params, dict(request.headers), at, 0, None))
+                self._cond.notify_all()
+            transport = request.transport
+            if transport is not None:
+                transport.abort()
+            return web.Response(status=500)  # never written: the connection is gone
         if fault is not None:
             status, headers, body = fault.status, fault.headers, fault.body
         else:
