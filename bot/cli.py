@@ -19,7 +19,14 @@ from pathlib import Path
 
 from bot import __version__, lang, logs, texts
 from bot.config import Settings, load_settings
-from bot.errors import BeholderError, ConfigError, InputError, InventoryError, RouterError
+from bot.errors import (
+    BeholderError,
+    ConfigError,
+    InputError,
+    InventoryError,
+    InventoryUnavailable,
+    RouterError,
+)
 from bot.imports import read_connections_csv, read_nodes_csv
 from bot.inventory import Inventory, Node
 from bot.progress import SyncProgress, local_stamp
@@ -287,8 +294,9 @@ def cmd_consumo(args: argparse.Namespace, settings: Settings) -> int:
             reading = asyncio.run(service.read(user))
         except BeholderError as exc:
             error = exc
-        # The CLI reaches the routers too: its questions are audited like Slack's.
-        inventory.record_audit(
+        # The CLI reaches the routers too: its questions are audited like Slack's
+        # (the row is written after the answer is printed, when the inventory closes).
+        inventory.audit_later(
             audit_entry(
                 user,
                 outcome_of(reading, error),
@@ -299,13 +307,14 @@ def cmd_consumo(args: argparse.Namespace, settings: Settings) -> int:
                 latency_ms=round((time.monotonic() - started) * 1000),
             )
         )
+        if reading is not None:
+            if args.json:
+                print(json.dumps(reading.as_dict(), ensure_ascii=False), flush=True)
+            else:
+                lines = texts.reading_lines(reading, texts.zone(settings.timezone))
+                print("\n".join(lines), flush=True)
     if error is not None:
         raise error
-    assert reading is not None
-    if args.json:
-        print(json.dumps(reading.as_dict(), ensure_ascii=False))
-    else:
-        print("\n".join(texts.reading_lines(reading, texts.zone(settings.timezone))))
     return 0
 
 
@@ -423,6 +432,8 @@ def _table(rows: Sequence[Sequence[str]]) -> str:
 
 
 def _exit_code(exc: BeholderError) -> int:
+    if isinstance(exc, InventoryUnavailable):
+        return EXIT_FAILED
     if isinstance(exc, ConfigError | InputError):
         return EXIT_USAGE
     if isinstance(exc, InventoryError):

@@ -21,6 +21,7 @@ from bot.errors import (
     ConfigError,
     InputError,
     InventoryError,
+    InventoryUnavailable,
     NodeNotInInventory,
     RouterAuthFailed,
     RouterBusy,
@@ -330,6 +331,8 @@ def error(err: BeholderError) -> str:
             return "\n".join([intro, *(candidate(h) for h in err.hits)])
         case NodeNotInInventory():
             return t("error.node_not_in_inventory", user=err.user, node=err.node)
+        case InventoryUnavailable():
+            return t(f"error.inventory.{err.reason}", path=err.path, detail=err.detail)
         case RouterCircuitOpen():
             why = t("error.circuit_why", cause=_cause(err.cause)) if err.cause else ""
             return t(

@@ -30,6 +30,7 @@ from bot.errors import (
     ConfigError,
     InputError,
     InventoryError,
+    InventoryUnavailable,
     NodeNotInInventory,
     RouterAuthFailed,
     RouterBusy,
@@ -258,6 +259,10 @@ def every_error() -> list[BeholderError]:
         UnknownUser("zzz"),
         AmbiguousQuery("gomez", hits),
         NodeNotInInventory("juan.perez", "bras-oeste"),
+        *(
+            InventoryUnavailable("/srv/beholder.db", reason, "database disk image is malformed")
+            for reason in ("corrupt", "read_only", "cannot_open", "locked", "full", "io")
+        ),
         *router_errors,
     ]
 
