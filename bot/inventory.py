@@ -911,7 +911,7 @@ def _rollback(db: sqlite3.Connection) -> None:
         try:
             db.execute("ROLLBACK")
         except sqlite3.Error:
-            log.warning("rollback failed after an inventory error", exc_info=False)
+            log.warning("rollback failed after an inventory error")
 
 
 def _create_private(path: Path) -> None:

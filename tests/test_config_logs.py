@@ -221,7 +221,7 @@ def test_full_debug_run_writes_no_part_of_any_secret(password, fmt, fake, sim_wo
     quotes, backslashes, blanks, ``=``, unicode and JSON specials: a Socket Mode
     reconnect (its ticket), a /consumo through Bolt (its body with a response_url)
     answered after a real RouterOS /login with that password on the simulator, and
-    a library error whose message and body carry the password. The output holds no
+    an error logged on Bolt's logger whose message, traceback and body dict carry it. The output holds no
     recognisable part of the password, no token, no response_url and no ticket."""
     readings, _ = bolt_world
     settings = Settings(
