@@ -30,6 +30,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from types import TracebackType
 from typing import TextIO
 from urllib.parse import quote, quote_plus, unquote
 
@@ -209,6 +210,10 @@ class JsonFormatter(RedactingFormatter):
         return json.dumps(event, ensure_ascii=False)
 
 
+def _log_uncaught(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+    logging.getLogger("beholder").critical("uncaught %s", kind.__name__, exc_info=(kind, exc, tb))
+
+
 def configure(
     level: str = "INFO",
     secrets: Iterable[str] = (),
@@ -225,8 +230,14 @@ def configure(
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # A failing handler would print the raw message and arguments to stderr.
+    # A failing handler would print the raw message and arguments to stderr, and
+    # Python prints an uncaught exception's traceback there itself: both would
+    # bypass the formatter, so both go through it.
     logging.raiseExceptions = False
+    sys.excepthook = _log_uncaught
+    threading.excepthook = lambda args: _log_uncaught(
+        args.exc_type, args.exc_value or args.exc_type(), args.exc_traceback
+    )
     # Third-party chatter stays out of the way unless DEBUG was asked for.
     quiet = logging.DEBUG if level == "DEBUG" else logging.WARNING
     for name in ("librouteros", "slack_sdk", "slack_bolt", "aiohttp", "asyncio"):

@@ -4,6 +4,8 @@ import io
 import json
 import logging
 import string
+import sys
+import threading
 from collections.abc import Iterator
 from urllib.parse import quote
 
@@ -160,6 +162,32 @@ def test_a_bad_format_string_does_not_leak_its_arguments():
     assert "hunter22" not in formatter.format(record)
 
 
+def test_uncaught_exceptions_go_through_the_redacting_formatter(monkeypatch):
+    """An exception nobody caught, in the main thread or another, is written by the
+    formatter (masked), not printed raw by Python."""
+    out = io.StringIO()
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", root.handlers[:])
+    monkeypatch.setattr(root, "level", root.level)
+    logs.configure("INFO", ["hunter22-pass"], "json", stream=out)
+
+    def fail() -> None:
+        raise RuntimeError("could not log in with hunter22-pass")
+
+    worker = threading.Thread(target=fail)
+    worker.start()
+    worker.join()
+    try:
+        fail()
+    except RuntimeError:
+        sys.excepthook(*sys.exc_info())
+    events = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [e["level"] for e in events] == ["CRITICAL", "CRITICAL"]
+    assert all("RuntimeError: could not log in with [redacted]" in e["exc"] for e in events)
+
+
 def test_log_format_is_validated():
     with pytest.raises(ConfigError, match="BEHOLDER_LOG_FORMAT"):
         Settings.from_env({"BEHOLDER_LOG_FORMAT": "xml"})
@@ -216,7 +244,9 @@ def bolt_world(fake: FakeSlack, sim_world: World) -> Iterator[tuple[ReadingServi
     suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture],
 )
 @hypothesis.given(password=PASSWORDS, fmt=st.sampled_from(["text", "json"]))
-def test_full_debug_run_writes_no_part_of_any_secret(password, fmt, fake, sim_world, bolt_world):
+def test_full_debug_run_writes_no_part_of_any_secret(
+    password, fmt, fake, sim_world, bolt_world, monkeypatch
+):
     """A DEBUG run, text or JSON, where the node's router password is drawn with
     quotes, backslashes, blanks, ``=``, unicode and JSON specials: a Socket Mode
     reconnect (its ticket), a /consumo through Bolt (its body with a response_url)
@@ -238,6 +268,8 @@ def test_full_debug_run_writes_no_part_of_any_secret(password, fmt, fake, sim_wo
     out = io.StringIO()
     root = logging.getLogger()
     saved = root.handlers[:], root.level
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
     logs.configure("DEBUG", settings.secrets, fmt, stream=out)
     try:
         connections = fake.total_connections

@@ -13,6 +13,7 @@ import os
 import sqlite3
 import stat
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -117,6 +118,8 @@ def test_a_locked_inventory_is_one_line_and_exit_1(tmp_path, monkeypatch, capsys
     holder.execute("BEGIN IMMEDIATE")
     monkeypatch.setattr(inventory_module, "BUSY_TIMEOUT_S", 0.1)
     monkeypatch.setenv("BEHOLDER_DB", str(path))
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # `main` routes them to logging
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
     root = logging.getLogger()
     saved = root.handlers[:], root.level
     try:
