@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from bot.config import Settings
+from bot.errors import BeholderError
 from bot.inventory import Inventory
 from bot.routeros import RouterClient
 from bot.sync import sync_nodes
@@ -36,6 +37,8 @@ async def resync_forever(
         try:
             nodes = await asyncio.to_thread(inventory.nodes)
             results = await sync_nodes(inventory, router, nodes, BACKGROUND_CONCURRENCY)
+        except BeholderError as exc:  # the inventory's faults: one line, no traceback
+            log.error("background sync failed: %s; trying again in %gs", exc, interval_s)
         except Exception:
             log.exception("background sync failed; trying again in %gs", interval_s)
         else:

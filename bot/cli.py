@@ -24,6 +24,7 @@ from bot.errors import (
     ConfigError,
     InputError,
     InventoryError,
+    InventoryUnavailable,
     RouterCertificateError,
     RouterError,
 )
@@ -437,8 +438,9 @@ def cmd_consumo(args: argparse.Namespace, settings: Settings) -> int:
             reading = asyncio.run(service.read(user))
         except BeholderError as exc:
             error = exc
-        # The CLI reaches the routers too: its questions are audited like Slack's.
-        inventory.record_audit(
+        # The CLI reaches the routers too: its questions are audited like Slack's
+        # (the row is written after the answer is printed, when the inventory closes).
+        inventory.audit_later(
             audit_entry(
                 user,
                 outcome_of(reading, error),
@@ -449,13 +451,14 @@ def cmd_consumo(args: argparse.Namespace, settings: Settings) -> int:
                 latency_ms=round((time.monotonic() - started) * 1000),
             )
         )
+        if reading is not None:
+            if args.json:
+                print(json.dumps(reading.as_dict(), ensure_ascii=False), flush=True)
+            else:
+                lines = texts.reading_lines(reading, texts.zone(settings.timezone))
+                print("\n".join(lines), flush=True)
     if error is not None:
         raise error
-    assert reading is not None
-    if args.json:
-        print(json.dumps(reading.as_dict(), ensure_ascii=False))
-    else:
-        print("\n".join(texts.reading_lines(reading, texts.zone(settings.timezone))))
     return 0
 
 
@@ -573,6 +576,8 @@ def _table(rows: Sequence[Sequence[str]]) -> str:
 
 
 def _exit_code(exc: BeholderError) -> int:
+    if isinstance(exc, InventoryUnavailable):
+        return EXIT_FAILED
     if isinstance(exc, ConfigError | InputError):
         return EXIT_USAGE
     if isinstance(exc, InventoryError):

@@ -13,7 +13,8 @@ Spanish message via `bot.texts`::
     │   │   ├── UserNotConfirmed ...among the routers that answered; others could not be asked
     │   │   └── PullDeferred     ...in the inventory; the routers were not asked (fair use)
     │   ├── AmbiguousQuery       the text matches several subscribers (carries them)
-    │   └── NodeNotInInventory   the secret's router is missing from `nodes`
+    │   ├── NodeNotInInventory   the secret's router is missing from `nodes`
+    │   └── InventoryUnavailable the file itself failed: corrupt, read-only, locked, disk full
     └── RouterError              talking to one router failed
         ├── RouterUnreachable    no route / DNS / network error
         ├── RouterRefused        TCP connection refused (API service off?)
@@ -122,6 +123,18 @@ class NodeNotInInventory(InventoryError):
         self.user = user
         self.node = node
         super().__init__(f"user {user!r} is on node {node!r}, which is not in the inventory")
+
+
+class InventoryUnavailable(InventoryError):
+    """The inventory file could not be read or written (`bot.inventory` maps every
+    sqlite3 error here, in one place). `reason` says which fault, for the message:
+    "corrupt", "read_only", "cannot_open", "locked", "full" or "io"."""
+
+    def __init__(self, path: object, reason: str, detail: str = "") -> None:
+        self.path = str(path)
+        self.reason = reason
+        self.detail = detail
+        super().__init__(f"inventory {self.path}: {reason} ({detail})")
 
 
 class RouterError(BeholderError):

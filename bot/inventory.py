@@ -22,13 +22,23 @@ The schema is versioned with ``PRAGMA user_version``; `MIGRATIONS` brings any
 older file up to date when it is opened.
 
 Two connections (WAL mode): readers never wait for a sync's write transaction.
+
+The file and its ``-wal`` and ``-shm`` companions are created 0600 (they hold
+subscribers' names, addresses, IPs, MACs and who asked about them); an older
+file readable by others gets a WARNING when opened. Every sqlite3 error becomes
+an `InventoryUnavailable` saying which fault it was (`inventory_fault`), so the
+edges answer with one clear sentence instead of a traceback. Audit rows are
+written by `bot.audit.AuditTrail`, after the reply (`audit_later`).
 """
 
 from __future__ import annotations
 
 import difflib
+import logging
+import os
 import re
 import sqlite3
+import stat
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -37,12 +47,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from bot.errors import ConfigError, InventoryError
+from bot.audit import AuditTrail
+from bot.errors import ConfigError, InventoryError, InventoryUnavailable
 from bot.keys import fold, key_of_folded, mac, name_key
 from bot.schema import MIGRATIONS, SCHEMA_VERSION
 from bot.tls import TlsMode, parse_fingerprint
 
+log = logging.getLogger(__name__)
+
 MAX_SUGGESTIONS = 5
+#: How long a statement waits for another process's write transaction to end.
+BUSY_TIMEOUT_S = 10.0
+#: How long an audit write waits for it before `AuditTrail` tries again later.
+AUDIT_BUSY_TIMEOUT_S = 0.2
+#: What the inventory's files are created with: only Beholder's user reads them.
+FILE_MODE = 0o600
 #: How many index hits per trigram feed the typo ranking.
 _TRIGRAM_POSTINGS = 500
 #: Trigram pairs looked up for one typo search.
@@ -177,38 +196,65 @@ class Inventory:
         self.path = Path(path)
         self._read_lock = threading.Lock()
         self._write_lock = threading.Lock()
+        self._trail: AuditTrail | None = None
+        self._trail_lock = threading.Lock()
+        _create_private(self.path)
         self._writer = self._connect()
-        with self._write_lock:
-            self._writer.execute("PRAGMA journal_mode = WAL")
-            self._writer.execute("PRAGMA synchronous = NORMAL")
-            # Syncs touch index pages all over the file: a bigger page cache for
-            # the writer, and fewer (larger) checkpoints, halve what SQLite
-            # spends per row at hundreds of thousands of secrets.
-            self._writer.execute(f"PRAGMA cache_size = -{_WRITER_CACHE_KIB}")
-            self._writer.execute(f"PRAGMA wal_autocheckpoint = {_WAL_CHECKPOINT_PAGES}")
-            self._migrate()
-        self._reader = self._connect()
-        # Document frequency of each trigram, to pick the rarest for typo search.
-        self._reader.execute(
-            "CREATE VIRTUAL TABLE temp.secret_search_vocab "
-            "USING fts5vocab(main, 'secret_search', 'row')"
-        )
+        try:
+            with self._write_lock, self._faults():
+                self._writer.execute("PRAGMA journal_mode = WAL")
+                self._writer.execute("PRAGMA synchronous = NORMAL")
+                # Syncs touch index pages all over the file: a bigger page cache for
+                # the writer, and fewer (larger) checkpoints, halve what SQLite
+                # spends per row at hundreds of thousands of secrets.
+                self._writer.execute(f"PRAGMA cache_size = -{_WRITER_CACHE_KIB}")
+                self._writer.execute(f"PRAGMA wal_autocheckpoint = {_WAL_CHECKPOINT_PAGES}")
+                self._migrate()
+                _private_companions(self.path)
+            self._reader = self._connect()
+        except BaseException:
+            self._writer.close()
+            raise
+        try:
+            with self._faults():
+                # Document frequency of each trigram, to pick the rarest for typo search.
+                self._reader.execute(
+                    "CREATE VIRTUAL TABLE temp.secret_search_vocab "
+                    "USING fts5vocab(main, 'secret_search', 'row')"
+                )
+        except BaseException:
+            self._writer.close()
+            self._reader.close()
+            raise
 
     def _connect(self) -> sqlite3.Connection:
-        try:
+        with self._faults():
             db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise ConfigError(
-                f"cannot open the inventory database {str(self.path)!r}: {exc}"
-            ) from exc
-        db.row_factory = sqlite3.Row
-        db.execute("PRAGMA busy_timeout = 10000")
-        db.create_function("beholder_fold", 1, fold, deterministic=True)
-        db.create_function("beholder_key", 1, name_key, deterministic=True)
-        db.create_function("beholder_mac", 1, lambda t: mac(t or ""), deterministic=True)
+            try:
+                db.row_factory = sqlite3.Row
+                db.execute(f"PRAGMA busy_timeout = {round(BUSY_TIMEOUT_S * 1000)}")
+                db.create_function("beholder_fold", 1, fold, deterministic=True)
+                db.create_function("beholder_key", 1, name_key, deterministic=True)
+                db.create_function("beholder_mac", 1, lambda t: mac(t or ""), deterministic=True)
+            except BaseException:
+                db.close()
+                raise
         return db
 
+    @contextmanager
+    def _faults(self) -> Iterator[None]:
+        """Every sqlite3 error raised inside becomes an `InventoryUnavailable`."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise inventory_fault(self.path, exc) from exc
+
     def close(self) -> None:
+        """Write the audit rows still pending (see `AuditTrail.close`), then close."""
+        with self._trail_lock:
+            trail, self._trail = self._trail, None
+        if trail is not None:
+            trail.close()
         with self._write_lock, self._read_lock:
             self._writer.close()
             self._reader.close()
@@ -222,48 +268,68 @@ class Inventory:
     # -- schema -------------------------------------------------------------
 
     def _migrate(self) -> None:
+        """Apply the migrations this file lacks, each in its own transaction.
+
+        The version is read again inside ``BEGIN IMMEDIATE`` before each step:
+        two processes opening an old file at once take turns, and the second
+        finds the work done instead of applying a migration twice.
+        """
         db = self._writer
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise ConfigError(
-                f"{self.path} was written by a newer Beholder (schema {version}, "
-                f"this one knows {SCHEMA_VERSION})"
-            )
-        for target in range(version + 1, SCHEMA_VERSION + 1):
+        while True:
+            if db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+                return  # the common case: no write lock taken
             db.execute("BEGIN IMMEDIATE")
             try:
-                for statement in _statements(MIGRATIONS[target - 1]):
-                    db.execute(statement)
-                db.execute(f"PRAGMA user_version = {target}")
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+                if version > SCHEMA_VERSION:
+                    raise ConfigError(
+                        f"{self.path} was written by a newer Beholder (schema {version}, "
+                        f"this one knows {SCHEMA_VERSION})"
+                    )
+                if version < SCHEMA_VERSION:
+                    for statement in _statements(MIGRATIONS[version]):
+                        db.execute(statement)
+                    db.execute(f"PRAGMA user_version = {version + 1}")
                 db.execute("COMMIT")
-            except sqlite3.OperationalError as exc:
-                db.execute("ROLLBACK")
-                raise ConfigError(
-                    f"cannot upgrade {self.path} to schema {target}: {exc} "
-                    "(Beholder needs SQLite 3.34 or newer with FTS5)"
-                ) from exc
-            except BaseException:
-                db.execute("ROLLBACK")
+            except BaseException as exc:
+                _rollback(db)
+                if isinstance(exc, sqlite3.OperationalError) and "no such module" in str(exc):
+                    raise ConfigError(
+                        f"cannot upgrade {self.path} to schema {version + 1}: {exc} "
+                        "(Beholder needs SQLite 3.34 or newer with FTS5)"
+                    ) from exc
                 raise
 
     @property
     def schema_version(self) -> int:
-        with self._read_lock:
-            return self._reader.execute("PRAGMA user_version").fetchone()[0]
+        return self._read("PRAGMA user_version")[0][0]
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._write_lock:
-            self._writer.execute("BEGIN IMMEDIATE")
+    def _transaction(self, busy_timeout_s: float | None = None) -> Iterator[sqlite3.Connection]:
+        """One write transaction; `busy_timeout_s` overrides how long it waits for
+        another process's (the audit waits little: `AuditTrail` retries later)."""
+        with self._write_lock, self._faults():
+            db = self._writer
+            if busy_timeout_s is not None:
+                db.execute(f"PRAGMA busy_timeout = {round(busy_timeout_s * 1000)}")
             try:
-                yield self._writer
-            except BaseException:
-                self._writer.execute("ROLLBACK")
-                raise
-            self._writer.execute("COMMIT")
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield db
+                except BaseException:
+                    _rollback(db)
+                    raise
+                try:
+                    db.execute("COMMIT")
+                except BaseException:
+                    _rollback(db)
+                    raise
+            finally:
+                if busy_timeout_s is not None:
+                    db.execute(f"PRAGMA busy_timeout = {round(BUSY_TIMEOUT_S * 1000)}")
 
     def _read(self, sql: str, params: Iterable[object] = ()) -> list[sqlite3.Row]:
-        with self._read_lock:
+        with self._read_lock, self._faults():
             return self._reader.execute(sql, tuple(params)).fetchall()
 
     # -- nodes --------------------------------------------------------------
@@ -639,23 +705,52 @@ class Inventory:
 
     # -- audit ------------------------------------------------------------------
 
+    def audit_later(self, entry: AuditEntry) -> None:
+        """Queue `entry` for the audit and return at once: a thread of its own
+        writes it, retrying while another process holds the database; `close`
+        writes whatever is still pending. Never raises, never blocks."""
+        with self._trail_lock:
+            if self._trail is None:
+                self._trail = AuditTrail(self._record_audits_briefly, name=f"audit {self.path}")
+            trail = self._trail
+        trail.add(entry)
+
+    def flush_audit(self, timeout_s: float | None = None) -> bool:
+        """Wait until every queued audit row is written; False if `timeout_s` passed."""
+        with self._trail_lock:
+            trail = self._trail
+        return trail is None or trail.flush(timeout_s)
+
     def record_audit(self, entry: AuditEntry) -> None:
-        with self._transaction() as db:
-            db.execute(
+        """Write one audit row now (waiting like any write)."""
+        self.record_audits([entry])
+
+    def record_audits(
+        self, entries: Iterable[AuditEntry], busy_timeout_s: float | None = None
+    ) -> None:
+        """Write audit rows in one transaction."""
+        with self._transaction(busy_timeout_s) as db:
+            db.executemany(
                 "INSERT INTO audit (at, slack_user, channel, source, query, pppoe_user, node, "
                 "outcome, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    _stamp(entry.at),
-                    entry.slack_user,
-                    entry.channel,
-                    entry.source,
-                    entry.query[:AUDIT_QUERY_MAX],
-                    entry.pppoe_user,
-                    entry.node,
-                    entry.outcome,
-                    entry.latency_ms,
-                ),
+                [
+                    (
+                        _stamp(entry.at),
+                        entry.slack_user,
+                        entry.channel,
+                        entry.source,
+                        entry.query[:AUDIT_QUERY_MAX],
+                        entry.pppoe_user,
+                        entry.node,
+                        entry.outcome,
+                        entry.latency_ms,
+                    )
+                    for entry in entries
+                ],
             )
+
+    def _record_audits_briefly(self, entries: list[AuditEntry]) -> None:
+        self.record_audits(entries, AUDIT_BUSY_TIMEOUT_S)
 
     def audit(
         self, since: datetime | None = None, slack_user: str | None = None, limit: int = 1000
@@ -829,6 +924,95 @@ _NODE_COLUMNS = "name, host, port, tls, tls_fingerprint"
 
 def _node(row: sqlite3.Row) -> Node:
     return Node(row["name"], row["host"], row["port"], row["tls"], row["tls_fingerprint"])
+
+
+#: sqlite3's primary result codes → `InventoryUnavailable.reason`; others are "io".
+_FAULTS = {
+    sqlite3.SQLITE_BUSY: "locked",
+    sqlite3.SQLITE_LOCKED: "locked",
+    sqlite3.SQLITE_READONLY: "read_only",
+    sqlite3.SQLITE_PERM: "read_only",
+    sqlite3.SQLITE_CANTOPEN: "cannot_open",
+    sqlite3.SQLITE_CORRUPT: "corrupt",
+    sqlite3.SQLITE_NOTADB: "corrupt",
+    sqlite3.SQLITE_FULL: "full",
+}
+
+
+def inventory_fault(path: Path, exc: sqlite3.Error) -> InventoryUnavailable:
+    """The one place sqlite3 errors are turned into Beholder's: which fault it was."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    reason = _FAULTS.get(code & 0xFF, "io") if isinstance(code, int) else "io"
+    if reason == "io" and "no such table" in str(exc):
+        reason = "corrupt"  # an SQLite file, but not (or no longer) an inventory
+    if reason == "cannot_open" and path.exists() and not _writable(path):
+        reason = "read_only"  # WAL mode cannot create its -shm next to a read-only file
+    return InventoryUnavailable(path, reason, str(exc))
+
+
+def _writable(path: Path) -> bool:
+    """Whether Beholder could write the file and create its -wal and -shm beside it."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
+def _rollback(db: sqlite3.Connection) -> None:
+    """Roll back if a transaction is still open (SQLite ends one itself on some
+    errors, a full disk among them: a second ROLLBACK would hide the first error)."""
+    if db.in_transaction:
+        try:
+            db.execute("ROLLBACK")
+        except sqlite3.Error:
+            log.warning("rollback failed after an inventory error")
+
+
+def _create_private(path: Path) -> None:
+    """Create the inventory file 0600 whatever the umask (SQLite would create it
+    0644 and its -wal and -shm like it); warn about an older, wider one."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    except FileExistsError:
+        _warn_if_shared(path)
+        return
+    except OSError:
+        return  # a missing folder, no permission: SQLite's own error says which
+    try:
+        os.fchmod(fd, FILE_MODE)  # the umask may have taken bits away
+    finally:
+        os.close(fd)
+
+
+def _private_companions(path: Path) -> None:
+    """SQLite gives -wal and -shm the main file's mode: make sure they are 0600 too
+    when the main file is (an old, shared one is only warned about)."""
+    try:
+        if stat.S_IMODE(path.stat().st_mode) & 0o077:
+            return
+    except OSError:
+        return
+    for suffix in ("-wal", "-shm"):
+        companion = path.with_name(path.name + suffix)
+        try:
+            if stat.S_IMODE(companion.stat().st_mode) != FILE_MODE:
+                companion.chmod(FILE_MODE)
+        except OSError:
+            pass  # not created (yet), or not ours to change
+
+
+def _warn_if_shared(path: Path) -> None:
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return
+    if mode & 0o077:
+        log.warning(
+            "the inventory %s can be read by other users (mode %04o): it holds subscribers' "
+            "names, addresses, IPs and MACs and the audit; run: chmod 600 %s %s-wal %s-shm",
+            path,
+            mode,
+            path,
+            path,
+            path,
+        )
 
 
 def _stamp(moment: datetime) -> str:

@@ -25,6 +25,7 @@ from bot.errors import (
     ConfigError,
     InputError,
     InventoryError,
+    InventoryUnavailable,
     NodeNotInInventory,
     PullDeferred,
     RouterAuthFailed,
@@ -390,6 +391,12 @@ def error(err: BeholderError) -> str:
             return "\n".join([intro, *(candidate(h) for h in err.hits)])
         case NodeNotInInventory():
             return t("error.node_not_in_inventory", user=literal(err.user, "code"), node=node)
+        case InventoryUnavailable():
+            return t(
+                f"error.inventory.{err.reason}",
+                path=literal(err.path, "code"),
+                detail=literal(err.detail),
+            )
         case RouterCircuitOpen():
             why = t("error.circuit_why", cause=_cause(err.cause)) if err.cause else ""
             return t(

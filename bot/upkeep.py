@@ -10,6 +10,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
+from bot.errors import BeholderError
 from bot.inventory import Inventory
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,8 @@ async def keep_up(inventory: Inventory, audit_days: int, every_s: float = EVERY_
     while True:
         try:
             await asyncio.to_thread(upkeep, inventory, audit_days)
+        except BeholderError as exc:  # the inventory's faults: one line, no traceback
+            log.error("upkeep failed: %s; trying again later", exc)
         except Exception:
             log.exception("upkeep failed; trying again later")
         await asyncio.sleep(every_s)

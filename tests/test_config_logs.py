@@ -1,12 +1,27 @@
 """Settings validation and secret redaction in logs."""
 
+import io
+import json
 import logging
+import string
+import sys
+import threading
+from collections.abc import Iterator
+from urllib.parse import quote
 
+import hypothesis
 import pytest
+from hypothesis import strategies as st
 
 from bot import logs
-from bot.config import Settings
+from bot.config import Settings, env_suffix
 from bot.errors import ConfigError
+from bot.readings import ReadingService
+from bot.routeros import RouterClient
+from bot.slack.app import build_app
+from tests.conftest import API_USER, World, slack_settings
+from tests.support.bolt_runner import BoltRunner
+from tests.support.fake_slack import FakeSlack
 
 
 def test_defaults():
@@ -120,6 +135,174 @@ def test_json_format_is_one_object_per_line_and_redacted():
     assert "hunter22" not in event["exc"]
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        "{'response_url': 'https://hooks.slack.com/commands/T1/22/abcSECRET'}",
+        '{"response_url":"https:\\/\\/hooks.slack.com\\/commands\\/T1\\/22\\/abcSECRET"}',
+        "token=x&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1%2F22%2FabcSECRET&a=1",
+        "POST https://hooks.slack.com/actions/T1/22/abcSECRET failed",
+        "connecting to wss://wss-primary.slack.com/link/?ticket=abcSECRET&app_id=A1",
+    ],
+)
+def test_response_urls_and_tickets_are_masked_in_every_notation(line):
+    """A response_url in a dict's repr, Slack's JSON (with \\/), a form body or a
+    plain URL, and a Socket Mode ticket, lose their secret part."""
+    assert "abcSECRET" not in logs.redact(line)
+
+
+def test_a_response_url_seen_once_is_masked_where_no_key_names_it():
+    """The fake's response_urls are not hooks.slack.com: once one went by under its
+    key (or was noted by the delivery), an error naming another under the same base
+    is masked too."""
+    logs.redact("body {'response_url': 'http://127.0.0.1:9/response/first'}")
+    logs.note_response_url("http://127.0.0.1:8/replies/one")
+    text = logs.redact(
+        "ClientResponseError url='http://127.0.0.1:9/response/secondSECRET' and "
+        "http://127.0.0.1:8/replies/twoSECRET"
+    )
+    assert "SECRET" not in text
+    assert "http://127.0.0.1:9/response/[redacted]" in text
+
+
+def test_a_bad_format_string_does_not_leak_its_arguments():
+    """A call with the wrong number of arguments is written without its arguments
+    (logging's own error report would print them raw to stderr)."""
+    formatter = logs.RedactingFormatter("%(message)s", secrets=["hunter22"])
+    record = logging.LogRecord("x", logging.INFO, "f", 1, "two %s %s", ("hunter22",), None)
+    assert "hunter22" not in formatter.format(record)
+
+
+def test_uncaught_exceptions_go_through_the_redacting_formatter(monkeypatch):
+    """An exception nobody caught, in the main thread or another, is written by the
+    formatter (masked), not printed raw by Python."""
+    out = io.StringIO()
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", root.handlers[:])
+    monkeypatch.setattr(root, "level", root.level)
+    logs.configure("INFO", ["hunter22-pass"], "json", stream=out)
+
+    def fail() -> None:
+        raise RuntimeError("could not log in with hunter22-pass")
+
+    worker = threading.Thread(target=fail)
+    worker.start()
+    worker.join()
+    try:
+        fail()
+    except RuntimeError:
+        sys.excepthook(*sys.exc_info())
+    events = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [e["level"] for e in events] == ["CRITICAL", "CRITICAL"]
+    assert all("RuntimeError: could not log in with [redacted]" in e["exc"] for e in events)
+
+
 def test_log_format_is_validated():
     with pytest.raises(ConfigError, match="BEHOLDER_LOG_FORMAT"):
         Settings.from_env({"BEHOLDER_LOG_FORMAT": "xml"})
+
+
+# -- a full DEBUG run, whatever the password looks like ----------------------------------
+
+#: Characters that escaping mangles: quotes, backslashes, JSON and URL specials,
+#: whitespace, non-ASCII (accents, a euro sign, an astral emoji).
+_NASTY = list("\"'\\ =\n\t\r{}[]:,/&%?+ñé€😀\x7f\u2028")
+PASSWORDS = st.text(
+    alphabet=st.one_of(
+        st.sampled_from(_NASTY),
+        st.characters(min_codepoint=0x21, blacklist_categories=("Cs", "Cc")),
+    ),
+    min_size=8,
+    max_size=32,
+)
+
+
+def recognisable_parts(secret: str) -> set[str]:
+    """What must not show up of `secret`: its escaped forms whole (repr, JSON, bytes,
+    unicode-escape, URL-encoded), and every 8-character run of it with at least three
+    different non-blank characters (a run of spaces or of one character is too common
+    in ordinary output to mean anything)."""
+    forms = {
+        secret,
+        repr(secret)[1:-1],
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        repr(secret.encode())[2:-1],
+        secret.encode("unicode_escape").decode("ascii"),
+        quote(secret, safe=""),
+    }
+    runs = {
+        secret[i : i + 8]
+        for i in range(len(secret) - 7)
+        if len(set(secret[i : i + 8]) - set(string.whitespace)) >= 3
+    }
+    return forms | runs
+
+
+@pytest.fixture
+def bolt_world(fake: FakeSlack, sim_world: World) -> Iterator[tuple[ReadingService, BoltRunner]]:
+    """The real Bolt app over Socket Mode against the fake Slack and the simulator."""
+    readings = ReadingService(sim_world.inventory, sim_world.client())
+    with BoltRunner(lambda: build_app(slack_settings(fake), readings), fake) as runner:
+        yield readings, runner
+
+
+@hypothesis.settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture],
+)
+@hypothesis.given(password=PASSWORDS, fmt=st.sampled_from(["text", "json"]))
+def test_full_debug_run_writes_no_part_of_any_secret(
+    password, fmt, fake, sim_world, bolt_world, monkeypatch
+):
+    """A DEBUG run, text or JSON, where the node's router password is drawn with
+    quotes, backslashes, blanks, ``=``, unicode and JSON specials: a Socket Mode
+    reconnect (its ticket), a /consumo through Bolt (its body with a response_url)
+    answered after a real RouterOS /login with that password on the simulator, and
+    an error logged on Bolt's logger whose message, traceback and body dict carry it. The output holds no
+    recognisable part of the password, no token, no response_url and no ticket."""
+    readings, _ = bolt_world
+    settings = Settings(
+        mikrotik_user=API_USER,
+        mikrotik_password="global-pass-unused",
+        node_credentials={env_suffix("bras-norte"): (API_USER, password)},
+        slack_bot_token=fake.bot_token,
+        slack_app_token=fake.app_token,
+        slack_signing_secret="signing-secret-0123456789abcdef",
+        mikrotik_timeout=2.0,
+    )
+    sim_world.network.call("bras-norte", lambda sim: setattr(sim.config, "password", password))
+    readings.router = RouterClient.from_settings(settings)
+    out = io.StringIO()
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
+    logs.configure("DEBUG", settings.secrets, fmt, stream=out)
+    try:
+        connections = fake.total_connections
+        fake.send_disconnect()
+        fake.wait_for_connection(timeout=10, total=connections + 1)
+        eid = fake.send_slash_command("juan.perez")
+        [reply] = fake.wait_for_responses(key=eid, timeout=10)
+        try:
+            raise ValueError(f"login rejected for {password!r}")
+        except ValueError:
+            logging.getLogger("slack_bolt.App").exception(
+                "listener failed; body: %s", {"password": password, "raw": password.encode()}
+            )
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+        logging.getLogger("librouteros").setLevel(logging.WARNING)
+    output = out.getvalue()
+    assert reply.body["text"].startswith("juan.perez en bras-norte: Bajada"), reply.body
+    assert "/login" in output  # the DEBUG lines were there
+    assert "response_url" in output
+    leaks = [part for part in recognisable_parts(password) if part in output]
+    assert not leaks, output
+    for secret in (fake.bot_token, fake.app_token, fake.response_url(eid), *fake.tickets):
+        assert secret not in output

@@ -30,6 +30,7 @@ from bot.errors import (
     ConfigError,
     InputError,
     InventoryError,
+    InventoryUnavailable,
     NodeNotInInventory,
     PullDeferred,
     RouterAuthFailed,
@@ -277,6 +278,10 @@ def every_error() -> list[BeholderError]:
         PullDeferred("alta.nueva", reason="busy", limit=4, retry_in_s=5),
         AmbiguousQuery("gomez", hits),
         NodeNotInInventory("juan.perez", "bras-oeste"),
+        *(
+            InventoryUnavailable("/srv/beholder.db", reason, "database disk image is malformed")
+            for reason in ("corrupt", "read_only", "cannot_open", "locked", "full", "io")
+        ),
         *router_errors,
     ]
 

@@ -239,6 +239,7 @@ def test_every_question_is_audited(fake, bot, sim_world):
         "<@UBOT> consumo nadie.existe", user="U0BBB", channel="C0ESC", ts="1700000500.000100"
     )
     fake.wait_for_calls("chat.postEphemeral")
+    assert sim_world.inventory.flush_audit(timeout_s=5)  # rows are written after the reply
     entries = {e.slack_user: e for e in sim_world.inventory.audit()}
     ok = entries["U0AAA"]
     assert (ok.channel, ok.source, ok.query, ok.pppoe_user, ok.node, ok.outcome) == (

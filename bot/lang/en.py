@@ -170,6 +170,32 @@ MESSAGES: dict[str, str] = {
         "node inventory, so I don't know which address to ask. "
         "An administrator must add it (`beholder nodes import`)."
     ),
+    "error.inventory.corrupt": (
+        "The inventory ({path}) is damaged or not a Beholder database, so I can't "
+        "look up subscribers. An administrator must restore it from a backup or "
+        "rebuild it (`beholder nodes import` and `beholder sync`)."
+    ),
+    "error.inventory.read_only": (
+        "I can't write to the inventory ({path}): the file, its folder or the disk "
+        "is read-only. An administrator must give the user running Beholder write access."
+    ),
+    "error.inventory.cannot_open": (
+        "I can't open the inventory ({path}). An administrator must check that the "
+        "folder exists and that the user running Beholder can read and write it."
+    ),
+    "error.inventory.locked": (
+        "The inventory ({path}) is locked by another process that is writing. "
+        "Try again in a moment; if it continues, look for that process (a stuck "
+        "`beholder sync`?)."
+    ),
+    "error.inventory.full": (
+        "The inventory's disk ({path}) is full: I can't save anything. "
+        "An administrator must free some space."
+    ),
+    "error.inventory.io": (
+        "Reading or writing the inventory ({path}) failed: {detail}. "
+        "An administrator must check the file and the disk."
+    ),
     "error.circuit_open": (
         "Router {node} failed {since} s ago{why}{who}. "
         "To avoid piling up checks on a router in trouble, Beholder won't ask it "

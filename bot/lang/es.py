@@ -178,6 +178,33 @@ MESSAGES: dict[str, str] = {
         "en el inventario de nodos, así que no sé a qué dirección preguntarle. "
         "Un administrador debe agregarlo (`beholder nodes import`)."
     ),
+    "error.inventory.corrupt": (
+        "El inventario ({path}) está dañado o no es una base de Beholder, así que no "
+        "puedo buscar abonados. Un administrador debe restaurarlo de un respaldo o "
+        "recrearlo (`beholder nodes import` y `beholder sync`)."
+    ),
+    "error.inventory.read_only": (
+        "No puedo escribir en el inventario ({path}): el archivo, su carpeta o el disco "
+        "son de solo lectura. Un administrador debe darle permiso de escritura al "
+        "usuario que corre Beholder."
+    ),
+    "error.inventory.cannot_open": (
+        "No puedo abrir el inventario ({path}). Un administrador debe revisar que la "
+        "carpeta exista y que el usuario que corre Beholder pueda leerla y escribirla."
+    ),
+    "error.inventory.locked": (
+        "El inventario ({path}) está bloqueado por otro proceso que está escribiendo. "
+        "Probá de nuevo en un momento; si sigue, buscá ese proceso (¿un `beholder sync` "
+        "colgado?)."
+    ),
+    "error.inventory.full": (
+        "El disco del inventario ({path}) está lleno: no puedo guardar nada. "
+        "Un administrador debe liberar espacio."
+    ),
+    "error.inventory.io": (
+        "Falló la lectura o escritura del inventario ({path}): {detail}. "
+        "Un administrador debe revisar el archivo y el disco."
+    ),
     "error.circuit_open": (
         "El router {node} falló recién{why}, hace {since} s{who}. "
         "Para no acumular consultas sobre un router con problemas, Beholder no le "

@@ -29,6 +29,8 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot import logs
+
 log = logging.getLogger(__name__)
 
 #: Seconds one post to a response_url may take.
@@ -152,6 +154,7 @@ async def _post(url: str | None, body: dict[str, Any]) -> str | None:
     """POST `body` to `url`; None when Slack took it, else why not (for the log)."""
     if not url:
         return "no response_url"
+    logs.note_response_url(url)  # an HTTP error naming it is masked in the log too
     webhook = AsyncWebhookClient(
         url,
         timeout=RESPONSE_URL_TIMEOUT,

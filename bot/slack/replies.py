@@ -7,7 +7,6 @@ Nothing raised here reaches Slack as a traceback.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from dataclasses import dataclass
@@ -108,7 +107,8 @@ async def audit(
     error: BaseException | None = None,
     latency_ms: int = 0,
 ) -> None:
-    """Record the question; a failing audit write is logged, never shown."""
+    """Queue the question's audit row: written after the reply, off its path
+    (`Inventory.audit_later`), so a busy database never delays an answer."""
     entry = audit_entry(
         query,
         outcome,
@@ -119,7 +119,4 @@ async def audit(
         source=asker.source,
         latency_ms=latency_ms,
     )
-    try:
-        await asyncio.to_thread(deps.readings.inventory.record_audit, entry)
-    except Exception:
-        log.exception("could not write the audit entry for %r", query)
+    deps.readings.inventory.audit_later(entry)

@@ -551,6 +551,12 @@ class FakeSlack:
         with self._cond:
             return self._total_connections
 
+    @property
+    def tickets(self) -> list[str]:
+        """The Socket Mode tickets handed out by ``apps.connections.open`` (credentials)."""
+        with self._cond:
+            return list(self._tickets)
+
     def message(self, channel: str, ts: str) -> dict[str, Any] | None:
         """Current state of a message posted through chat.postMessage (None if unknown/deleted)."""
         with self._cond:
