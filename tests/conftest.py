@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
-from bot.inventory import Inventory, Node
+from bot.inventory import AuditEntry, Inventory, Node
 from bot.readings import ReadingService
 from bot.routeros import RouterClient
 from bot.sim.model import RouterConfig, Subscriber
@@ -170,6 +171,24 @@ def fake() -> Iterator[FakeSlack]:
     """The fake Slack (a test module may override this fixture, e.g. with a subclass)."""
     with FakeSlack() as f:
         yield f
+
+
+def audit_rows(
+    inventory: Inventory,
+    count: int,
+    where: Callable[[AuditEntry], bool] = lambda _: True,
+    timeout: float = 5.0,
+) -> list[AuditEntry]:
+    """The audit rows `where` selects, once there are `count` of them. Rows are
+    queued after the reply is sent and written by the audit's own thread, so a
+    test that has seen a reply waits for its row instead of reading at once."""
+    deadline = time.monotonic() + timeout
+    while True:
+        inventory.flush_audit(timeout_s=max(0.0, deadline - time.monotonic()))
+        rows = [e for e in inventory.audit() if where(e)]
+        if len(rows) >= count or time.monotonic() >= deadline:
+            return rows
+        time.sleep(0.02)
 
 
 def slack_settings(fake: FakeSlack, **overrides: Any) -> Settings:

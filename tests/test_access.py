@@ -32,7 +32,7 @@ from bot.slack.ids import (
     COMMAND,
     SHORTCUT_MESSAGE,
 )
-from tests.conftest import slack_settings
+from tests.conftest import audit_rows, slack_settings
 from tests.support.fake_slack import APP_ID, BOT_ID, TEAM_ID, FakeSlack
 
 READING = "juan.perez en bras-norte: Bajada 45,2 Mbps"
@@ -78,13 +78,9 @@ def routers_untouched(sim_world) -> bool:
 
 def audited(sim_world, user: str, timeout: float = 5.0):
     """The audit entry of `user` (written just after the ack)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        entries = [e for e in sim_world.inventory.audit() if e.slack_user == user]
-        if entries:
-            return entries[0]
-        time.sleep(0.02)
-    raise AssertionError(f"no audit entry for {user}")
+    entries = audit_rows(sim_world.inventory, 1, lambda e: e.slack_user == user, timeout)
+    assert entries, f"no audit entry for {user}"
+    return entries[0]
 
 
 def nothing_public(fake) -> bool:
@@ -476,10 +472,7 @@ def test_every_kind_of_request_is_denied_outside_the_lists(fake, start_bot, sim_
     sent = {kind: send_kind(fake, kind, BETO, OTHER) for kind in KINDS}
     for eid in sent.values():
         fake.wait_for_ack(eid)
-    deadline = time.monotonic() + 5
-    while len(sim_world.inventory.audit()) < len(KINDS) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    entries = sim_world.inventory.audit()
+    entries = audit_rows(sim_world.inventory, len(KINDS))
     assert sorted(e.source for e in entries) == sorted(source for _, source in KINDS.values())
     assert {(e.outcome, e.slack_user) for e in entries} == {("denied", BETO)}
     assert routers_untouched(sim_world)
@@ -564,7 +557,7 @@ def test_requests_from_another_workspace_or_app_are_dropped(
     fake, start_bot, sim_world, caplog, kind, foreign
 ):
     """With access open to everyone, a request whose team_id or api_app_id is not this
-    installation's (learned from auth.test and bots.info) is acked and dropped: no
+    installation's (learned from auth.test) is acked and dropped: no
     router, no reply, no audit; one WARNING names the foreign ids."""
     caplog.set_level(logging.INFO)
     start_bot()
@@ -578,21 +571,53 @@ def test_requests_from_another_workspace_or_app_are_dropped(
     assert [p.key for p in fake.responses()] == [eid]
     assert not fake.calls("chat.postMessage")
     assert not fake.calls("chat.postEphemeral")
-    assert [e.source for e in sim_world.inventory.audit()] == ["command"]
+    assert [e.source for e in audit_rows(sim_world.inventory, 1)] == ["command"]
     assert sum(sim_world.network.counters(n).total_connections for n in sim_world.nodes) == 1
     [warning] = [r for r in caplog.records if r.getMessage().startswith("request dropped")]
     assert warning.levelno == logging.WARNING
     assert (OTHER_TEAM if foreign == "team" else OTHER_APP) in warning.getMessage()
-    [bots_info] = fake.calls("bots.info")  # learned once, not per request
+    assert not fake.calls("bots.info")  # auth.test named the app: no users:read needed
+
+
+def _auth_test_without_app_id(fake: FakeSlack) -> None:
+    """auth.test as Slack answered it before it named the bot's app."""
+    fake.fail_next(
+        "auth.test",
+        status=200,
+        headers={},
+        body={"ok": True, "team_id": TEAM_ID, "user_id": "U0BOT", "bot_id": BOT_ID},
+    )
+
+
+def test_an_auth_test_without_app_id_falls_back_to_bots_info(fake, sim_world):
+    """Where auth.test gives no app_id, bots.info (granted users:read) tells it."""
+    app = build_app(slack_settings(fake), ReadingService(sim_world.inventory, sim_world.client()))
+    _auth_test_without_app_id(fake)
+    installation = asyncio.run(access.identify(app))
+    assert (installation.team_id, installation.app_id) == (TEAM_ID, APP_ID)
+    [bots_info] = fake.calls("bots.info")
     assert bots_info.params["bot"] == BOT_ID
 
 
-def test_serve_does_not_start_without_knowing_its_app(fake, sim_world):
-    """bots.info refused (the users:read scope missing): a ConfigError naming the scope,
-    instead of serving requests it cannot tell apart from another app's."""
+def test_without_an_app_id_requests_are_still_checked_by_team(fake, sim_world, caplog):
+    """Neither auth.test nor bots.info (no users:read) names the app: serve starts with a
+    WARNING saying so, and another workspace's requests are still dropped."""
     app = build_app(slack_settings(fake), ReadingService(sim_world.inventory, sim_world.client()))
+    _auth_test_without_app_id(fake)
     fake.fail_next(
         "bots.info", status=200, headers={}, body={"ok": False, "error": "missing_scope"}
     )
-    with pytest.raises(ConfigError, match=r"missing_scope.*users:read"):
+    installation = asyncio.run(access.identify(app))
+    assert installation.app_id is None
+    assert any("checked by team only" in r.getMessage() for r in caplog.records)
+    assert installation.foreign({"team_id": OTHER_TEAM, "api_app_id": APP_ID}) is not None
+    assert installation.foreign({"team_id": TEAM_ID, "api_app_id": OTHER_APP}) is None
+
+
+def test_serve_does_not_start_without_knowing_its_workspace(fake, sim_world):
+    """auth.test refused (a revoked token): a ConfigError saying what to check, instead
+    of serving requests it cannot tell apart from another workspace's."""
+    app = build_app(slack_settings(fake), ReadingService(sim_world.inventory, sim_world.client()))
+    fake.fail_next("auth.test", status=200, headers={}, body={"ok": False, "error": "invalid_auth"})
+    with pytest.raises(ConfigError, match=r"invalid_auth.*SLACK_BOT_TOKEN"):
         asyncio.run(access.identify(app))

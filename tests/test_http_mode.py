@@ -212,11 +212,10 @@ def test_access_control_applies_over_http_too(fake, start_http, sim_world):
 def test_http_mode_learns_its_installation_and_drops_other_workspaces(
     fake, start_http, sim_world, caplog
 ):
-    """serve --http asks auth.test and bots.info before serving; a signed command from
+    """serve --http asks auth.test before serving; a signed command from
     another team is acked (200, empty) and dropped: no router, no reply."""
     url = start_http()
     assert fake.calls("auth.test")
-    assert len(fake.calls("bots.info")) == 1
     foreign = slash_command(fake, "juan.perez", key="foreign").replace(
         f"team_id={TEAM_ID}", "team_id=T0OTHER9"
     )

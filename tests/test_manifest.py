@@ -43,7 +43,6 @@ def test_least_bot_scopes(manifest):
         "files:write",  # live-view charts uploaded into the thread
         "groups:history",  # the same in private channels
         "usergroups:read",  # only to resolve BEHOLDER_ALLOWED_USERGROUPS
-        "users:read",  # bots.info: the app's own id, to drop other apps' requests
     ]
 
 

@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.readings import ReadingService
 from bot.slack.app import build_app
 from bot.slack.ids import ACTION_REFRESH
-from tests.conftest import API_PASSWORD
+from tests.conftest import API_PASSWORD, audit_rows
 from tests.support.bolt_runner import BoltRunner
 from tests.support.fake_slack import FakeSlack
 
@@ -239,8 +239,7 @@ def test_every_question_is_audited(fake, bot, sim_world):
         "<@UBOT> consumo nadie.existe", user="U0BBB", channel="C0ESC", ts="1700000500.000100"
     )
     fake.wait_for_calls("chat.postEphemeral")
-    assert sim_world.inventory.flush_audit(timeout_s=5)  # rows are written after the reply
-    entries = {e.slack_user: e for e in sim_world.inventory.audit()}
+    entries = {e.slack_user: e for e in audit_rows(sim_world.inventory, 2)}
     ok = entries["U0AAA"]
     assert (ok.channel, ok.source, ok.query, ok.pppoe_user, ok.node, ok.outcome) == (
         "C0SOP",

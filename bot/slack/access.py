@@ -19,8 +19,8 @@ denied request gets a Spanish explanation only its author sees, no router is
 asked, and the audit records it as ``denied``.
 
 Before that, a request from another workspace or another app (its ``team_id`` or
-``api_app_id`` differ from the `Installation`'s, learned with ``auth.test`` and
-``bots.info``) is dropped: acked, so Slack does not retry it, logged, and nothing else.
+``api_app_id`` differ from the `Installation`'s, learned with ``auth.test``)
+is dropped: acked, so Slack does not retry it, logged, and nothing else.
 """
 
 from __future__ import annotations
@@ -284,22 +284,26 @@ def guarded(body: dict[str, Any]) -> Request | None:
 class Installation:
     """The workspace (``team_id``) and app (``api_app_id``) this bot serves.
 
-    ``auth.test`` gives the team and the bot's id; it does not give the app's id
-    for a bot token, so ``bots.info`` on that bot id does (``bot.app_id``; the
-    ``users:read`` scope). Both work the same in Socket Mode and over HTTP, which
-    has no app-level token and no Socket Mode ``hello`` to read the app id from.
-    `learn` asks once; concurrent callers share the answer, a failure is not kept.
+    Both come from ``auth.test``, which Slack answers with the bot's ``app_id``
+    too; it works the same in Socket Mode and over HTTP (which has no Socket Mode
+    ``hello`` to read the app id from). An older answer without ``app_id`` falls
+    back to ``bots.info`` on the bot's id, which needs the ``users:read`` scope
+    Beholder does not ask for by default (it would let the bot read every
+    member's profile); without either, requests are checked by team only and a
+    WARNING says so. `learn` asks once; concurrent callers share the answer, a
+    failure is not kept.
     """
 
     def __init__(self, client: AsyncWebClient) -> None:
         self._client = client
         self.team_id: str | None = None
+        #: None once learned: Slack did not say, and only the team is checked.
         self.app_id: str | None = None
         self._learning: asyncio.Future[None] | None = None
 
     @property
     def known(self) -> bool:
-        return self.team_id is not None and self.app_id is not None
+        return self.team_id is not None
 
     async def learn(self) -> Installation:
         """Ask Slack who this bot is, unless already known. Raises SlackClientError
@@ -320,17 +324,29 @@ class Installation:
         bot_id, team_id = auth.get("bot_id"), auth.get("team_id")
         if not bot_id or not team_id:
             raise LookupError("auth.test named no bot or team: is SLACK_BOT_TOKEN a bot token?")
-        bot = (await self._client.bots_info(bot=bot_id)).get("bot") or {}
-        if not bot.get("app_id"):
-            raise LookupError(f"bots.info gave no app_id for bot {bot_id}")
-        self.team_id, self.app_id = str(team_id), str(bot["app_id"])
+        app_id = auth.get("app_id") or await self._app_of(str(bot_id))
+        if not app_id:
+            log.warning(
+                "Slack did not say this bot's app id (auth.test gave none, bots.info needs "
+                "the users:read scope): requests are checked by team only"
+            )
+        self.team_id, self.app_id = str(team_id), str(app_id) if app_id else None
+
+    async def _app_of(self, bot_id: str) -> str | None:
+        """``bots.info``'s app id for `bot_id`, or None when Slack refuses to say."""
+        try:
+            response = await self._client.bots_info(bot=bot_id)
+        except SlackApiError as exc:
+            log.info("bots.info for %s: %s", bot_id, _describe(exc))
+            return None
+        return (response.get("bot") or {}).get("app_id") or None
 
     def foreign(self, body: dict[str, Any]) -> tuple[list[str], str | None] | None:
         """The teams and app `body` names when they are not (only) this installation's;
         None when it is ours. A body naming no team at all is foreign too."""
         teams = sorted(set(_teams_named(body)))
         app_id = body.get("api_app_id")
-        if teams == [self.team_id] and app_id in (None, self.app_id):
+        if teams == [self.team_id] and (self.app_id is None or app_id in (None, self.app_id)):
             return None
         return teams, app_id
 
@@ -367,8 +383,7 @@ async def identify(app: AsyncApp) -> Installation:
     except (SlackClientError, LookupError) as exc:
         raise ConfigError(
             f"cannot tell which Slack workspace and app this is ({_describe(exc)}): "
-            "check SLACK_BOT_TOKEN, and that the app has the users:read scope (manifest.yml; "
-            "reinstall the app after adding it)"
+            "check SLACK_BOT_TOKEN and that Slack's Web API is reachable"
         ) from None
 
 

@@ -1196,6 +1196,8 @@ class FakeSlack:
             "team_id": TEAM_ID,
             "user_id": BOT_USER_ID,
             "bot_id": BOT_ID,
+            "app_id": APP_ID,
+            "app_name": BOT_NAME,
             "is_enterprise_install": False,
         }
 
