@@ -153,9 +153,8 @@ def decode(data: bytes, encoding: str | None, source: str) -> tuple[str, str]:
     """
     if encoding is not None:
         return _decode_as(data, encoding, source)
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return _decode_as(data, "utf-16", source)
-    for candidate in ("utf-8", "cp1252"):
+    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    for candidate in ("utf-16", "utf-8", "cp1252") if utf16 else ("utf-8", "cp1252"):
         try:
             return _text(data, candidate), candidate
         except UnicodeDecodeError:
