@@ -184,7 +184,7 @@ _UNIT = {"k": 1_000, "m": 1_000_000, "g": 1_000_000_000}
 # each of its digits: quadratic on a long run without a unit). No uptime has
 # more than 12 digits in one part; a longer part is unreadable.
 _UPTIME_DIGITS = 12
-_UPTIME_PART = re.compile(r"(?<!\d)(\d{1,12})([wdhms])")
+_UPTIME_PART = re.compile(rf"(?<!\d)(\d{{1,{_UPTIME_DIGITS}}})([wdhms])")
 _UPTIME_SECONDS = {"w": 604_800, "d": 86_400, "h": 3_600, "m": 60, "s": 1}
 
 
