@@ -203,7 +203,7 @@ def _rows(
     records = _records(text, source)
     header: list[str] | None = None
     for _, fields in records:
-        if fields:
+        if any(f.strip() for f in fields):
             header = [f.strip().lower() for f in fields]
             break
     if header is None or not set(required) <= set(header):
@@ -216,8 +216,8 @@ def _rows(
     bad: list[str] = []
     count = 0
     for line, fields in records:
-        if not fields or fields == [""]:
-            continue  # a blank line
+        if not any(f.strip() for f in fields):
+            continue  # a blank line, or a spreadsheet's empty row (",,,,,")
         count += 1
         if count > MAX_ROWS:
             raise InventoryError(f"{source}: more than {MAX_ROWS:,} rows: split it")
@@ -257,8 +257,9 @@ def _records(text: str, source: str) -> Iterator[tuple[int, list[str]]]:
 def _shape(fields: list[str], expected: int) -> list[str]:
     """What is wrong with a record's fields, before looking at their values."""
     if len(fields) != expected:
+        count = "1 field" if len(fields) == 1 else f"{len(fields)} fields"
         return [
-            f"{len(fields)} fields where the header has {expected} "
+            f"{count} where the header has {expected} "
             '(a comma inside a field must be quoted: "Pérez, Juan")'
         ]
     long = [i + 1 for i, f in enumerate(fields) if len(f) > MAX_FIELD]

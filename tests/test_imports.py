@@ -114,6 +114,11 @@ def test_statuses_are_read_whatever_their_case():
     ]
 
 
+def test_blank_and_empty_rows_are_skipped():
+    text = "\n" + HEADER + "\n,,,,,\n  \n" + GOOD + ",,, ,,\n"
+    assert connections_from_text(text, "x") == GOOD_ROWS
+
+
 def test_decimal_comma_and_empty_plans():
     text = HEADER + 'a,1,A,"1,5",,activo\n'
     assert connections_from_text(text, "x") == [
