@@ -84,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     nodes_commands = nodes.add_subparsers(dest="nodes_command", metavar="ACTION", required=True)
     node_import = nodes_commands.add_parser("import", help="add or update nodes from a CSV file")
     node_import.add_argument("file", type=Path, help="CSV with header name,host,port[,tls]")
+    _encoding_option(node_import)
     node_import.set_defaults(handler=cmd_nodes_import)
     nodes_commands.add_parser(
         "list", help="show the nodes and how their last sync went"
@@ -141,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="CSV: pppoe_user,customer_id,customer_name,plan_download_mbps,plan_upload_mbps,status",
     )
+    _encoding_option(connections_import)
     connections_import.set_defaults(handler=cmd_connections_import)
 
     commands.add_parser(
@@ -189,10 +191,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_nodes_import(args: argparse.Namespace, settings: Settings) -> int:
-    nodes = read_nodes_csv(args.file)
+    nodes = read_nodes_csv(args.file, args.encoding)
     with Inventory(settings.db_path) as inventory:
-        count = inventory.upsert_nodes(nodes)
-    print(f"{count} node(s) imported into {settings.db_path}")
+        count = inventory.upsert_nodes(nodes.rows)
+    print(f"{count} node(s) imported into {settings.db_path} (read as {nodes.encoding})")
     return 0
 
 
@@ -390,11 +392,12 @@ def _tls_shown(node: Node) -> str:
 
 
 def cmd_connections_import(args: argparse.Namespace, settings: Settings) -> int:
-    connections = read_connections_csv(args.file)
+    imported = read_connections_csv(args.file, args.encoding)
+    connections = imported.rows
     with Inventory(settings.db_path) as inventory:
         count = inventory.replace_connections(connections, datetime.now(UTC))
         unknown = sum(1 for c in connections if not inventory.locate(c.pppoe_user))
-    print(f"{count} connection(s) imported into {settings.db_path}")
+    print(f"{count} connection(s) imported into {settings.db_path} (read as {imported.encoding})")
     if unknown:
         print(f"{unknown} of them name a PPPoE user that no synced router has")
     return 0
@@ -491,8 +494,11 @@ def _since(text: str) -> datetime:
     """``24h``, ``7d``, ``30m`` ago, or an ISO date/time (UTC)."""
     units = {"m": 60, "h": 3600, "d": 86400}
     text = text.strip()
-    if text[-1:] in units and text[:-1].isdigit():
-        return datetime.now(UTC) - timedelta(seconds=int(text[:-1]) * units[text[-1]])
+    if text[-1:] in units and text[:-1].isascii() and text[:-1].isdigit():
+        try:
+            return datetime.now(UTC) - timedelta(seconds=int(text[:-1]) * units[text[-1]])
+        except OverflowError:  # 99999999999d: before year 1
+            raise argparse.ArgumentTypeError(f"{text!r} is too far back") from None
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -529,6 +535,15 @@ def _port(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"{port} is not between 0 and 65535")
     return port
+
+
+def _encoding_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--encoding",
+        default=None,
+        help="the file's encoding (utf-8, cp1252, latin-1...); "
+        "default: UTF-8 if it is valid UTF-8, else cp1252/Latin-1",
+    )
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:

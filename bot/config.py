@@ -6,6 +6,7 @@ tokens) are kept out of `repr()` so that a logged `Settings` never leaks them.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import ssl
@@ -91,10 +92,10 @@ class Settings:
             db_path=Path(text("BEHOLDER_DB", "beholder.db") or "beholder.db"),
             mikrotik_user=text("MIKROTIK_USER"),
             mikrotik_password=env.get("MIKROTIK_PASSWORD", ""),
-            mikrotik_timeout=_number(env, "MIKROTIK_TIMEOUT", 5.0, float),
-            mikrotik_max_sessions=_number(env, "MIKROTIK_MAX_SESSIONS", 4, int),
-            sync_timeout=_number(env, "BEHOLDER_SYNC_TIMEOUT", 120.0, float),
-            sync_concurrency=_number(env, "BEHOLDER_SYNC_CONCURRENCY", 8, int),
+            mikrotik_timeout=_number(env, "MIKROTIK_TIMEOUT", 5.0, float, maximum=600),
+            mikrotik_max_sessions=_number(env, "MIKROTIK_MAX_SESSIONS", 4, int, maximum=100),
+            sync_timeout=_number(env, "BEHOLDER_SYNC_TIMEOUT", 120.0, float, maximum=86_400),
+            sync_concurrency=_number(env, "BEHOLDER_SYNC_CONCURRENCY", 8, int, maximum=1_000),
             sync_interval=_interval(env, "BEHOLDER_SYNC_INTERVAL", 900.0),
             tls_ca_file=Path(ca) if ca else None,
             slack_bot_token=text("SLACK_BOT_TOKEN"),
@@ -122,9 +123,9 @@ class Settings:
             lang=(text("BEHOLDER_LANG") or DEFAULT_LANG).lower(),
             log_level=(text("BEHOLDER_LOG_LEVEL", "INFO") or "INFO").upper(),
             log_format=(text("BEHOLDER_LOG_FORMAT", "text") or "text").lower(),
-            audit_days=_number(env, "BEHOLDER_AUDIT_DAYS", 180, int),
-            live_max=_number(env, "BEHOLDER_LIVE_MAX", 120, int),
-            live_views=_number(env, "BEHOLDER_LIVE_VIEWS", 5, int),
+            audit_days=_number(env, "BEHOLDER_AUDIT_DAYS", 180, int, maximum=36_500),
+            live_max=_number(env, "BEHOLDER_LIVE_MAX", 120, int, maximum=3_600),
+            live_views=_number(env, "BEHOLDER_LIVE_VIEWS", 5, int, maximum=100),
             node_credentials=_node_credentials(env),
         )
         if settings.tls_ca_file is not None:
@@ -222,7 +223,21 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
     return Settings.from_env()
 
 
-def _number(env: Mapping[str, str], name: str, default: _N, kind: type[_N]) -> _N:
+def _number(
+    env: Mapping[str, str],
+    name: str,
+    default: _N,
+    kind: type[_N],
+    *,
+    maximum: float = 1_000_000,
+) -> _N:
+    """A positive number no larger than `maximum`, or `ConfigError` naming `name`.
+
+    ``nan`` and ``inf`` parse as floats but are no setting: ``nan`` compares
+    false with everything, so it would slip through every later check, and a
+    deadline of ``inf`` never ends. Too big a value (``BEHOLDER_AUDIT_DAYS=1e9``)
+    would fail later, far from the cause, so the ceiling is checked here.
+    """
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -230,8 +245,12 @@ def _number(env: Mapping[str, str], name: str, default: _N, kind: type[_N]) -> _
         value = kind(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if not math.isfinite(value):
+        raise ConfigError(f"{name} must be a finite number, got {raw!r}")
     if value <= 0:
         raise ConfigError(f"{name} must be greater than zero, got {raw!r}")
+    if value > maximum:
+        raise ConfigError(f"{name} must be at most {maximum:g}, got {raw!r}")
     return value
 
 
@@ -314,8 +333,12 @@ def _interval(env: Mapping[str, str], name: str, default: float) -> float:
         value = float(number) * unit
     except ValueError:
         raise ConfigError(f"{name} must be seconds or like 15m or 1h, got {raw!r}") from None
+    if not math.isfinite(value):  # nan would pass the comparisons below
+        raise ConfigError(f"{name} must be a finite number of seconds, got {raw!r}")
     if value < 60:
         raise ConfigError(f"{name} must be at least one minute, got {raw!r}")
+    if value > _MAX_INTERVAL_S:
+        raise ConfigError(f"{name} must be at most a week (168h), got {raw!r}")
     return value
 
 
@@ -330,3 +353,7 @@ def _check_ca_file(path: Path) -> None:
         raise ConfigError(
             f"MIKROTIK_TLS_CA {str(path)!r} holds no usable PEM certificate ({exc})"
         ) from None
+
+
+#: Longest `_interval`: a week.
+_MAX_INTERVAL_S = 7 * 86_400

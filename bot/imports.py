@@ -1,110 +1,298 @@
 """Reading the files admins import: the nodes list and the management system's export.
 
-Every row is validated before anything is written, and a problem names the
-file and line, so a bad export never half-lands in the inventory.
+All or nothing: every row is checked before anything is written, and a file
+with bad rows is refused whole, with one line per bad row (its line number and
+what is wrong: wrong field count, a bad number, ``inf``/``nan``, an unknown
+status), so a bad export never half-lands in the inventory.
+
+Files come from other systems, so everything is bounded: at most
+`MAX_FILE_BYTES` read, `MAX_ROWS` rows, `MAX_FIELD` characters a field. The
+encoding is detected unless given: strict UTF-8 (with or without BOM), else
+the Windows export's cp1252, else Latin-1 (which reads any byte); the caller is
+told which was used.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
-from collections.abc import Iterator
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from bot.errors import InventoryError
 from bot.inventory import Connection, Node
+from bot.keys import fold
+from bot.readings import SUSPENDED_STATUSES
 from bot.tls import TlsMode
 
+T = TypeVar("T")
 
-def read_nodes_csv(path: str | Path) -> list[Node]:
+#: Largest file read: a management-system export of 100,000 customers is ~10 MB.
+MAX_FILE_BYTES = 32 * 1024 * 1024
+#: Most data rows in one file.
+MAX_ROWS = 500_000
+#: Longest field, in characters (names, hosts, customer names).
+MAX_FIELD = 255
+#: Bad rows listed one per line; the rest are counted.
+MAX_SHOWN = 20
+#: Largest plan accepted, Mbps (100 Gbps): anything above is a typo.
+MAX_PLAN_MBPS = 100_000
+
+#: Management-system statuses of a customer in good standing (the suspended
+#: ones are `bot.readings.SUSPENDED_STATUSES`); anything else is a bad row.
+ACTIVE_STATUSES = frozenset({"activo", "active", "habilitado", "alta", "conectado", "normal"})
+KNOWN_STATUSES = ACTIVE_STATUSES | SUSPENDED_STATUSES
+
+
+@dataclass(frozen=True)
+class Imported(Generic[T]):
+    """The rows of an imported file, and the encoding it was read with."""
+
+    rows: list[T]
+    encoding: str
+
+
+def read_nodes_csv(path: str | Path, encoding: str | None = None) -> Imported[Node]:
     """Parse a nodes CSV (header ``name,host,port`` and optional ``tls``: ``no``,
-    ``yes`` or ``insecure``, see `bot.tls`; ``false``/``true`` mean ``no``/``yes``).
-
-    Validates every row before anything is written, and names the line at fault.
-    """
-    nodes: dict[str, Node] = {}
-    for line, row in _csv_rows(path, {"name", "host", "port"}, "name,host,port (optionally tls)"):
-        name, host, port_text = row.get("name", ""), row.get("host", ""), row.get("port", "")
-        if not name or not host:
-            raise InventoryError(f"{path}, line {line}: name and host are required")
-        port = _int(port_text or "8728", path, line, "port")
-        if not 1 <= port <= 65535:
-            raise InventoryError(f"{path}, line {line}: port {port} is out of range")
-        nodes[name] = Node(name, host, port, _tls(row.get("tls", ""), path, line))
-    return list(nodes.values())
+    ``yes`` or ``insecure``, see `bot.tls`; ``false``/``true`` mean ``no``/``yes``)."""
+    text, used = read_text(path, encoding)
+    return Imported(nodes_from_text(text, str(path)), used)
 
 
-def read_connections_csv(path: str | Path) -> list[Connection]:
+def read_connections_csv(path: str | Path, encoding: str | None = None) -> Imported[Connection]:
     """Parse the management system's export.
 
     Header: ``pppoe_user,customer_id,customer_name,plan_download_mbps,
     plan_upload_mbps,status``. Plans are decimal Mbps; empty means unknown.
     """
-    required = {
-        "pppoe_user",
-        "customer_id",
-        "customer_name",
-        "plan_download_mbps",
-        "plan_upload_mbps",
-        "status",
-    }
-    connections: dict[str, Connection] = {}
-    for line, row in _csv_rows(path, required, ",".join(sorted(required))):
+    text, used = read_text(path, encoding)
+    return Imported(connections_from_text(text, str(path)), used)
+
+
+NODE_COLUMNS = ("name", "host", "port")
+CONNECTION_COLUMNS = (
+    "pppoe_user",
+    "customer_id",
+    "customer_name",
+    "plan_download_mbps",
+    "plan_upload_mbps",
+    "status",
+)
+
+
+def nodes_from_text(text: str, source: str) -> list[Node]:
+    """The nodes in a CSV text, or `InventoryError` listing every bad row."""
+
+    def node(row: dict[str, str], problems: list[str]) -> Node | None:
+        name, host = row["name"], row["host"]
+        if not name or not host:
+            problems.append("name and host are required")
+        port = _int(row["port"] or "8728", "port", problems)
+        if port is not None and not 1 <= port <= 65535:
+            problems.append(f"port {port} is out of range (1-65535)")
+        try:
+            tls = TlsMode.parse(row.get("tls", ""))
+        except ValueError as exc:
+            problems.append(str(exc))
+        if problems or port is None:
+            return None
+        return Node(name, host, port, tls)
+
+    nodes = _rows(text, source, NODE_COLUMNS, "name,host,port (optionally tls)", node)
+    return list({n.name: n for n in nodes}.values())  # the last row for a name wins
+
+
+def connections_from_text(text: str, source: str) -> list[Connection]:
+    """The connections in a CSV text, or `InventoryError` listing every bad row."""
+
+    def connection(row: dict[str, str], problems: list[str]) -> Connection | None:
         user = row["pppoe_user"]
         if not user:
-            raise InventoryError(f"{path}, line {line}: pppoe_user is required")
-        connections[user] = Connection(
-            user,
-            row["customer_id"],
-            row["customer_name"],
-            _mbps(row["plan_download_mbps"], path, line),
-            _mbps(row["plan_upload_mbps"], path, line),
-            row["status"],
-        )
-    return list(connections.values())
+            problems.append("pppoe_user is required")
+        download = _mbps(row["plan_download_mbps"], "plan_download_mbps", problems)
+        upload = _mbps(row["plan_upload_mbps"], "plan_upload_mbps", problems)
+        status = row["status"]
+        if fold(status) not in KNOWN_STATUSES:
+            known = ", ".join(sorted(KNOWN_STATUSES))
+            problems.append(f"status {_shown(status)} is unknown (one of: {known})")
+        if problems:
+            return None
+        return Connection(user, row["customer_id"], row["customer_name"], download, upload, status)
+
+    connections = _rows(text, source, CONNECTION_COLUMNS, ",".join(CONNECTION_COLUMNS), connection)
+    return list({c.pppoe_user: c for c in connections}.values())
 
 
-# -- helpers --------------------------------------------------------------------
+# -- files and encodings --------------------------------------------------------------
 
 
-def _csv_rows(
-    path: str | Path, required: set[str], expected: str
-) -> Iterator[tuple[int, dict[str, str]]]:
+def read_text(path: str | Path, encoding: str | None = None) -> tuple[str, str]:
+    """The file's text (at most `MAX_FILE_BYTES`) and the encoding it was read with."""
     try:
-        handle = open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise InventoryError(f"cannot read {path}: {exc.strerror}") from exc
-    with handle:
-        reader = csv.DictReader(handle)
-        header = {h.strip().lower() for h in reader.fieldnames or ()}
-        if not required <= header:
-            got = ",".join(reader.fieldnames or ()) or "nothing"
-            raise InventoryError(f"{path}: the header must be {expected}; got {got}")
-        for row in reader:
-            yield (
-                reader.line_num,
-                {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()},
-            )
+        raise InventoryError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if len(data) > MAX_FILE_BYTES:
+        raise InventoryError(
+            f"{path} is larger than {MAX_FILE_BYTES // 2**20} MiB: split it into smaller files"
+        )
+    return decode(data, encoding, str(path))
 
 
-def _int(text: str, path: str | Path, line: int, what: str) -> int:
+def decode(data: bytes, encoding: str | None, source: str) -> tuple[str, str]:
+    """`data` as text, with `encoding` or, when None, the first that fits.
+
+    Detection: a UTF-16 byte-order mark; else strict UTF-8 (a BOM is dropped),
+    which a Latin-1 file with accents practically never is; else cp1252, the
+    encoding of Windows exports (``ñ`` is 0xF1 there as in Latin-1); else
+    Latin-1, which reads every byte.
+    """
+    if encoding is not None:
+        return _decode_as(data, encoding, source)
+    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    for candidate in ("utf-16", "utf-8", "cp1252") if utf16 else ("utf-8", "cp1252"):
+        try:
+            return _text(data, candidate), candidate
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1"), "latin-1"
+
+
+def _decode_as(data: bytes, encoding: str, source: str) -> tuple[str, str]:
     try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        raise InventoryError(
+            f"unknown encoding {_shown(encoding)}: use utf-8, cp1252 or latin-1"
+        ) from None
+    try:
+        return _text(data, name), name
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        byte = data[exc.start : exc.start + 1].hex()
+        raise InventoryError(
+            f"{source}, line {line}: not valid {name} (byte 0x{byte}); "
+            "try --encoding cp1252, or leave --encoding out to detect it"
+        ) from None
+
+
+def _text(data: bytes, codec: str) -> str:
+    """Strict decoding; a UTF-8 byte-order mark is not part of the text."""
+    return data.decode("utf-8-sig" if codec == "utf-8" else codec, errors="strict")
+
+
+# -- rows ---------------------------------------------------------------------------------
+
+
+def _rows(
+    text: str,
+    source: str,
+    required: tuple[str, ...],
+    expected: str,
+    build: Callable[[dict[str, str], list[str]], T | None],
+) -> list[T]:
+    """Every data row of `text` through `build`; `InventoryError` naming each bad row.
+
+    `build` gets the row by (lower-case) column name and a list to append its
+    problems to; a row with problems is not kept, and any bad row fails the file.
+    """
+    records = _records(text, source)
+    header: list[str] | None = None
+    for _, fields in records:
+        if any(f.strip() for f in fields):
+            header = [f.strip().lower() for f in fields]
+            break
+    if header is None or not set(required) <= set(header):
+        got = ",".join(header or ()) or "nothing"
+        raise InventoryError(f"{source}: the header must be {expected}; got {_cut(got, 200)}")
+    repeated = sorted({h for h in header if h and header.count(h) > 1})
+    if repeated:
+        raise InventoryError(f"{source}: the header names {', '.join(repeated)} twice")
+    items: list[T] = []
+    bad: list[str] = []
+    count = 0
+    for line, fields in records:
+        if not any(f.strip() for f in fields):
+            continue  # a blank line, or a spreadsheet's empty row (",,,,,")
+        count += 1
+        if count > MAX_ROWS:
+            raise InventoryError(f"{source}: more than {MAX_ROWS:,} rows: split it")
+        problems = _shape(fields, len(header))
+        if not problems:
+            row = dict(zip(header, (f.strip() for f in fields), strict=True))
+            item = build(row, problems)
+            if item is not None and not problems:
+                items.append(item)
+        if problems:
+            bad.append(f"line {line}: {'; '.join(problems)}")
+    if bad:
+        shown = bad[:MAX_SHOWN]
+        if len(bad) > MAX_SHOWN:
+            shown.append(f"… and {len(bad) - MAX_SHOWN} more bad rows")
+        rows = "1 bad row" if len(bad) == 1 else f"{len(bad)} bad rows"
+        raise InventoryError(
+            f"{source}: {rows}, nothing imported:\n" + "\n".join(f"  {s}" for s in shown)
+        )
+    return items
+
+
+def _records(text: str, source: str) -> Iterator[tuple[int, list[str]]]:
+    """(line where the record starts, its fields); a CSV error names its line."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    while True:
+        line = reader.line_num + 1
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise InventoryError(f"{source}, line {line}: unreadable CSV ({exc})") from None
+        yield line, fields
+
+
+def _shape(fields: list[str], expected: int) -> list[str]:
+    """What is wrong with a record's fields, before looking at their values."""
+    if len(fields) != expected:
+        count = "1 field" if len(fields) == 1 else f"{len(fields)} fields"
+        return [
+            f"{count} where the header has {expected} "
+            '(a comma inside a field must be quoted: "Pérez, Juan")'
+        ]
+    long = [i + 1 for i, f in enumerate(fields) if len(f) > MAX_FIELD]
+    if long:
+        return [f"field {long[0]} is longer than {MAX_FIELD} characters"]
+    return []
+
+
+def _int(text: str, what: str, problems: list[str]) -> int | None:
+    if text.isascii() and text.isdigit():  # at most MAX_FIELD digits: int() is cheap
         return int(text)
-    except ValueError:
-        raise InventoryError(f"{path}, line {line}: {what} {text!r} is not a number") from None
+    problems.append(f"{what} {_shown(text)} is not a number")
+    return None
 
 
-def _mbps(text: str, path: str | Path, line: int) -> int | None:
+def _mbps(text: str, what: str, problems: list[str]) -> int | None:
+    """Decimal Mbps (``50``, ``1.5``, ``1,5``) → bps; empty means unknown."""
     if not text:
         return None
     try:
         value = float(text.replace(",", "."))
     except ValueError:
-        raise InventoryError(f"{path}, line {line}: plan {text!r} is not a number") from None
+        value = float("nan")
+    if not 0 <= value <= MAX_PLAN_MBPS:  # false for nan and inf too
+        problems.append(f"{what} {_shown(text)} is not a plan in Mbps (0 to {MAX_PLAN_MBPS:,})")
+        return None
     return round(value * 1_000_000)
 
 
-def _tls(text: str, path: str | Path, line: int) -> TlsMode:
-    try:
-        return TlsMode.parse(text)
-    except ValueError as exc:
-        raise InventoryError(f"{path}, line {line}: {exc}") from None
+def _shown(text: str) -> str:
+    """A field as quoted in a message, cut so one bad row stays one line."""
+    return repr(_cut(text, 40))
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"

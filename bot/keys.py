@@ -10,6 +10,8 @@ import ipaddress
 import re
 import unicodedata
 
+# Every pattern here is one character class repeated, or a fixed-length shape:
+# linear in the text, whatever it holds.
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 _MAC_HEX = re.compile(r"[0-9a-f]{12}")
 _CANONICAL_MAC = re.compile(r"[0-9A-F]{2}(?::[0-9A-F]{2}){5}")

@@ -192,21 +192,34 @@ class Sample:
 # -- pure parsing ---------------------------------------------------------------
 
 _UNIT = {"k": 1_000, "m": 1_000_000, "g": 1_000_000_000}
-_UPTIME_PART = re.compile(r"(\d+)([wdhms])")
+# Linear by construction: the lookbehind refuses to start inside a run of
+# digits and a match reads at most 13 characters, so findall scans each digit
+# a bounded number of times (``(\d+)([wdhms])`` rescanned a digit run from
+# each of its digits: quadratic on a long run without a unit). No uptime has
+# more than 12 digits in one part; a longer part is unreadable.
+_UPTIME_DIGITS = 12
+_UPTIME_PART = re.compile(rf"(?<!\d)(\d{{1,{_UPTIME_DIGITS}}})([wdhms])")
 _UPTIME_SECONDS = {"w": 604_800, "d": 86_400, "h": 3_600, "m": 60, "s": 1}
 
 
 def parse_bps(text: str) -> int | None:
-    """``"50000000"``, ``"50M"``, ``"512k"`` → bits per second; None if unreadable."""
+    """``"50000000"``, ``"50M"``, ``"512k"`` → bits per second; None if unreadable.
+
+    Never raises: ``inf``, ``nan``, ``1e400`` (infinite once read) and negative
+    rates are unreadable too, not an OverflowError deep inside a reading.
+    """
     text = text.strip().lower()
     if not text:
         return None
     multiplier = _UNIT.get(text[-1], 1)
     number = text[:-1] if text[-1] in _UNIT else text
     try:
-        return round(float(number) * multiplier)
+        value = float(number) * multiplier
     except ValueError:
         return None
+    if not 0 <= value < float("inf"):  # false for nan too
+        return None
+    return round(value)
 
 
 def parse_pair(text: str) -> tuple[int, int] | None:
@@ -241,7 +254,7 @@ def parse_uptime(text: str) -> int | None:
     if ":" in text:
         head, _, clock = text.rpartition("d") if "d" in text else ("", "", text)
         parts = clock.split(":")
-        if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        if len(parts) != 3 or not all(p.isdecimal() and len(p) <= _UPTIME_DIGITS for p in parts):
             return None
         h, m, s = (int(p) for p in parts)
         total = h * 3600 + m * 60 + s

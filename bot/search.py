@@ -39,7 +39,8 @@ class Resolution:
     suggestions: tuple[str, ...] = ()
 
 
-#: What PPPoE names are made of in practice: letters, digits and a few marks.
+#: What PPPoE names are made of in practice: letters, digits and a few marks
+#: (one bounded run, matched whole: linear).
 _PLAUSIBLE_NAME = re.compile(r"[\w.@+\-]{1,64}")
 
 
@@ -85,6 +86,10 @@ def _decide(query: str, hits: list[Hit]) -> Resolution:
     return Resolution(query, candidates=tuple(names.values())[:MAX_CANDIDATES])
 
 
+# Linear by construction (they scan a whole message, up to
+# `bot.slack.parsing.MAX_MESSAGE`): an IPv4 or MAC match is at most 15 or 17
+# characters long, so each start costs a bounded amount; a word is one run of
+# one character class, and findall resumes after it.
 _IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
 _MAC = re.compile(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}[:\-]){5}[0-9A-Fa-f]{2}(?![0-9A-Fa-f])")
 _WORD = re.compile(r"[\w.@+\-]+")

@@ -291,7 +291,7 @@ def test_read_nodes_csv(tmp_path):
         "name,host,port,tls\nbras-a,127.0.0.1,8728,\nbras-b,127.0.0.2,8729,true\n"
         "bras-c,127.0.0.3,8729,insecure\nbras-d,127.0.0.4,8729,yes\n"
     )
-    assert read_nodes_csv(path) == [
+    assert read_nodes_csv(path).rows == [
         Node("bras-a", "127.0.0.1", 8728),
         Node("bras-b", "127.0.0.2", 8729, "yes"),
         Node("bras-c", "127.0.0.3", 8729, "insecure"),
@@ -323,7 +323,7 @@ def test_read_connections_csv(tmp_path):
         'juan.perez,1001,Juan Pérez,50,10,activo\n20513,1002,Lucía,"1,5",,suspendido\n',
         encoding="utf-8",
     )
-    assert read_connections_csv(path) == [
+    assert read_connections_csv(path).rows == [
         Connection("juan.perez", "1001", "Juan Pérez", 50_000_000, 10_000_000, "activo"),
         Connection("20513", "1002", "Lucía", 1_500_000, None, "suspendido"),
     ]
@@ -334,7 +334,7 @@ def test_read_connections_csv_rejects_bad_plan(tmp_path):
     path.write_text(
         "pppoe_user,customer_id,customer_name,plan_download_mbps,plan_upload_mbps,status\nx,1,X,fast,1,activo\n"
     )
-    with pytest.raises(InventoryError, match="line 2: plan 'fast'"):
+    with pytest.raises(InventoryError, match="line 2: plan_download_mbps 'fast'"):
         read_connections_csv(path)
 
 

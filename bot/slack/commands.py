@@ -25,8 +25,8 @@ from bot.slack.replies import Asker, Deps, consult
 def register(app: AsyncApp, deps: Deps) -> None:
     @app.command(COMMAND)
     async def consumo(ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient) -> None:
-        text, seconds = parsing.split_duration(parsing.command_text(command.get("text", "")))
         try:
+            text, seconds = parsing.command_question(command.get("text", ""))
             user = clean_query(text)
         except InputError as exc:
             await ack(**blocks.error_message(exc))

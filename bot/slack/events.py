@@ -37,13 +37,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
         channel = event["channel"]
         thread_ts = event.get("thread_ts") or event["ts"]
         asker = Asker(event.get("user"), channel, "mention")
-        text, seconds = parsing.split_duration(parsing.mention_text(event.get("text", "")))
         exact = False
-        if not text.strip() and event.get("thread_ts"):
-            found = await _thread_subscriber(deps, client, channel, event["thread_ts"])
-            if found is not None:
-                text, exact = found, True
         try:
+            text, seconds = parsing.mention_question(event.get("text", ""))
+            if not text.strip() and event.get("thread_ts"):
+                found = await _thread_subscriber(deps, client, channel, event["thread_ts"])
+                if found is not None:
+                    text, exact = found, True
             query = clean_query(text)
         except InputError as exc:
             await _post(client, channel, thread_ts, asker.user, blocks.error_message(exc))
@@ -90,6 +90,8 @@ async def _thread_subscriber(
     if not messages:
         return None
     match = await asyncio.to_thread(
-        search.find_in_text, deps.readings.inventory, messages[0].get("text", "")
+        search.find_in_text,
+        deps.readings.inventory,
+        parsing.message_text(messages[0].get("text", "")),
     )
     return match.user if match else None

@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import search
-from bot.slack import blocks, delivery
+from bot.slack import blocks, delivery, parsing
 from bot.slack.ids import SHORTCUT_MESSAGE
 from bot.slack.replies import Asker, Deps, audit, consult
 
@@ -34,7 +34,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         channel = body.get("channel", {}).get("id", "")
         user = body.get("user", {}).get("id")
         thread_ts = message.get("thread_ts") or message.get("ts")
-        text = message.get("text", "")
+        text = parsing.message_text(message.get("text", ""))
         asker = Asker(user, channel, "shortcut")
         # Notes for the operator alone go through the response_url (with the
         # Web API as fallback): they work even where the bot is not a member.
