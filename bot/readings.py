@@ -24,13 +24,14 @@ from bot import search
 from bot.errors import (
     AmbiguousQuery,
     InputError,
+    InventoryUnavailable,
     NodeNotInInventory,
     PullDeferred,
     RouterError,
     UnknownUser,
     UserNotConfirmed,
 )
-from bot.inventory import AuditEntry, Connection, Inventory, Secret
+from bot.inventory import AuditEntry, Connection, Inventory, Location, Secret
 from bot.keys import fold
 from bot.routeros import (
     Plan,
@@ -238,6 +239,8 @@ class ReadingService:
         self._pulls = asyncio.Semaphore(max_pulls)
         #: When each operator's recent pulls started (only those within the window).
         self._pulled_by: dict[str, deque[float]] = {}
+        #: Secrets found by targeted pulls, being written (`_store_later`).
+        self._storing: set[asyncio.Future[None]] = set()
 
     async def read(self, query: str, *, asker: str | None = None) -> Reading:
         """A reading of the subscriber `query` designates, or a `BeholderError`.
@@ -253,13 +256,21 @@ class ReadingService:
                 raise AmbiguousQuery(resolution.query, resolution.candidates)
             if not search.looks_like_user(resolution.query):
                 raise UnknownUser(resolution.query, resolution.suggestions)
-            await self.pull_missing(resolution.query, resolution.suggestions, asker=asker)
+            found = await self.pull_missing(resolution.query, resolution.suggestions, asker=asker)
             match = search.Match(resolution.query, "pulled", query=resolution.query)
+            return await self.read_user(match.user, match, found)
         return await self.read_user(match.user, match)
 
-    async def read_user(self, user: str, match: search.Match | None = None) -> Reading:
-        """A reading of the PPPoE user `user` (an exact name)."""
-        locations = await asyncio.to_thread(self.inventory.locate, user)
+    async def read_user(
+        self,
+        user: str,
+        match: search.Match | None = None,
+        locations: list[Location] | None = None,
+    ) -> Reading:
+        """A reading of the PPPoE user `user` (an exact name), on the nodes the
+        inventory has for it, or on `locations` (where a targeted pull found it)."""
+        if locations is None:
+            locations = await asyncio.to_thread(self.inventory.locate, user)
         if not locations:
             raise UnknownUser(user)
         reachable = [loc for loc in locations if loc.node is not None]
@@ -303,12 +314,14 @@ class ReadingService:
 
     async def pull_missing(
         self, user: str, suggestions: tuple[str, ...] = (), *, asker: str | None = None
-    ) -> None:
+    ) -> list[Location]:
         """Ask every node for this one secret before saying it does not exist.
 
         A secret created after the last sync is found this way (one
         ``/ppp/secret/print ?name=`` per node, at once, within the usual deadline
-        and session limits) and stored; returns when it was found. Otherwise
+        and session limits); returns where it was found. It is stored off the
+        reply path (`_store_later`): another process holding the inventory's
+        write lock must not hold the answer too. Otherwise
         raises `UnknownUser` (with `suggestions`): plain when every router
         answered that it has no such secret, which is remembered for a few
         minutes so repeated typos do not knock on every router;
@@ -352,10 +365,30 @@ class ReadingService:
                 raise UserNotConfirmed(user, suggestions, unchecked=tuple(failed))
             self._remember_missing(user, now)
             raise UnknownUser(user, suggestions)
-        stamp = datetime.now(UTC)
-        for secret in found:
-            await asyncio.to_thread(self.inventory.upsert_secret, secret, stamp)
         log.info("targeted pull found %s on %s", user, ", ".join(s.node for s in found))
+        self._store_later(found)
+        by_name = {node.name: node for node in nodes}
+        return [Location(secret, by_name.get(secret.node)) for secret in found]
+
+    def _store_later(self, secrets: list[Secret]) -> None:
+        """Write secrets found by a targeted pull, in the background. If the
+        inventory refuses (locked for long, full), the next sync brings them."""
+        stamp = datetime.now(UTC)
+
+        def store() -> None:
+            try:
+                for secret in secrets:
+                    self.inventory.upsert_secret(secret, stamp)
+            except InventoryUnavailable as exc:
+                log.warning(
+                    "could not store %s found by a targeted pull (%s); the next sync will",
+                    ", ".join(f"{s.name}@{s.node}" for s in secrets),
+                    exc.reason,
+                )
+
+        task = asyncio.ensure_future(asyncio.to_thread(store))
+        self._storing.add(task)
+        task.add_done_callback(self._storing.discard)
 
     def _charge(self, asker: str, user: str, suggestions: tuple[str, ...], now: float) -> None:
         """Count one pull against `asker`'s allowance, or raise `PullDeferred`."""

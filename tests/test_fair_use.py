@@ -9,6 +9,8 @@ router that could not be asked is named and never remembered as "no existe".
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -186,3 +188,33 @@ def test_router_that_fails_a_targeted_pull_is_named_and_the_miss_not_remembered(
         e.outcome for e in audit_rows(sim_world.inventory, 2, lambda e: e.query == "alta.nueva")
     ]
     assert sorted(outcomes) == ["not_confirmed", "ok"]
+
+
+def test_a_subscriber_found_by_a_pull_is_answered_while_the_inventory_is_locked(
+    fake, start, sim_world
+):
+    """Regression: storing a secret found by a targeted pull ran on the reply path, so
+    with another process holding the inventory's write lock the reply waited 10 s and
+    then said the inventory was locked, although the router had the subscriber. Now the
+    reading arrives while the lock is held, and the secret is stored once it is released."""
+    sim_world.network.call(
+        "bras-sur",
+        lambda sim: sim.config.subscribers.append(
+            Subscriber("alta.nueva", "pw", online=True, plan=(2_000_000, 10_000_000))
+        ),
+    )
+    start()
+    holder = sqlite3.connect(sim_world.inventory.path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        reply = ask(fake, "alta.nueva", timeout=8)
+        assert holder.in_transaction  # answered while the lock was still held
+    finally:
+        holder.execute("COMMIT")
+        holder.close()
+    assert reply["text"].startswith("alta.nueva en bras-sur: Bajada")
+    deadline = time.monotonic() + 15
+    while not sim_world.inventory.locate("alta.nueva") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [stored] = sim_world.inventory.locate("alta.nueva")
+    assert stored.secret.node == "bras-sur"
