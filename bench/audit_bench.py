@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import math
 import os
 import subprocess
 import sys
@@ -33,6 +32,8 @@ import tempfile
 import time
 import timeit
 from pathlib import Path
+
+from benchkit import percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -62,12 +63,6 @@ print("locked", flush=True)
 sys.stdin.read()
 db.execute("ROLLBACK")
 """
-
-
-def percentile(values: list[float], p: float) -> float:
-    """Nearest-rank percentile (p in 0..100)."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
 def ask_one_by_one(fake: FakeSlack, users: list[str]) -> list[float]:

@@ -48,9 +48,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
+
+from benchkit import Results, ms, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -243,35 +245,6 @@ class Asked:
     ack_s: float | None = None
     reply_s: float | None = None
     reply_text: str = ""
-
-
-@dataclass
-class Results:
-    rows: list[tuple[str, str, str, bool]] = field(default_factory=list)
-
-    def add(self, what: str, value: str, target: str = "", ok: bool = True) -> None:
-        self.rows.append((what, value, target, ok))
-
-    @property
-    def ok(self) -> bool:
-        return all(ok for *_, ok in self.rows)
-
-    def table(self) -> str:
-        lines = ["| measure | result | target | |", "| --- | --- | --- | --- |"]
-        for what, value, target, ok in self.rows:
-            mark = ("ok" if ok else "**MISSED**") if target else ""
-            lines.append(f"| {what} | {value} | {target} | {mark} |")
-        return "\n".join(lines)
-
-
-def percentile(values: list[float], p: float) -> float:
-    """Nearest-rank percentile (p in 0..100)."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:.0f} ms"
 
 
 def send_paced(fake: FakeSlack, plan: list[tuple[float, str, str]]) -> list[Asked]:
