@@ -28,7 +28,9 @@ from bot.audit import AuditTrail
 from bot.errors import InventoryUnavailable
 from bot.inventory import AuditEntry, Inventory, Node, Secret
 from bot.schema import MIGRATIONS, SCHEMA_VERSION
-from tests.conftest import beholder
+from bot.slack.ids import ACTION_LIVE
+from tests.conftest import audit_rows, beholder
+from tests.test_shortcuts import message_action
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -194,6 +196,80 @@ def test_a_damaged_inventory_gets_a_spanish_reply_in_slack(fake, start_bot, sim_
     [post] = fake.wait_for_responses(key=eid, timeout=10)
     assert "está dañado" in post.body["text"]
     assert "Traceback" not in post.body["text"]
+    assert bot.errors == []
+
+
+def _drop_secrets(path: Path) -> None:
+    """Another process damages the inventory while the bot serves."""
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("DROP TABLE ppp_secrets")
+    other.close()
+
+
+def _tracebacks(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.exc_info and r.name.startswith("bot.")]
+
+
+def test_the_shortcut_on_a_damaged_inventory_says_what_happened(fake, start_bot, sim_world, caplog):
+    """Regression: with the inventory damaged, "Ver consumo" answered only "Algo falló
+    de nuestro lado…" and logged a traceback (`find_in_text` raised unmapped). Now the
+    operator is told the inventory is damaged and what to do."""
+    bot = start_bot()
+    _drop_secrets(sim_world.inventory.path)
+    fake.send_envelope(
+        "interactive",
+        message_action(
+            "Cliente juan.perez lento", "1700000900.000100", response_url=fake.response_url("sc")
+        ),
+    )
+    [note] = fake.wait_for_responses(key="sc", timeout=10)
+    assert "está dañado" in note.body["text"]
+    assert note.body["response_type"] == "ephemeral"
+    assert _tracebacks(caplog) == []
+    assert bot.errors == []
+
+
+def test_a_thread_mention_on_a_damaged_inventory_gets_a_reply(fake, start_bot, sim_world, caplog):
+    """Regression: a bare ``@Beholder`` in a thread got no reply at all when the
+    inventory was damaged (the thread's subscriber lookup raised unmapped). Now the
+    operator who asked sees, in that thread, that the inventory is damaged."""
+    bot = start_bot()
+    fake.seed_message("C0001", "1700001000.000100", "Reclamo de 20513: internet lento")
+    _drop_secrets(sim_world.inventory.path)
+    fake.send_app_mention("<@UBOT>", ts="1700001050.000200", thread_ts="1700001000.000100")
+    [note] = fake.wait_for_calls("chat.postEphemeral", timeout=10)
+    assert note.params["thread_ts"] == "1700001000.000100"
+    assert note.params["user"] == "U0001"
+    assert "está dañado" in note.params["text"]
+    assert fake.calls("chat.postMessage") == []
+    assert _tracebacks(caplog) == []
+    assert bot.errors == []
+
+
+def test_a_live_view_whose_node_lookup_fails_says_the_inventory_is_damaged(
+    fake, start_bot, sim_world, monkeypatch, caplog
+):
+    """Regression: the live view looked its node up (`_node_of`) after the reading with
+    nothing catching an inventory fault. The file is damaged right after the reading
+    here (when the reading reads the subscriber's plan): no view starts, the asker is
+    told the inventory is damaged, and the question is audited with that fault."""
+    inventory = sim_world.inventory
+    read_plan = inventory.connection
+
+    def plan_then_damage(user: str):
+        plan = read_plan(user)
+        _drop_secrets(inventory.path)
+        return plan
+
+    monkeypatch.setattr(inventory, "connection", plan_then_damage)
+    bot = start_bot()
+    eid = fake.send_block_action(ACTION_LIVE, "juan.perez")
+    [note] = fake.wait_for_responses(key=eid, timeout=10)
+    assert "está dañado" in note.body["text"]
+    assert fake.calls("chat.postMessage") == []
+    [row] = audit_rows(inventory, 1, lambda e: e.source == "button")
+    assert row.outcome == "failed:InventoryUnavailable"
+    assert _tracebacks(caplog) == []
     assert bot.errors == []
 
 

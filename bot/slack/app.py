@@ -11,6 +11,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
+from bot.errors import BeholderError
 from bot.live import LiveRegistry
 from bot.readings import ReadingService
 from bot.slack import access, actions, blocks, commands, delivery, events, live, shortcuts
@@ -59,15 +60,19 @@ def build_app(
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any], client: AsyncWebClient) -> None:
-        """Last resort: log it whole, tell the operator in one Spanish line."""
-        log.error("unhandled error in a Slack listener", exc_info=error)
-        if body.get("response_url"):
-            target = (
-                delivery.Target.of_command(body)
-                if "command" in body
-                else delivery.Target.of_action(body)
-            )
-            await delivery.reply(client, target, blocks.unexpected_message(None), public=False)
+        """Last resort for whatever a listener let escape. A fault Beholder knows
+        (`BeholderError`: a damaged inventory, a router failure) gets its own Spanish
+        reply to the asker and one log line; anything else is logged whole and the
+        operator is told, in one Spanish line, that it was our fault."""
+        target = delivery.Target.of_request(body)
+        if isinstance(error, BeholderError):
+            log.warning("a Slack listener stopped on %s: %s", type(error).__name__, error)
+            message = blocks.error_message(error)
+        else:
+            log.error("unhandled error in a Slack listener", exc_info=error)
+            message = blocks.unexpected_message(None)
+        if target is not None:
+            await delivery.reply(client, target, message, public=False)
 
     return app
 

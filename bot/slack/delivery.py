@@ -79,6 +79,29 @@ class Target:
             container.get("thread_ts"),
         )
 
+    @classmethod
+    def of_event(cls, event: dict[str, Any]) -> Target:
+        """A mention: no response_url; its thread (or the thread it starts)."""
+        return cls(
+            None,
+            event.get("channel", ""),
+            event.get("user"),
+            event.get("thread_ts") or event.get("ts"),
+        )
+
+    @classmethod
+    def of_request(cls, body: dict[str, Any]) -> Target | None:
+        """The asker of any request Bolt hands a listener (a command, a button, a
+        shortcut, a mention); None for a request nobody asked (another event)."""
+        if "command" in body:
+            return cls.of_command(body)
+        event = body.get("event")
+        if isinstance(event, dict):
+            return cls.of_event(event) if event.get("type") == "app_mention" else None
+        if body.get("response_url") or body.get("user"):
+            return cls.of_action(body)
+        return None
+
 
 async def reply(
     client: AsyncWebClient,

@@ -165,7 +165,11 @@ async def start_live(
         await _tell(client, target, texts.live_offline(reading.user, reading.node))
         await audit(deps, user, asker, "offline", reading, latency_ms=elapsed_ms)
         return None
-    node = await asyncio.to_thread(_node_of, deps, reading)
+    try:
+        node = await asyncio.to_thread(_node_of, deps, reading)
+    except BeholderError as exc:  # the inventory failed since the reading (damaged, locked)
+        await _refuse(deps, client, target, user, asker, exc, started)
+        return None
     if node is None:  # the node left the inventory between the reading and now
         await _tell(client, target, texts.unexpected(user))
         return None
