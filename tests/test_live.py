@@ -630,6 +630,25 @@ def test_after_shutdown_no_view_starts_and_the_asker_is_told(fake, live_bot, sim
     sim_world.quiet()
 
 
+def test_a_view_being_posted_at_shutdown_is_released_and_never_starts(fake, live_bot, sim_world):
+    """Regression: `shutdown` skipped a claimed view whose message was still being
+    posted (no task yet) and `start` did not check for shutdown, so that view started
+    sampling after `shutdown` had returned. Now `shutdown` releases it, no sampling
+    starts, its message shows it ended and the asker is told why."""
+    fake.fail_next("chat.postMessage", status=429, headers={"Retry-After": "3"})
+    eid = fake.send_block_action(ACTION_LIVE, "juan.perez")
+    fake.wait_for_calls("chat.postMessage")  # claimed; the post waits out the 429
+    live_bot.runner.run(live_bot.registry.shutdown())
+    assert live_bot.registry.running() == []
+    [note] = fake.wait_for_responses(key=eid, timeout=10)
+    assert "Beholder se está deteniendo" in note.body["text"]
+    [update] = fake.wait_for_calls("chat.update")
+    assert "Detener" not in repr(update.params["blocks"])
+    assert live_bot.registry.running() == []
+    assert len(monitors(sim_world)) == 1  # the reading; no sampling
+    sim_world.quiet()
+
+
 def test_one_session_per_router_gives_a_one_shot_reading_instead_of_a_view(
     fake, start_bot, sim_world
 ):

@@ -46,6 +46,15 @@ MAX_RETRY_AFTER = 10
 _webhook_log = logging.getLogger("beholder.slack.webhook")
 _webhook_log.setLevel(logging.INFO)
 
+#: What a call to Slack may fail with besides our own bugs: Slack refused it
+#: (`SlackClientError`), or could not be reached (a dropped connection, a timeout).
+SLACK_FAILURES: tuple[type[Exception], ...] = (
+    SlackClientError,
+    aiohttp.ClientError,
+    TimeoutError,
+    OSError,
+)
+
 # Routes a reply can take, as `reply` reports them.
 RESPONSE_URL = "response_url"
 POST_MESSAGE = "chat.postMessage"
@@ -142,7 +151,7 @@ async def reply(
             await client.chat_postEphemeral(
                 channel=target.channel, user=target.user, thread_ts=target.thread_ts, **message
             )
-    except (SlackClientError, aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
+    except (*SLACK_FAILURES, ValueError) as exc:
         log.error(
             "reply lost: response_url failed (%s) and %s failed too (%s); channel=%s user=%s",
             failure,
