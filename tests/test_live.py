@@ -630,6 +630,22 @@ def test_after_shutdown_no_view_starts_and_the_asker_is_told(fake, live_bot, sim
     sim_world.quiet()
 
 
+def test_the_chart_is_posted_even_when_slack_drops_the_final_update(fake, live_bot, sim_world):
+    """Regression: `_finish` caught only Slack's own errors on the final update, so a
+    dropped connection (aiohttp) there skipped the chart. Every update is dropped here:
+    the chart still reaches the thread."""
+    fake.drop_next("chat.update", times=100)
+    fake.send_block_action(ACTION_LIVE, "juan.perez")
+    [post] = fake.wait_for_calls("chat.postMessage")
+    [done] = fake.wait_for_calls("files.completeUploadExternal", timeout=10)
+    assert done.ok
+    [upload] = fake.files
+    assert (upload.channel_id, upload.thread_ts) == ("C0001", post.response["ts"])
+    assert fake.calls("chat.update")
+    assert all(call.response is None for call in fake.calls("chat.update"))
+    sim_world.quiet()
+
+
 def test_a_view_being_posted_at_shutdown_is_released_and_never_starts(fake, live_bot, sim_world):
     """Regression: `shutdown` skipped a claimed view whose message was still being
     posted (no task yet) and `start` did not check for shutdown, so that view started

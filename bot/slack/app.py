@@ -7,7 +7,6 @@ from typing import Any
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
@@ -40,8 +39,10 @@ def build_app(
     secret matters only over HTTP (`bot.serve_http`); Socket Mode needs none.
     """
     client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
-    # chat.postMessage and friends are rate limited; honour Retry-After.
-    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
+    # chat.postMessage and friends are rate limited; honour a Retry-After that is short.
+    client.retry_handlers.append(
+        delivery.RateLimitRetry(max_retry_count=delivery.RATE_LIMIT_RETRIES)
+    )
     bolt_log = logging.getLogger("beholder.slack")
     if _token_from_env not in bolt_log.filters:
         bolt_log.addFilter(_token_from_env)

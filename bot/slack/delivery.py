@@ -192,7 +192,7 @@ async def _post(url: str | None, body: dict[str, Any]) -> str | None:
         timeout=RESPONSE_URL_TIMEOUT,
         logger=_webhook_log,
         retry_handlers=[
-            _RateLimitRetry(max_retry_count=RATE_LIMIT_RETRIES),
+            RateLimitRetry(max_retry_count=RATE_LIMIT_RETRIES),
             AsyncConnectionErrorRetryHandler(max_retry_count=CONNECTION_RETRIES),
         ],
     )
@@ -205,9 +205,11 @@ async def _post(url: str | None, body: dict[str, Any]) -> str | None:
     return f"HTTP {response.status_code} {str(response.body or '').strip()[:60]}".strip()
 
 
-class _RateLimitRetry(AsyncRateLimitErrorRetryHandler):
+class RateLimitRetry(AsyncRateLimitErrorRetryHandler):
     """Waits out a 429's Retry-After, unless it is longer than `MAX_RETRY_AFTER`:
-    then the operator is better served by the fallback right away."""
+    then the operator is better served by the fallback (or a note) right away than
+    by a reply that comes when Slack says, however late. Used by the app's Web API
+    client too (`bot.slack.app`)."""
 
     async def _can_retry_async(
         self,
