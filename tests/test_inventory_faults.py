@@ -335,6 +335,26 @@ def test_audit_rows_that_cannot_be_written_by_close_are_logged_row_by_row(tmp_pa
     assert "'juan.perez'" in lost.getMessage()
 
 
+def test_an_audit_row_queued_after_close_is_logged_not_lost(tmp_path, caplog):
+    """Regression: `audit_later` after `Inventory.close` (a request still in flight
+    when serve's inventory closed) started a new trail on the closed connection,
+    logged "retrying" forever and lost the row silently. Now the row is an ERROR
+    line naming it, and no thread is left retrying."""
+    path = filled(tmp_path / "b.db")
+    inv = Inventory(path)
+    inv.audit_later(AuditEntry(NOW, "before-close", "ok"))
+    inv.close()
+    with caplog.at_level(logging.WARNING, logger="bot.audit"):
+        inv.audit_later(AuditEntry(NOW, "after-close", "ok", slack_user="U0LATE"))
+    [lost] = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert "'after-close'" in lost.getMessage()
+    assert "U0LATE" in lost.getMessage()
+    assert not any("retrying" in r.getMessage() for r in caplog.records)
+    assert not [t for t in threading.enumerate() if t.name == f"audit {path}"]
+    with Inventory(path) as again:
+        assert [e.query for e in again.audit()] == ["before-close"]
+
+
 # -- migrations ----------------------------------------------------------------------------
 
 
