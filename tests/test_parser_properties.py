@@ -216,6 +216,25 @@ def test_numeric_settings_refuse_nonsense_naming_the_variable(name, value):
         Settings.from_env({name: value})
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "said"),
+    [
+        ("MIKROTIK_TIMEOUT", "1e-300", "MIKROTIK_TIMEOUT must be at least 0.1"),
+        ("MIKROTIK_TIMEOUT", "0.05", "MIKROTIK_TIMEOUT must be at least 0.1"),
+        ("BEHOLDER_SYNC_TIMEOUT", "0.5", "BEHOLDER_SYNC_TIMEOUT must be at least 1"),
+        ("BEHOLDER_SYNC_CONCURRENCY", "1_000", "BEHOLDER_SYNC_CONCURRENCY must be a number"),
+        ("MIKROTIK_MAX_SESSIONS", "٣", "MIKROTIK_MAX_SESSIONS must be a number"),
+        ("BEHOLDER_SYNC_INTERVAL", "1_000", "BEHOLDER_SYNC_INTERVAL must be seconds"),
+    ],
+)
+def test_numeric_settings_have_sensible_floors_and_plain_digits(name, value, said):
+    """Regression: ``MIKROTIK_TIMEOUT=1e-300`` was accepted (every question would time
+    out at once), and ``1_000`` or ``٣`` were read as numbers."""
+    with pytest.raises(ConfigError, match=said):
+        Settings.from_env({name: value})
+    assert Settings.from_env({"MIKROTIK_TIMEOUT": "0.1"}).mikrotik_timeout == 0.1
+
+
 def test_numeric_settings_keep_sensible_values():
     settings = Settings.from_env(
         {
