@@ -213,6 +213,8 @@ def parse_bps(text: str) -> int | None:
         return None
     multiplier = _UNIT.get(text[-1], 1)
     number = text[:-1] if text[-1] in _UNIT else text
+    if not number.isascii() or "_" in number:  # float() also reads "1_0" and "٣"
+        return None
     try:
         value = float(number) * multiplier
     except ValueError:
@@ -324,13 +326,12 @@ def queue_from_row(row: dict[str, str]) -> QueueState:
 def _whole(row: dict[str, str], key: str, most: int) -> int:
     """`row[key]` as digits in 0..`most` (0 when missing), else `MalformedReply`."""
     text = row.get(key, "0")
-    # Plain ASCII digits, no longer than `most` (int() would take "٣", " 5", "1_0").
-    if not (text.isascii() and text.isdigit()) or len(text) > len(str(most)):
+    # Plain ASCII digits (int() would take "٣", " 5", "1_0").
+    if not (text.isascii() and text.isdigit()):
         raise MalformedReply(f"{key} is not a whole number: {text[:40]!r}")
-    value = int(text)
-    if value > most:
+    if len(text) > len(str(most)) or int(text) > most:  # int() of a short text only
         raise MalformedReply(f"{key} out of range: {text[:40]!r}")
-    return value
+    return int(text)
 
 
 def _pair(row: dict[str, str], key: str, most: int) -> tuple[int, int]:

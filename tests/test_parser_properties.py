@@ -43,10 +43,13 @@ NUMBERISH = st.one_of(
 # -- router values -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text", ["inf", "-inf", "nan", "1e400", "1e308G", "-1", "-5M", "Infinity"])
+@pytest.mark.parametrize(
+    "text", ["inf", "-inf", "nan", "1e400", "1e308G", "-1", "-5M", "Infinity", "1_0", "٣M"]
+)
 def test_parse_bps_unreadable_numbers_are_none(text):
     """Regression: ``parse_bps("inf")`` and ``parse_bps("1e400")`` raised OverflowError
-    (not mapped to a router error); nan and negative rates are unreadable too."""
+    (not mapped to a router error); nan and negative rates are unreadable too, and so
+    are ``1_0`` and non-ASCII digits, which Python's float reads but RouterOS never writes."""
     assert parse_bps(text) is None
 
 
