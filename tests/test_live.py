@@ -322,6 +322,29 @@ def test_cancelled_while_its_last_update_lands_the_view_ends_cancelled(sim_world
     sim_world.quiet()
 
 
+def test_a_claimed_view_not_yet_started_is_released_by_shutdown_and_never_runs(sim_world):
+    """Regression: `shutdown` skipped a claimed view without a task, and `start` did
+    not check for shutdown: the view ran after `shutdown` returned. Now `shutdown`
+    releases it and `start` refuses it (`LiveClosed`), opening no session."""
+    registry = LiveRegistry(max_seconds=30)
+    recorder = Recorder()
+
+    async def main() -> LiveView:
+        view = registry.claim("juan.perez", NODE, 30)
+        await registry.shutdown()
+        assert registry.running() == []
+        with pytest.raises(LiveClosed):
+            registry.start(
+                view, sim_world.client(), sim_world.nodes[NODE], recorder.on_tick, recorder.on_done
+            )
+        return view
+
+    view = asyncio.run(main())
+    assert (view.task, view.outcome) == (None, "cancelled")
+    assert registry.running() == []
+    assert monitors(sim_world) == []
+
+
 def test_shutdown_ends_every_view_closes_their_sessions_and_refuses_new_ones(sim_world):
     """`LiveRegistry.shutdown` (what `serve` runs on its way out): every running view is
     cancelled, reports, and has closed its API session by the time it returns."""
