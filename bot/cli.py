@@ -28,7 +28,7 @@ from bot.errors import (
     RouterCertificateError,
     RouterError,
 )
-from bot.imports import read_connections_csv, read_nodes_csv
+from bot.imports import node_from_fields, read_connections_csv, read_nodes_csv
 from bot.inventory import AuditEntry, Inventory, Node
 from bot.progress import SyncProgress, local_stamp
 from bot.readings import ReadingService, audit_entry, clean_query, outcome_of
@@ -44,6 +44,8 @@ from bot.tls import (
 from bot.tls import fingerprint as sha256_fingerprint
 
 EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND = 1, 2, 3
+#: Most audit entries one `beholder audit` shows.
+MAX_AUDIT_LIMIT = 100_000
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -92,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     node_add = nodes_commands.add_parser("add", help="add or update one node")
     node_add.add_argument("name", help="node name, e.g. bras-norte")
     node_add.add_argument("host", help="address of its RouterOS API")
-    node_add.add_argument("--port", type=int, default=None, help="API port (8728; 8729 with --tls)")
+    node_add.add_argument("--port", default=None, help="API port (8728; 8729 with --tls)")
     node_add.add_argument(
         "--tls",
         nargs="?",
@@ -159,7 +161,12 @@ def build_parser() -> argparse.ArgumentParser:
     audit = commands.add_parser("audit", help="who asked what, newest first")
     audit.add_argument("--since", type=_since, help="e.g. 24h, 7d, or a date: 2026-11-01")
     audit.add_argument("--user", help="only this Slack user id (e.g. U0123ABCD)")
-    audit.add_argument("--limit", type=int, default=200, help="most entries shown (200)")
+    audit.add_argument(
+        "--limit",
+        type=_whole_number(1, MAX_AUDIT_LIMIT),
+        default=200,
+        help=f"most entries shown (200; at most {MAX_AUDIT_LIMIT:,})",
+    )
     audit.set_defaults(handler=cmd_audit)
 
     serve = commands.add_parser("serve", help="run the Slack app (Socket Mode; HTTP with --http)")
@@ -216,11 +223,10 @@ def cmd_nodes_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_nodes_add(args: argparse.Namespace, settings: Settings) -> int:
-    port = args.port or (8729 if args.tls else 8728)
-    if not 1 <= port <= 65535:
-        raise InputError(str(port), "invalid")
+    port = args.port or str(8729 if args.tls else 8728)
+    added = node_from_fields(args.name, args.host, port, args.tls.value)  # as a CSV row
     with Inventory(settings.db_path) as inventory:
-        inventory.upsert_nodes([Node(args.name, args.host, port, args.tls)])
+        inventory.upsert_nodes([added])
         node = inventory.node(args.name)
     print(f"node {node.name} → {node.host}:{node.port} (tls={_tls_shown(node)})")
     if node.tls is TlsMode.INSECURE:
@@ -535,6 +541,24 @@ def _port(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"{port} is not between 0 and 65535")
     return port
+
+
+def _whole_number(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number in low..high, else a clear usage error
+    (``int`` alone takes ``99999999999999999999`` and SQLite then overflows)."""
+
+    def whole(text: str) -> int:
+        text = text.strip()
+        if not (text.isascii() and text.isdigit()) or len(text) > len(str(high)):
+            if text.isascii() and text.isdigit():
+                raise argparse.ArgumentTypeError(f"{text[:30]} is not between {low} and {high:,}")
+            raise argparse.ArgumentTypeError(f"{text[:30]!r} is not a whole number")
+        value = int(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is not between {low} and {high:,}")
+        return value
+
+    return whole
 
 
 def _encoding_option(parser: argparse.ArgumentParser) -> None:

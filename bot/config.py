@@ -92,9 +92,18 @@ class Settings:
             db_path=Path(text("BEHOLDER_DB", "beholder.db") or "beholder.db"),
             mikrotik_user=text("MIKROTIK_USER"),
             mikrotik_password=env.get("MIKROTIK_PASSWORD", ""),
-            mikrotik_timeout=_number(env, "MIKROTIK_TIMEOUT", 5.0, float, maximum=600),
+            mikrotik_timeout=_number(
+                env, "MIKROTIK_TIMEOUT", 5.0, float, minimum=MIN_TIMEOUT_S, maximum=600
+            ),
             mikrotik_max_sessions=_number(env, "MIKROTIK_MAX_SESSIONS", 4, int, maximum=100),
-            sync_timeout=_number(env, "BEHOLDER_SYNC_TIMEOUT", 120.0, float, maximum=86_400),
+            sync_timeout=_number(
+                env,
+                "BEHOLDER_SYNC_TIMEOUT",
+                120.0,
+                float,
+                minimum=MIN_SYNC_TIMEOUT_S,
+                maximum=86_400,
+            ),
             sync_concurrency=_number(env, "BEHOLDER_SYNC_CONCURRENCY", 8, int, maximum=1_000),
             sync_interval=_interval(env, "BEHOLDER_SYNC_INTERVAL", 900.0),
             tls_ca_file=Path(ca) if ca else None,
@@ -229,26 +238,33 @@ def _number(
     default: _N,
     kind: type[_N],
     *,
+    minimum: float | None = None,
     maximum: float = 1_000_000,
 ) -> _N:
-    """A positive number no larger than `maximum`, or `ConfigError` naming `name`.
+    """A positive number in `minimum`..`maximum`, or `ConfigError` naming `name`.
 
     ``nan`` and ``inf`` parse as floats but are no setting: ``nan`` compares
     false with everything, so it would slip through every later check, and a
     deadline of ``inf`` never ends. Too big a value (``BEHOLDER_AUDIT_DAYS=1e9``)
-    would fail later, far from the cause, so the ceiling is checked here.
+    would fail later, far from the cause, so the ceiling is checked here; so is a
+    floor where more than zero is wrong (``MIKROTIK_TIMEOUT=1e-300`` fails every
+    question). Plain ASCII only: Python also reads ``1_000`` and ``٣`` as numbers.
     """
     raw = env.get(name, "").strip()
     if not raw:
         return default
     try:
+        if not raw.isascii() or "_" in raw:
+            raise ValueError(raw)
         value = kind(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+        raise ConfigError(f"{name} must be a number, got {raw[:40]!r}") from None
     if not math.isfinite(value):
         raise ConfigError(f"{name} must be a finite number, got {raw!r}")
     if value <= 0:
         raise ConfigError(f"{name} must be greater than zero, got {raw!r}")
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum:g}, got {raw!r}")
     if value > maximum:
         raise ConfigError(f"{name} must be at most {maximum:g}, got {raw!r}")
     return value
@@ -330,6 +346,8 @@ def _interval(env: Mapping[str, str], name: str, default: float) -> float:
     units = {"s": 1, "m": 60, "h": 3600}
     number, unit = (raw[:-1], units[raw[-1]]) if raw[-1] in units else (raw, 1)
     try:
+        if not number.isascii() or "_" in number:  # "1_0", "٣": not how a setting is written
+            raise ValueError(number)
         value = float(number) * unit
     except ValueError:
         raise ConfigError(f"{name} must be seconds or like 15m or 1h, got {raw!r}") from None
@@ -354,6 +372,11 @@ def _check_ca_file(path: Path) -> None:
             f"MIKROTIK_TLS_CA {str(path)!r} holds no usable PEM certificate ({exc})"
         ) from None
 
+
+#: Shortest MIKROTIK_TIMEOUT, seconds: below it not even a login on a LAN fits.
+MIN_TIMEOUT_S = 0.1
+#: Shortest BEHOLDER_SYNC_TIMEOUT, seconds: a pull of a whole table takes longer.
+MIN_SYNC_TIMEOUT_S = 1.0
 
 #: Longest `_interval`: a week.
 _MAX_INTERVAL_S = 7 * 86_400

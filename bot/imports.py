@@ -17,6 +17,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,29 +85,45 @@ CONNECTION_COLUMNS = (
 
 
 def nodes_from_text(text: str, source: str) -> list[Node]:
-    """The nodes in a CSV text, or `InventoryError` listing every bad row."""
+    """The nodes in a CSV text, or `InventoryError` listing every bad row (a name
+    given twice is a bad row too: which host would be meant?)."""
+    expected = "name,host,port (optionally tls)"
+    return _rows(text, source, NODE_COLUMNS, expected, _node, unique="name")
 
-    def node(row: dict[str, str], problems: list[str]) -> Node | None:
-        name, host = row["name"], row["host"]
-        if not name or not host:
-            problems.append("name and host are required")
-        port = _int(row["port"] or "8728", "port", problems)
-        if port is not None and not 1 <= port <= 65535:
-            problems.append(f"port {port} is out of range (1-65535)")
-        try:
-            tls = TlsMode.parse(row.get("tls", ""))
-        except ValueError as exc:
-            problems.append(str(exc))
-        if problems or port is None:
-            return None
-        return Node(name, host, port, tls)
 
-    nodes = _rows(text, source, NODE_COLUMNS, "name,host,port (optionally tls)", node)
-    return list({n.name: n for n in nodes}.values())  # the last row for a name wins
+def node_from_fields(name: str, host: str, port: str, tls: str = "") -> Node:
+    """One node as ``beholder nodes add`` gives it, checked exactly as a row of the
+    nodes CSV is; `InventoryError` saying what is wrong."""
+    fields = [name, host, port, tls]
+    problems = _shape(fields, len(fields))
+    node = None
+    if not problems:
+        row = dict(zip((*NODE_COLUMNS, "tls"), (f.strip() for f in fields), strict=True))
+        node = _node(row, problems)
+    if problems or node is None:
+        raise InventoryError("; ".join(problems))
+    return node
+
+
+def _node(row: dict[str, str], problems: list[str]) -> Node | None:
+    name, host = row["name"], row["host"]
+    if not name or not host:
+        problems.append("name and host are required")
+    port = _int(row["port"] or "8728", "port", problems)
+    if port is not None and not 1 <= port <= 65535:
+        problems.append(f"port {port} is out of range (1-65535)")
+    try:
+        tls = TlsMode.parse(row.get("tls", ""))
+    except ValueError as exc:
+        problems.append(str(exc))
+    if problems or port is None:
+        return None
+    return Node(name, host, port, tls)
 
 
 def connections_from_text(text: str, source: str) -> list[Connection]:
-    """The connections in a CSV text, or `InventoryError` listing every bad row."""
+    """The connections in a CSV text, or `InventoryError` listing every bad row (a
+    PPPoE user given twice is a bad row too: which plan would be meant?)."""
 
     def connection(row: dict[str, str], problems: list[str]) -> Connection | None:
         user = row["pppoe_user"]
@@ -122,8 +139,8 @@ def connections_from_text(text: str, source: str) -> list[Connection]:
             return None
         return Connection(user, row["customer_id"], row["customer_name"], download, upload, status)
 
-    connections = _rows(text, source, CONNECTION_COLUMNS, ",".join(CONNECTION_COLUMNS), connection)
-    return list({c.pppoe_user: c for c in connections}.values())
+    expected = ",".join(CONNECTION_COLUMNS)
+    return _rows(text, source, CONNECTION_COLUMNS, expected, connection, unique="pppoe_user")
 
 
 # -- files and encodings --------------------------------------------------------------
@@ -164,11 +181,15 @@ def decode(data: bytes, encoding: str | None, source: str) -> tuple[str, str]:
 
 def _decode_as(data: bytes, encoding: str, source: str) -> tuple[str, str]:
     try:
-        name = codecs.lookup(encoding).name
+        info = codecs.lookup(encoding)
     except LookupError:
+        info = None
+    # base64, rot13, zlib... are codecs too, but not text encodings: refused alike.
+    if info is None or not getattr(info, "_is_text_encoding", True):
         raise InventoryError(
             f"unknown encoding {_shown(encoding)}: use utf-8, cp1252 or latin-1"
         ) from None
+    name = info.name
     try:
         return _text(data, name), name
     except UnicodeDecodeError as exc:
@@ -194,11 +215,14 @@ def _rows(
     required: tuple[str, ...],
     expected: str,
     build: Callable[[dict[str, str], list[str]], T | None],
+    *,
+    unique: str,
 ) -> list[T]:
     """Every data row of `text` through `build`; `InventoryError` naming each bad row.
 
     `build` gets the row by (lower-case) column name and a list to append its
     problems to; a row with problems is not kept, and any bad row fails the file.
+    A row whose `unique` column repeats an earlier row's is bad, naming both lines.
     """
     records = _records(text, source)
     header: list[str] | None = None
@@ -214,6 +238,7 @@ def _rows(
         raise InventoryError(f"{source}: the header names {', '.join(repeated)} twice")
     items: list[T] = []
     bad: list[str] = []
+    first_line: dict[str, int] = {}  # each `unique` value → the line it was first on
     count = 0
     for line, fields in records:
         if not any(f.strip() for f in fields):
@@ -225,6 +250,11 @@ def _rows(
         if not problems:
             row = dict(zip(header, (f.strip() for f in fields), strict=True))
             item = build(row, problems)
+            key = row[unique]
+            if key and key in first_line:
+                problems.append(f"{unique} {_shown(key)} is also on line {first_line[key]}")
+            elif key:
+                first_line[key] = line
             if item is not None and not problems:
                 items.append(item)
         if problems:
@@ -265,6 +295,9 @@ def _shape(fields: list[str], expected: int) -> list[str]:
     long = [i + 1 for i, f in enumerate(fields) if len(f) > MAX_FIELD]
     if long:
         return [f"field {long[0]} is longer than {MAX_FIELD} characters"]
+    control = [i + 1 for i, f in enumerate(fields) if _CONTROL.search(f)]
+    if control:
+        return [f"field {control[0]} has a control character (NUL, tab, line break...)"]
     return []
 
 
@@ -276,17 +309,30 @@ def _int(text: str, what: str, problems: list[str]) -> int | None:
 
 
 def _mbps(text: str, what: str, problems: list[str]) -> int | None:
-    """Decimal Mbps (``50``, ``1.5``, ``1,5``) → bps; empty means unknown."""
+    """Decimal Mbps (``50``, ``1.5``, ``1,5``) → bps; empty means unknown.
+
+    Digits and one decimal mark only: ``float`` would also take ``1_000``, ``1e3``,
+    ``inf`` or ``nan``, none of which an export means as a plan.
+    """
     if not text:
         return None
-    try:
-        value = float(text.replace(",", "."))
-    except ValueError:
-        value = float("nan")
-    if not 0 <= value <= MAX_PLAN_MBPS:  # false for nan and inf too
+    decimal = text.replace(",", ".")
+    whole, _, fraction = decimal.partition(".")
+    digits = whole + fraction
+    value = float(decimal) if digits.isascii() and digits.isdigit() else float("nan")
+    if not 0 <= value <= MAX_PLAN_MBPS:  # false for nan too
         problems.append(f"{what} {_shown(text)} is not a plan in Mbps (0 to {MAX_PLAN_MBPS:,})")
         return None
-    return round(value * 1_000_000)
+    bps = round(value * 1_000_000)
+    if value and not bps:
+        problems.append(f"{what} {_shown(text)} is less than 1 bit per second: 0 or a real plan")
+        return None
+    return bps
+
+
+#: ASCII control characters (NUL, tab, line breaks, escapes): never in a name. (C1
+#: ones are left: the Latin-1 fallback reads any stray byte as one.)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _shown(text: str) -> str:

@@ -250,11 +250,17 @@ class Inventory:
             raise inventory_fault(self.path, exc) from exc
 
     def close(self) -> None:
-        """Write the audit rows still pending (see `AuditTrail.close`), then close."""
+        """Write the audit rows still pending (see `AuditTrail.close`), then close.
+
+        The closed trail stays: a row queued afterwards (a request still in flight
+        when `serve` ends) goes to the log as an ERROR line, not to a new trail on
+        a closed connection that would retry it forever.
+        """
         with self._trail_lock:
-            trail, self._trail = self._trail, None
-        if trail is not None:
-            trail.close()
+            if self._trail is None:
+                self._trail = self._new_trail()
+            trail = self._trail
+        trail.close()
         with self._write_lock, self._read_lock:
             self._writer.close()
             self._reader.close()
@@ -711,9 +717,12 @@ class Inventory:
         writes whatever is still pending. Never raises, never blocks."""
         with self._trail_lock:
             if self._trail is None:
-                self._trail = AuditTrail(self._record_audits_briefly, name=f"audit {self.path}")
+                self._trail = self._new_trail()
             trail = self._trail
         trail.add(entry)
+
+    def _new_trail(self) -> AuditTrail:
+        return AuditTrail(self._record_audits_briefly, name=f"audit {self.path}")
 
     def flush_audit(self, timeout_s: float | None = None) -> bool:
         """Wait until every queued audit row is written; False if `timeout_s` passed."""

@@ -323,7 +323,12 @@ class LiveRegistry:
         on_tick: Callback,
         on_done: Callback,
     ) -> asyncio.Task[None]:
-        """Run `view` in its own task (kept in ``view.task``)."""
+        """Run `view` in its own task (kept in ``view.task``); `LiveClosed` after
+        `shutdown` (the view is then released and ends "cancelled", never run)."""
+        if self._closed:
+            self.release(view)
+            view.outcome = "cancelled"
+            raise LiveClosed
         view.task = asyncio.create_task(
             self.run(view, router, node, on_tick, on_done), name=f"live {view.user}"
         )
@@ -416,9 +421,11 @@ class LiveRegistry:
         Returns when every view's task is over.
         """
         self._closed = True
-        for view in self._views.values():
+        for view in list(self._views.values()):
             if view.task is not None:
                 view.task.cancel()
+            else:  # claimed, not started (its message being posted): `start` refuses it
+                self.release(view)
         tasks = set(self._tasks)
         if not tasks:
             return

@@ -213,6 +213,8 @@ def parse_bps(text: str) -> int | None:
         return None
     multiplier = _UNIT.get(text[-1], 1)
     number = text[:-1] if text[-1] in _UNIT else text
+    if not number.isascii() or "_" in number:  # float() also reads "1_0" and "٣"
+        return None
     try:
         value = float(number) * multiplier
     except ValueError:
@@ -286,25 +288,61 @@ def session_from_row(row: dict[str, str]) -> Session:
     )
 
 
+#: The highest rate a router may report, in bits per second: 10 Tbit/s, 25 times
+#: the fastest port RouterOS drives (400G). A figure above it (or below 0) is a
+#: broken or hostile reply, refused here rather than overflowing while rendered.
+MAX_RATE_BPS = 10**13
+#: Queue counters (dropped packets, queued bytes) are 64-bit on the router.
+MAX_COUNTER = 2**64 - 1
+
+
 def traffic_from_row(row: dict[str, str]) -> Traffic:
-    """Map the router's view to the subscriber's: **tx is download, rx is upload**."""
+    """Map the router's view to the subscriber's: **tx is download, rx is upload**.
+
+    A rate that is not a whole number in 0..`MAX_RATE_BPS` is a `MalformedReply`.
+    """
     return Traffic(
-        download_bps=parse_int(row.get("tx-bits-per-second", "0")),
-        upload_bps=parse_int(row.get("rx-bits-per-second", "0")),
+        download_bps=_whole(row, "tx-bits-per-second", MAX_RATE_BPS),
+        upload_bps=_whole(row, "rx-bits-per-second", MAX_RATE_BPS),
     )
 
 
 def queue_from_row(row: dict[str, str]) -> QueueState:
-    """Simple queues write every pair as ``upload/download``."""
-    dropped = parse_pair(row.get("dropped", "")) or (0, 0)
-    queued = parse_pair(row.get("queued-bytes", "")) or (0, 0)
+    """Simple queues write every pair as ``upload/download``. A pair that is there
+    but unreadable, or beyond `MAX_RATE_BPS` (``max-limit``) or `MAX_COUNTER`, is a
+    `MalformedReply`; a pair that is missing reads as 0/0."""
+    limit = _pair(row, "max-limit", MAX_RATE_BPS)
+    dropped = _pair(row, "dropped", MAX_COUNTER)
+    queued = _pair(row, "queued-bytes", MAX_COUNTER)
     return QueueState(
-        plan=parse_plan(row.get("max-limit", "")),
+        plan=Plan(download_bps=limit[1], upload_bps=limit[0]) if any(limit) else None,
         dropped_upload=dropped[0],
         dropped_download=dropped[1],
         queued_bytes_upload=queued[0],
         queued_bytes_download=queued[1],
     )
+
+
+def _whole(row: dict[str, str], key: str, most: int) -> int:
+    """`row[key]` as digits in 0..`most` (0 when missing), else `MalformedReply`."""
+    text = row.get(key, "0")
+    # Plain ASCII digits (int() would take "٣", " 5", "1_0").
+    if not (text.isascii() and text.isdigit()):
+        raise MalformedReply(f"{key} is not a whole number: {text[:40]!r}")
+    if len(text) > len(str(most)) or int(text) > most:  # int() of a short text only
+        raise MalformedReply(f"{key} out of range: {text[:40]!r}")
+    return int(text)
+
+
+def _pair(row: dict[str, str], key: str, most: int) -> tuple[int, int]:
+    """`row[key]` as an ``upload/download`` pair in 0..`most` ((0, 0) when missing)."""
+    text = row.get(key)
+    if text is None:
+        return 0, 0
+    pair = parse_pair(text[:80])
+    if pair is None or len(text) > 80 or max(pair) > most:
+        raise MalformedReply(f"{key} is not a pair of figures in range: {text[:40]!r}")
+    return pair
 
 
 def secret_from_row(row: dict[str, str], node: str) -> Secret:

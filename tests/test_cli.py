@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import cli
 from bot.inventory import Inventory
 from bot.sim.model import RouterConfig
 from bot.sim.network import SimNetwork
@@ -220,6 +221,47 @@ def test_consumo_ambiguous_lists_candidates(synced):
     assert result.returncode == 3
     assert "cliente10" in result.stderr
     assert "Elegí uno" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["bras-q", "10.0.0.9", "--port", "999999"], "port 999999 is out of range (1-65535)"),
+        (["", ""], "name and host are required"),
+        (["bras\x01q", "10.0.0.9"], "field 1 has a control character"),
+    ],
+)
+def test_nodes_add_checks_the_node_as_the_csv_import_does(env, args, said):
+    """Regression: ``nodes add x h --port 999999`` answered with the /consumo usage
+    text and ``nodes add "" ""`` stored a node with no name or host. Now both say what
+    is wrong, as a bad row of the nodes CSV would, and store nothing."""
+    result = beholder(env, "nodes", "add", *args)
+    assert result.returncode == 3
+    assert said in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "/consumo" not in result.stderr
+    with Inventory(env["BEHOLDER_DB"]) as inventory:
+        assert inventory.nodes() == []
+
+
+@pytest.mark.parametrize(
+    ("limit", "said"),
+    [
+        ("99999999999999999999", "is not between 1 and 100,000"),
+        ("0", "0 is not between 1 and 100,000"),
+        ("-5", "'-5' is not a whole number"),
+        ("1e3", "'1e3' is not a whole number"),
+    ],
+)
+def test_audit_limit_is_bounded_with_a_clear_message(limit, said, capsys):
+    """Regression: ``audit --limit 99999999999999999999`` ended in an OverflowError
+    traceback from SQLite. Now argparse refuses it, saying the bounds."""
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["audit", f"--limit={limit}"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert said in err
+    assert "Traceback" not in err
 
 
 def test_audit_command_filters_by_user_and_time(env):

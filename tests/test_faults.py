@@ -138,3 +138,22 @@ def test_fault_gets_a_clear_reply_and_leaves_nothing_behind(fault, routers, fake
             assert routers.counters(name).active_sessions == 0, name
     routers.set_fault(broken, None)
     assert threading.active_count() <= threads_before
+
+
+@pytest.mark.parametrize("rate", [-5, 10**13 + 1])
+def test_a_rate_out_of_range_is_a_router_fault_naming_the_router(fake, start_bot, sim_world, rate):
+    """Regression: a router reporting a rate beyond any link (400 nines overflowed
+    while rendering) or a negative one ("-5" was taken as is) got a traceback or a
+    nonsense reading. Now it is a protocol fault: the reply names the router."""
+
+    def hostile(sim) -> None:
+        sim.config.subscriber("juan.perez").fixed_traffic = (2_100_000, rate)
+
+    sim_world.network.call("bras-norte", hostile)
+    bot = start_bot()
+    eid = fake.send_slash_command("juan.perez")
+    [post] = fake.wait_for_responses(key=eid, timeout=10)
+    assert "cortó la sesión o respondió algo inesperado" in post.body["text"]
+    assert "bras-norte" in post.body["text"]
+    assert post.body["response_type"] == "in_channel"
+    assert bot.errors == []

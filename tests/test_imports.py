@@ -62,11 +62,11 @@ def test_every_bad_row_is_listed_by_line():
         + "z,5,Z,-1,1e400,activo\n"  # 6: negative, overflow
         + "w,6,W,50,10,raro\n"  # 7: unknown status
         + ",7,Nobody,50,10,activo\n"  # 8: no user
-        + '"multi\nline",8,M,1,1,activo\n'  # 9-10: a quoted newline, one record
+        + '"multi\nline",8,M,1,1,activo\n'  # 9-10: one record, a line break in a name
         + "v,9,V,50,10\n"  # 11: field count again
     )
     lines = bad_rows(text)
-    assert lines[0] == "export.csv: 7 bad rows, nothing imported:"
+    assert lines[0] == "export.csv: 8 bad rows, nothing imported:"
     assert [line.split(":")[0].strip() for line in lines[1:]] == [
         "line 3",
         "line 4",
@@ -74,6 +74,7 @@ def test_every_bad_row_is_listed_by_line():
         "line 6",
         "line 7",
         "line 8",
+        "line 9",
         "line 11",
     ]
     assert "plan_download_mbps 'fast' is not a plan in Mbps" in lines[2]
@@ -103,6 +104,41 @@ def test_nodes_rows_are_checked_alike():
         "  line 4: port 'api' is not a number",
         "  line 5: port 70000 is out of range (1-65535); tls must be no, yes or insecure, not 'maybe'",
     ]
+
+
+def test_a_pppoe_user_given_twice_is_a_bad_row_naming_both_lines():
+    """Regression: a duplicate ``pppoe_user`` kept the last row silently (which plan
+    was meant?). Now the second row is bad and names the line of the first."""
+    lines = bad_rows(HEADER + GOOD + "juan.perez,2001,Otro,30,10,suspendido\n")
+    assert lines[1] == "  line 4: pppoe_user 'juan.perez' is also on line 2"
+
+
+def test_a_node_named_twice_is_a_bad_row_naming_both_lines():
+    text = "name,host,port\nbras-a,10.0.0.1,8728\nbras-b,10.0.0.2,8728\nbras-a,10.0.0.3,8728\n"
+    lines = bad_rows(text, nodes_from_text)
+    assert lines[1] == "  line 4: name 'bras-a' is also on line 2"
+
+
+@pytest.mark.parametrize("field", ["ju\x00an", "juan\x01", "ju\tan", "ju\x7fan"])
+def test_control_characters_in_a_field_are_a_bad_row(field):
+    """Regression: NUL and other control characters were imported into names."""
+    lines = bad_rows(HEADER + f"{field},1,Juan,50,10,activo\n")
+    assert lines[1] == "  line 2: field 1 has a control character (NUL, tab, line break...)"
+
+
+@pytest.mark.parametrize("plan", ["1_000", "1e3", "+50", "٣", "1.2.3", "."])
+def test_a_plan_is_digits_and_one_decimal_mark_only(plan):
+    """Regression: ``1_000`` was read as 1000 Mbps (Python's float takes underscores)."""
+    lines = bad_rows(HEADER + f"juan,1,Juan,{plan},10,activo\n")
+    assert f"plan_download_mbps {plan!r} is not a plan in Mbps" in lines[1]
+
+
+def test_a_plan_that_rounds_to_nothing_is_a_bad_row():
+    """Regression: ``0.0000001`` Mbps became a plan of 0 (no plan) without a word."""
+    lines = bad_rows(HEADER + "juan,1,Juan,0.0000001,10,activo\n")
+    assert "plan_download_mbps '0.0000001' is less than 1 bit per second" in lines[1]
+    [row] = connections_from_text(HEADER + "juan,1,Juan,0.000001,0,activo\n", "x")
+    assert (row.plan_download_bps, row.plan_upload_bps) == (1, 0)
 
 
 def test_statuses_are_read_whatever_their_case():
@@ -167,6 +203,15 @@ def test_given_encoding_is_used_and_a_wrong_one_names_the_line(tmp_path):
         read_connections_csv(path, "utf-8")
     with pytest.raises(InventoryError, match="unknown encoding 'klingon'"):
         read_connections_csv(path, "klingon")
+
+
+@pytest.mark.parametrize("codec", ["base64", "rot13", "zlib", "hex"])
+def test_a_codec_that_is_not_a_text_encoding_is_refused(tmp_path, codec):
+    """Regression: ``--encoding base64`` (or rot13) ended in a LookupError traceback."""
+    path = tmp_path / "export.csv"
+    path.write_bytes((HEADER + GOOD).encode())
+    with pytest.raises(InventoryError, match=f"unknown encoding '{codec}'"):
+        read_connections_csv(path, codec)
 
 
 # -- bounds ----------------------------------------------------------------------------------

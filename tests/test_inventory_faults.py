@@ -28,7 +28,9 @@ from bot.audit import AuditTrail
 from bot.errors import InventoryUnavailable
 from bot.inventory import AuditEntry, Inventory, Node, Secret
 from bot.schema import MIGRATIONS, SCHEMA_VERSION
-from tests.conftest import beholder
+from bot.slack.ids import ACTION_LIVE
+from tests.conftest import audit_rows, beholder
+from tests.test_shortcuts import message_action
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -197,6 +199,80 @@ def test_a_damaged_inventory_gets_a_spanish_reply_in_slack(fake, start_bot, sim_
     assert bot.errors == []
 
 
+def _drop_secrets(path: Path) -> None:
+    """Another process damages the inventory while the bot serves."""
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("DROP TABLE ppp_secrets")
+    other.close()
+
+
+def _tracebacks(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.exc_info and r.name.startswith("bot.")]
+
+
+def test_the_shortcut_on_a_damaged_inventory_says_what_happened(fake, start_bot, sim_world, caplog):
+    """Regression: with the inventory damaged, "Ver consumo" answered only "Algo falló
+    de nuestro lado…" and logged a traceback (`find_in_text` raised unmapped). Now the
+    operator is told the inventory is damaged and what to do."""
+    bot = start_bot()
+    _drop_secrets(sim_world.inventory.path)
+    fake.send_envelope(
+        "interactive",
+        message_action(
+            "Cliente juan.perez lento", "1700000900.000100", response_url=fake.response_url("sc")
+        ),
+    )
+    [note] = fake.wait_for_responses(key="sc", timeout=10)
+    assert "está dañado" in note.body["text"]
+    assert note.body["response_type"] == "ephemeral"
+    assert _tracebacks(caplog) == []
+    assert bot.errors == []
+
+
+def test_a_thread_mention_on_a_damaged_inventory_gets_a_reply(fake, start_bot, sim_world, caplog):
+    """Regression: a bare ``@Beholder`` in a thread got no reply at all when the
+    inventory was damaged (the thread's subscriber lookup raised unmapped). Now the
+    operator who asked sees, in that thread, that the inventory is damaged."""
+    bot = start_bot()
+    fake.seed_message("C0001", "1700001000.000100", "Reclamo de 20513: internet lento")
+    _drop_secrets(sim_world.inventory.path)
+    fake.send_app_mention("<@UBOT>", ts="1700001050.000200", thread_ts="1700001000.000100")
+    [note] = fake.wait_for_calls("chat.postEphemeral", timeout=10)
+    assert note.params["thread_ts"] == "1700001000.000100"
+    assert note.params["user"] == "U0001"
+    assert "está dañado" in note.params["text"]
+    assert fake.calls("chat.postMessage") == []
+    assert _tracebacks(caplog) == []
+    assert bot.errors == []
+
+
+def test_a_live_view_whose_node_lookup_fails_says_the_inventory_is_damaged(
+    fake, start_bot, sim_world, monkeypatch, caplog
+):
+    """Regression: the live view looked its node up (`_node_of`) after the reading with
+    nothing catching an inventory fault. The file is damaged right after the reading
+    here (when the reading reads the subscriber's plan): no view starts, the asker is
+    told the inventory is damaged, and the question is audited with that fault."""
+    inventory = sim_world.inventory
+    read_plan = inventory.connection
+
+    def plan_then_damage(user: str):
+        plan = read_plan(user)
+        _drop_secrets(inventory.path)
+        return plan
+
+    monkeypatch.setattr(inventory, "connection", plan_then_damage)
+    bot = start_bot()
+    eid = fake.send_block_action(ACTION_LIVE, "juan.perez")
+    [note] = fake.wait_for_responses(key=eid, timeout=10)
+    assert "está dañado" in note.body["text"]
+    assert fake.calls("chat.postMessage") == []
+    [row] = audit_rows(inventory, 1, lambda e: e.source == "button")
+    assert row.outcome == "failed:InventoryUnavailable"
+    assert _tracebacks(caplog) == []
+    assert bot.errors == []
+
+
 # -- the audit never delays the reply, and loses nothing ----------------------------------
 
 
@@ -257,6 +333,26 @@ def test_audit_rows_that_cannot_be_written_by_close_are_logged_row_by_row(tmp_pa
     [lost] = [r for r in caplog.records if r.levelname == "ERROR"]
     assert "U0LOST" in lost.getMessage()
     assert "'juan.perez'" in lost.getMessage()
+
+
+def test_an_audit_row_queued_after_close_is_logged_not_lost(tmp_path, caplog):
+    """Regression: `audit_later` after `Inventory.close` (a request still in flight
+    when serve's inventory closed) started a new trail on the closed connection,
+    logged "retrying" forever and lost the row silently. Now the row is an ERROR
+    line naming it, and no thread is left retrying."""
+    path = filled(tmp_path / "b.db")
+    inv = Inventory(path)
+    inv.audit_later(AuditEntry(NOW, "before-close", "ok"))
+    inv.close()
+    with caplog.at_level(logging.WARNING, logger="bot.audit"):
+        inv.audit_later(AuditEntry(NOW, "after-close", "ok", slack_user="U0LATE"))
+    [lost] = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert "'after-close'" in lost.getMessage()
+    assert "U0LATE" in lost.getMessage()
+    assert not any("retrying" in r.getMessage() for r in caplog.records)
+    assert not [t for t in threading.enumerate() if t.name == f"audit {path}"]
+    with Inventory(path) as again:
+        assert [e.query for e in again.audit()] == ["before-close"]
 
 
 # -- migrations ----------------------------------------------------------------------------

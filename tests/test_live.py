@@ -322,6 +322,29 @@ def test_cancelled_while_its_last_update_lands_the_view_ends_cancelled(sim_world
     sim_world.quiet()
 
 
+def test_a_claimed_view_not_yet_started_is_released_by_shutdown_and_never_runs(sim_world):
+    """Regression: `shutdown` skipped a claimed view without a task, and `start` did
+    not check for shutdown: the view ran after `shutdown` returned. Now `shutdown`
+    releases it and `start` refuses it (`LiveClosed`), opening no session."""
+    registry = LiveRegistry(max_seconds=30)
+    recorder = Recorder()
+
+    async def main() -> LiveView:
+        view = registry.claim("juan.perez", NODE, 30)
+        await registry.shutdown()
+        assert registry.running() == []
+        with pytest.raises(LiveClosed):
+            registry.start(
+                view, sim_world.client(), sim_world.nodes[NODE], recorder.on_tick, recorder.on_done
+            )
+        return view
+
+    view = asyncio.run(main())
+    assert (view.task, view.outcome) == (None, "cancelled")
+    assert registry.running() == []
+    assert monitors(sim_world) == []
+
+
 def test_shutdown_ends_every_view_closes_their_sessions_and_refuses_new_ones(sim_world):
     """`LiveRegistry.shutdown` (what `serve` runs on its way out): every running view is
     cancelled, reports, and has closed its API session by the time it returns."""
@@ -626,6 +649,41 @@ def test_after_shutdown_no_view_starts_and_the_asker_is_told(fake, live_bot, sim
     assert note.body["response_type"] == "ephemeral"
     assert "Beholder se está deteniendo" in note.body["text"]
     assert fake.calls("chat.postMessage") == []
+    assert len(monitors(sim_world)) == 1  # the reading; no sampling
+    sim_world.quiet()
+
+
+def test_the_chart_is_posted_even_when_slack_drops_the_final_update(fake, live_bot, sim_world):
+    """Regression: `_finish` caught only Slack's own errors on the final update, so a
+    dropped connection (aiohttp) there skipped the chart. Every update is dropped here:
+    the chart still reaches the thread."""
+    fake.drop_next("chat.update", times=100)
+    fake.send_block_action(ACTION_LIVE, "juan.perez")
+    [post] = fake.wait_for_calls("chat.postMessage")
+    [done] = fake.wait_for_calls("files.completeUploadExternal", timeout=10)
+    assert done.ok
+    [upload] = fake.files
+    assert (upload.channel_id, upload.thread_ts) == ("C0001", post.response["ts"])
+    assert fake.calls("chat.update")
+    assert all(call.response is None for call in fake.calls("chat.update"))
+    sim_world.quiet()
+
+
+def test_a_view_being_posted_at_shutdown_is_released_and_never_starts(fake, live_bot, sim_world):
+    """Regression: `shutdown` skipped a claimed view whose message was still being
+    posted (no task yet) and `start` did not check for shutdown, so that view started
+    sampling after `shutdown` had returned. Now `shutdown` releases it, no sampling
+    starts, its message shows it ended and the asker is told why."""
+    fake.fail_next("chat.postMessage", status=429, headers={"Retry-After": "3"})
+    eid = fake.send_block_action(ACTION_LIVE, "juan.perez")
+    fake.wait_for_calls("chat.postMessage")  # claimed; the post waits out the 429
+    live_bot.runner.run(live_bot.registry.shutdown())
+    assert live_bot.registry.running() == []
+    [note] = fake.wait_for_responses(key=eid, timeout=10)
+    assert "Beholder se está deteniendo" in note.body["text"]
+    [update] = fake.wait_for_calls("chat.update")
+    assert "Detener" not in repr(update.params["blocks"])
+    assert live_bot.registry.running() == []
     assert len(monitors(sim_world)) == 1  # the reading; no sampling
     sim_world.quiet()
 

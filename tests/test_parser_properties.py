@@ -12,12 +12,19 @@ from hypothesis import strategies as st
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.routeros import (
+    MAX_COUNTER,
+    MAX_RATE_BPS,
+    MalformedReply,
     Plan,
+    QueueState,
+    Traffic,
     parse_bps,
     parse_pair,
     parse_plan,
     parse_router_time,
     parse_uptime,
+    queue_from_row,
+    traffic_from_row,
 )
 
 many = settings(max_examples=200, deadline=None)
@@ -36,10 +43,13 @@ NUMBERISH = st.one_of(
 # -- router values -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text", ["inf", "-inf", "nan", "1e400", "1e308G", "-1", "-5M", "Infinity"])
+@pytest.mark.parametrize(
+    "text", ["inf", "-inf", "nan", "1e400", "1e308G", "-1", "-5M", "Infinity", "1_0", "٣M"]
+)
 def test_parse_bps_unreadable_numbers_are_none(text):
     """Regression: ``parse_bps("inf")`` and ``parse_bps("1e400")`` raised OverflowError
-    (not mapped to a router error); nan and negative rates are unreadable too."""
+    (not mapped to a router error); nan and negative rates are unreadable too, and so
+    are ``1_0`` and non-ASCII digits, which Python's float reads but RouterOS never writes."""
     assert parse_bps(text) is None
 
 
@@ -67,6 +77,66 @@ def test_parse_pair_and_plan_never_raise(up, down):
     plan = parse_plan(text)
     assert plan is None or isinstance(plan, Plan)
     assert parse_pair(up) is None or "/" in up
+
+
+@pytest.mark.parametrize("text", ["9" * 400, "-5", str(MAX_RATE_BPS + 1), "1e3", "٣", " 5", ""])
+def test_a_rate_out_of_range_or_not_a_number_is_a_malformed_reply(text):
+    """Regression: a hostile router's ``tx-bits-per-second`` of 400 nines overflowed
+    while rendering the reading, and "-5" was taken as a negative rate."""
+    with pytest.raises(MalformedReply):
+        traffic_from_row({"tx-bits-per-second": text, "rx-bits-per-second": "1"})
+
+
+@pytest.mark.parametrize("text", ["9" * 400, "-5", str(MAX_RATE_BPS + 1), "1e300", ""])
+def test_a_queue_limit_out_of_range_is_a_malformed_reply(text):
+    """Regression: a ``max-limit`` of 1e300 became a plan no figure could be compared
+    with; a negative or missing half is no limit a router writes either."""
+    with pytest.raises(MalformedReply):
+        queue_from_row({"max-limit": f"10M/{text}"})
+
+
+@given(st.dictionaries(st.sampled_from(["tx-bits-per-second", "rx-bits-per-second"]), NUMBERISH))
+@many
+def test_traffic_from_row_gives_rates_in_range_or_a_malformed_reply(row):
+    try:
+        traffic = traffic_from_row(row)
+    except MalformedReply:
+        return
+    assert isinstance(traffic, Traffic)
+    assert 0 <= traffic.download_bps <= MAX_RATE_BPS
+    assert 0 <= traffic.upload_bps <= MAX_RATE_BPS
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["max-limit", "dropped", "queued-bytes"]),
+        st.one_of(NUMBERISH, st.tuples(NUMBERISH, NUMBERISH).map("/".join)),
+    )
+)
+@many
+def test_queue_from_row_gives_figures_in_range_or_a_malformed_reply(row):
+    try:
+        queue = queue_from_row(row)
+    except MalformedReply:
+        return
+    assert isinstance(queue, QueueState)
+    if queue.plan is not None:
+        assert min(queue.plan.download_bps, queue.plan.upload_bps) >= 0
+        assert max(queue.plan.download_bps, queue.plan.upload_bps) <= MAX_RATE_BPS
+    counters = (
+        queue.dropped_upload,
+        queue.dropped_download,
+        queue.queued_bytes_upload,
+        queue.queued_bytes_download,
+    )
+    assert all(0 <= c <= MAX_COUNTER for c in counters)
+
+
+@given(st.integers(0, MAX_RATE_BPS), st.integers(0, MAX_RATE_BPS))
+@many
+def test_traffic_from_row_round_trip(rx, tx):
+    traffic = traffic_from_row({"rx-bits-per-second": str(rx), "tx-bits-per-second": str(tx)})
+    assert (traffic.download_bps, traffic.upload_bps) == (tx, rx)
 
 
 @given(st.integers(0, 10**10), st.integers(0, 10**10))
@@ -147,6 +217,25 @@ def test_timeout_nan_is_refused():
 def test_numeric_settings_refuse_nonsense_naming_the_variable(name, value):
     with pytest.raises(ConfigError, match=name):
         Settings.from_env({name: value})
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "said"),
+    [
+        ("MIKROTIK_TIMEOUT", "1e-300", "MIKROTIK_TIMEOUT must be at least 0.1"),
+        ("MIKROTIK_TIMEOUT", "0.05", "MIKROTIK_TIMEOUT must be at least 0.1"),
+        ("BEHOLDER_SYNC_TIMEOUT", "0.5", "BEHOLDER_SYNC_TIMEOUT must be at least 1"),
+        ("BEHOLDER_SYNC_CONCURRENCY", "1_000", "BEHOLDER_SYNC_CONCURRENCY must be a number"),
+        ("MIKROTIK_MAX_SESSIONS", "٣", "MIKROTIK_MAX_SESSIONS must be a number"),
+        ("BEHOLDER_SYNC_INTERVAL", "1_000", "BEHOLDER_SYNC_INTERVAL must be seconds"),
+    ],
+)
+def test_numeric_settings_have_sensible_floors_and_plain_digits(name, value, said):
+    """Regression: ``MIKROTIK_TIMEOUT=1e-300`` was accepted (every question would time
+    out at once), and ``1_000`` or ``٣`` were read as numbers."""
+    with pytest.raises(ConfigError, match=said):
+        Settings.from_env({name: value})
+    assert Settings.from_env({"MIKROTIK_TIMEOUT": "0.1"}).mikrotik_timeout == 0.1
 
 
 def test_numeric_settings_keep_sensible_values():

@@ -161,6 +161,19 @@ def test_rate_limited_chat_post_message_is_retried(fake, start_bot):
     assert posted.params["text"].startswith(READING)
 
 
+def test_a_retry_after_too_long_on_the_web_api_is_not_waited_for(fake, start_bot):
+    """Regression: the app's Web API client honoured a Retry-After of any length, so a
+    mention's reply could wait an hour for Slack's say-so. Now it is not retried and
+    the operator is told at once (an ephemeral note in the thread)."""
+    start_bot()
+    fake.fail_next("chat.postMessage", status=429, headers={"Retry-After": "3600"})
+    fake.send_app_mention("<@UBOT> consumo juan.perez", ts="1700000100.000200")
+    [note] = fake.wait_for_calls("chat.postEphemeral", timeout=10)
+    assert note.params["thread_ts"] == "1700000100.000200"
+    [limited] = fake.calls("chat.postMessage")
+    assert limited.status == 429
+
+
 # -- Socket Mode: the connection comes back by itself ------------------------------------
 
 

@@ -7,10 +7,10 @@ from typing import Any
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
+from bot.errors import BeholderError
 from bot.live import LiveRegistry
 from bot.readings import ReadingService
 from bot.slack import access, actions, blocks, commands, delivery, events, live, shortcuts
@@ -39,8 +39,10 @@ def build_app(
     secret matters only over HTTP (`bot.serve_http`); Socket Mode needs none.
     """
     client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
-    # chat.postMessage and friends are rate limited; honour Retry-After.
-    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
+    # chat.postMessage and friends are rate limited; honour a Retry-After that is short.
+    client.retry_handlers.append(
+        delivery.RateLimitRetry(max_retry_count=delivery.RATE_LIMIT_RETRIES)
+    )
     bolt_log = logging.getLogger("beholder.slack")
     if _token_from_env not in bolt_log.filters:
         bolt_log.addFilter(_token_from_env)
@@ -59,15 +61,19 @@ def build_app(
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any], client: AsyncWebClient) -> None:
-        """Last resort: log it whole, tell the operator in one Spanish line."""
-        log.error("unhandled error in a Slack listener", exc_info=error)
-        if body.get("response_url"):
-            target = (
-                delivery.Target.of_command(body)
-                if "command" in body
-                else delivery.Target.of_action(body)
-            )
-            await delivery.reply(client, target, blocks.unexpected_message(None), public=False)
+        """Last resort for whatever a listener let escape. A fault Beholder knows
+        (`BeholderError`: a damaged inventory, a router failure) gets its own Spanish
+        reply to the asker and one log line; anything else is logged whole and the
+        operator is told, in one Spanish line, that it was our fault."""
+        target = delivery.Target.of_request(body)
+        if isinstance(error, BeholderError):
+            log.warning("a Slack listener stopped on %s: %s", type(error).__name__, error)
+            message = blocks.error_message(error)
+        else:
+            log.error("unhandled error in a Slack listener", exc_info=error)
+            message = blocks.unexpected_message(None)
+        if target is not None:
+            await delivery.reply(client, target, message, public=False)
 
     return app
 

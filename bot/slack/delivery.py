@@ -46,6 +46,15 @@ MAX_RETRY_AFTER = 10
 _webhook_log = logging.getLogger("beholder.slack.webhook")
 _webhook_log.setLevel(logging.INFO)
 
+#: What a call to Slack may fail with besides our own bugs: Slack refused it
+#: (`SlackClientError`), or could not be reached (a dropped connection, a timeout).
+SLACK_FAILURES: tuple[type[Exception], ...] = (
+    SlackClientError,
+    aiohttp.ClientError,
+    TimeoutError,
+    OSError,
+)
+
 # Routes a reply can take, as `reply` reports them.
 RESPONSE_URL = "response_url"
 POST_MESSAGE = "chat.postMessage"
@@ -78,6 +87,29 @@ class Target:
             (body.get("user") or {}).get("id"),
             container.get("thread_ts"),
         )
+
+    @classmethod
+    def of_event(cls, event: dict[str, Any]) -> Target:
+        """A mention: no response_url; its thread (or the thread it starts)."""
+        return cls(
+            None,
+            event.get("channel", ""),
+            event.get("user"),
+            event.get("thread_ts") or event.get("ts"),
+        )
+
+    @classmethod
+    def of_request(cls, body: dict[str, Any]) -> Target | None:
+        """The asker of any request Bolt hands a listener (a command, a button, a
+        shortcut, a mention); None for a request nobody asked (another event)."""
+        if "command" in body:
+            return cls.of_command(body)
+        event = body.get("event")
+        if isinstance(event, dict):
+            return cls.of_event(event) if event.get("type") == "app_mention" else None
+        if body.get("response_url") or body.get("user"):
+            return cls.of_action(body)
+        return None
 
 
 async def reply(
@@ -119,7 +151,7 @@ async def reply(
             await client.chat_postEphemeral(
                 channel=target.channel, user=target.user, thread_ts=target.thread_ts, **message
             )
-    except (SlackClientError, aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
+    except (*SLACK_FAILURES, ValueError) as exc:
         log.error(
             "reply lost: response_url failed (%s) and %s failed too (%s); channel=%s user=%s",
             failure,
@@ -160,7 +192,7 @@ async def _post(url: str | None, body: dict[str, Any]) -> str | None:
         timeout=RESPONSE_URL_TIMEOUT,
         logger=_webhook_log,
         retry_handlers=[
-            _RateLimitRetry(max_retry_count=RATE_LIMIT_RETRIES),
+            RateLimitRetry(max_retry_count=RATE_LIMIT_RETRIES),
             AsyncConnectionErrorRetryHandler(max_retry_count=CONNECTION_RETRIES),
         ],
     )
@@ -173,9 +205,11 @@ async def _post(url: str | None, body: dict[str, Any]) -> str | None:
     return f"HTTP {response.status_code} {str(response.body or '').strip()[:60]}".strip()
 
 
-class _RateLimitRetry(AsyncRateLimitErrorRetryHandler):
+class RateLimitRetry(AsyncRateLimitErrorRetryHandler):
     """Waits out a 429's Retry-After, unless it is longer than `MAX_RETRY_AFTER`:
-    then the operator is better served by the fallback right away."""
+    then the operator is better served by the fallback (or a note) right away than
+    by a reply that comes when Slack says, however late. Used by the app's Web API
+    client too (`bot.slack.app`)."""
 
     async def _can_retry_async(
         self,

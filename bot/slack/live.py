@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
 
-import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -165,7 +164,11 @@ async def start_live(
         await _tell(client, target, texts.live_offline(reading.user, reading.node))
         await audit(deps, user, asker, "offline", reading, latency_ms=elapsed_ms)
         return None
-    node = await asyncio.to_thread(_node_of, deps, reading)
+    try:
+        node = await asyncio.to_thread(_node_of, deps, reading)
+    except BeholderError as exc:  # the inventory failed since the reading (damaged, locked)
+        await _refuse(deps, client, target, user, asker, exc, started)
+        return None
     if node is None:  # the node left the inventory between the reading and now
         await _tell(client, target, texts.unexpected(user))
         return None
@@ -207,13 +210,19 @@ async def start_live(
         await _not_posted(deps, client, target, user, asker, reading, exc, reason)
         return None
     view.ref = LiveRef(str(posted.get("channel") or channel), ts, thread_ts or ts)
-    registry.start(
-        view,
-        deps.readings.router,
-        node,
-        on_tick=lambda v: _update(client, v),
-        on_done=lambda v: _finish(client, v, deps.tz),
-    )
+    try:
+        registry.start(
+            view,
+            deps.readings.router,
+            node,
+            on_tick=lambda v: _update(client, v),
+            on_done=lambda v: _finish(client, v, deps.tz),
+        )
+    except LiveClosed:  # shut down while the message was being posted: it says it ended
+        await _final_update(client, view)
+        await _tell(client, target, texts.live_closing())
+        await audit(deps, user, asker, "live_closing", reading, latency_ms=elapsed_ms)
+        return None
     await audit(deps, user, asker, "live", reading, latency_ms=elapsed_ms)
     return view
 
@@ -247,7 +256,7 @@ async def _not_posted(
     """The live message could not be posted (the view is already released): say why."""
     if isinstance(exc, SlackApiError) and reason in NOT_A_MEMBER:
         note = texts.live_not_in_channel()
-    elif isinstance(exc, SlackClientError | aiohttp.ClientError | TimeoutError | OSError):
+    elif isinstance(exc, delivery.SLACK_FAILURES):
         note = texts.live_not_posted(reason)  # Slack refused it, or could not be reached
     else:
         log.error("live view of %s: unexpected error posting it", query, exc_info=exc)
@@ -264,13 +273,21 @@ async def _update(client: AsyncWebClient, view: LiveView) -> None:
     await client.chat_update(channel=ref.channel, ts=ref.ts, **blocks.live_message(view))
 
 
+async def _final_update(client: AsyncWebClient, view: LiveView) -> None:
+    """The message's last state (no "Detener" any more); a failure to reach Slack
+    is logged, never raised: the chart and the figures still go to the thread."""
+    try:
+        await _update(client, view)
+    except delivery.SLACK_FAILURES as exc:
+        log.warning(
+            "live view of %s: the final update failed: %s", view.user, delivery.describe(exc)
+        )
+
+
 async def _finish(client: AsyncWebClient, view: LiveView, tz: tzinfo) -> None:
     """The final figures in the message; the chart and the stats in its thread."""
     ref: LiveRef = view.ref
-    try:
-        await _update(client, view)
-    except SlackClientError:
-        log.warning("live view of %s: the final update failed", view.user, exc_info=True)
+    await _final_update(client, view)
     if view.stats is None:
         return  # nothing was measured: the message already says why
     first = view.samples[0].taken_at
@@ -301,7 +318,7 @@ async def _finish(client: AsyncWebClient, view: LiveView, tz: tzinfo) -> None:
             alt_txt=texts.live_chart_alt(view),
             initial_comment=texts.live_report(view),
         )
-    except SlackClientError:
+    except delivery.SLACK_FAILURES:
         log.warning("live view of %s: the chart upload failed", view.user, exc_info=True)
         text = f"{texts.live_chart_failed()}\n{texts.live_report(view)}"
         await client.chat_postMessage(
