@@ -37,6 +37,8 @@ class Settings:
     mikrotik_max_sessions: int = 4
     #: Deadline for pulling one node's whole `/ppp/secret` table during `sync`.
     sync_timeout: float = 120.0
+    #: Most rows one node's table may have in a sync; a reply past it is cut.
+    sync_max_rows: int = 200_000
     #: Seconds between background syncs while serving (BEHOLDER_SYNC_INTERVAL: 900, 15m, 1h).
     sync_interval: float = 900.0
     #: Nodes pulled at once during `sync`.
@@ -93,6 +95,7 @@ class Settings:
             mikrotik_timeout=_number(env, "MIKROTIK_TIMEOUT", 5.0, float),
             mikrotik_max_sessions=_number(env, "MIKROTIK_MAX_SESSIONS", 4, int),
             sync_timeout=_number(env, "BEHOLDER_SYNC_TIMEOUT", 120.0, float),
+            sync_max_rows=_number(env, "BEHOLDER_SYNC_MAX_ROWS", 200_000, int),
             sync_concurrency=_number(env, "BEHOLDER_SYNC_CONCURRENCY", 8, int),
             sync_interval=_interval(env, "BEHOLDER_SYNC_INTERVAL", 900.0),
             tls_ca_file=Path(ca) if ca else None,

@@ -20,6 +20,7 @@ Spanish message via `bot.texts`::
         ├── RouterAuthFailed     the router rejected our API credentials
         ├── RouterTLSError       API-SSL handshake failed
         ├── RouterProtocolError  !fatal, connection closed mid-reply, garbage
+        │   └── RouterReplyTooLarge  a reply past its ceiling of rows or bytes: cut
         └── RouterCircuitOpen    failed just now; not asked again for a while
 
 Messages (`str(err)`) are English and for logs; they never contain secrets.
@@ -136,6 +137,29 @@ class RouterTLSError(RouterError):
 
 class RouterProtocolError(RouterError):
     """The router closed the session or answered something we cannot read."""
+
+
+class RouterReplyTooLarge(RouterProtocolError):
+    """The router's reply went past the ceiling of its command, so Beholder
+    stopped reading and closed the connection (a hostile or broken router, or
+    a table larger than `BEHOLDER_SYNC_MAX_ROWS`).
+
+    `kind`: "rows" (rows of one reply), "bytes" (bytes of one reply or one
+    row) or "words" (fields of one row); `ceiling`: the limit passed.
+    """
+
+    def __init__(
+        self,
+        node: str,
+        detail: str = "",
+        *,
+        user: str | None = None,
+        kind: str = "bytes",
+        ceiling: int = 0,
+    ) -> None:
+        self.kind = kind
+        self.ceiling = ceiling
+        super().__init__(node, detail, user=user)
 
 
 class RouterCircuitOpen(RouterError):

@@ -13,6 +13,14 @@ What it guarantees, whatever the load:
 * **Identical snapshots in flight share one router query.**
 * ``monitor-traffic`` is always sent **with ``once``**: without it the router
   streams forever and nothing would ever end the command.
+* **Every reply has a ceiling** of rows and bytes for its command
+  (`bot.transport.ReplyLimit`): a question expects a handful of rows, a live
+  view's sample one, a sync pull at most `sync_max_rows`. Past it the
+  connection is closed and `RouterReplyTooLarge` raised: a hostile or broken
+  router cannot make Beholder hold more than that.
+* **A sync pull fails fast on silence**: connect and login within `timeout`,
+  then no more than `timeout` without a byte; only a pull that keeps flowing
+  may take up to `sync_timeout`.
 
 Replies are read as raw strings (`RawApi`): librouteros would turn a PPPoE user
 named ``20513`` into an int and ``yes`` into True.
@@ -47,12 +55,19 @@ from bot.errors import (
     RouterError,
     RouterProtocolError,
     RouterRefused,
+    RouterReplyTooLarge,
     RouterTimeout,
     RouterTLSError,
     RouterUnreachable,
 )
 from bot.inventory import ActiveSession, Node, Secret
-from bot.transport import BufferedApiProtocol
+from bot.transport import (
+    QUESTION,
+    BufferedApiProtocol,
+    ReplyLimit,
+    ReplyStalled,
+    ReplyTooLarge,
+)
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +94,17 @@ _CONVERT_SLICE = 250
 #: What `RouterClient.pull` keeps of each ``/ppp/active`` row (see `ActiveSession`).
 PULL_ACTIVE_PROPLIST = "name,caller-id,address,uptime"
 QUEUE_PROPLIST = "name,max-limit,rate,queued-bytes,dropped"
+
+#: One ``monitor-traffic once`` of a live view: one row.
+SAMPLE = ReplyLimit(rows=1, bytes=64 * 1024)
+#: Wire bytes a sync pull allows per row on average. A ``/ppp/secret`` row with
+#: `SECRET_PROPLIST` is about 250 bytes, 500 with a long comment.
+PULL_BYTES_PER_ROW = 1024
+
+
+def pull_limit(max_rows: int) -> ReplyLimit:
+    """Ceiling of each table of a sync pull: `max_rows` rows (BEHOLDER_SYNC_MAX_ROWS)."""
+    return ReplyLimit(rows=max_rows, bytes=max_rows * PULL_BYTES_PER_ROW)
 
 
 # -- values read from a router ------------------------------------------------
@@ -310,6 +336,8 @@ class RawApi(AsyncApi):
     which corrupts PPPoE user names; Beholder parses what it needs itself.
     """
 
+    protocol: BufferedApiProtocol
+
     async def readSentence(self) -> tuple[str, dict[str, str]]:
         reply_word, words = await self.protocol.readSentence()
         if not reply_word.startswith("!"):
@@ -345,6 +373,8 @@ class RouterClient:
     timeout: float = 5.0
     max_sessions: int = 4
     sync_timeout: float = 120.0
+    #: Most rows one table of a sync pull may have (BEHOLDER_SYNC_MAX_ROWS).
+    sync_max_rows: int = 200_000
     tls_ca_file: Path | None = None
     #: Per-node (user, password) by `bot.config.env_suffix` of the node name.
     node_credentials: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
@@ -364,6 +394,7 @@ class RouterClient:
             timeout=settings.mikrotik_timeout,
             max_sessions=settings.mikrotik_max_sessions,
             sync_timeout=settings.sync_timeout,
+            sync_max_rows=settings.sync_max_rows,
             tls_ca_file=settings.tls_ca_file,
             node_credentials=settings.node_credentials,
         )
@@ -383,12 +414,25 @@ class RouterClient:
 
     async def pull(self, node: Node) -> NodeTables:
         """The node's whole ``/ppp/secret`` table (without passwords) and its
-        ``/ppp/active`` sessions, on one API session, for `sync`."""
+        ``/ppp/active`` sessions, on one API session, for `sync`.
+
+        Connect and login get the deadline of any question (`timeout`); then a
+        read may wait `timeout` for a byte, so a router that goes silent fails
+        as fast as for a question, while a slow but flowing pull may take
+        `sync_timeout` in all. Each table is cut at `pull_limit`.
+        """
+        limit = pull_limit(self.sync_max_rows)
         with _mapped_errors(node, None, self.sync_timeout):
-            async with asyncio.timeout(self.sync_timeout), self.session(node) as api:
-                secrets = await _response(api, "/ppp/secret/print", f"=.proplist={SECRET_PROPLIST}")
+            async with asyncio.timeout(self.sync_timeout), AsyncExitStack() as stack:
+                with _mapped_errors(node, None, self.timeout):
+                    async with asyncio.timeout(self.timeout):
+                        api = await stack.enter_async_context(self.session(node))
+                api.protocol.idle_timeout = self.timeout
+                secrets = await _response(
+                    api, limit, "/ppp/secret/print", f"=.proplist={SECRET_PROPLIST}"
+                )
                 active = await _response(
-                    api, "/ppp/active/print", f"=.proplist={PULL_ACTIVE_PROPLIST}"
+                    api, limit, "/ppp/active/print", f"=.proplist={PULL_ACTIVE_PROPLIST}"
                 )
         tables = NodeTables(secrets=[], sessions=[])
         # Thousands of rows: converted a slice at a time, letting the event
@@ -487,7 +531,11 @@ class RouterClient:
                     async with asyncio.timeout(self.timeout):
                         try:
                             rows = await _rows(
-                                api, "/interface/monitor-traffic", f"=interface={iface}", "=once="
+                                api,
+                                "/interface/monitor-traffic",
+                                f"=interface={iface}",
+                                "=once=",
+                                limit=SAMPLE,
                             )
                         except TrapError as exc:
                             log.info("watch %s on %s: %s", iface, node.name, exc)
@@ -599,13 +647,20 @@ class RouterClient:
             limit.release()
 
 
-async def _rows(api: RawApi, command: str, *words: str) -> list[dict[str, str]]:
+async def _rows(
+    api: RawApi, command: str, *words: str, limit: ReplyLimit = QUESTION
+) -> list[dict[str, str]]:
+    """The rows of one command, its reply cut at `limit`."""
+    api.protocol.limit = limit
     return [row async for row in api.rawCmd(command, *words)]
 
 
-async def _response(api: RawApi, command: str, *words: str) -> list[dict[str, str]]:
+async def _response(
+    api: RawApi, limit: ReplyLimit, command: str, *words: str
+) -> list[dict[str, str]]:
     """`_rows` for big tables: what ``rawCmd`` does, without an async generator
     step per row (librouteros reads the whole reply into this list anyway)."""
+    api.protocol.limit = limit
     await api.protocol.writeSentence(command, *words)
     return await api.readResponse()  # type: ignore[return-value]  # RawApi: all str
 
@@ -668,6 +723,12 @@ def _mapped_errors(node: Node, user: str | None, seconds: float) -> Iterator[Non
     except RouterError as exc:
         exc.user = exc.user or user
         raise
+    except ReplyStalled as exc:
+        raise RouterTimeout(node.name, str(exc), user=user, seconds=exc.seconds) from exc
+    except ReplyTooLarge as exc:
+        raise RouterReplyTooLarge(
+            node.name, f"reply cut: {exc}", user=user, kind=exc.kind, ceiling=exc.ceiling
+        ) from exc
     except TimeoutError as exc:
         raise RouterTimeout(
             node.name, f"no answer within {seconds:g}s", user=user, seconds=seconds

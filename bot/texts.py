@@ -28,6 +28,7 @@ from bot.errors import (
     RouterError,
     RouterProtocolError,
     RouterRefused,
+    RouterReplyTooLarge,
     RouterTimeout,
     RouterTLSError,
     RouterUnreachable,
@@ -356,6 +357,8 @@ def error(err: BeholderError) -> str:
             return t("error.auth", node=err.node, who=who)
         case RouterTLSError():
             return t("error.tls", node=err.node, who=who)
+        case RouterReplyTooLarge():
+            return t("error.too_large", node=err.node, limit=_limit(err), who=who)
         case RouterProtocolError():
             return t("error.protocol", node=err.node, who=who)
         case RouterUnreachable():
@@ -379,8 +382,21 @@ def _cause(err: RouterError) -> str:
             return t("cause.unreachable")
         case RouterTLSError():
             return t("cause.tls")
+        case RouterReplyTooLarge():
+            return t("cause.too_large")
         case _:
             return t("cause.other")
+
+
+def _limit(err: RouterReplyTooLarge) -> str:
+    """The ceiling a reply passed, as a few words: ``más de 16 filas``, ``más de 1 MiB``."""
+    if err.kind == "bytes":
+        mib = err.ceiling / (1024 * 1024)
+        size = f"{number(mib, 0 if mib == int(mib) else 1)} MiB"
+        if mib < 1:
+            size = f"{number(err.ceiling / 1024, 0)} KiB"
+        return t("limit.bytes", size=size)
+    return t("limit.words" if err.kind == "words" else "limit.rows", count=number(err.ceiling, 0))
 
 
 def shown(text: str, limit: int = 60) -> str:

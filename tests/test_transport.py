@@ -20,7 +20,13 @@ from bot.routeros import SECRET_PROPLIST, RawApi, RouterClient
 from bot.sim import faults, wire
 from bot.sim.model import RouterConfig, Subscriber
 from bot.sim.network import SimNetwork
-from bot.transport import MAX_WORD_BYTES, YIELD_EVERY, BufferedApiProtocol, SentenceParser
+from bot.transport import (
+    MAX_SENTENCE_BYTES,
+    YIELD_EVERY,
+    BufferedApiProtocol,
+    ReplyLimit,
+    SentenceParser,
+)
 from tests.conftest import API_PASSWORD, API_USER
 
 BIG = 5000
@@ -72,9 +78,14 @@ def client() -> RouterClient:
     return RouterClient(API_USER, API_PASSWORD, timeout=5.0, sync_timeout=10.0)
 
 
+#: Room for the big tables (and the 2 MiB comment) these tests read on purpose.
+ROOMY = ReplyLimit(rows=100_000, bytes=64 * 1024 * 1024)
+
+
 async def rows(net: SimNetwork, name: str, *words: str) -> list[dict[str, str]]:
     async with asyncio.timeout(10), client().session(node(net, name)) as api:
         assert isinstance(api.protocol, BufferedApiProtocol)
+        api.protocol.limit = ROOMY
         return [row async for row in api.rawCmd(*words)]
 
 
@@ -254,7 +265,7 @@ def test_parser_five_byte_prefix():
 def test_parser_refuses_corrupt_prefixes():
     with pytest.raises(ProtocolError, match="control byte"):
         SentenceParser().feed(b"\xf8\x00\x00\x00\x00")
-    huge = b"\xf0" + (MAX_WORD_BYTES + 1).to_bytes(4, "big")
+    huge = b"\xf0" + (MAX_SENTENCE_BYTES).to_bytes(4, "big")
     with pytest.raises(ProtocolError, match="limit"):
         SentenceParser().feed(huge)  # refused at once, nothing buffered for it
 
