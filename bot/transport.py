@@ -71,8 +71,9 @@ YIELD_EVERY = 100
 MAX_SENTENCE_BYTES = 4 * 1024 * 1024
 #: Most words in one sentence (a ``monitor-traffic`` row has about 20).
 MAX_SENTENCE_WORDS = 1024
-#: Sentences of a reply besides its rows: ``!done`` and one ``!trap`` or ``!empty``.
-ENVELOPE_SENTENCES = 2
+#: Sentences of a reply other than ``!re`` rows: ``!done``, ``!empty``, a
+#: ``!trap`` or two; anything else a router sends counts here too.
+ENVELOPE_SENTENCES = 4
 
 Sentence = tuple[str, tuple[str, ...]]
 
@@ -81,8 +82,9 @@ Sentence = tuple[str, tuple[str, ...]]
 class ReplyLimit:
     """The most one command's reply may bring before it is cut.
 
-    `rows`: sentences besides `ENVELOPE_SENTENCES` (whatever their reply word,
-    so a flood of unknown sentences counts too). `bytes`: bytes on the wire.
+    `rows`: ``!re`` sentences (other sentences have their own small ceiling,
+    `ENVELOPE_SENTENCES`, so a flood of them is cut too). `bytes`: bytes on
+    the wire.
     """
 
     rows: int
@@ -233,7 +235,16 @@ class SentenceParser:
         return pos
 
     def _check(self, size: int, length: int, pos: int) -> None:
-        """Refuse a word the bounds leave no room for, before buffering it."""
+        """Refuse a word the bounds leave no room for, before buffering it.
+
+        The reply's budget is checked first: when both are passed, it is the
+        tighter one (a question's 1 MiB against a sentence's 4 MiB).
+        """
+        if self.horizon is not None and self.consumed + pos + length > self.horizon[0]:
+            ceiling = self.horizon[1]
+            raise ReplyTooLarge(
+                "bytes", ceiling, f"a word of {length} bytes would take the reply past {ceiling}"
+            )
         total = self._sentence_bytes + size + length
         if total > self.max_sentence:
             raise ReplyTooLarge(
@@ -244,11 +255,6 @@ class SentenceParser:
         if len(self._words) >= self.max_words:
             raise ReplyTooLarge(
                 "words", self.max_words, f"a sentence of over {self.max_words} words"
-            )
-        if self.horizon is not None and self.consumed + pos + length > self.horizon[0]:
-            ceiling = self.horizon[1]
-            raise ReplyTooLarge(
-                "bytes", ceiling, f"a word of {length} bytes would take the reply past {ceiling}"
             )
 
 
@@ -285,13 +291,14 @@ class BufferedApiProtocol(AsyncApiProtocol):
         self.idle_timeout: float | None = None
         #: Bytes read from the socket, in all.
         self.received = 0
-        self._rows = 0  # sentences of the current reply handed out
+        self._rows = 0  # `!re` sentences of the current reply handed out
+        self._others = 0  # its other sentences
         self._start_reply()
 
     def _start_reply(self) -> None:
         # Bytes read but not parsed yet (a router talking past its `!done`)
         # count against the new reply: the budget starts where parsing stands.
-        self._rows = 0
+        self._rows = self._others = 0
         self._parser.horizon = (self._parser.consumed + self.limit.bytes, self.limit.bytes)
 
     async def writeSentence(self, cmd: str, *words: str) -> None:
@@ -307,13 +314,21 @@ class BufferedApiProtocol(AsyncApiProtocol):
                 words = ready.popleft()
                 if not words:  # empty sentences carry nothing; RouterOS ignores them too
                     continue
-                self._rows += 1
-                if self._rows > self.limit.rows + ENVELOPE_SENTENCES:
-                    self._cut(
-                        ReplyTooLarge(
-                            "rows", self.limit.rows, f"a reply of over {self.limit.rows} rows"
+                if words[0] == "!re":
+                    self._rows += 1
+                    if self._rows > self.limit.rows:
+                        rows = self.limit.rows
+                        self._cut(ReplyTooLarge("rows", rows, f"a reply of over {rows} rows"))
+                else:
+                    self._others += 1
+                    if self._others > ENVELOPE_SENTENCES:
+                        self._cut(
+                            ReplyTooLarge(
+                                "rows",
+                                self.limit.rows,
+                                f"over {ENVELOPE_SENTENCES} sentences besides rows in one reply",
+                            )
                         )
-                    )
                 self._until_yield -= 1
                 if self._until_yield <= 0:
                     self._until_yield = YIELD_EVERY

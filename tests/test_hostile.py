@@ -1,0 +1,227 @@
+"""A hostile or silent router can neither exhaust the bot nor hold it.
+
+Real TCP against the simulator's hostile faults (`bot.sim.faults`): an endless
+``!re`` flood, a 16 MiB word, a sentence never ended, a byte trickle, silence.
+Each test asserts what a user would notice (the error, naming the router; the
+sync's summary and exit code; rows kept) and what bounds the bot (the
+connection closed, the bytes read at the ceiling). How fast and how much
+memory is measured by bench/hostile_bench.py, not here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from bot.errors import RouterReplyTooLarge, RouterTimeout
+from bot.inventory import Node
+from bot.routeros import RouterClient, _rows
+from bot.sim import faults
+from bot.sim.model import RouterConfig, Subscriber
+from bot.sim.network import SimNetwork
+from bot.transport import (
+    CHUNK_BYTES,
+    MAX_SENTENCE_WORDS,
+    QUESTION,
+    ReplyLimit,
+    ReplyTooLarge,
+)
+from tests.conftest import API_PASSWORD, API_USER, beholder
+
+HOSTILE = "bras-hostil"
+TIMEOUT = 0.5
+
+
+def secrets(count: int) -> list[Subscriber]:
+    return [
+        Subscriber(f"abonado{i:04d}", "pw", comment=f"Cliente {i} - Av. Belgrano {i}")
+        for i in range(count)
+    ]
+
+
+@pytest.fixture(scope="module")
+def net() -> Iterator[SimNetwork]:
+    config = RouterConfig(
+        HOSTILE, username=API_USER, password=API_PASSWORD, subscribers=secrets(300)
+    )
+    with SimNetwork([config]) as network:
+        yield network
+
+
+@pytest.fixture
+def hostile(net: SimNetwork) -> Iterator[Node]:
+    yield Node(HOSTILE, "127.0.0.1", net.port(HOSTILE))
+    net.set_fault(HOSTILE, None)
+    for _ in range(100):  # the simulator saw the client hang up
+        if net.counters(HOSTILE).active_sessions == 0:
+            break
+        time.sleep(0.02)
+    assert net.counters(HOSTILE).active_sessions == 0, "the connection was left open"
+
+
+def client(**options: float) -> RouterClient:
+    return RouterClient(API_USER, API_PASSWORD, **{"timeout": TIMEOUT, **options})
+
+
+async def cut_reply(node: Node, limit: ReplyLimit) -> tuple[ReplyTooLarge, int]:
+    """Ask for the secrets with `limit`; the error and the bytes read for the reply."""
+    async with asyncio.timeout(10), client().session(node) as api:
+        before = api.protocol.received
+        with pytest.raises(ReplyTooLarge) as caught:
+            await _rows(api, "/ppp/secret/print", limit=limit)
+        return caught.value, api.protocol.received - before
+
+
+# -- bounded replies -----------------------------------------------------------------
+
+
+def test_row_flood_is_cut_at_the_snapshot_ceiling_naming_the_router(net, hostile):
+    net.set_fault(HOSTILE, faults.FLOOD_ROWS)
+    with pytest.raises(RouterReplyTooLarge) as caught:
+        asyncio.run(client().snapshot(hostile, "abonado0001"))
+    err = caught.value
+    assert err.node == HOSTILE
+    assert err.user == "abonado0001"
+    assert (err.kind, err.ceiling) == ("rows", QUESTION.rows)
+
+
+def test_row_flood_stops_being_read_at_the_row_ceiling(net, hostile):
+    """At most one read past the last row allowed, however long the router goes on."""
+    net.set_fault(HOSTILE, faults.FLOOD_ROWS)
+    err, read = asyncio.run(cut_reply(hostile, ReplyLimit(rows=100, bytes=64 << 20)))
+    assert (err.kind, err.ceiling) == ("rows", 100)
+    assert read <= 100 * 300 + CHUNK_BYTES  # a flood row is under 300 bytes
+
+
+def test_byte_ceiling_is_not_read_past(net, hostile):
+    """The bytes read for a reply never pass its ceiling by more than one."""
+    net.set_fault(HOSTILE, faults.FLOOD_ROWS)
+    err, read = asyncio.run(cut_reply(hostile, ReplyLimit(rows=10**6, bytes=200_000)))
+    assert (err.kind, err.ceiling) == ("bytes", 200_000)
+    assert 200_000 - CHUNK_BYTES < read <= 200_001
+
+
+def test_a_16_mib_word_is_refused_from_its_length_prefix(net, hostile):
+    net.set_fault(HOSTILE, faults.HUGE_WORD)
+    err, read = asyncio.run(cut_reply(hostile, QUESTION))
+    assert err.kind == "bytes"
+    assert read <= CHUNK_BYTES  # one read: the prefix, not the 16 MiB behind it
+    # A sync pull, with room for 200 MB, refuses it too: no sentence is that big.
+    with pytest.raises(RouterReplyTooLarge, match="sentence") as caught:
+        asyncio.run(client().pull(hostile))
+    assert caught.value.node == HOSTILE
+
+
+def test_a_sentence_never_ended_is_cut_at_its_word_ceiling(net, hostile):
+    net.set_fault(HOSTILE, faults.ENDLESS_SENTENCE)
+    with pytest.raises(RouterReplyTooLarge) as caught:
+        asyncio.run(client(sync_timeout=30).pull(hostile))
+    assert (caught.value.node, caught.value.kind) == (HOSTILE, "words")
+    assert caught.value.ceiling == MAX_SENTENCE_WORDS
+
+
+def test_a_pull_past_sync_max_rows_fails_and_names_the_router(net, hostile):
+    with pytest.raises(RouterReplyTooLarge) as caught:
+        asyncio.run(RouterClient(API_USER, API_PASSWORD, sync_max_rows=299).pull(hostile))
+    assert (caught.value.node, caught.value.kind, caught.value.ceiling) == (HOSTILE, "rows", 299)
+    tables = asyncio.run(RouterClient(API_USER, API_PASSWORD, sync_max_rows=300).pull(hostile))
+    assert len(tables.secrets) == 300  # exactly at the ceiling is fine
+
+
+# -- silence and trickles ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fault", [faults.STALL_CONNECT, faults.STALL_LOGIN])
+def test_a_silent_router_fails_a_pull_within_mikrotik_timeout(net, hostile, fault):
+    """Bug: connect and login had the 120 s sync deadline, not MIKROTIK_TIMEOUT."""
+    net.set_fault(HOSTILE, fault)
+    with pytest.raises(RouterTimeout) as caught:
+        asyncio.run(client(sync_timeout=120).pull(hostile))
+    assert (caught.value.node, caught.value.seconds) == (HOSTILE, TIMEOUT)
+
+
+def test_a_pull_stalled_mid_table_fails_after_mikrotik_timeout_without_a_byte(net, hostile):
+    net.call(HOSTILE, lambda sim: setattr(sim.config, "fault_after_rows", 120))
+    net.set_fault(HOSTILE, faults.STALL_MID_STREAM)
+    try:
+        with pytest.raises(RouterTimeout, match=r"no data for 0\.5s") as caught:
+            asyncio.run(client(sync_timeout=120).pull(hostile))
+    finally:
+        net.call(HOSTILE, lambda sim: setattr(sim.config, "fault_after_rows", 100))
+    assert (caught.value.node, caught.value.seconds) == (HOSTILE, TIMEOUT)
+
+
+@pytest.fixture
+def trickle(net: SimNetwork) -> Iterator[None]:
+    def slow(sim) -> None:
+        sim.config.trickle_bytes, sim.config.trickle_interval = 1024, 0.02
+
+    net.call(HOSTILE, slow)
+    net.set_fault(HOSTILE, faults.TRICKLE)
+    yield
+    net.call(HOSTILE, lambda sim: setattr(sim.config, "trickle_bytes", 1))
+
+
+def test_a_slow_but_flowing_pull_may_outlast_mikrotik_timeout(net, hostile, trickle):
+    started = time.monotonic()
+    tables = asyncio.run(client(sync_timeout=30).pull(hostile))
+    assert len(tables.secrets) == 300
+    # 300 rows 1 KiB at a time, 20 ms apart: over 30 pauses, longer than TIMEOUT.
+    assert time.monotonic() - started > TIMEOUT
+
+
+def test_a_flowing_pull_still_ends_at_sync_timeout(net, hostile, trickle):
+    with pytest.raises(RouterTimeout) as caught:
+        asyncio.run(client(sync_timeout=0.3, timeout=0.25).pull(hostile))
+    assert (caught.value.node, caught.value.seconds) == (HOSTILE, 0.3)
+
+
+def test_a_byte_trickle_cannot_hold_a_question_past_its_deadline(net, hostile):
+    net.set_fault(HOSTILE, faults.TRICKLE)  # one byte every 50 ms
+    with pytest.raises(RouterTimeout) as caught:
+        asyncio.run(client().snapshot(hostile, "abonado0001"))
+    assert (caught.value.node, caught.value.seconds) == (HOSTILE, TIMEOUT)
+
+
+# -- beholder sync with a stalled and a dead node -------------------------------------
+
+
+def test_sync_with_a_stalled_and_a_dead_node_fails_fast_and_keeps_their_rows(env, tmp_path):
+    """Bug: a node that accepts TCP and never answers held `beholder sync` for
+    BEHOLDER_SYNC_TIMEOUT (120 s): connect and login now get MIKROTIK_TIMEOUT."""
+    names = ("bras-bien", "bras-quieto", "bras-muerto")
+    configs = [
+        RouterConfig(name, username=API_USER, password=API_PASSWORD, subscribers=secrets(5))
+        for name in names
+    ]
+    with SimNetwork(configs) as net:
+        csv = tmp_path / "nodes.csv"
+        csv.write_text(
+            "name,host,port\n" + "".join(f"{n},127.0.0.1,{p}\n" for n, p in net.ports.items())
+        )
+        for args in (("nodes", "import", str(csv)), ("sync",)):
+            assert beholder(env, *args).returncode == 0
+        net.set_fault("bras-quieto", faults.STALL_CONNECT)  # accepts TCP, never answers
+        net.set_fault("bras-muerto", faults.BLACKHOLE)  # no answer to a connect either
+        env = {**env, "MIKROTIK_TIMEOUT": "0.5", "BEHOLDER_SYNC_TIMEOUT": "120"}
+
+        result = beholder(env, "sync")
+
+    assert result.returncode == 1
+    table = {line.split()[0]: line for line in result.stdout.splitlines()[1:-1]}
+    assert table["bras-bien"].split()[1] == "5"
+    for name in ("bras-quieto", "bras-muerto"):
+        assert "5 kept" in table[name]
+        assert "STALE since" in table[name]
+        assert "RouterTimeout: no answer within 0.5s" in table[name]
+    assert "1/3 nodes synced" in result.stdout
+    assert result.stderr.splitlines()[-1] == (
+        "beholder: sync failed for bras-muerto, bras-quieto; their previous rows were kept"
+    )
+    with sqlite3.connect(env["BEHOLDER_DB"]) as conn:
+        kept = dict(conn.execute("SELECT node, count(*) FROM ppp_secrets GROUP BY node"))
+    assert kept == {name: 5 for name in names}
