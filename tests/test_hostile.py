@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 
@@ -30,7 +32,7 @@ from bot.transport import (
     ReplyLimit,
     ReplyTooLarge,
 )
-from tests.conftest import API_PASSWORD, API_USER, beholder
+from tests.conftest import API_PASSWORD, API_USER, ROOT, beholder
 
 HOSTILE = "bras-hostil"
 TIMEOUT = 0.5
@@ -225,3 +227,29 @@ def test_sync_with_a_stalled_and_a_dead_node_fails_fast_and_keeps_their_rows(env
     with sqlite3.connect(env["BEHOLDER_DB"]) as conn:
         kept = dict(conn.execute("SELECT node, count(*) FROM ppp_secrets GROUP BY node"))
     assert kept == {name: 5 for name in names}
+
+
+def test_simulator_cli_runs_one_router_per_fault_as_the_hostile_bench_starts_it():
+    options = ("--fault", "flood_rows", "--fault", "stall_login", "--secrets", "5")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.sim", *options, "--until-stdin-closes"],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdin is not None
+    assert process.stdout is not None
+    try:
+        lines = [process.stdout.readline().split("\t") for _ in range(2)]
+        nodes = {line[0]: Node(line[0], line[1], int(line[2])) for line in lines}
+        assert sorted(nodes) == ["flood_rows", "stall_login"]
+        router = RouterClient("beholder", "beholder-pass", timeout=TIMEOUT, sync_max_rows=1000)
+        with pytest.raises(RouterReplyTooLarge):
+            asyncio.run(router.pull(nodes["flood_rows"]))
+        with pytest.raises(RouterTimeout):
+            asyncio.run(router.pull(nodes["stall_login"]))
+    finally:
+        process.stdin.close()
+        assert process.wait(timeout=10) == 0
+        process.stdout.close()
