@@ -113,7 +113,7 @@ class ReplyStalled(TimeoutError):
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
-        super().__init__(f"no data for {seconds:g}s in the middle of a reply")
+        super().__init__(f"no data for {seconds:g}s while a reply was due")
 
 
 class SentenceParser:
