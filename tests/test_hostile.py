@@ -192,13 +192,16 @@ def test_a_byte_trickle_cannot_hold_a_question_past_its_deadline(net, hostile):
 # -- beholder sync with a stalled and a dead node -------------------------------------
 
 
-def test_sync_with_a_stalled_and_a_dead_node_fails_fast_and_keeps_their_rows(env, tmp_path):
+def test_sync_with_a_stalled_a_dead_and_a_too_big_node_fails_fast_and_keeps_their_rows(
+    env, tmp_path
+):
     """Bug: a node that accepts TCP and never answers held `beholder sync` for
-    BEHOLDER_SYNC_TIMEOUT (120 s): connect and login now get MIKROTIK_TIMEOUT."""
-    names = ("bras-bien", "bras-quieto", "bras-muerto")
+    BEHOLDER_SYNC_TIMEOUT (120 s): connect and login now get MIKROTIK_TIMEOUT.
+    A node with more rows than BEHOLDER_SYNC_MAX_ROWS is cut and named too."""
+    sizes = {"bras-bien": 5, "bras-quieto": 5, "bras-muerto": 5, "bras-grande": 8}
     configs = [
-        RouterConfig(name, username=API_USER, password=API_PASSWORD, subscribers=secrets(5))
-        for name in names
+        RouterConfig(name, username=API_USER, password=API_PASSWORD, subscribers=secrets(count))
+        for name, count in sizes.items()
     ]
     with SimNetwork(configs) as net:
         csv = tmp_path / "nodes.csv"
@@ -209,7 +212,12 @@ def test_sync_with_a_stalled_and_a_dead_node_fails_fast_and_keeps_their_rows(env
             assert beholder(env, *args).returncode == 0
         net.set_fault("bras-quieto", faults.STALL_CONNECT)  # accepts TCP, never answers
         net.set_fault("bras-muerto", faults.BLACKHOLE)  # no answer to a connect either
-        env = {**env, "MIKROTIK_TIMEOUT": "0.5", "BEHOLDER_SYNC_TIMEOUT": "120"}
+        env = {
+            **env,
+            "MIKROTIK_TIMEOUT": "0.5",
+            "BEHOLDER_SYNC_TIMEOUT": "120",
+            "BEHOLDER_SYNC_MAX_ROWS": "6",
+        }
 
         result = beholder(env, "sync")
 
@@ -220,13 +228,16 @@ def test_sync_with_a_stalled_and_a_dead_node_fails_fast_and_keeps_their_rows(env
         assert "5 kept" in table[name]
         assert "STALE since" in table[name]
         assert "RouterTimeout: no answer within 0.5s" in table[name]
-    assert "1/3 nodes synced" in result.stdout
+    assert "8 kept" in table["bras-grande"]
+    assert "RouterReplyTooLarge: reply cut: a reply of over 6 rows" in table["bras-grande"]
+    assert "1/4 nodes synced" in result.stdout
     assert result.stderr.splitlines()[-1] == (
-        "beholder: sync failed for bras-muerto, bras-quieto; their previous rows were kept"
+        "beholder: sync failed for bras-grande, bras-muerto, bras-quieto; "
+        "their previous rows were kept"
     )
     with sqlite3.connect(env["BEHOLDER_DB"]) as conn:
         kept = dict(conn.execute("SELECT node, count(*) FROM ppp_secrets GROUP BY node"))
-    assert kept == {name: 5 for name in names}
+    assert kept == sizes
 
 
 def test_simulator_cli_runs_one_router_per_fault_as_the_hostile_bench_starts_it():
