@@ -19,7 +19,10 @@ BEHOLDER_SYNC_MAX_ROWS 200,000). For each router it asks what the bot asks:
 and measures how long until the error (target: within the deadline that
 applies), the peak RSS of this process during it (``VmHWM`` of /proc, reset
 before each case through ``/proc/self/clear_refs``; target < 200 MB) and the
-event loop lag (a 10 ms ticker; target: max < 50 ms).
+event loop lag (a 10 ms ticker): how late it wakes up (p95 and max), and how
+much of that the loop spent running this process's own code (target: max
+< 50 ms). The two differ when the machine is busy: a process waiting for a
+core is late without holding its loop.
 
 Last, ``beholder sync`` itself (the CLI, a child process) against a healthy, a
 stalled and a dead node, with the default timeouts: it must end in under 30 s,
@@ -44,7 +47,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.sync_bench import PASSWORD, USER, loop_lag, percentiles  # noqa: E402
+from bench.sync_bench import PASSWORD, USER, percentiles  # noqa: E402
 from bot.errors import RouterError, RouterReplyTooLarge, RouterTimeout  # noqa: E402
 from bot.inventory import Node  # noqa: E402
 from bot.routeros import RouterClient  # noqa: E402
@@ -61,6 +64,22 @@ DEADLINE_SLACK_S = 0.25
 HOSTILE = (faults.FLOOD_ROWS, faults.HUGE_WORD, faults.ENDLESS_SENTENCE, faults.TRICKLE)
 SILENT = (faults.STALL_CONNECT, faults.STALL_LOGIN, faults.STALL_MID_STREAM)
 FAULTS_RUN = (*HOSTILE, *SILENT)
+
+
+async def loop_lag(
+    stop: asyncio.Event, lags: list[float], held: list[float], every: float = 0.01
+) -> None:
+    """How late a 10 ms sleep wakes up (`lags`), and how much of that lateness
+    this thread spent on the CPU (`held`): the event loop held by the bot's own
+    work. On a shared machine a process also waits for a core; that shows in
+    `lags` only."""
+    loop = asyncio.get_running_loop()
+    while not stop.is_set():
+        started, cpu = loop.time(), time.thread_time()
+        await asyncio.sleep(every)
+        lag = loop.time() - started - every
+        lags.append(lag)
+        held.append(max(0.0, min(lag, time.thread_time() - cpu - every)))
 
 
 def rss_mb() -> tuple[float, float]:
@@ -110,6 +129,7 @@ class Case:
     peak_rss: float = 0.0
     lag_max_ms: float = 0.0
     lag_p95_ms: float = 0.0
+    held_max_ms: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -118,7 +138,7 @@ class Case:
             and self.error.node == self.fault
             and self.seconds <= self.deadline + DEADLINE_SLACK_S
             and self.peak_rss < TARGET_RSS_MB
-            and self.lag_max_ms < TARGET_LAG_MS
+            and self.held_max_ms < TARGET_LAG_MS
         )
 
     def row(self) -> tuple[str, str, str, bool]:
@@ -130,9 +150,10 @@ class Case:
         return (
             f"{self.what}, router `{self.fault}`",
             f"{got} in {self.seconds:.2f} s; peak RSS {self.peak_rss:.0f} MB; "
-            f"loop lag p95 / max {self.lag_p95_ms:.0f} / {self.lag_max_ms:.0f} ms",
+            f"loop lag p95 / max {self.lag_p95_ms:.0f} / {self.lag_max_ms:.0f} ms, "
+            f"held by the bot max {self.held_max_ms:.0f} ms",
             f"{self.expected.__name__} within {self.deadline:g} s; "
-            f"< {TARGET_RSS_MB} MB; max < {TARGET_LAG_MS} ms",
+            f"< {TARGET_RSS_MB} MB; held max < {TARGET_LAG_MS} ms",
             self.ok,
         )
 
@@ -141,8 +162,9 @@ async def measure(case: Case, router: RouterClient, node: Node) -> Case:
     """Run `case` with a loop-lag ticker beside it."""
     stop = asyncio.Event()
     lags: list[float] = []
+    held: list[float] = []
     reset_peak_rss()
-    ticker = asyncio.create_task(loop_lag(stop, lags))
+    ticker = asyncio.create_task(loop_lag(stop, lags, held))
     await asyncio.sleep(0.05)  # the ticker is running before the question starts
     started = time.perf_counter()
     try:
@@ -158,6 +180,7 @@ async def measure(case: Case, router: RouterClient, node: Node) -> Case:
     case.peak_rss = rss_mb()[1]
     ms = sorted(lag * 1000 for lag in lags) or [0.0]
     case.lag_max_ms, case.lag_p95_ms = ms[-1], ms[round(0.95 * (len(ms) - 1))]
+    case.held_max_ms = max(held, default=0.0) * 1000
     print(f"  {case.row()[0]}: {case.row()[1]}", flush=True)
     return case
 
@@ -166,7 +189,7 @@ async def idle_lag(seconds: float = 3.0) -> tuple[str, str, str, bool]:
     """The ticker with nothing else running: what the machine's load alone costs."""
     stop = asyncio.Event()
     lags: list[float] = []
-    ticker = asyncio.create_task(loop_lag(stop, lags))
+    ticker = asyncio.create_task(loop_lag(stop, lags, []))
     await asyncio.sleep(seconds)
     stop.set()
     await ticker

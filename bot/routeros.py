@@ -380,21 +380,28 @@ class RawApi(AsyncApi):
         """
         rows: list[T] = []
         traps: list[TrapError] = []
-        while True:
-            reply_word, words = await self.readSentence()
-            if reply_word == "!trap":
-                category = words.get("category", "")
-                traps.append(
-                    TrapError(
-                        words.get("message", ""), int(category) if category.isdigit() else None
+        try:
+            while True:
+                reply_word, words = await self.readSentence()
+                if reply_word == "!trap":
+                    category = words.get("category", "")
+                    traps.append(
+                        TrapError(
+                            words.get("message", ""), int(category) if category.isdigit() else None
+                        )
                     )
-                )
-            elif reply_word in ("!re", "!done") and words:
-                row = convert(words)
-                if row is not None:
-                    rows.append(row)
-            if reply_word == "!done":
-                break
+                elif reply_word in ("!re", "!done") and words:
+                    row = convert(words)
+                    if row is not None:
+                        rows.append(row)
+                if reply_word == "!done":
+                    break
+        except BaseException:
+            # The error's traceback keeps this frame alive, and a sync keeps
+            # the error in its results: without this, the rows read before a
+            # reply was cut (up to BEHOLDER_SYNC_MAX_ROWS) would stay in memory.
+            rows.clear()
+            raise
         if len(traps) > 1:
             raise MultiTrapError(*traps)
         if traps:
@@ -491,13 +498,17 @@ class RouterClient:
                     "/ppp/secret/print",
                     f"=.proplist={SECRET_PROPLIST}",
                 )
-                active = await _response(
-                    api,
-                    limit,
-                    _session_values,
-                    "/ppp/active/print",
-                    f"=.proplist={PULL_ACTIVE_PROPLIST}",
-                )
+                try:
+                    active = await _response(
+                        api,
+                        limit,
+                        _session_values,
+                        "/ppp/active/print",
+                        f"=.proplist={PULL_ACTIVE_PROPLIST}",
+                    )
+                except BaseException:
+                    secrets.clear()  # see `RawApi.readTable`: not kept by the traceback
+                    raise
         tables = NodeTables(secrets=[], sessions=[])
         # Thousands of rows: converted a slice at a time, letting the event
         # loop (an operator's question) run in between.

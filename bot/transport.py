@@ -177,21 +177,33 @@ class SentenceParser:
         return sentences
 
     def _parse(self, buf: bytearray, sentences: list[list[str]]) -> int:
-        """Parse from the buffer's start; return the bytes consumed."""
+        """Parse from the buffer's start; return the bytes consumed.
+
+        The hot loop of every reply: nothing but decoding per word. The bounds
+        are checked once per sentence, and once for the incomplete sentence a
+        feed leaves, its announced word included: a sentence never holds more
+        than its ceiling plus one read.
+        """
         encoding = self.encoding
+        max_sentence, max_words = self.max_sentence, self.max_words
         end = len(buf)
         words = self._words
-        length = self._pending
-        pos = 0
-        self._need = 0
-        while True:
-            if length < 0:  # a length prefix
-                if pos >= end:
-                    break
-                b = buf[pos]
-                if b < 0x80:
-                    size, length = 1, b
-                elif b < 0xC0:
+        carried = self._sentence_bytes  # bytes of this sentence consumed by earlier feeds
+        pos = start = peeked = need = 0
+        pending = self._pending
+        if pending >= 0:  # a word whose prefix an earlier feed consumed
+            if pending <= end:
+                words.append(buf[:pending].decode(encoding, "ignore"))
+                pos, pending = pending, -1
+            else:
+                need, end = pending, 0  # still incomplete: skip the loop
+        while pos < end:
+            b = buf[pos]
+            if b < 0x80:  # most words: a 1-byte prefix, the length itself
+                length = b
+                pos += 1
+            else:
+                if b < 0xC0:
                     size = 2
                 elif b < 0xE0:
                     size = 3
@@ -202,8 +214,8 @@ class SentenceParser:
                 else:
                     raise ProtocolError(f"Unknown control byte 0x{b:02X} in a length prefix")
                 if pos + size > end:
-                    self.examined += 1
-                    self._need = size  # counted from `pos`, the buffer's start next time
+                    peeked = 1  # looked at now, and again once the prefix is whole
+                    need = size  # counted from `pos`, the buffer's start next time
                     break
                 if size == 2:
                     length = ((b & 0x3F) << 8) | buf[pos + 1]
@@ -211,48 +223,53 @@ class SentenceParser:
                     length = ((b & 0x1F) << 16) | (buf[pos + 1] << 8) | buf[pos + 2]
                 elif size == 4:
                     length = int.from_bytes(buf[pos : pos + 4], "big") & 0x0FFFFFFF
-                elif size == 5:
+                else:
                     length = int.from_bytes(buf[pos + 1 : pos + 5], "big")
-                self.examined += size
                 pos += size
-                if length == 0:  # the zero-length word: end of sentence
-                    sentences.append(words)
-                    words = self._words = []
-                    self._sentence_bytes = 0
-                    length = -1
-                    continue
-                self._check(size, length, pos)
-                self._sentence_bytes += size
+            if length == 0:  # the zero-length word: end of sentence
+                if carried + pos - start > max_sentence or len(words) > max_words:
+                    self._bound(carried + pos - start, len(words), 0, 0)
+                sentences.append(words)
+                words = []
+                carried = 0
+                start = pos
+                continue
             if pos + length > end:  # the word's bytes have not all arrived
-                self._need = length
+                pending = need = length
                 break
             words.append(buf[pos : pos + length].decode(encoding, "ignore"))
-            self.examined += length
-            self._sentence_bytes += length
             pos += length
-            length = -1
-        self._pending = length
+        self._bound(carried + pos - start, len(words), max(pending, 0), pos)
+        self._words = words
+        self._pending = pending
+        self._sentence_bytes = carried + pos - start
+        self._need = need
+        self.examined += pos + peeked
         return pos
 
-    def _check(self, size: int, length: int, pos: int) -> None:
-        """Refuse a word the bounds leave no room for, before buffering it.
+    def _bound(self, sentence_bytes: int, words: int, pending: int, pos: int) -> None:
+        """Refuse a sentence past its bounds, counting a word announced but not
+        yet arrived (`pending` bytes, after `pos`) as if it were there.
 
-        The reply's budget is checked first: when both are passed, it is the
-        tighter one (a question's 1 MiB against a sentence's 4 MiB).
+        The reply's budget first: when both are passed, it is the tighter one
+        (a question's 1 MiB against a sentence's 4 MiB).
         """
-        if self.horizon is not None and self.consumed + pos + length > self.horizon[0]:
-            ceiling = self.horizon[1]
-            raise ReplyTooLarge(
-                "bytes", ceiling, f"a word of {length} bytes would take the reply past {ceiling}"
-            )
-        total = self._sentence_bytes + size + length
-        if total > self.max_sentence:
+        if pending and self.horizon is not None:
+            offset, ceiling = self.horizon
+            if self.consumed + pos + pending > offset:
+                raise ReplyTooLarge(
+                    "bytes",
+                    ceiling,
+                    f"a word of {pending} bytes would take the reply past {ceiling}",
+                )
+        if sentence_bytes + pending > self.max_sentence:
             raise ReplyTooLarge(
                 "bytes",
                 self.max_sentence,
-                f"a sentence of at least {total} bytes (limit {self.max_sentence})",
+                f"a sentence of at least {sentence_bytes + pending} bytes "
+                f"(limit {self.max_sentence})",
             )
-        if len(self._words) >= self.max_words:
+        if words > self.max_words:
             raise ReplyTooLarge(
                 "words", self.max_words, f"a sentence of over {self.max_words} words"
             )
