@@ -97,9 +97,6 @@ SECRET_PROPLIST = ",".join(
         "last-disconnect-reason",
     )
 )
-SECRET_FIELDS = tuple(SECRET_PROPLIST.split(","))
-#: Columns of ``/ppp/secret`` whose values repeat over thousands of rows.
-_REPEATING = frozenset({"profile", "service", "disabled", "last-disconnect-reason"})
 ACTIVE_PROPLIST = "name,service,caller-id,address,uptime"
 #: Rows `RouterClient.pull` converts between two yields to the event loop.
 _CONVERT_SLICE = 250
@@ -324,19 +321,44 @@ def queue_from_row(row: dict[str, str]) -> QueueState:
     )
 
 
-def secret_from_row(row: dict[str, str], node: str) -> Secret:
-    return Secret(
-        name=row.get("name", ""),
-        node=node,
-        profile=row.get("profile", ""),
-        service=row.get("service", ""),
-        disabled=parse_bool(row.get("disabled", "false")),
-        comment=row.get("comment", ""),
-        remote_address=row.get("remote-address", ""),
-        last_logged_out=row.get("last-logged-out", ""),
-        last_caller_id=row.get("last-caller-id", ""),
-        last_disconnect_reason=row.get("last-disconnect-reason", ""),
+def secret_values(
+    row: dict[str, str], share: Callable[[str], str] = str
+) -> tuple[str, str, str, str, str, str, str, str, str]:
+    """A ``/ppp/secret`` row's values, in `SECRET_PROPLIST` order; `share` is applied
+    to the columns whose values repeat (profile, service, disabled, reason)."""
+    get = row.get
+    return (
+        get("name", ""),
+        share(get("profile", "")),
+        share(get("service", "")),
+        share(get("disabled", "false")),
+        get("comment", ""),
+        get("remote-address", ""),
+        get("last-logged-out", ""),
+        get("last-caller-id", ""),
+        share(get("last-disconnect-reason", "")),
     )
+
+
+def secret_from_values(values: tuple[str, ...], node: str) -> Secret:
+    """`Secret` from `secret_values`."""
+    name, profile, service, disabled, comment, remote, logged_out, caller_id, reason = values
+    return Secret(
+        name=name,
+        node=node,
+        profile=profile,
+        service=service,
+        disabled=parse_bool(disabled),
+        comment=comment,
+        remote_address=remote,
+        last_logged_out=logged_out,
+        last_caller_id=caller_id,
+        last_disconnect_reason=reason,
+    )
+
+
+def secret_from_row(row: dict[str, str], node: str) -> Secret:
+    return secret_from_values(secret_values(row), node)
 
 
 def interface_name(user: str) -> str:
@@ -529,7 +551,7 @@ class RouterClient:
             if start:
                 await asyncio.sleep(0)
             tables.secrets.extend(
-                secret_from_row(dict(zip(SECRET_FIELDS, values, strict=True)), node.name)
+                secret_from_values(values, node.name)
                 for values in secrets[start : start + _CONVERT_SLICE]
             )
             tables.sessions.extend(
@@ -752,7 +774,7 @@ async def _response(
 
 
 def _secret_values() -> Callable[[dict[str, str]], tuple[str, ...] | None]:
-    """A sync pull's ``/ppp/secret`` row as a tuple of its `SECRET_FIELDS` values.
+    """A sync pull's ``/ppp/secret`` row as a tuple (`secret_values`).
 
     Plain tuples of strings, not `Secret` objects, while the table is read:
     Python's garbage collector stops tracking such tuples, so its full
@@ -771,12 +793,7 @@ def _secret_values() -> Callable[[dict[str, str]], tuple[str, ...] | None]:
         return kept
 
     def convert(row: dict[str, str]) -> tuple[str, ...] | None:
-        if not row.get("name"):
-            return None
-        return tuple(
-            share(row.get(key, "")) if key in _REPEATING else row.get(key, "")
-            for key in SECRET_FIELDS
-        )
+        return secret_values(row, share) if row.get("name") else None
 
     return convert
 
