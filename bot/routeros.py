@@ -103,8 +103,8 @@ _CONVERT_SLICE = 250
 #: Rows a big list loses between two yields to the event loop (`_drop`).
 _DROP_SLICE = 10_000
 #: Distinct values a sync pull shares one string object for, in the columns
-#: that repeat (profile, service, disconnect reason): saves memory on big
-#: tables; past it (a hostile router's unique values) values are kept as sent.
+#: that repeat (profile, service, disabled, disconnect reason): saves memory on
+#: big tables; past it (a hostile router's unique values) they are kept as sent.
 _SHARED_VALUES = 4096
 #: What `RouterClient.pull` keeps of each ``/ppp/active`` row (see `ActiveSession`).
 PULL_ACTIVE_PROPLIST = "name,caller-id,address,uptime"
@@ -397,10 +397,10 @@ class RawApi(AsyncApi):
 
         Rows are ``!re`` sentences and a ``!done`` that carries words (``=ret=``),
         as in librouteros's ``readResponse``; None from `convert` drops a row.
-        Unlike it, no list of every row's dict is built first (a sync pull turns
-        200,000 rows into `Secret` objects as they come, never holding both),
-        and a ``!trap`` is a TrapError whatever its words (librouteros raises
-        TypeError on a word it does not expect).
+        Unlike it, no list of every row's dict is built first (a sync pull keeps
+        a compact tuple per row, made as the row arrives), and a ``!trap`` is a
+        TrapError whatever its words (librouteros raises TypeError on a word it
+        does not expect, which would escape `_mapped_errors`).
         """
         rows: list[T] = []
         traps: list[TrapError] = []

@@ -45,6 +45,8 @@ FAULTS = {
     "huge_word": "mandó una respuesta más grande que lo que Beholder acepta (más de 1 MiB)",
     "endless_sentence": "mandó una respuesta más grande que lo que Beholder acepta (una fila",
     "trickle": "no respondió a tiempo (1 s)",
+    # Bug: librouteros raised TypeError on a !trap word it did not expect.
+    "odd_trap": "cortó la sesión o respondió algo inesperado",
 }
 
 

@@ -48,6 +48,9 @@ ENDLESS_SENTENCE = "endless_sentence"
 # Slow routers: every reply after login is correct but sent `trickle_bytes` at
 # a time, `trickle_interval` seconds apart (see `RouterConfig`).
 TRICKLE = "trickle"
+# Every reply after login is a `!trap` without a message, with an attribute
+# no client expects (`=cause=`), then `!done`.
+ODD_TRAP = "odd_trap"
 # Every login is rejected as bad credentials.
 BAD_CREDENTIALS = "bad_credentials"
 # TLS routers only (no effect on plain API): plain text instead of a TLS
@@ -72,6 +75,7 @@ FAULTS: frozenset[str] = frozenset(
         HUGE_WORD,
         ENDLESS_SENTENCE,
         TRICKLE,
+        ODD_TRAP,
     }
 )
 

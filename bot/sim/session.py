@@ -284,6 +284,9 @@ class Session:
         if fault == faults.MALFORMED_REPLY:
             await self._send([["re", "=message=reply word without !"], ["!done"]], cmd.tag)
             return True
+        if fault == faults.ODD_TRAP:
+            await self._send([["!trap", "=cause=simulated"], ["!done"]], cmd.tag)
+            return True
         if fault in (faults.FLOOD_ROWS, faults.HUGE_WORD, faults.ENDLESS_SENTENCE):
             await _hostile(self.writer, fault)
             return False
