@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import aclosing
 
 import pytest
 
@@ -124,6 +125,19 @@ def test_a_sentence_never_ended_is_cut_at_its_word_ceiling(net, hostile):
         asyncio.run(client(sync_timeout=30).pull(hostile))
     assert (caught.value.node, caught.value.kind) == (HOSTILE, "words")
     assert caught.value.ceiling == MAX_SENTENCE_WORDS
+
+
+def test_a_live_view_sample_is_cut_after_one_row(net, hostile):
+    net.set_fault(HOSTILE, faults.FLOOD_ROWS)
+
+    async def watch() -> None:
+        async with aclosing(client().watch(hostile, "abonado0001", 5)) as samples:
+            async for _ in samples:
+                pass
+
+    with pytest.raises(RouterReplyTooLarge) as caught:
+        asyncio.run(watch())
+    assert (caught.value.node, caught.value.kind, caught.value.ceiling) == (HOSTILE, "rows", 1)
 
 
 def test_a_pull_past_sync_max_rows_fails_and_names_the_router(net, hostile):
