@@ -36,6 +36,7 @@ from bot.transport import (
 from tests.conftest import API_PASSWORD, API_USER, ROOT, beholder
 
 HOSTILE = "bras-hostil"
+#: MIKROTIK_TIMEOUT of the tests that wait for it to pass.
 TIMEOUT = 0.3
 
 
@@ -67,7 +68,8 @@ def hostile(net: SimNetwork) -> Iterator[Node]:
 
 
 def client(**options: float) -> RouterClient:
-    return RouterClient(API_USER, API_PASSWORD, **{"timeout": TIMEOUT, **options})
+    """A router client; a test that expects a timeout passes `TIMEOUT`."""
+    return RouterClient(API_USER, API_PASSWORD, **{"timeout": 5.0, **options})
 
 
 async def cut_reply(node: Node, limit: ReplyLimit) -> tuple[ReplyTooLarge, int]:
@@ -159,7 +161,7 @@ def test_a_silent_router_fails_a_pull_within_mikrotik_timeout(net, hostile, faul
     """Bug: connect and login had the 120 s sync deadline, not MIKROTIK_TIMEOUT."""
     net.set_fault(HOSTILE, fault)
     with pytest.raises(RouterTimeout) as caught:
-        asyncio.run(client(sync_timeout=120).pull(hostile))
+        asyncio.run(client(timeout=TIMEOUT, sync_timeout=120).pull(hostile))
     assert (caught.value.node, caught.value.seconds) == (HOSTILE, TIMEOUT)
 
 
@@ -168,7 +170,7 @@ def test_a_pull_stalled_mid_table_fails_after_mikrotik_timeout_without_a_byte(ne
     net.set_fault(HOSTILE, faults.STALL_MID_STREAM)
     try:
         with pytest.raises(RouterTimeout, match=r"no data for 0\.3s") as caught:
-            asyncio.run(client(sync_timeout=120).pull(hostile))
+            asyncio.run(client(timeout=TIMEOUT, sync_timeout=120).pull(hostile))
     finally:
         net.call(HOSTILE, lambda sim: setattr(sim.config, "fault_after_rows", 100))
     assert (caught.value.node, caught.value.seconds) == (HOSTILE, TIMEOUT)
@@ -203,7 +205,7 @@ def test_a_flowing_pull_still_ends_at_sync_timeout(net, hostile, trickle):
 def test_a_byte_trickle_cannot_hold_a_question_past_its_deadline(net, hostile):
     net.set_fault(HOSTILE, faults.TRICKLE)  # one byte every 50 ms
     with pytest.raises(RouterTimeout) as caught:
-        asyncio.run(client().snapshot(hostile, "abonado0001"))
+        asyncio.run(client(timeout=TIMEOUT).snapshot(hostile, "abonado0001"))
     assert (caught.value.node, caught.value.seconds) == (HOSTILE, TIMEOUT)
 
 
@@ -273,7 +275,7 @@ def test_simulator_cli_runs_one_router_per_fault_as_the_hostile_bench_starts_it(
         lines = [process.stdout.readline().split("\t") for _ in range(2)]
         nodes = {line[0]: Node(line[0], line[1], int(line[2])) for line in lines}
         assert sorted(nodes) == ["flood_rows", "stall_login"]
-        router = RouterClient("beholder", "beholder-pass", timeout=TIMEOUT, sync_max_rows=1000)
+        router = RouterClient("beholder", "beholder-pass", timeout=0.5, sync_max_rows=1000)
         with pytest.raises(RouterReplyTooLarge):
             asyncio.run(router.pull(nodes["flood_rows"]))
         with pytest.raises(RouterTimeout):
