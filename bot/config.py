@@ -39,6 +39,8 @@ class Settings:
     mikrotik_max_sessions: int = 4
     #: Deadline for pulling one node's whole `/ppp/secret` table during `sync`.
     sync_timeout: float = 120.0
+    #: Most rows one node's table may have in a sync; a reply past it is cut.
+    sync_max_rows: int = 200_000
     #: Seconds between background syncs while serving (BEHOLDER_SYNC_INTERVAL: 900, 15m, 1h).
     sync_interval: float = 900.0
     #: Nodes pulled at once during `sync`.
@@ -104,6 +106,7 @@ class Settings:
                 minimum=MIN_SYNC_TIMEOUT_S,
                 maximum=86_400,
             ),
+            sync_max_rows=_number(env, "BEHOLDER_SYNC_MAX_ROWS", 200_000, int, maximum=10_000_000),
             sync_concurrency=_number(env, "BEHOLDER_SYNC_CONCURRENCY", 8, int, maximum=1_000),
             sync_interval=_interval(env, "BEHOLDER_SYNC_INTERVAL", 900.0),
             tls_ca_file=Path(ca) if ca else None,

@@ -24,6 +24,7 @@ Spanish message via `bot.texts`::
         ├── RouterTLSError       API-SSL handshake failed
         │   └── RouterCertificateError  the router's certificate did not verify
         ├── RouterProtocolError  !fatal, connection closed mid-reply, garbage
+        │   └── RouterReplyTooLarge  a reply past its ceiling of rows or bytes: cut
         └── RouterCircuitOpen    failed just now; not asked again for a while
 
 Messages (`str(err)`) are English and for logs; they never contain secrets.
@@ -219,6 +220,29 @@ class RouterCertificateError(RouterTLSError):
 
 class RouterProtocolError(RouterError):
     """The router closed the session or answered something we cannot read."""
+
+
+class RouterReplyTooLarge(RouterProtocolError):
+    """The router's reply went past the ceiling of its command, so Beholder
+    stopped reading and closed the connection (a hostile or broken router, or
+    a table larger than `BEHOLDER_SYNC_MAX_ROWS`).
+
+    `kind`: "rows" (rows of one reply), "bytes" (bytes of one reply or one
+    row) or "words" (fields of one row); `ceiling`: the limit passed.
+    """
+
+    def __init__(
+        self,
+        node: str,
+        detail: str = "",
+        *,
+        user: str | None = None,
+        kind: str = "bytes",
+        ceiling: int = 0,
+    ) -> None:
+        self.kind = kind
+        self.ceiling = ceiling
+        super().__init__(node, detail, user=user)
 
 
 class RouterCircuitOpen(RouterError):

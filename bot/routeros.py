@@ -16,6 +16,14 @@ What it guarantees, whatever the load:
 * **No password to an unauthenticated router**: on a ``tls=yes`` node the
   certificate is verified (CA and address, or the pinned fingerprint, see
   `bot.tls`) before ``/login`` is written.
+* **Every reply has a ceiling** of rows and bytes for its command
+  (`bot.transport.ReplyLimit`): a question expects a handful of rows, a live
+  view's sample one, a sync pull at most `sync_max_rows`. Past it the
+  connection is closed and `RouterReplyTooLarge` raised: a hostile or broken
+  router cannot make Beholder hold more than that.
+* **A sync pull fails fast on silence**: connect and login within `timeout`,
+  then no more than `timeout` without a byte; only a pull that keeps flowing
+  may take up to `sync_timeout`.
 
 Replies are read as raw strings (`RawApi`): librouteros would turn a PPPoE user
 named ``20513`` into an int and ``yes`` into True.
@@ -31,15 +39,22 @@ import logging
 import re
 import ssl
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from librouteros.api import AsyncApi
-from librouteros.exceptions import ConnectionClosed, FatalError, LibRouterosError, TrapError
+from librouteros.exceptions import (
+    ConnectionClosed,
+    FatalError,
+    LibRouterosError,
+    MultiTrapError,
+    TrapError,
+)
 from librouteros.login import async_plain
 
 from bot.breaker import CircuitBreaker
@@ -51,6 +66,7 @@ from bot.errors import (
     RouterError,
     RouterProtocolError,
     RouterRefused,
+    RouterReplyTooLarge,
     RouterTimeout,
     RouterTLSError,
     RouterUnreachable,
@@ -64,9 +80,17 @@ from bot.tls import (
     verified_context,
 )
 from bot.tls import fingerprint as sha256_fingerprint
-from bot.transport import BufferedApiProtocol
+from bot.transport import (
+    QUESTION,
+    BufferedApiProtocol,
+    ReplyLimit,
+    ReplyStalled,
+    ReplyTooLarge,
+)
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 #: True while this task waits for one of our own session slots to a router.
 _queued: ContextVar[bool] = ContextVar("beholder_queued_for_session", default=False)
@@ -88,11 +112,28 @@ SECRET_PROPLIST = ",".join(
 ACTIVE_PROPLIST = "name,service,caller-id,address,uptime"
 #: Rows `RouterClient.pull` converts between two yields to the event loop.
 _CONVERT_SLICE = 250
+#: Rows a big list loses between two yields to the event loop (`_drop`).
+_DROP_SLICE = 10_000
+#: Distinct values a sync pull shares one string object for, in the columns
+#: that repeat (profile, service, disabled, disconnect reason): saves memory on
+#: big tables; past it (a hostile router's unique values) they are kept as sent.
+_SHARED_VALUES = 4096
 #: What `RouterClient.pull` keeps of each ``/ppp/active`` row (see `ActiveSession`).
 PULL_ACTIVE_PROPLIST = "name,caller-id,address,uptime"
 QUEUE_PROPLIST = "name,max-limit,rate,queued-bytes,dropped"
 #: API sessions to one router that targeted pulls (`RouterClient.find_secret`) may hold.
 PULL_SESSIONS = 1
+
+#: One ``monitor-traffic once`` of a live view: one row.
+SAMPLE = ReplyLimit(rows=1, bytes=64 * 1024)
+#: Wire bytes a sync pull allows per row on average. A ``/ppp/secret`` row with
+#: `SECRET_PROPLIST` is about 250 bytes, 500 with a long comment.
+PULL_BYTES_PER_ROW = 1024
+
+
+def pull_limit(max_rows: int) -> ReplyLimit:
+    """Ceiling of each table of a sync pull: `max_rows` rows (BEHOLDER_SYNC_MAX_ROWS)."""
+    return ReplyLimit(rows=max_rows, bytes=max_rows * PULL_BYTES_PER_ROW)
 
 
 # -- values read from a router ------------------------------------------------
@@ -345,19 +386,44 @@ def _pair(row: dict[str, str], key: str, most: int) -> tuple[int, int]:
     return pair
 
 
-def secret_from_row(row: dict[str, str], node: str) -> Secret:
-    return Secret(
-        name=row.get("name", ""),
-        node=node,
-        profile=row.get("profile", ""),
-        service=row.get("service", ""),
-        disabled=parse_bool(row.get("disabled", "false")),
-        comment=row.get("comment", ""),
-        remote_address=row.get("remote-address", ""),
-        last_logged_out=row.get("last-logged-out", ""),
-        last_caller_id=row.get("last-caller-id", ""),
-        last_disconnect_reason=row.get("last-disconnect-reason", ""),
+def secret_values(
+    row: dict[str, str], share: Callable[[str], str] = str
+) -> tuple[str, str, str, str, str, str, str, str, str]:
+    """A ``/ppp/secret`` row's values, in `SECRET_PROPLIST` order; `share` is applied
+    to the columns whose values repeat (profile, service, disabled, reason)."""
+    get = row.get
+    return (
+        get("name", ""),
+        share(get("profile", "")),
+        share(get("service", "")),
+        share(get("disabled", "false")),
+        get("comment", ""),
+        get("remote-address", ""),
+        get("last-logged-out", ""),
+        get("last-caller-id", ""),
+        share(get("last-disconnect-reason", "")),
     )
+
+
+def secret_from_values(values: tuple[str, ...], node: str) -> Secret:
+    """`Secret` from `secret_values`."""
+    name, profile, service, disabled, comment, remote, logged_out, caller_id, reason = values
+    return Secret(
+        name=name,
+        node=node,
+        profile=profile,
+        service=service,
+        disabled=parse_bool(disabled),
+        comment=comment,
+        remote_address=remote,
+        last_logged_out=logged_out,
+        last_caller_id=caller_id,
+        last_disconnect_reason=reason,
+    )
+
+
+def secret_from_row(row: dict[str, str], node: str) -> Secret:
+    return secret_from_values(secret_values(row), node)
 
 
 def interface_name(user: str) -> str:
@@ -375,6 +441,8 @@ class RawApi(AsyncApi):
     which corrupts PPPoE user names; Beholder parses what it needs itself.
     """
 
+    protocol: BufferedApiProtocol
+
     async def readSentence(self) -> tuple[str, dict[str, str]]:
         reply_word, words = await self.protocol.readSentence()
         if not reply_word.startswith("!"):
@@ -388,6 +456,64 @@ class RawApi(AsyncApi):
             key, _, value = word[1:].partition("=")
             attributes[key] = value
         return reply_word, attributes
+
+    async def readTable(self, convert: Callable[[dict[str, str]], T | None]) -> list[T]:
+        """The rows of one reply, each passed through `convert` as it arrives.
+
+        Rows are ``!re`` sentences and a ``!done`` that carries words (``=ret=``),
+        as in librouteros's ``readResponse``; None from `convert` drops a row.
+        Unlike it, no list of every row's dict is built first (a sync pull keeps
+        a compact tuple per row, made as the row arrives), and a ``!trap`` is a
+        TrapError whatever its words (librouteros raises TypeError on a word it
+        does not expect, which would escape `_mapped_errors`).
+        """
+        rows: list[T] = []
+        traps: list[TrapError] = []
+        try:
+            while True:
+                reply_word, words = await self.readSentence()
+                if reply_word == "!trap":
+                    category = words.get("category", "")
+                    traps.append(
+                        TrapError(
+                            words.get("message", ""), int(category) if category.isdigit() else None
+                        )
+                    )
+                elif reply_word in ("!re", "!done") and words:
+                    row = convert(words)
+                    if row is not None:
+                        rows.append(row)
+                if reply_word == "!done":
+                    break
+        except BaseException:
+            # The error's traceback keeps this frame alive, and a sync keeps
+            # the error in its results: without this, the rows read before a
+            # reply was cut (up to BEHOLDER_SYNC_MAX_ROWS) would stay in memory.
+            await _drop(rows)
+            raise
+        if len(traps) > 1:
+            raise MultiTrapError(*traps)
+        if traps:
+            raise traps[0]
+        return rows
+
+    async def readResponse(self) -> list[dict[str, str]]:  # type: ignore[override]
+        return await self.readTable(_as_is)
+
+
+async def _drop(rows: list[T]) -> None:
+    """Empty a big list a slice at a time, letting the event loop run in between
+    (200,000 rows freed at once hold it for some 20 ms)."""
+    try:
+        while len(rows) > _DROP_SLICE:
+            del rows[-_DROP_SLICE:]
+            await asyncio.sleep(0)
+    finally:
+        rows.clear()
+
+
+def _as_is(row: dict[str, str]) -> dict[str, str]:
+    return row
 
 
 class MalformedReply(LibRouterosError):
@@ -410,6 +536,8 @@ class RouterClient:
     timeout: float = 5.0
     max_sessions: int = 4
     sync_timeout: float = 120.0
+    #: Most rows one table of a sync pull may have (BEHOLDER_SYNC_MAX_ROWS).
+    sync_max_rows: int = 200_000
     tls_ca_file: Path | None = None
     #: Per-node (user, password) by `bot.config.env_suffix` of the node name.
     node_credentials: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
@@ -431,6 +559,7 @@ class RouterClient:
             timeout=settings.mikrotik_timeout,
             max_sessions=settings.mikrotik_max_sessions,
             sync_timeout=settings.sync_timeout,
+            sync_max_rows=settings.sync_max_rows,
             tls_ca_file=settings.tls_ca_file,
             node_credentials=settings.node_credentials,
         )
@@ -450,13 +579,38 @@ class RouterClient:
 
     async def pull(self, node: Node) -> NodeTables:
         """The node's whole ``/ppp/secret`` table (without passwords) and its
-        ``/ppp/active`` sessions, on one API session, for `sync`."""
+        ``/ppp/active`` sessions, on one API session, for `sync`.
+
+        Connect and login get the deadline of any question (`timeout`); then a
+        read may wait `timeout` for a byte, so a router that goes silent fails
+        as fast as for a question, while a slow but flowing pull may take
+        `sync_timeout` in all. Each table is cut at `pull_limit`.
+        """
+        limit = pull_limit(self.sync_max_rows)
         with _mapped_errors(node, None, self.sync_timeout):
-            async with asyncio.timeout(self.sync_timeout), self.session(node) as api:
-                secrets = await _response(api, "/ppp/secret/print", f"=.proplist={SECRET_PROPLIST}")
-                active = await _response(
-                    api, "/ppp/active/print", f"=.proplist={PULL_ACTIVE_PROPLIST}"
+            async with asyncio.timeout(self.sync_timeout), AsyncExitStack() as stack:
+                with _mapped_errors(node, None, self.timeout):
+                    async with asyncio.timeout(self.timeout):
+                        api = await stack.enter_async_context(self.session(node))
+                api.protocol.idle_timeout = self.timeout
+                secrets = await _response(
+                    api,
+                    limit,
+                    _secret_values(),
+                    "/ppp/secret/print",
+                    f"=.proplist={SECRET_PROPLIST}",
                 )
+                try:
+                    active = await _response(
+                        api,
+                        limit,
+                        _session_values,
+                        "/ppp/active/print",
+                        f"=.proplist={PULL_ACTIVE_PROPLIST}",
+                    )
+                except BaseException:
+                    await _drop(secrets)  # see `RawApi.readTable`: not kept by the traceback
+                    raise
         tables = NodeTables(secrets=[], sessions=[])
         # Thousands of rows: converted a slice at a time, letting the event
         # loop (an operator's question) run in between.
@@ -464,20 +618,14 @@ class RouterClient:
             if start:
                 await asyncio.sleep(0)
             tables.secrets.extend(
-                secret_from_row(row, node.name)
-                for row in secrets[start : start + _CONVERT_SLICE]
-                if row.get("name")
+                secret_from_values(values, node.name)
+                for values in secrets[start : start + _CONVERT_SLICE]
             )
             tables.sessions.extend(
-                ActiveSession(
-                    row["name"],
-                    row.get("address", ""),
-                    row.get("caller-id", ""),
-                    row.get("uptime", ""),
-                )
-                for row in active[start : start + _CONVERT_SLICE]
-                if row.get("name")
+                ActiveSession(*values) for values in active[start : start + _CONVERT_SLICE]
             )
+        await _drop(secrets)
+        await _drop(active)
         return tables
 
     async def find_secret(self, node: Node, user: str) -> Secret | None:
@@ -568,7 +716,11 @@ class RouterClient:
                     async with asyncio.timeout(self.timeout):
                         try:
                             rows = await _rows(
-                                api, "/interface/monitor-traffic", f"=interface={iface}", "=once="
+                                api,
+                                "/interface/monitor-traffic",
+                                f"=interface={iface}",
+                                "=once=",
+                                limit=SAMPLE,
                             )
                         except TrapError as exc:
                             log.info("watch %s on %s: %s", iface, node.name, exc)
@@ -793,15 +945,58 @@ def _check_pin(node: Node, der: bytes | None) -> None:
     )
 
 
-async def _rows(api: RawApi, command: str, *words: str) -> list[dict[str, str]]:
+async def _rows(
+    api: RawApi, command: str, *words: str, limit: ReplyLimit = QUESTION
+) -> list[dict[str, str]]:
+    """The rows of one command, its reply cut at `limit`."""
+    api.protocol.limit = limit
     return [row async for row in api.rawCmd(command, *words)]
 
 
-async def _response(api: RawApi, command: str, *words: str) -> list[dict[str, str]]:
-    """`_rows` for big tables: what ``rawCmd`` does, without an async generator
-    step per row (librouteros reads the whole reply into this list anyway)."""
+async def _response(
+    api: RawApi,
+    limit: ReplyLimit,
+    convert: Callable[[dict[str, str]], T | None],
+    command: str,
+    *words: str,
+) -> list[T]:
+    """`_rows` for big tables: each row converted as it arrives (`RawApi.readTable`),
+    without an async generator step per row."""
+    api.protocol.limit = limit
     await api.protocol.writeSentence(command, *words)
-    return await api.readResponse()  # type: ignore[return-value]  # RawApi: all str
+    return await api.readTable(convert)
+
+
+def _secret_values() -> Callable[[dict[str, str]], tuple[str, ...] | None]:
+    """A sync pull's ``/ppp/secret`` row as a tuple (`secret_values`).
+
+    Plain tuples of strings, not `Secret` objects, while the table is read:
+    Python's garbage collector stops tracking such tuples, so its full
+    collections do not walk 200,000 rows in the middle of a pull (over 100 ms
+    of event loop each). Nameless rows are dropped; the columns that repeat
+    share one string object per distinct value (up to `_SHARED_VALUES`).
+    """
+    shared: dict[str, str] = {}
+
+    def share(value: str) -> str:
+        kept = shared.get(value)
+        if kept is None:
+            if len(shared) >= _SHARED_VALUES:
+                return value
+            shared[value] = kept = value
+        return kept
+
+    def convert(row: dict[str, str]) -> tuple[str, ...] | None:
+        return secret_values(row, share) if row.get("name") else None
+
+    return convert
+
+
+def _session_values(row: dict[str, str]) -> tuple[str, ...] | None:
+    """A sync pull's ``/ppp/active`` row as a tuple of `ActiveSession`'s fields."""
+    if not row.get("name"):
+        return None
+    return row["name"], row.get("address", ""), row.get("caller-id", ""), row.get("uptime", "")
 
 
 async def _read_snapshot(api: RawApi, node: Node, user: str) -> Snapshot:
@@ -844,6 +1039,12 @@ def _mapped_errors(node: Node, user: str | None, seconds: float) -> Iterator[Non
     except RouterError as exc:
         exc.user = exc.user or user
         raise
+    except ReplyStalled as exc:
+        raise RouterTimeout(node.name, str(exc), user=user, seconds=exc.seconds) from exc
+    except ReplyTooLarge as exc:
+        raise RouterReplyTooLarge(
+            node.name, f"reply cut: {exc}", user=user, kind=exc.kind, ceiling=exc.ceiling
+        ) from exc
     except TimeoutError as exc:
         raise RouterTimeout(
             node.name, f"no answer within {seconds:g}s", user=user, seconds=seconds

@@ -35,6 +35,7 @@ from bot.errors import (
     RouterError,
     RouterProtocolError,
     RouterRefused,
+    RouterReplyTooLarge,
     RouterTimeout,
     RouterTLSError,
     RouterUnreachable,
@@ -439,6 +440,8 @@ def error(err: BeholderError) -> str:
             )
         case RouterTLSError():
             return t("error.tls", node=node, who=who)
+        case RouterReplyTooLarge():
+            return t("error.too_large", node=node, limit=_limit(err), who=who)
         case RouterProtocolError():
             return t("error.protocol", node=node, who=who)
         case RouterUnreachable():
@@ -494,8 +497,21 @@ def _cause(err: RouterError) -> str:
             return t("cause.certificate")
         case RouterTLSError():
             return t("cause.tls")
+        case RouterReplyTooLarge():
+            return t("cause.too_large")
         case _:
             return t("cause.other")
+
+
+def _limit(err: RouterReplyTooLarge) -> str:
+    """The ceiling a reply passed, as a few words: ``más de 16 filas``, ``más de 1 MiB``."""
+    if err.kind == "bytes":
+        mib = err.ceiling / (1024 * 1024)
+        size = f"{number(mib, 0 if mib == int(mib) else 1)} MiB"
+        if mib < 1:
+            size = f"{number(err.ceiling / 1024, 0)} KiB"
+        return t("limit.bytes", size=size)
+    return t("limit.words" if err.kind == "words" else "limit.rows", count=number(err.ceiling, 0))
 
 
 def shown(text: str, limit: int = 60) -> str:

@@ -22,12 +22,25 @@ What it keeps from librouteros, on purpose:
 * every word is logged at DEBUG on the ``librouteros`` logger (only when DEBUG
   is on: formatting them is not free).
 
-What it adds: it reads every prefix form the protocol defines, the 5-byte one
-(``0xF0`` + 4 bytes) too, which librouteros refuses; it caps the length a
-prefix may announce (`MAX_WORD_BYTES`), so a corrupt prefix cannot make it
-buffer gigabytes; and it yields to the event loop every `YIELD_EVERY`
-sentences, so a large reply never holds the loop for more than a millisecond
-or so (a read with data already buffered does not suspend).
+What it adds:
+
+* it reads every prefix form the protocol defines, the 5-byte one (``0xF0`` +
+  4 bytes) too, which librouteros refuses;
+* **every reply is bounded** (`ReplyLimit`, set by the caller per command):
+  past its rows or bytes the read stops, the connection is aborted and
+  `ReplyTooLarge` is raised. One sentence is bounded too (`MAX_SENTENCE_BYTES`,
+  `MAX_SENTENCE_WORDS`), and a word announcing more than fits is refused from
+  its length prefix, before a byte of it is buffered. A hostile or broken
+  router (an endless ``!re`` flood, a 16 MiB word, a sentence never ended)
+  cannot make it hold more than the ceiling of the command in flight;
+* **each byte is parsed once**: the parser keeps the words it already decoded
+  of an incomplete sentence and its place in it across reads, so a sentence
+  arriving in thousands of reads costs no more than one arriving whole;
+* an optional **idle timeout** (`idle_timeout`): no byte for that long while a
+  reply is awaited raises `ReplyStalled`, however long the overall deadline;
+* it yields to the event loop every `YIELD_EVERY` sentences, so a large reply
+  never holds the loop for more than a millisecond or so (a read with data
+  already buffered does not suspend).
 
 On the sync benchmark (bench/README.md, py-spy), reading the replies of a full
 sync went from 23.6 s of interpreter time with stock librouteros to 5.9 s.
@@ -38,6 +51,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from dataclasses import dataclass
+from typing import NoReturn
 
 from librouteros.connections import AsyncSocketTransport
 from librouteros.exceptions import ConnectionClosed, FatalError, ProtocolError
@@ -50,102 +65,227 @@ CHUNK_BYTES = 64 * 1024
 #: would be parsed from start to end while every other task (an operator's
 #: question) waits. 100 rows take about a millisecond.
 YIELD_EVERY = 100
-#: Largest word accepted. RouterOS values are short; a comment is a few KiB at
-#: most. A prefix announcing more is taken as corruption, not buffered.
-MAX_WORD_BYTES = 16 * 1024 * 1024
+#: Largest sentence (all its words, prefixes included). RouterOS values are
+#: short; a ``/ppp/secret`` row is well under 1 KiB and a comment a few KiB at
+#: most. A prefix announcing more is refused, not buffered.
+MAX_SENTENCE_BYTES = 4 * 1024 * 1024
+#: Most words in one sentence (a ``monitor-traffic`` row has about 20).
+MAX_SENTENCE_WORDS = 1024
+#: Sentences of a reply other than ``!re`` rows: ``!done``, ``!empty``, a
+#: ``!trap`` or two; anything else a router sends counts here too.
+ENVELOPE_SENTENCES = 4
 
 Sentence = tuple[str, tuple[str, ...]]
 
 
-class SentenceParser:
-    """Cuts complete sentences out of a byte buffer; keeps the incomplete tail.
+@dataclass(frozen=True)
+class ReplyLimit:
+    """The most one command's reply may bring before it is cut.
 
-    Pure (no I/O), so it can be fed any split of a byte stream.
+    `rows`: ``!re`` sentences (other sentences have their own small ceiling,
+    `ENVELOPE_SENTENCES`, so a flood of them is cut too). `bytes`: bytes on
+    the wire.
     """
 
-    def __init__(self, encoding: str = "utf-8", max_word: int = MAX_WORD_BYTES) -> None:
+    rows: int
+    bytes: int
+
+
+#: A question (a snapshot's reads, a targeted pull, ``nodes check``, login):
+#: a handful of rows. The default of every command that does not say otherwise.
+QUESTION = ReplyLimit(rows=16, bytes=1024 * 1024)
+
+
+class ReplyTooLarge(ProtocolError):
+    """A reply or one of its sentences went past its ceiling; the read stopped there.
+
+    `kind`: "rows", "bytes" or "words" (words of one sentence); `ceiling`: the limit.
+    """
+
+    def __init__(self, kind: str, ceiling: int, detail: str) -> None:
+        self.kind = kind
+        self.ceiling = ceiling
+        super().__init__(detail)
+
+
+class ReplyStalled(TimeoutError):
+    """No byte arrived for `seconds` while a reply was awaited."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        super().__init__(f"no data for {seconds:g}s while a reply was due")
+
+
+class SentenceParser:
+    """Cuts complete sentences out of a byte stream fed in any chunks.
+
+    Pure (no I/O). Each byte is examined once: the words already decoded of the
+    incomplete sentence, and the length of a word whose prefix was read but
+    whose bytes have not all arrived, are kept across feeds, and consumed bytes
+    leave the buffer. The only byte looked at twice is the first byte of a
+    length prefix cut by a chunk boundary (`examined` counts both looks).
+
+    Bounds: a sentence of more than `max_sentence` bytes or `max_words` words,
+    and a word that would end past `horizon` (an offset in the stream, set by
+    the protocol to the end of the current reply's byte budget), raise
+    `ReplyTooLarge` as soon as the length prefix saying so is read.
+    """
+
+    def __init__(
+        self,
+        encoding: str = "utf-8",
+        max_sentence: int = MAX_SENTENCE_BYTES,
+        max_words: int = MAX_SENTENCE_WORDS,
+    ) -> None:
         self.encoding = encoding
-        self.max_word = max_word
+        self.max_sentence = max_sentence
+        self.max_words = max_words
+        #: (stream offset no word may end past, the reply's byte ceiling it
+        #: comes from), set by the protocol per reply; None: no reply budget.
+        self.horizon: tuple[int, int] | None = None
+        #: Bytes taken out of the stream so far (the offset of the buffer's start).
+        self.consumed = 0
+        #: Bytes the parse loop has read, for the parse-once guarantee.
+        self.examined = 0
         self._buffer = bytearray()
-        # Bytes the incomplete sentence in the buffer needs at least before it
-        # is worth scanning again (a big word arriving in many chunks is not
-        # rescanned from its start on every chunk).
-        self._need = 0
+        self._words: list[str] = []
+        self._sentence_bytes = 0  # prefixes and words of the incomplete sentence
+        self._pending = -1  # length of a word whose prefix was consumed; -1: none
+        self._need = 0  # bytes the buffer needs before the loop can go on
 
     @property
     def buffered(self) -> int:
-        """Bytes held that are not part of a complete sentence yet."""
-        return len(self._buffer)
+        """Bytes held that are not part of a complete sentence yet, decoded words included."""
+        return self._sentence_bytes + len(self._buffer)
 
     def feed(self, data: bytes) -> list[list[str]]:
         """Add bytes; return every sentence they complete, as lists of words.
 
-        An empty sentence (a lone zero byte) comes back as ``[]``.
+        An empty sentence (a lone zero byte) comes back as ``[]``. After it
+        raises (`ProtocolError`, `ReplyTooLarge`) the stream is out of step:
+        the parser must not be fed again.
         """
         buffer = self._buffer
         buffer += data
         if len(buffer) < self._need:
             return []
-        sentences, consumed, need = self._parse(buffer)
-        if consumed:
-            del buffer[:consumed]
-        self._need = max(need - consumed, 0)
+        sentences: list[list[str]] = []
+        pos = self._parse(buffer, sentences)
+        if pos:
+            del buffer[:pos]  # from the front of a bytearray: the rest is not copied
+            self.consumed += pos
         return sentences
 
-    def _parse(self, buf: bytearray) -> tuple[list[list[str]], int, int]:
-        """Sentences, bytes they took, and the least length the buffer needs next."""
-        encoding, max_word = self.encoding, self.max_word
+    def _parse(self, buf: bytearray, sentences: list[list[str]]) -> int:
+        """Parse from the buffer's start; return the bytes consumed.
+
+        The hot loop of every reply: nothing but decoding per word. The bounds
+        are checked once per sentence, and once for the incomplete sentence a
+        feed leaves, its announced word included: a sentence never holds more
+        than its ceiling plus one read.
+        """
+        encoding = self.encoding
+        max_sentence, max_words = self.max_sentence, self.max_words
         end = len(buf)
-        sentences: list[list[str]] = []
-        words: list[str] = []
-        start = pos = 0
+        words = self._words
+        carried = self._sentence_bytes  # bytes of this sentence consumed by earlier feeds
+        pos = start = peeked = need = 0
+        pending = self._pending
+        if pending >= 0:  # a word whose prefix an earlier feed consumed
+            if pending <= end:
+                words.append(buf[:pending].decode(encoding, "ignore"))
+                pos, pending = pending, -1
+            else:
+                need, end = pending, 0  # still incomplete: skip the loop
         while pos < end:
             b = buf[pos]
-            if b < 0x80:
-                if b == 0:  # the zero-length word: end of sentence
-                    pos += 1
-                    sentences.append(words)
-                    words = []
-                    start = pos
-                    continue
+            if b < 0x80:  # most words: a 1-byte prefix, the length itself
                 length = b
                 pos += 1
-            elif b < 0xC0:
-                if pos + 2 > end:
-                    break
-                length = ((b & 0x3F) << 8) | buf[pos + 1]
-                pos += 2
-            elif b < 0xE0:
-                if pos + 3 > end:
-                    break
-                length = ((b & 0x1F) << 16) | (buf[pos + 1] << 8) | buf[pos + 2]
-                pos += 3
-            elif b < 0xF0:
-                if pos + 4 > end:
-                    break
-                length = int.from_bytes(buf[pos : pos + 4], "big") & 0x0FFFFFFF
-                pos += 4
-            elif b == 0xF0:
-                if pos + 5 > end:
-                    break
-                length = int.from_bytes(buf[pos + 1 : pos + 5], "big")
-                pos += 5
             else:
-                raise ProtocolError(f"Unknown control byte 0x{b:02X} in a length prefix")
-            if length > max_word:
-                raise ProtocolError(f"word of {length} bytes announced (limit {max_word})")
-            if pos + length > end:
-                return sentences, start, pos + length
+                if b < 0xC0:
+                    size = 2
+                elif b < 0xE0:
+                    size = 3
+                elif b < 0xF0:
+                    size = 4
+                elif b == 0xF0:
+                    size = 5
+                else:
+                    raise ProtocolError(f"Unknown control byte 0x{b:02X} in a length prefix")
+                if pos + size > end:
+                    peeked = 1  # looked at now, and again once the prefix is whole
+                    need = size  # counted from `pos`, the buffer's start next time
+                    break
+                if size == 2:
+                    length = ((b & 0x3F) << 8) | buf[pos + 1]
+                elif size == 3:
+                    length = ((b & 0x1F) << 16) | (buf[pos + 1] << 8) | buf[pos + 2]
+                elif size == 4:
+                    length = int.from_bytes(buf[pos : pos + 4], "big") & 0x0FFFFFFF
+                else:
+                    length = int.from_bytes(buf[pos + 1 : pos + 5], "big")
+                pos += size
+            if length == 0:  # the zero-length word: end of sentence
+                if carried + pos - start > max_sentence or len(words) > max_words:
+                    self._bound(carried + pos - start, len(words), 0, 0)
+                sentences.append(words)
+                words = []
+                carried = 0
+                start = pos
+                continue
+            if pos + length > end:  # the word's bytes have not all arrived
+                pending = need = length
+                break
             words.append(buf[pos : pos + length].decode(encoding, "ignore"))
             pos += length
-        return sentences, start, 0
+        self._bound(carried + pos - start, len(words), max(pending, 0), pos)
+        self._words = words
+        self._pending = pending
+        self._sentence_bytes = carried + pos - start
+        self._need = need
+        self.examined += pos + peeked
+        return pos
+
+    def _bound(self, sentence_bytes: int, words: int, pending: int, pos: int) -> None:
+        """Refuse a sentence past its bounds, counting a word announced but not
+        yet arrived (`pending` bytes, after `pos`) as if it were there.
+
+        The reply's budget first: when both are passed, it is the tighter one
+        (a question's 1 MiB against a sentence's 4 MiB).
+        """
+        if pending and self.horizon is not None:
+            offset, ceiling = self.horizon
+            if self.consumed + pos + pending > offset:
+                raise ReplyTooLarge(
+                    "bytes",
+                    ceiling,
+                    f"a word of {pending} bytes would take the reply past {ceiling}",
+                )
+        if sentence_bytes + pending > self.max_sentence:
+            raise ReplyTooLarge(
+                "bytes",
+                self.max_sentence,
+                f"a sentence of at least {sentence_bytes + pending} bytes "
+                f"(limit {self.max_sentence})",
+            )
+        if words > self.max_words:
+            raise ReplyTooLarge(
+                "words", self.max_words, f"a sentence of over {self.max_words} words"
+            )
 
 
 class BufferedApiProtocol(AsyncApiProtocol):
     """``AsyncApiProtocol`` that reads large chunks and parses whole sentences.
 
-    There is no per-read timeout (``timeout`` is None): the caller's
-    ``asyncio.timeout`` is the one deadline, as in `bot.routeros`.
+    There is no per-read timeout by default (librouteros's ``timeout`` is
+    None): the caller's ``asyncio.timeout`` is the one deadline, as in
+    `bot.routeros`. `idle_timeout` adds one for long replies.
+
+    `limit` is the ceiling of the reply to the next command written (default
+    `QUESTION`): each `writeSentence` starts a new reply budget. Past it, the
+    connection is aborted and `ReplyTooLarge` raised; the bytes read never pass
+    the ceiling by more than one.
     """
 
     def __init__(
@@ -154,13 +294,34 @@ class BufferedApiProtocol(AsyncApiProtocol):
         writer: asyncio.StreamWriter,
         encoding: str = "utf-8",
         chunk_bytes: int = CHUNK_BYTES,
+        limit: ReplyLimit = QUESTION,
     ) -> None:
         super().__init__(AsyncSocketTransport(reader, writer), encoding=encoding, timeout=None)
         self._reader = reader
+        self._writer = writer
         self._chunk = chunk_bytes
         self._parser = SentenceParser(encoding)
         self._ready: deque[list[str]] = deque()
         self._until_yield = YIELD_EVERY
+        self.limit = limit
+        #: Seconds without a byte, while a reply is awaited, before `ReplyStalled`.
+        self.idle_timeout: float | None = None
+        #: Bytes read from the socket, in all.
+        self.received = 0
+        self._rows = 0  # `!re` sentences of the current reply handed out
+        self._others = 0  # its other sentences
+        self._start_reply()
+
+    def _start_reply(self) -> None:
+        # Bytes read but not parsed yet (a router talking past its `!done`)
+        # count against the new reply: the budget starts where parsing stands.
+        self._rows = self._others = 0
+        self._parser.horizon = (self._parser.consumed + self.limit.bytes, self.limit.bytes)
+
+    async def writeSentence(self, cmd: str, *words: str) -> None:
+        """Send a command; its reply gets a fresh budget of `limit`."""
+        self._start_reply()
+        await super().writeSentence(cmd, *words)
 
     async def readSentence(self) -> Sentence:
         """The next sentence: reply word and the other words, as librouteros returns it."""
@@ -170,15 +331,61 @@ class BufferedApiProtocol(AsyncApiProtocol):
                 words = ready.popleft()
                 if not words:  # empty sentences carry nothing; RouterOS ignores them too
                     continue
+                if words[0] == "!re":
+                    self._rows += 1
+                    if self._rows > self.limit.rows:
+                        rows = self.limit.rows
+                        self._cut(ReplyTooLarge("rows", rows, f"a reply of over {rows} rows"))
+                else:
+                    self._others += 1
+                    if self._others > ENVELOPE_SENTENCES:
+                        self._cut(
+                            ReplyTooLarge(
+                                "rows",
+                                self.limit.rows,
+                                f"over {ENVELOPE_SENTENCES} sentences besides rows in one reply",
+                            )
+                        )
                 self._until_yield -= 1
                 if self._until_yield <= 0:
                     self._until_yield = YIELD_EVERY
                     await asyncio.sleep(0)
                 return await self._sentence(words)
-            data = await self._reader.read(self._chunk)
-            if not data:
-                raise ConnectionClosed("Connection unexpectedly closed.")
-            ready.extend(self._parser.feed(data))
+            ready.extend(self._feed(await self._read()))
+
+    async def _read(self) -> bytes:
+        """One read, never more than one byte past the reply's byte ceiling."""
+        horizon = self._parser.horizon
+        size = self._chunk
+        if horizon is not None:
+            size = max(1, min(size, horizon[0] + 1 - self.received))
+        if self.idle_timeout is None:
+            data = await self._reader.read(size)
+        else:
+            try:
+                async with asyncio.timeout(self.idle_timeout):
+                    data = await self._reader.read(size)
+            except TimeoutError:
+                raise ReplyStalled(self.idle_timeout) from None
+        if not data:
+            raise ConnectionClosed("Connection unexpectedly closed.")
+        self.received += len(data)
+        if horizon is not None and self.received > horizon[0]:
+            ceiling = horizon[1]
+            self._cut(ReplyTooLarge("bytes", ceiling, f"a reply of over {ceiling} bytes"))
+        return data
+
+    def _feed(self, data: bytes) -> list[list[str]]:
+        try:
+            return self._parser.feed(data)
+        except ProtocolError as exc:
+            self._cut(exc)
+
+    def _cut(self, exc: ProtocolError) -> NoReturn:
+        """Stop reading for good: abort the connection (the router's command
+        dies with it) and raise `exc`."""
+        self._writer.transport.abort()
+        raise exc
 
     async def _sentence(self, words: list[str]) -> Sentence:
         if LOGGER.isEnabledFor(logging.DEBUG):

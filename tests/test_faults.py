@@ -40,6 +40,13 @@ FAULTS = {
     "malformed": "cortó la sesión o respondió algo inesperado",
     "malformed_reply": "cortó la sesión o respondió algo inesperado",
     "tls_fail": "Falló la conexión cifrada (API-SSL)",
+    # Hostile routers: the reply is cut at its ceiling, the connection closed.
+    "flood_rows": "mandó una respuesta más grande que lo que Beholder acepta (más de 16 filas)",
+    "huge_word": "mandó una respuesta más grande que lo que Beholder acepta (más de 1 MiB)",
+    "endless_sentence": "mandó una respuesta más grande que lo que Beholder acepta (una fila",
+    "trickle": "no respondió a tiempo (1 s)",
+    # Bug: librouteros raised TypeError on a !trap word it did not expect.
+    "odd_trap": "cortó la sesión o respondió algo inesperado",
 }
 
 

@@ -40,6 +40,7 @@ from bot.errors import (
     RouterError,
     RouterProtocolError,
     RouterRefused,
+    RouterReplyTooLarge,
     RouterTimeout,
     RouterTLSError,
     RouterUnreachable,
@@ -242,6 +243,10 @@ def every_error() -> list[BeholderError]:
                 "bras-norte", "x", user=user, pinned="ab" * 32, presented="cd" * 32
             ),
             RouterProtocolError("bras-norte", "x", user=user),
+            RouterReplyTooLarge("bras-norte", "x", user=user, kind="rows", ceiling=16),
+            RouterReplyTooLarge("bras-norte", "x", user=user, kind="bytes", ceiling=1 << 20),
+            RouterReplyTooLarge("bras-norte", "x", user=user, kind="bytes", ceiling=64 << 10),
+            RouterReplyTooLarge("bras-norte", "x", user=user, kind="words", ceiling=1024),
             RouterCircuitOpen("bras-norte", "x", user=user, since_s=12, retry_in_s=18),
         ]
     causes = (
@@ -251,6 +256,7 @@ def every_error() -> list[BeholderError]:
         RouterTLSError("bras-norte"),
         RouterCertificateError("bras-norte"),
         RouterProtocolError("bras-norte"),
+        RouterReplyTooLarge("bras-norte", kind="rows", ceiling=200_000),
     )
     router_errors += [
         RouterCircuitOpen("bras-norte", user="juan.perez", since_s=3, retry_in_s=27, cause=c)

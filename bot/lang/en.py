@@ -246,6 +246,14 @@ MESSAGES: dict[str, str] = {
         "It may have reached its API session limit: try again in a "
         "moment; if it happens again, check the router."
     ),
+    "error.too_large": (
+        "Router {node} sent a reply larger than Beholder accepts ({limit}){who}, "
+        "so Beholder closed the connection. It is usually a router fault: try again "
+        "in a minute and, if it happens again, check the node."
+    ),
+    "limit.rows": "more than {count} rows",
+    "limit.bytes": "more than {size}",
+    "limit.words": "a row with more than {count} fields",
     "error.unreachable": (
         "No connection to router {node}{who}. Check connectivity to the node (down? no route?)."
     ),
@@ -256,6 +264,7 @@ MESSAGES: dict[str, str] = {
     "cause.unreachable": "no connection",
     "cause.tls": "TLS failed",
     "cause.certificate": "certificate not verified",
+    "cause.too_large": "reply too large",
     "cause.other": "session closed",
     "cause.busy": "busy with other Beholder checks",
     "unexpected": (

@@ -255,6 +255,14 @@ MESSAGES: dict[str, str] = {
         "Puede haber llegado a su límite de sesiones de API: probá de nuevo en un "
         "momento; si se repite, revisar el router."
     ),
+    "error.too_large": (
+        "El router {node} mandó una respuesta más grande que lo que Beholder acepta "
+        "({limit}){who}, así que Beholder cortó la conexión. Suele ser una falla del "
+        "router: probá de nuevo en un minuto y, si se repite, revisá el nodo."
+    ),
+    "limit.rows": "más de {count} filas",
+    "limit.bytes": "más de {size}",
+    "limit.words": "una fila con más de {count} campos",
     "error.unreachable": (
         "No hay conexión con el router {node}{who}. "
         "Revisá la conectividad con el nodo (¿caído, sin ruta?)."
@@ -266,6 +274,7 @@ MESSAGES: dict[str, str] = {
     "cause.unreachable": "sin conexión",
     "cause.tls": "falló el TLS",
     "cause.certificate": "certificado no verificado",
+    "cause.too_large": "respuesta demasiado grande",
     "cause.other": "cortó la sesión",
     "cause.busy": "ocupado con otras consultas de Beholder",
     "unexpected": (

@@ -5,7 +5,9 @@ Prints one line per router so a person (or a script) can point the bot or
 
 Without options it runs the demo network; ``--nodes N --secrets M`` runs N
 generated BRAS with M secrets each instead (see `scale_network`), which is what
-``bench/sync_bench.py`` starts in its own process.
+``bench/sync_bench.py`` starts in its own process. ``--fault NAME`` (repeatable)
+runs one generated router per fault, named after it and misbehaving that way
+from the start (``bench/hostile_bench.py``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import contextlib
 import sys
 import threading
 
+from bot.sim.faults import FAULTS
 from bot.sim.model import demo_network, scale_network
 from bot.sim.network import SimNetwork
 
@@ -32,12 +35,27 @@ def main(argv: list[str] | None = None) -> int:
         "--secrets", type=int, default=2000, help="secrets per generated router (default 2000)"
     )
     parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        choices=sorted(FAULTS),
+        help="run one router with this fault, named after it (repeatable)",
+    )
+    parser.add_argument(
         "--until-stdin-closes",
         action="store_true",
         help="stop when stdin reaches EOF (so a parent process that dies takes us along)",
     )
     args = parser.parse_args(argv)
-    configs = scale_network(args.nodes, args.secrets) if args.nodes > 0 else demo_network()
+    if args.fault:
+        configs = scale_network(len(args.fault), args.secrets)
+        for cfg, fault in zip(configs, args.fault, strict=True):
+            cfg.name = cfg.identity = fault
+            cfg.fault = fault
+    elif args.nodes > 0:
+        configs = scale_network(args.nodes, args.secrets)
+    else:
+        configs = demo_network()
     for cfg in configs:
         cfg.latency = args.latency
     with SimNetwork(configs) as network:

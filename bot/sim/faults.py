@@ -36,6 +36,21 @@ MALFORMED_REPLY = "malformed_reply"
 CLOSE_MID_STREAM = "close_mid_stream"
 # Like CLOSE_MID_STREAM, but the connection stays open and silent.
 STALL_MID_STREAM = "stall_mid_stream"
+# Hostile routers: they never stop talking. Every reply after login is an
+# endless stream of well-formed `!re` rows (a /ppp/secret row each), never `!done`.
+FLOOD_ROWS = "flood_rows"
+# The first reply after login is a `!re` whose second word announces 16 MiB
+# and sends them (until the client hangs up).
+HUGE_WORD = "huge_word"
+# The first reply after login is a `!re` followed by short words forever: a
+# sentence that is never ended.
+ENDLESS_SENTENCE = "endless_sentence"
+# Slow routers: every reply after login is correct but sent `trickle_bytes` at
+# a time, `trickle_interval` seconds apart (see `RouterConfig`).
+TRICKLE = "trickle"
+# Every reply after login is a `!trap` without a message, with an attribute
+# no client expects (`=cause=`), then `!done`.
+ODD_TRAP = "odd_trap"
 # Every login is rejected as bad credentials.
 BAD_CREDENTIALS = "bad_credentials"
 # TLS routers only (no effect on plain API): plain text instead of a TLS
@@ -56,12 +71,20 @@ FAULTS: frozenset[str] = frozenset(
         MALFORMED_REPLY,
         BAD_CREDENTIALS,
         TLS_FAIL,
+        FLOOD_ROWS,
+        HUGE_WORD,
+        ENDLESS_SENTENCE,
+        TRICKLE,
+        ODD_TRAP,
     }
 )
 
 # Message of the `!fatal` sent by the FATAL fault (a real router sends `!fatal`
 # for /quit, for too many commands before login, and when it is shutting down).
 FATAL_MESSAGE = "simulated fatal error"
+
+# Length HUGE_WORD announces for its word.
+HUGE_WORD_BYTES = 16 * 1024 * 1024
 
 
 def check_fault(fault: str | None) -> str | None:

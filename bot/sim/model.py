@@ -74,6 +74,9 @@ class RouterConfig:
     fault: str | None = None  # see server.FAULTS
     # Rows a print sends before CLOSE_MID_STREAM / STALL_MID_STREAM cut it.
     fault_after_rows: int = 100
+    # TRICKLE: bytes per write and seconds between writes.
+    trickle_bytes: int = 1
+    trickle_interval: float = 0.05
 
     def __post_init__(self) -> None:
         if not self.identity:

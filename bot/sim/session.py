@@ -99,6 +99,61 @@ def _parse_duration(text: str) -> float | None:
     return None if number else total
 
 
+#: Bytes a hostile fault writes at once (then it lets other connections run).
+HOSTILE_CHUNK_BYTES = 64 * 1024
+
+
+def _flood_rows(start: int, count: int) -> bytes:
+    """`count` well-formed ``/ppp/secret`` rows, numbered from `start`."""
+    return b"".join(
+        wire.encode_sentence(
+            [
+                "!re",
+                f"=name=flood{i:08d}",
+                "=profile=plan-50M",
+                "=service=pppoe",
+                "=disabled=false",
+                f"=comment=Cliente {i} - Av. San Martín {i % 5000}",
+                f"=last-caller-id=4C:5E:0C:{i >> 16 & 255:02X}:{i >> 8 & 255:02X}:{i & 255:02X}",
+                "=last-logged-out=2025-11-17 06:02:41",
+                "=last-disconnect-reason=hung-up",
+            ]
+        )
+        for i in range(start, start + count)
+    )
+
+
+async def _hostile(writer: asyncio.StreamWriter, fault: str) -> None:
+    """Talk forever, as `fault` says, until the client hangs up (the write fails).
+
+    Writes wait for the client to read (drain), so what the simulator holds
+    stays small whatever the client does.
+    """
+    if fault == faults.HUGE_WORD:
+        head = wire.encode_word("!re") + wire.encode_length(faults.HUGE_WORD_BYTES)
+        await wire.send_raw(writer, head)
+        left = faults.HUGE_WORD_BYTES
+        filler = b"=comment=" + b"x" * (HOSTILE_CHUNK_BYTES - 9)
+        while left > 0:
+            await wire.send_raw(writer, filler[:left])
+            left -= len(filler[:left])
+            filler = b"x" * HOSTILE_CHUNK_BYTES
+            await asyncio.sleep(0)
+        await wire.send_raw(writer, b"\x00")  # a client reading all that gets its row
+        return
+    if fault == faults.ENDLESS_SENTENCE:
+        await wire.send_raw(writer, wire.encode_word("!re"))
+        words = b"".join(wire.encode_word(f"=field{i}=value{i}") for i in range(4096))
+        while True:
+            await wire.send_raw(writer, words)
+            await asyncio.sleep(0)
+    row = 0
+    while True:  # FLOOD_ROWS
+        await wire.send_raw(writer, _flood_rows(row, 256))
+        row += 256
+        await asyncio.sleep(0)
+
+
 class Session:
     """Serves one accepted (and, for API-SSL, already TLS-wrapped) connection."""
 
@@ -153,9 +208,19 @@ class Session:
             if start:
                 await asyncio.sleep(0)
             chunk = sentences[start : start + SEND_CHUNK_SENTENCES]
-            await wire.send_raw(
-                self.writer, b"".join(wire.encode_sentence(_tagged(s, tag)) for s in chunk)
-            )
+            data = b"".join(wire.encode_sentence(_tagged(s, tag)) for s in chunk)
+            if self.sim.fault == faults.TRICKLE and self.logged_in:
+                await self._trickle(data)
+            else:
+                await wire.send_raw(self.writer, data)
+
+    async def _trickle(self, data: bytes) -> None:
+        """TRICKLE: `data` a few bytes at a time, with a pause before each write."""
+        cfg = self.sim.config
+        step = max(1, cfg.trickle_bytes)
+        for start in range(0, len(data), step):
+            await asyncio.sleep(cfg.trickle_interval)
+            await wire.send_raw(self.writer, data[start : start + step])
 
     async def _handle(self, cmd: Command) -> bool:
         """Answer one command; False means close the connection."""
@@ -221,6 +286,12 @@ class Session:
         if fault == faults.MALFORMED_REPLY:
             await self._send([["re", "=message=reply word without !"], ["!done"]], cmd.tag)
             return True
+        if fault == faults.ODD_TRAP:
+            await self._send([["!trap", "=cause=simulated"], ["!done"]], cmd.tag)
+            return True
+        if fault in (faults.FLOOD_ROWS, faults.HUGE_WORD, faults.ENDLESS_SENTENCE):
+            await _hostile(self.writer, fault)
+            return False
         return None
 
     # -- commands ------------------------------------------------------------
