@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import getpass
 import json
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -62,7 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         logs.configure(level, settings.secrets, settings.log_format)
         return args.handler(args, settings)
     except BeholderError as exc:
-        print(f"beholder: {texts.plain(texts.error(exc))}", file=sys.stderr)
+        lines = texts.plain(texts.error(exc)).split("\n")  # the catalog's own line breaks
+        message = "\n".join(texts.terminal(line, texts.TERMINAL_LINE_LIMIT) for line in lines)
+        print(f"beholder: {message}", file=sys.stderr)
         return _exit_code(exc)
     except KeyboardInterrupt:
         return 130
@@ -222,7 +225,8 @@ def cmd_nodes_add(args: argparse.Namespace, settings: Settings) -> int:
     with Inventory(settings.db_path) as inventory:
         inventory.upsert_nodes([Node(args.name, args.host, port, args.tls)])
         node = inventory.node(args.name)
-    print(f"node {node.name} → {node.host}:{node.port} (tls={_tls_shown(node)})")
+    shown = f"{texts.terminal(node.name)} → {texts.terminal(node.host)}:{node.port}"
+    print(f"node {shown} (tls={_tls_shown(node)})")
     if node.tls is TlsMode.INSECURE:
         print(f"beholder: WARNING: {insecure_warning([node.name])}", file=sys.stderr)
     return 0
@@ -231,7 +235,7 @@ def cmd_nodes_add(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_nodes_remove(args: argparse.Namespace, settings: Settings) -> int:
     with Inventory(settings.db_path) as inventory:
         removed = inventory.remove_node(args.name)
-    print(f"node {args.name} removed, with its {removed} secret(s)")
+    print(f"node {texts.terminal(args.name)} removed, with its {removed} secret(s)")
     return 0
 
 
@@ -279,7 +283,7 @@ def cmd_nodes_check(args: argparse.Namespace, settings: Settings) -> int:
         )
     print(_table(rows))
     if failed:
-        print(f"beholder: cannot use {', '.join(failed)}", file=sys.stderr)
+        print(f"beholder: cannot use {texts.terminal(', '.join(failed))}", file=sys.stderr)
         return EXIT_FAILED
     return 0
 
@@ -336,12 +340,17 @@ def cmd_nodes_trust(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def certificate_report(node: Node, der: bytes, zone: tzinfo = UTC) -> str:
-    """What ``nodes trust`` shows: subject, issuer, validity and SHA-256."""
-    lines = [f"{node.name} ({node.host}:{node.port}) presents:"]
+    """What ``nodes trust`` shows: subject, issuer, validity and SHA-256.
+
+    The subject and issuer are whatever the peer wrote, and the peer may be the
+    impostor the operator is checking for: they pass through `texts.terminal`, so
+    no control character in them can draw over the real fingerprint.
+    """
+    lines = [f"{texts.terminal(node.name)} ({texts.terminal(node.host)}:{node.port}) presents:"]
     try:
         info = describe(der)
     except ValueError as exc:
-        lines.append(f"  (the certificate could not be decoded: {exc})")
+        lines.append(f"  (the certificate could not be decoded: {texts.terminal(exc)})")
     else:
         now = datetime.now(UTC)
         validity = f"{_stamp(info.not_before, zone)} → {_stamp(info.not_after, zone)}"
@@ -349,9 +358,9 @@ def certificate_report(node: Node, der: bytes, zone: tzinfo = UTC) -> str:
             validity += "  EXPIRED"
         elif now < info.not_before:
             validity += "  NOT YET VALID"
-        issuer = "itself (self-signed)" if info.self_signed else info.issuer
+        issuer = "itself (self-signed)" if info.self_signed else texts.terminal(info.issuer)
         lines += [
-            f"  subject    {info.subject}",
+            f"  subject    {texts.terminal(info.subject)}",
             f"  issuer     {issuer}",
             f"  valid      {validity}",
         ]
@@ -424,7 +433,7 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
     print(sync_report(results, zone, elapsed))
     failed = [r for r in results if not r.ok]
     if failed:
-        names = ", ".join(r.node for r in failed)
+        names = texts.terminal(", ".join(r.node for r in failed))
         print(f"beholder: sync failed for {names}; their previous rows were kept", file=sys.stderr)
         return EXIT_FAILED
     return 0
@@ -456,7 +465,7 @@ def cmd_consumo(args: argparse.Namespace, settings: Settings) -> int:
         )
         if reading is not None:
             if args.json:
-                print(json.dumps(reading.as_dict(), ensure_ascii=False), flush=True)
+                print(_json_for_terminal(reading.as_dict()), flush=True)
             else:
                 lines = texts.reading_lines(reading, texts.zone(settings.timezone))
                 print("\n".join(lines), flush=True)
@@ -488,6 +497,23 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
     ]
     print(_table(rows))
     return 0
+
+
+#: What JSON leaves raw in a string but a terminal obeys: DEL, C1, and Unicode's
+#: format characters (bidi overrides, zero-width), lone surrogates; JSON escapes C0.
+_JSON_UNSAFE = re.compile(
+    "[\x7f-\x9f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ud800-\udfff]"
+)
+
+
+def _json_for_terminal(value: object) -> str:
+    """`value` as one JSON object, with what a terminal would obey as ``\\uXXXX``.
+
+    Those characters can only stand inside JSON strings, where ``\\uXXXX`` means
+    the same character: a program reading the output gets the same data.
+    """
+    text = json.dumps(value, ensure_ascii=False)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
 
 
 def _since(text: str) -> datetime:
@@ -583,6 +609,9 @@ def sync_report(
 
 
 def _table(rows: Sequence[Sequence[str]]) -> str:
+    """Columns for the terminal; every cell passes through `texts.terminal`, as most
+    hold text from outside (node names, router identities, sync errors, audit rows)."""
+    rows = [[texts.terminal(cell) for cell in row] for row in rows]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()

@@ -403,3 +403,65 @@ def test_nodes_trust_asks_on_a_terminal(env, tls_routers):
     with Inventory(env["BEHOLDER_DB"]) as inventory:
         pinned = inventory.node("bras-cert").tls_fingerprint
     assert pinned == tls_routers.call("bras-cert", lambda sim: sim.config.certificate.sha256)
+
+
+#: What an impostor writes in its certificate's subject (or a router in its identity)
+#: to draw over the operator's terminal: erase the line, print a forged fingerprint,
+#: then hide whatever follows (SGR 8, conceal), reversed by a bidi override.
+HOSTILE = "r\r\x1b[2K  SHA-256 AA:BB\n\x1b[8m\u202egnp\x9b"
+
+
+def _no_terminal_controls(output: str) -> None:
+    for char in ("\x1b", "\r", "\u202e", "\x9b"):
+        assert char not in output, repr(char)
+    assert "\\x1b[2K" in output  # shown, not obeyed
+
+
+def test_nodes_trust_shows_a_hostile_certificate_subject_as_escapes(env):
+    """Regression: `nodes trust` printed the certificate's subject raw, so an
+    impostor's subject with ``\\r``, ESC sequences, a newline and a bidi override
+    drew a forged fingerprint over the real one. Now every control character is
+    shown as an escape; the one fingerprint line is the real one."""
+    impostor = self_signed(HOSTILE)
+    config = RouterConfig(
+        "bras-falso", username=API_USER, password=API_PASSWORD, tls=True, certificate=impostor
+    )
+    with SimNetwork([config]) as network:
+        port = str(network.port("bras-falso"))
+        beholder(env, "nodes", "add", "bras-falso", "127.0.0.1", "--port", port, "--tls")
+        shown = _unattended(env, "nodes", "trust", "bras-falso")
+        assert network.counters("bras-falso").logins == 0
+    assert shown.returncode == 2, shown.stderr
+    _no_terminal_controls(shown.stdout)
+    assert "\\n" in shown.stdout
+    assert "\\u202e" in shown.stdout
+    [line] = [line for line in shown.stdout.splitlines() if line.lstrip().startswith("SHA-256")]
+    assert line == "  SHA-256    " + shown_fingerprint(impostor.sha256)
+    [subject] = [line for line in shown.stdout.splitlines() if line.startswith("  subject")]
+    assert "SHA-256 AA:BB" in subject
+
+
+def test_nodes_check_and_list_show_router_and_csv_text_as_escapes(env, tmp_path):
+    """Regression: `nodes check` printed the router's identity and version raw, and
+    `nodes list` the CSV's node names: ESC sequences in them reached the terminal.
+    Now they are shown as escapes, on one table line each."""
+    config = RouterConfig(
+        "bras-norte", HOSTILE, "7.16" + HOSTILE, username=API_USER, password=API_PASSWORD
+    )
+    with SimNetwork([config]) as network:
+        csv = tmp_path / "nodes.csv"
+        port = network.port("bras-norte")
+        hostile_name = "bras\x1b[2K\u202e\x9b"  # a CSV row cannot hold a bare \\r
+        csv.write_text(
+            f"name,host,port\nbras-norte,127.0.0.1,{port}\n{hostile_name},127.0.0.1,{port}\n",
+            encoding="utf-8",
+            newline="",
+        )
+        assert beholder(env, "nodes", "import", str(csv)).returncode == 0
+        check = beholder(env, "nodes", "check", "bras-norte")
+    assert check.returncode == 0, check.stderr
+    _no_terminal_controls(check.stdout)
+    assert len(check.stdout.splitlines()) == 2  # header and one row
+    listed = beholder(env, "nodes", "list")
+    _no_terminal_controls(listed.stdout)
+    assert len(listed.stdout.splitlines()) == 3
