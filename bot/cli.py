@@ -88,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     node_import = nodes_commands.add_parser("import", help="add or update nodes from a CSV file")
     node_import.add_argument("file", type=Path, help="CSV with header name,host,port[,tls]")
     _encoding_option(node_import)
+    _allow_downgrade_option(node_import)
     node_import.set_defaults(handler=cmd_nodes_import)
     nodes_commands.add_parser(
         "list", help="show the nodes and how their last sync went"
@@ -101,11 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="?",
         type=_tls_mode,
         const=TlsMode.YES,
-        default=TlsMode.NO,
+        default=None,
         metavar="MODE",
         help="API-SSL: yes (the default with --tls: certificate verified against "
-        "MIKROTIK_TLS_CA or a pin, see nodes trust), insecure (not verified), no (plain API)",
+        "MIKROTIK_TLS_CA or a pin, see nodes trust), insecure (not verified), no (plain API); "
+        "without --tls a node keeps its mode (a new one: no)",
     )
+    _allow_downgrade_option(node_add)
     node_add.set_defaults(handler=cmd_nodes_add)
     node_remove = nodes_commands.add_parser("remove", help="forget a node and its secrets")
     node_remove.add_argument("name")
@@ -196,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_nodes_import(args: argparse.Namespace, settings: Settings) -> int:
     nodes = read_nodes_csv(args.file, args.encoding)
     with Inventory(settings.db_path) as inventory:
-        count = inventory.upsert_nodes(nodes.rows)
+        count = inventory.upsert_nodes(nodes.rows, args.allow_downgrade)
     print(f"{count} node(s) imported into {settings.db_path} (read as {nodes.encoding})")
     return 0
 
@@ -219,11 +222,13 @@ def cmd_nodes_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_nodes_add(args: argparse.Namespace, settings: Settings) -> int:
-    port = args.port or (8729 if args.tls else 8728)
-    if not 1 <= port <= 65535:
-        raise InputError(str(port), "invalid")
     with Inventory(settings.db_path) as inventory:
-        inventory.upsert_nodes([Node(args.name, args.host, port, args.tls)])
+        known = {n.name: n for n in inventory.nodes()}.get(args.name)
+        tls = args.tls if args.tls is not None else known.tls if known else TlsMode.NO
+        port = args.port or (8729 if tls else 8728)
+        if not 1 <= port <= 65535:
+            raise InputError(str(port), "invalid")
+        inventory.upsert_nodes([Node(args.name, args.host, port, tls)], args.allow_downgrade)
         node = inventory.node(args.name)
     shown = f"{texts.terminal(node.name)} → {texts.terminal(node.host)}:{node.port}"
     print(f"node {shown} (tls={_tls_shown(node)})")
@@ -561,6 +566,15 @@ def _port(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"{port} is not between 0 and 65535")
     return port
+
+
+def _allow_downgrade_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-downgrade",
+        action="store_true",
+        help="let tls=no turn API-SSL off for a node that uses it (its password then "
+        "travels in clear); without it that is refused",
+    )
 
 
 def _encoding_option(parser: argparse.ArgumentParser) -> None:

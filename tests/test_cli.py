@@ -465,3 +465,36 @@ def test_nodes_check_and_list_show_router_and_csv_text_as_escapes(env, tmp_path)
     listed = beholder(env, "nodes", "list")
     _no_terminal_controls(listed.stdout)
     assert len(listed.stdout.splitlines()) == 3
+
+
+def test_a_tls_node_is_not_turned_plain_without_saying_so(env, tmp_path):
+    """Regression: re-importing the nodes CSV (blank or ``no`` tls) or `nodes add`
+    without --tls silently turned a ``tls=yes`` node plain, and its password then
+    travelled in clear. Now a blank tls (and `nodes add` without --tls) keeps the
+    node's mode; an explicit ``no`` is refused, naming the node, unless
+    --allow-downgrade, which warns naming it."""
+    added = beholder(env, "nodes", "add", "bras-norte", "127.0.0.1", "--tls")
+    assert added.returncode == 0, added.stderr
+    csv = tmp_path / "nodes.csv"
+
+    def tls_after_import(row_tls: str, *options: str) -> tuple[str, subprocess.CompletedProcess]:
+        csv.write_text(f"name,host,port,tls\nbras-norte,127.0.0.1,8729,{row_tls}\n")
+        result = beholder(env, "nodes", "import", str(csv), *options)
+        with Inventory(env["BEHOLDER_DB"]) as inventory:
+            return inventory.node("bras-norte").tls.value, result
+
+    assert tls_after_import("")[0] == "yes"
+    again = beholder(env, "nodes", "add", "bras-norte", "127.0.0.2")
+    assert "tls=yes" in again.stdout
+    tls, refused = tls_after_import("no")
+    assert tls == "yes"
+    assert refused.returncode == 2
+    assert "bras-norte" in refused.stderr
+    assert "--allow-downgrade" in refused.stderr
+    plain_add = beholder(env, "nodes", "add", "bras-norte", "127.0.0.1", "--tls", "no")
+    assert plain_add.returncode == 2
+    tls, allowed = tls_after_import("no", "--allow-downgrade")
+    assert tls == "no"
+    assert allowed.returncode == 0, allowed.stderr
+    assert "WARNING" in allowed.stderr
+    assert "bras-norte" in allowed.stderr
