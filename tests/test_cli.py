@@ -498,3 +498,26 @@ def test_a_tls_node_is_not_turned_plain_without_saying_so(env, tmp_path):
     assert allowed.returncode == 0, allowed.stderr
     assert "WARNING" in allowed.stderr
     assert "bras-norte" in allowed.stderr
+
+
+@pytest.mark.parametrize(
+    "name", ["MIKROTIK_PASSWORD", "MIKROTIK_PASSWORD_BRAS_NORTE", "SLACK_BOT_TOKEN"]
+)
+def test_a_credential_that_is_not_utf8_is_named_not_a_traceback(env, name):
+    """Regression: a Latin-1 byte in MIKROTIK_PASSWORD (an EnvironmentFile saved as
+    Latin-1; Python keeps it as a lone surrogate) made every command die with a
+    UnicodeEncodeError from the log redactor. Now it is a configuration error that
+    names the variable, without its value."""
+    raw = {k.encode(): v.encode() for k, v in env.items()}
+    raw[name.encode()] = b"Contrase\xf1aSecreta42"
+    if name.endswith("_BRAS_NORTE"):
+        raw[b"MIKROTIK_USER_BRAS_NORTE"] = b"beholder"
+    result = subprocess.run(
+        beholder_argv("nodes", "list"), env=raw, capture_output=True, timeout=60, check=False
+    )
+    stderr = result.stderr.decode("utf-8", "replace")
+    assert result.returncode == 2, stderr
+    assert name in stderr
+    assert "UTF-8" in stderr
+    assert "Traceback" not in stderr
+    assert b"Secreta42" not in result.stderr + result.stdout
