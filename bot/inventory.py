@@ -997,7 +997,13 @@ def _rollback(db: sqlite3.Connection) -> None:
 
 def _create_private(path: Path) -> None:
     """Create the inventory file 0600 whatever the umask (SQLite would create it
-    0644 and its -wal and -shm like it); warn about an older, wider one."""
+    0644 and its -wal and -shm like it); warn about an older, wider one.
+
+    A symbolic link is followed, as SQLite follows it: a link to a file not yet
+    there (``O_EXCL`` refuses any link) would otherwise be left for SQLite to
+    create 0644, with no warning.
+    """
+    path = Path(os.path.realpath(path))
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, FILE_MODE)
     except FileExistsError:
@@ -1013,7 +1019,9 @@ def _create_private(path: Path) -> None:
 
 def _private_companions(path: Path) -> None:
     """SQLite gives -wal and -shm the main file's mode: make sure they are 0600 too
-    when the main file is (an old, shared one is only warned about)."""
+    when the main file is (an old, shared one is only warned about). SQLite puts
+    them next to the file a symbolic link points to."""
+    path = Path(os.path.realpath(path))
     try:
         if stat.S_IMODE(path.stat().st_mode) & 0o077:
             return
