@@ -311,10 +311,11 @@ def cmd_nodes_trust(args: argparse.Namespace, settings: Settings) -> int:
         der = asyncio.run(router.peer_certificate(node))
         presented = sha256_fingerprint(der)
         print(certificate_report(node, der, texts.zone(settings.timezone)))
+        name = texts.terminal(node.name)
         if node.tls_fingerprint == presented:
             if node.tls is not TlsMode.YES:
                 inventory.pin_certificate(node.name, presented)
-            print(f"{node.name}: this certificate is already pinned (tls=yes)")
+            print(f"{name}: this certificate is already pinned (tls=yes)")
             return 0
         if node.tls_fingerprint and not args.replace:
             raise RouterCertificateError(
@@ -323,7 +324,7 @@ def cmd_nodes_trust(args: argparse.Namespace, settings: Settings) -> int:
                 pinned=node.tls_fingerprint,
                 presented=presented,
             )
-        question = f"Pin this certificate for {node.name}"
+        question = f"Pin this certificate for {name}"
         if node.tls_fingerprint:
             question += f", replacing {shown_fingerprint(node.tls_fingerprint)}"
         if not args.yes and not _confirm(question + "? [y/N] "):
@@ -340,7 +341,7 @@ def cmd_nodes_trust(args: argparse.Namespace, settings: Settings) -> int:
                 node=node.name,
             )
         )
-    print(f"{node.name}: pinned; from now on it must present exactly this certificate (tls=yes)")
+    print(f"{name}: pinned; from now on it must present exactly this certificate (tls=yes)")
     return 0
 
 

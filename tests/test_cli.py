@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.inventory import Inventory
-from bot.sim.model import RouterConfig
+from bot.sim.model import RouterConfig, Subscriber
 from bot.sim.network import SimNetwork
 from bot.sim.tls import self_signed
 from bot.tls import shown_fingerprint
@@ -521,3 +521,36 @@ def test_a_credential_that_is_not_utf8_is_named_not_a_traceback(env, name):
     assert "UTF-8" in stderr
     assert "Traceback" not in stderr
     assert b"Secreta42" not in result.stderr + result.stdout
+
+
+def test_consumo_shows_router_text_as_escapes(env, tmp_path):
+    """Regression: the consumo terminal view printed the router's comment and MAC
+    raw: ESC sequences and bidi overrides in them reached the terminal. Now they
+    are escapes; --json stays valid JSON with the same values."""
+    subscriber = Subscriber(
+        "hostil",
+        "pw",
+        comment="Cliente" + HOSTILE,
+        online=True,
+        caller_id="AA:BB\x1b[8m",
+        plan=(1_000_000, 5_000_000),
+        fixed_traffic=(1, 900_000),
+    )
+    config = RouterConfig(
+        "bras-norte", username=API_USER, password=API_PASSWORD, subscribers=[subscriber]
+    )
+    with SimNetwork([config]) as network:
+        csv = tmp_path / "nodes.csv"
+        csv.write_text(f"name,host,port\nbras-norte,127.0.0.1,{network.port('bras-norte')}\n")
+        assert beholder(env, "nodes", "import", str(csv)).returncode == 0
+        synced = beholder(env, "sync")
+        shown = beholder(env, "consumo", "hostil")
+        as_json = beholder(env, "consumo", "hostil", "--json")
+    assert synced.returncode == 0, synced.stderr
+    assert shown.returncode == 0, shown.stderr
+    _no_terminal_controls(shown.stdout)
+    assert "AA:BB\\x1b[8m" in shown.stdout
+    for char in ("\x1b", "\r", "\u202e", "\x9b"):
+        assert char not in as_json.stdout
+    data = json.loads(as_json.stdout)
+    assert (data["caller_id"], data["comment"]) == ("AA:BB\x1b[8m", "Cliente" + HOSTILE)
