@@ -233,7 +233,8 @@ def cmd_nodes_add(args: argparse.Namespace, settings: Settings) -> int:
     shown = f"{texts.terminal(node.name)} → {texts.terminal(node.host)}:{node.port}"
     print(f"node {shown} (tls={_tls_shown(node)})")
     if node.tls is TlsMode.INSECURE:
-        print(f"beholder: WARNING: {insecure_warning([node.name])}", file=sys.stderr)
+        warning = texts.terminal(insecure_warning([node.name]), texts.TERMINAL_LINE_LIMIT)
+        print(f"beholder: WARNING: {warning}", file=sys.stderr)
     return 0
 
 
@@ -256,7 +257,8 @@ def cmd_nodes_check(args: argparse.Namespace, settings: Settings) -> int:
     router = RouterClient.from_settings(settings)
     insecure = insecure_nodes(nodes)
     if insecure:
-        print(f"beholder: WARNING: {insecure_warning(insecure)}", file=sys.stderr)
+        warning = texts.terminal(insecure_warning(insecure), texts.TERMINAL_LINE_LIMIT)
+        print(f"beholder: WARNING: {warning}", file=sys.stderr)
 
     async def check_all() -> list[NodeCheck | RouterError]:
         results = await asyncio.gather(*(router.check(n) for n in nodes), return_exceptions=True)
