@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import getpass
 import json
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -64,7 +65,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         logs.configure(level, settings.secrets, settings.log_format)
         return args.handler(args, settings)
     except BeholderError as exc:
-        print(f"beholder: {texts.plain(texts.error(exc))}", file=sys.stderr)
+        lines = texts.plain(texts.error(exc)).split("\n")  # the catalog's own line breaks
+        message = "\n".join(texts.terminal(line, texts.TERMINAL_LINE_LIMIT) for line in lines)
+        print(f"beholder: {message}", file=sys.stderr)
         return _exit_code(exc)
     except KeyboardInterrupt:
         return 130
@@ -87,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     node_import = nodes_commands.add_parser("import", help="add or update nodes from a CSV file")
     node_import.add_argument("file", type=Path, help="CSV with header name,host,port[,tls]")
     _encoding_option(node_import)
+    _allow_downgrade_option(node_import)
     node_import.set_defaults(handler=cmd_nodes_import)
     nodes_commands.add_parser(
         "list", help="show the nodes and how their last sync went"
@@ -100,11 +104,13 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="?",
         type=_tls_mode,
         const=TlsMode.YES,
-        default=TlsMode.NO,
+        default=None,
         metavar="MODE",
         help="API-SSL: yes (the default with --tls: certificate verified against "
-        "MIKROTIK_TLS_CA or a pin, see nodes trust), insecure (not verified), no (plain API)",
+        "MIKROTIK_TLS_CA or a pin, see nodes trust), insecure (not verified), no (plain API); "
+        "without --tls a node keeps its mode (a new one: no)",
     )
+    _allow_downgrade_option(node_add)
     node_add.set_defaults(handler=cmd_nodes_add)
     node_remove = nodes_commands.add_parser("remove", help="forget a node and its secrets")
     node_remove.add_argument("name")
@@ -200,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_nodes_import(args: argparse.Namespace, settings: Settings) -> int:
     nodes = read_nodes_csv(args.file, args.encoding)
     with Inventory(settings.db_path) as inventory:
-        count = inventory.upsert_nodes(nodes.rows)
+        count = inventory.upsert_nodes(nodes.rows, args.allow_downgrade)
     print(f"{count} node(s) imported into {settings.db_path} (read as {nodes.encoding})")
     return 0
 
@@ -223,21 +229,25 @@ def cmd_nodes_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_nodes_add(args: argparse.Namespace, settings: Settings) -> int:
-    port = args.port or str(8729 if args.tls else 8728)
-    added = node_from_fields(args.name, args.host, port, args.tls.value)  # as a CSV row
     with Inventory(settings.db_path) as inventory:
-        inventory.upsert_nodes([added])
+        known = {n.name: n for n in inventory.nodes()}.get(args.name)
+        tls = args.tls if args.tls is not None else known.tls if known else TlsMode.NO
+        port = args.port or str(8729 if tls else 8728)
+        added = node_from_fields(args.name, args.host, port, tls.value)  # as a CSV row
+        inventory.upsert_nodes([added], args.allow_downgrade)
         node = inventory.node(args.name)
-    print(f"node {node.name} → {node.host}:{node.port} (tls={_tls_shown(node)})")
+    shown = f"{texts.terminal(node.name)} → {texts.terminal(node.host)}:{node.port}"
+    print(f"node {shown} (tls={_tls_shown(node)})")
     if node.tls is TlsMode.INSECURE:
-        print(f"beholder: WARNING: {insecure_warning([node.name])}", file=sys.stderr)
+        warning = texts.terminal(insecure_warning([node.name]), texts.TERMINAL_LINE_LIMIT)
+        print(f"beholder: WARNING: {warning}", file=sys.stderr)
     return 0
 
 
 def cmd_nodes_remove(args: argparse.Namespace, settings: Settings) -> int:
     with Inventory(settings.db_path) as inventory:
         removed = inventory.remove_node(args.name)
-    print(f"node {args.name} removed, with its {removed} secret(s)")
+    print(f"node {texts.terminal(args.name)} removed, with its {removed} secret(s)")
     return 0
 
 
@@ -253,7 +263,8 @@ def cmd_nodes_check(args: argparse.Namespace, settings: Settings) -> int:
     router = RouterClient.from_settings(settings)
     insecure = insecure_nodes(nodes)
     if insecure:
-        print(f"beholder: WARNING: {insecure_warning(insecure)}", file=sys.stderr)
+        warning = texts.terminal(insecure_warning(insecure), texts.TERMINAL_LINE_LIMIT)
+        print(f"beholder: WARNING: {warning}", file=sys.stderr)
 
     async def check_all() -> list[NodeCheck | RouterError]:
         results = await asyncio.gather(*(router.check(n) for n in nodes), return_exceptions=True)
@@ -285,7 +296,7 @@ def cmd_nodes_check(args: argparse.Namespace, settings: Settings) -> int:
         )
     print(_table(rows))
     if failed:
-        print(f"beholder: cannot use {', '.join(failed)}", file=sys.stderr)
+        print(f"beholder: cannot use {texts.terminal(', '.join(failed))}", file=sys.stderr)
         return EXIT_FAILED
     return 0
 
@@ -308,10 +319,11 @@ def cmd_nodes_trust(args: argparse.Namespace, settings: Settings) -> int:
         der = asyncio.run(router.peer_certificate(node))
         presented = sha256_fingerprint(der)
         print(certificate_report(node, der, texts.zone(settings.timezone)))
+        name = texts.terminal(node.name)
         if node.tls_fingerprint == presented:
             if node.tls is not TlsMode.YES:
                 inventory.pin_certificate(node.name, presented)
-            print(f"{node.name}: this certificate is already pinned (tls=yes)")
+            print(f"{name}: this certificate is already pinned (tls=yes)")
             return 0
         if node.tls_fingerprint and not args.replace:
             raise RouterCertificateError(
@@ -320,7 +332,7 @@ def cmd_nodes_trust(args: argparse.Namespace, settings: Settings) -> int:
                 pinned=node.tls_fingerprint,
                 presented=presented,
             )
-        question = f"Pin this certificate for {node.name}"
+        question = f"Pin this certificate for {name}"
         if node.tls_fingerprint:
             question += f", replacing {shown_fingerprint(node.tls_fingerprint)}"
         if not args.yes and not _confirm(question + "? [y/N] "):
@@ -337,17 +349,22 @@ def cmd_nodes_trust(args: argparse.Namespace, settings: Settings) -> int:
                 node=node.name,
             )
         )
-    print(f"{node.name}: pinned; from now on it must present exactly this certificate (tls=yes)")
+    print(f"{name}: pinned; from now on it must present exactly this certificate (tls=yes)")
     return 0
 
 
 def certificate_report(node: Node, der: bytes, zone: tzinfo = UTC) -> str:
-    """What ``nodes trust`` shows: subject, issuer, validity and SHA-256."""
-    lines = [f"{node.name} ({node.host}:{node.port}) presents:"]
+    """What ``nodes trust`` shows: subject, issuer, validity and SHA-256.
+
+    The subject and issuer are whatever the peer wrote, and the peer may be the
+    impostor the operator is checking for: they pass through `texts.terminal`, so
+    no control character in them can draw over the real fingerprint.
+    """
+    lines = [f"{texts.terminal(node.name)} ({texts.terminal(node.host)}:{node.port}) presents:"]
     try:
         info = describe(der)
     except ValueError as exc:
-        lines.append(f"  (the certificate could not be decoded: {exc})")
+        lines.append(f"  (the certificate could not be decoded: {texts.terminal(exc)})")
     else:
         now = datetime.now(UTC)
         validity = f"{_stamp(info.not_before, zone)} → {_stamp(info.not_after, zone)}"
@@ -355,9 +372,9 @@ def certificate_report(node: Node, der: bytes, zone: tzinfo = UTC) -> str:
             validity += "  EXPIRED"
         elif now < info.not_before:
             validity += "  NOT YET VALID"
-        issuer = "itself (self-signed)" if info.self_signed else info.issuer
+        issuer = "itself (self-signed)" if info.self_signed else texts.terminal(info.issuer)
         lines += [
-            f"  subject    {info.subject}",
+            f"  subject    {texts.terminal(info.subject)}",
             f"  issuer     {issuer}",
             f"  valid      {validity}",
         ]
@@ -430,7 +447,7 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
     print(sync_report(results, zone, elapsed))
     failed = [r for r in results if not r.ok]
     if failed:
-        names = ", ".join(r.node for r in failed)
+        names = texts.terminal(", ".join(r.node for r in failed))
         print(f"beholder: sync failed for {names}; their previous rows were kept", file=sys.stderr)
         return EXIT_FAILED
     return 0
@@ -462,7 +479,7 @@ def cmd_consumo(args: argparse.Namespace, settings: Settings) -> int:
         )
         if reading is not None:
             if args.json:
-                print(json.dumps(reading.as_dict(), ensure_ascii=False), flush=True)
+                print(_json_for_terminal(reading.as_dict()), flush=True)
             else:
                 lines = texts.reading_lines(reading, texts.zone(settings.timezone))
                 print("\n".join(lines), flush=True)
@@ -494,6 +511,23 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
     ]
     print(_table(rows))
     return 0
+
+
+#: What JSON leaves raw in a string but a terminal obeys: DEL, C1, and Unicode's
+#: format characters (bidi overrides, zero-width), lone surrogates; JSON escapes C0.
+_JSON_UNSAFE = re.compile(
+    "[\x7f-\x9f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ud800-\udfff]"
+)
+
+
+def _json_for_terminal(value: object) -> str:
+    """`value` as one JSON object, with what a terminal would obey as ``\\uXXXX``.
+
+    Those characters can only stand inside JSON strings, where ``\\uXXXX`` means
+    the same character: a program reading the output gets the same data.
+    """
+    text = json.dumps(value, ensure_ascii=False)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
 
 
 def _since(text: str) -> datetime:
@@ -561,6 +595,15 @@ def _whole_number(low: int, high: int) -> Callable[[str], int]:
     return whole
 
 
+def _allow_downgrade_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-downgrade",
+        action="store_true",
+        help="let tls=no turn API-SSL off for a node that uses it (its password then "
+        "travels in clear); without it that is refused",
+    )
+
+
 def _encoding_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--encoding",
@@ -607,6 +650,9 @@ def sync_report(
 
 
 def _table(rows: Sequence[Sequence[str]]) -> str:
+    """Columns for the terminal; every cell passes through `texts.terminal`, as most
+    hold text from outside (node names, router identities, sync errors, audit rows)."""
+    rows = [[texts.terminal(cell) for cell in row] for row in rows]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()

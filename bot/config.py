@@ -80,6 +80,7 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Build settings from `env` (default: the process environment)."""
         env = os.environ if env is None else env
+        _credentials_are_text(env)
 
         def text(name: str, default: str = "") -> str:
             return env.get(name, default).strip()
@@ -339,6 +340,31 @@ def _node_credentials(env: Mapping[str, str]) -> dict[str, tuple[str, str]]:
             )
         credentials[suffix] = (users[suffix], passwords[suffix])
     return credentials
+
+
+#: Variables holding credentials: each is sent to a router or to Slack, and
+#: masked in the logs by its UTF-8 forms.
+_CREDENTIAL_PREFIXES = ("MIKROTIK_PASSWORD", "MIKROTIK_USER", "SLACK_")
+
+
+def _credentials_are_text(env: Mapping[str, str]) -> None:
+    """`ConfigError` naming a credential variable whose bytes are not UTF-8.
+
+    Python keeps such bytes (say, an ``ñ`` from an EnvironmentFile saved as
+    Latin-1) as lone surrogates, which no UTF-8 encoder takes: every command would
+    die with a UnicodeEncodeError when the log redactor or the router login
+    encodes the value. The message names the variable, never its value.
+    """
+    for name, value in env.items():
+        if not name.startswith(_CREDENTIAL_PREFIXES):
+            continue
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ConfigError(
+                f"{name} is not valid UTF-8 (a file saved as Latin-1 or cp1252?): "
+                "save the file that sets it as UTF-8, or set it again"
+            ) from None
 
 
 def _interval(env: Mapping[str, str], name: str, default: float) -> float:

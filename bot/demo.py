@@ -146,7 +146,8 @@ def render(message: dict[str, Any], ephemeral: bool = False) -> str:
             lines.append("  " + " ".join(_clean(e["text"]) for e in block["elements"]))
         elif kind == "actions":
             lines.append("  " + " ".join(f"[ {e['text']['text']} ]" for e in block["elements"]))
-    return "\n".join(lines)
+    # Values in the messages came from routers and CSVs: shown, never obeyed.
+    return "\n".join(texts.terminal(line, texts.TERMINAL_LINE_LIMIT) for line in lines)
 
 
 def _clean(text: str) -> str:

@@ -58,7 +58,8 @@ class Imported(Generic[T]):
 
 def read_nodes_csv(path: str | Path, encoding: str | None = None) -> Imported[Node]:
     """Parse a nodes CSV (header ``name,host,port`` and optional ``tls``: ``no``,
-    ``yes`` or ``insecure``, see `bot.tls`; ``false``/``true`` mean ``no``/``yes``)."""
+    ``yes`` or ``insecure``, see `bot.tls`; ``false``/``true`` mean ``no``/``yes``;
+    blank: an existing node keeps its mode, a new one gets ``no``)."""
     text, used = read_text(path, encoding)
     return Imported(nodes_from_text(text, str(path)), used)
 
@@ -112,13 +113,15 @@ def _node(row: dict[str, str], problems: list[str]) -> Node | None:
     port = _int(row["port"] or "8728", "port", problems)
     if port is not None and not 1 <= port <= 65535:
         problems.append(f"port {port} is out of range (1-65535)")
+    said = row.get("tls", "").strip()
     try:
-        tls = TlsMode.parse(row.get("tls", ""))
+        tls = TlsMode.parse(said)
     except ValueError as exc:
         problems.append(str(exc))
     if problems or port is None:
         return None
-    return Node(name, host, port, tls)
+    # A blank tls keeps an existing node's mode (see Inventory.upsert_nodes).
+    return Node(name, host, port, tls, tls_said=bool(said))
 
 
 def connections_from_text(text: str, source: str) -> list[Connection]:

@@ -43,7 +43,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -87,6 +87,10 @@ class Node:
     #: SHA-256 of the certificate pinned by ``beholder nodes trust`` (64 hex
     #: digits); with ``tls=yes`` it, not the CA, authenticates the router.
     tls_fingerprint: str | None = None
+    #: False when whoever described the node did not say how to reach it (a nodes
+    #: CSV row with no ``tls``): `Inventory.upsert_nodes` then keeps the mode an
+    #: existing node has (a new node gets ``no``), rather than turn API-SSL off.
+    tls_said: bool = field(default=True, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         tls = self.tls
@@ -340,15 +344,39 @@ class Inventory:
 
     # -- nodes --------------------------------------------------------------
 
-    def upsert_nodes(self, nodes: Iterable[Node]) -> int:
+    def upsert_nodes(self, nodes: Iterable[Node], allow_downgrade: bool = False) -> int:
         """Insert or update nodes by name, all or nothing. Returns how many.
 
         A node given without a pinned fingerprint keeps the one it has: re-importing
         the nodes CSV must not silently drop what ``nodes trust`` pinned (a stale
-        pin fails closed, naming both fingerprints).
+        pin fails closed, naming both fingerprints). Likewise a node given without
+        a TLS mode (`Node.tls_said`) keeps its own; turning API-SSL off (``yes`` or
+        ``insecure`` to ``no``), which sends the router's password in clear, is
+        refused with `ConfigError` naming the nodes unless `allow_downgrade`, and
+        then logged as a WARNING naming each node.
         """
-        rows = [(n.name, n.host, n.port, n.tls.value, n.tls_fingerprint) for n in nodes]
+        nodes = list(nodes)
         with self._transaction() as db:
+            current = {
+                name: TlsMode(tls)
+                for name, tls in db.execute("SELECT name, tls FROM nodes").fetchall()
+            }
+            modes = {
+                n.name: n.tls if n.tls_said or n.name not in current else current[n.name]
+                for n in nodes
+            }
+            downgraded = sorted(
+                name
+                for name, mode in modes.items()
+                if not mode and current.get(name, TlsMode.NO) is not TlsMode.NO
+            )
+            if downgraded and not allow_downgrade:
+                raise ConfigError(
+                    f"{', '.join(downgraded)} use(s) API-SSL: tls=no would send the router "
+                    "password in clear; leave tls blank to keep the mode, or pass "
+                    "--allow-downgrade to turn API-SSL off on purpose"
+                )
+            rows = [(n.name, n.host, n.port, modes[n.name].value, n.tls_fingerprint) for n in nodes]
             db.executemany(
                 "INSERT INTO nodes (name, host, port, tls, tls_fingerprint) "
                 "VALUES (?, ?, ?, ?, ?) "
@@ -357,6 +385,8 @@ class Inventory:
                 "tls_fingerprint = coalesce(excluded.tls_fingerprint, nodes.tls_fingerprint)",
                 rows,
             )
+        for name in downgraded:
+            log.warning("node %s: API-SSL turned off (tls=no): its password travels in clear", name)
         return len(rows)
 
     def pin_certificate(self, name: str, fingerprint: str) -> Node:
@@ -976,7 +1006,13 @@ def _rollback(db: sqlite3.Connection) -> None:
 
 def _create_private(path: Path) -> None:
     """Create the inventory file 0600 whatever the umask (SQLite would create it
-    0644 and its -wal and -shm like it); warn about an older, wider one."""
+    0644 and its -wal and -shm like it); warn about an older, wider one.
+
+    A symbolic link is followed, as SQLite follows it: a link to a file not yet
+    there (``O_EXCL`` refuses any link) would otherwise be left for SQLite to
+    create 0644, with no warning.
+    """
+    path = Path(os.path.realpath(path))
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, FILE_MODE)
     except FileExistsError:
@@ -992,7 +1028,9 @@ def _create_private(path: Path) -> None:
 
 def _private_companions(path: Path) -> None:
     """SQLite gives -wal and -shm the main file's mode: make sure they are 0600 too
-    when the main file is (an old, shared one is only warned about)."""
+    when the main file is (an old, shared one is only warned about). SQLite puts
+    them next to the file a symbolic link points to."""
+    path = Path(os.path.realpath(path))
     try:
         if stat.S_IMODE(path.stat().st_mode) & 0o077:
             return

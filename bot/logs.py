@@ -11,14 +11,19 @@ What is cleaned, at every level and for every logger (Bolt, slack_sdk,
 aiohttp, librouteros included):
 
 * each configured secret (router passwords, Slack tokens, the signing secret)
-  and the forms `repr()`, JSON, unicode-escape, bytes and URL encoding give it,
-  and those forms escaped once more (a repr inside a repr);
+  and the forms `repr()`, JSON, unicode-escape, bytes, URL and HTML encoding give
+  it, alone or inside a longer string (whose `repr()` may escape ``'``), and
+  those forms escaped once more (a repr inside a repr);
 * Slack tokens and RouterOS ``=password=`` / ``=response=`` words by shape, even
   when not configured (librouteros logs every API word at DEBUG, ``/login``'s too);
 * ``response_url``s: Slack's ``https://hooks.slack.com/…``, any value logged
   under a ``response_url`` key, and afterwards any URL under the same base
   (`note_response_url` learns one explicitly);
-* Socket Mode tickets (``ticket=…`` in the websocket URL).
+* Socket Mode tickets (``ticket=…`` in the websocket URL);
+* all of the above inside a percent-encoded form body (Bolt logs a request
+  whose signature fails with its body, ``payload=%7B%22response_url%22%3A+…``):
+  a word holding ``%XX`` escapes is also read decoded, and written decoded and
+  masked when that view held a secret.
 """
 
 from __future__ import annotations
@@ -30,9 +35,10 @@ import sys
 import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from html import escape as html_escape
 from types import TracebackType
 from typing import TextIO
-from urllib.parse import quote, quote_plus, unquote
+from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
 MASK = "[redacted]"
 #: Shorter secrets are not masked: they would blank ordinary words.
@@ -92,14 +98,26 @@ def secret_forms(secret: str) -> set[str]:
 
 _ESCAPES: tuple[Callable[[str], str], ...] = (
     lambda s: repr(s)[1:-1],
+    # Inside a longer string holding both quote kinds, repr() escapes ' as \'.
+    lambda s: repr(s + "'\"")[1:-4],
     lambda s: repr(s.encode("utf-8", "surrogatepass"))[2:-1],
+    lambda s: repr((s + "'\"").encode("utf-8", "surrogatepass"))[2:-4],
     lambda s: json.dumps(s)[1:-1],
     lambda s: json.dumps(s, ensure_ascii=False)[1:-1],
     lambda s: json.dumps(s)[1:-1].replace("/", "\\/"),
     lambda s: s.encode("unicode_escape").decode("ascii"),
     lambda s: quote(s, safe=""),
+    lambda s: quote(s),  # the default keeps "/"
     lambda s: quote_plus(s, safe=""),
+    lambda s: quote_plus(s, safe="/"),
+    html_escape,
+    lambda s: html_escape(s, quote=False),
 )
+#: A ``%XX`` escape: the word holding it may be a form body (see `Redactor`).
+_PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
+_WORDS = re.compile(r"(\s+)")
+#: Form bodies inside form bodies: how many times a word is decoded at most.
+_MAX_DECODES = 2
 
 
 class Redactor:
@@ -117,7 +135,7 @@ class Redactor:
         self._bases_seen = -1
         self._bases_pattern: re.Pattern[str] | None = None
 
-    def __call__(self, text: str) -> str:
+    def __call__(self, text: str, _decodes: int = 0) -> str:
         for match in _RESPONSE_URL_KEY.finditer(text):
             note_response_url(match.group(2))
         if self._forms is not None:
@@ -128,7 +146,24 @@ class Redactor:
         bases = self._learned_bases()
         if bases is not None:
             text = bases.sub(lambda m: m.group(1) + MASK, text)
+        if _decodes < _MAX_DECODES and _PERCENT.search(text):
+            text = "".join(self._decoded(word, _decodes) for word in _WORDS.split(text))
         return text
+
+    def _decoded(self, word: str, decodes: int) -> str:
+        """`word` unchanged, or, when its percent-decoded form held something to
+        mask, that form masked and re-encoded (no decoded line break reaches the log).
+
+        Patterns for each encoded notation would miss one (``%5C%2F``, ``+``, a
+        lowercase escape…): reading the decoded text reuses every rule above.
+        """
+        if not _PERCENT.search(word):
+            return word
+        decoded = unquote_plus(word)
+        masked = self(decoded, decodes + 1)
+        if masked == decoded:
+            return word
+        return quote_plus(masked, safe="[]/:=&,{}()\"'")
 
     def _learned_bases(self) -> re.Pattern[str] | None:
         if self._bases_seen != _bases_version:

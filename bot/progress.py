@@ -15,6 +15,7 @@ from contextlib import suppress
 from datetime import UTC, datetime, tzinfo
 from typing import TextIO
 
+from bot import texts
 from bot.sync import NodeSync
 
 BAR_WIDTH = 24
@@ -71,15 +72,17 @@ class SyncProgress:
         if self.tty:
             self._draw()
             return
+        node = texts.terminal(result.node)  # node names and reasons come from outside
         if result.ok:
-            line = f"{result.node}: {result.rows} rows in {result.seconds:.1f}s"
+            line = f"{node}: {result.rows} rows in {result.seconds:.1f}s"
         else:
             kept = (
                 f"keeping its rows of {local_stamp(result.last_good, self.zone)}"
                 if result.last_good
                 else "never synced"
             )
-            line = f"{result.node}: FAILED after {result.seconds:.1f}s, {kept}: {result.reason}"
+            reason = texts.terminal(result.reason)
+            line = f"{node}: FAILED after {result.seconds:.1f}s, {kept}: {reason}"
         self.stream.write(f"[{self.done}/{self.total}] {line}\n")
         self.stream.flush()
 

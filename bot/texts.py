@@ -312,7 +312,8 @@ def unavailable_note(reading: Reading) -> str | None:
 
 
 def reading_lines(reading: Reading, tz: tzinfo) -> list[str]:
-    """The reading as terminal lines (``beholder consumo``, the demo)."""
+    """The reading as terminal lines (``beholder consumo``, the demo), made safe
+    by `terminal`: the router's and the CSV's values are in them."""
     head = t(
         "term.head", user=reading.user, node=reading.node, time=local_time(reading.taken_at, tz)
     )
@@ -350,7 +351,7 @@ def reading_lines(reading: Reading, tz: tzinfo) -> list[str]:
     for note in (*management_warnings(reading), duplicate_note(reading), unavailable_note(reading)):
         if note:
             lines.append("  " + plain(note.split(" ", 1)[1]))
-    return lines
+    return [terminal(line, TERMINAL_LINE_LIMIT) for line in lines]
 
 
 def offline_lines(reading: Reading) -> list[str]:
@@ -518,6 +519,45 @@ def shown(text: str, limit: int = 60) -> str:
     """Operator text as it may be echoed: control characters made visible, cut short."""
     visible = "".join("�" if unicodedata.category(c)[0] == "C" else c for c in text)
     return visible if len(visible) <= limit else visible[: limit - 1] + "…"
+
+
+#: The longest a value from outside (a router, a CSV, a certificate) is printed on a
+#: terminal; a whole line built around such values gets `TERMINAL_LINE_LIMIT`.
+TERMINAL_LIMIT = 200
+TERMINAL_LINE_LIMIT = 1000
+#: Besides every control and format character (Unicode categories Cc, Cf: C0, DEL,
+#: C1, ESC, bidi overrides and isolates, zero-width characters), the line and
+#: paragraph separators move the cursor too, and lone surrogates (undecodable bytes
+#: kept by ``surrogateescape``) cannot be written at all.
+_TERMINAL_UNSAFE = frozenset(("Cc", "Cf", "Cs", "Zl", "Zp"))
+
+
+def terminal(value: object, limit: int = TERMINAL_LIMIT) -> str:
+    """`value` (a router's identity, a CSV field, a certificate's subject…) made safe
+    to print on an operator's terminal.
+
+    A terminal obeys what it is sent: ESC sequences move the cursor, erase or hide
+    lines, ``\\r`` rewrites the line, a bidi override reverses what follows. Text from
+    outside could so draw a forged fingerprint over the real one. Every such
+    character is shown as a visible escape instead (``\\x1b``, ``\\u202e``), and the
+    result is cut to `limit` characters (``…`` marks the cut).
+    """
+    text = "".join(
+        _escaped(c) if unicodedata.category(c) in _TERMINAL_UNSAFE else c for c in str(value)
+    )
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(char: str) -> str:
+    if char in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[char]
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def candidate(hit: Hit) -> str:

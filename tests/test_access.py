@@ -446,6 +446,21 @@ KINDS: dict[str, tuple[Callable[..., Payload], str]] = {
         ),
         "event:message",
     ),
+    "bot message event (no rule)": (
+        lambda user, channel, url, team, app: _event(
+            {
+                "type": "message",
+                "subtype": "bot_message",
+                "bot_id": "B0WORKFLOW",
+                "user": user,
+                "channel": channel,
+                "text": "juan.perez",
+            },
+            team,
+            app,
+        ),
+        "event:message",
+    ),
 }
 
 
@@ -488,7 +503,8 @@ def test_every_kind_of_request_is_denied_outside_the_lists(fake, start_bot, sim_
 def test_a_kind_without_a_rule_is_refused_even_for_allowed_users(fake, start_bot, sim_world):
     """A listener added later for a new kind of request (here: plain messages) does not
     run until access control knows that kind, even for an allowed user in an allowed
-    channel, and even with open access."""
+    channel, and even with open access; a bot's or workflow's message too (the bug
+    this pins: any event with a ``bot_id`` skipped the check)."""
     runner = start_bot()
     ran: list[dict[str, Any]] = []
 
@@ -496,8 +512,9 @@ def test_a_kind_without_a_rule_is_refused_even_for_allowed_users(fake, start_bot
         ran.append(event)
 
     runner.app.event("message")(on_message)
-    fake.wait_for_ack(send_kind(fake, "message event (no rule)", ANA, SUPPORT))
-    assert audited(sim_world, ANA).outcome == "denied"
+    for kind in ("message event (no rule)", "bot message event (no rule)"):
+        fake.wait_for_ack(send_kind(fake, kind, ANA, SUPPORT))
+    assert [e.outcome for e in audit_rows(sim_world.inventory, 2)] == ["denied", "denied"]
     eid = send_kind(fake, "command", ANA, SUPPORT)  # a known kind still goes through
     [post] = fake.wait_for_responses(key=eid)
     assert post.body["text"].startswith(READING)
@@ -537,6 +554,45 @@ def test_the_kinds_table_covers_every_listener_the_app_registers(fake, sim_world
 
     app.options("consumo_options")(options)
     assert asyncio.run(kinds_of(app._async_listeners[-1])) == []
+
+
+def _mention(**extra: Any) -> dict[str, Any]:
+    event = {"type": "app_mention", "user": ANA, "channel": SUPPORT, "text": "<@UBOT> x"}
+    return _event({**event, **extra}, TEAM_ID, APP_ID)[1]
+
+
+def _message(**extra: Any) -> dict[str, Any]:
+    event = {"type": "message", "user": ANA, "channel": SUPPORT, "text": "juan.perez"}
+    return _event({**event, **extra}, TEAM_ID, APP_ID)[1]
+
+
+@pytest.mark.parametrize(
+    ("body", "unchecked"),
+    [
+        (_mention(bot_id="B0THIS"), True),  # the mention listener ignores bots
+        (_mention(subtype="message_changed"), True),  # and edits
+        (_mention(), False),
+        (_message(bot_id="B0WORKFLOW"), False),
+        (_message(subtype="bot_message", bot_id="B0WORKFLOW"), False),
+        (
+            _event({"type": "reaction_added", "user": ANA, "bot_id": "B0X"}, TEAM_ID, APP_ID)[1],
+            False,
+        ),
+        ({"type": "url_verification", "challenge": "x"}, True),
+    ],
+)
+def test_only_what_the_listeners_ignore_skips_the_access_check(body, unchecked):
+    """Regression: `guarded` waved through (None, unchecked) any event with a
+    ``bot_id`` whatever its type, so a later ``message`` listener would have run
+    for bot- and workflow-authored messages in any channel. Only a bot's or an
+    edited ``app_mention`` (and Slack's handshakes) skip the check; any other event
+    with a ``bot_id`` is a kind without a rule, refused."""
+    request = access.guarded(body)
+    if unchecked:
+        assert request is None
+    else:
+        assert request is not None
+        assert request.known == (body["event"]["type"] == "app_mention")
 
 
 # -- requests from another workspace or app are dropped -----------------------------------

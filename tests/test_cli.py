@@ -14,7 +14,7 @@ import pytest
 
 from bot import cli
 from bot.inventory import Inventory
-from bot.sim.model import RouterConfig
+from bot.sim.model import RouterConfig, Subscriber
 from bot.sim.network import SimNetwork
 from bot.sim.tls import self_signed
 from bot.tls import shown_fingerprint
@@ -445,3 +445,160 @@ def test_nodes_trust_asks_on_a_terminal(env, tls_routers):
     with Inventory(env["BEHOLDER_DB"]) as inventory:
         pinned = inventory.node("bras-cert").tls_fingerprint
     assert pinned == tls_routers.call("bras-cert", lambda sim: sim.config.certificate.sha256)
+
+
+#: What an impostor writes in its certificate's subject (or a router in its identity)
+#: to draw over the operator's terminal: erase the line, print a forged fingerprint,
+#: then hide whatever follows (SGR 8, conceal), reversed by a bidi override.
+HOSTILE = "r\r\x1b[2K  SHA-256 AA:BB\n\x1b[8m\u202egnp\x9b"
+
+
+def _no_terminal_controls(output: str) -> None:
+    for char in ("\x1b", "\r", "\u202e", "\x9b"):
+        assert char not in output, repr(char)
+    assert "\\x1b[2K" in output  # shown, not obeyed
+
+
+def test_nodes_trust_shows_a_hostile_certificate_subject_as_escapes(env):
+    """Regression: `nodes trust` printed the certificate's subject raw, so an
+    impostor's subject with ``\\r``, ESC sequences, a newline and a bidi override
+    drew a forged fingerprint over the real one. Now every control character is
+    shown as an escape; the one fingerprint line is the real one."""
+    impostor = self_signed(HOSTILE)
+    config = RouterConfig(
+        "bras-falso", username=API_USER, password=API_PASSWORD, tls=True, certificate=impostor
+    )
+    with SimNetwork([config]) as network:
+        port = str(network.port("bras-falso"))
+        beholder(env, "nodes", "add", "bras-falso", "127.0.0.1", "--port", port, "--tls")
+        shown = _unattended(env, "nodes", "trust", "bras-falso")
+        assert network.counters("bras-falso").logins == 0
+    assert shown.returncode == 2, shown.stderr
+    _no_terminal_controls(shown.stdout)
+    assert "\\n" in shown.stdout
+    assert "\\u202e" in shown.stdout
+    [line] = [line for line in shown.stdout.splitlines() if line.lstrip().startswith("SHA-256")]
+    assert line == "  SHA-256    " + shown_fingerprint(impostor.sha256)
+    [subject] = [line for line in shown.stdout.splitlines() if line.startswith("  subject")]
+    assert "SHA-256 AA:BB" in subject
+
+
+def test_nodes_check_and_list_show_router_and_csv_text_as_escapes(env, tmp_path):
+    """Regression: `nodes check` printed the router's identity and version raw, and
+    `nodes list` the CSV's node names: ESC sequences in them reached the terminal.
+    Now a CSV name with control characters is refused at import, and the router's
+    text is shown as escapes, on one table line each."""
+    config = RouterConfig(
+        "bras-norte", HOSTILE, "7.16" + HOSTILE, username=API_USER, password=API_PASSWORD
+    )
+    with SimNetwork([config]) as network:
+        csv = tmp_path / "nodes.csv"
+        port = network.port("bras-norte")
+        hostile_name = "bras\x1b[2K\u202e\x9b"  # a CSV row cannot hold a bare \\r
+        csv.write_text(
+            f"name,host,port\nbras-norte,127.0.0.1,{port}\n{hostile_name},127.0.0.1,{port}\n",
+            encoding="utf-8",
+            newline="",
+        )
+        refused = beholder(env, "nodes", "import", str(csv))
+        assert refused.returncode != 0
+        assert "line 3" in refused.stderr
+        assert "\x1b" not in refused.stderr
+        csv.write_text(f"name,host,port\nbras-norte,127.0.0.1,{port}\n", encoding="utf-8")
+        assert beholder(env, "nodes", "import", str(csv)).returncode == 0
+        check = beholder(env, "nodes", "check", "bras-norte")
+    assert check.returncode == 0, check.stderr
+    _no_terminal_controls(check.stdout)
+    assert len(check.stdout.splitlines()) == 2  # header and one row
+    listed = beholder(env, "nodes", "list")
+    assert "\x1b" not in listed.stdout
+    assert len(listed.stdout.splitlines()) == 2
+
+
+def test_a_tls_node_is_not_turned_plain_without_saying_so(env, tmp_path):
+    """Regression: re-importing the nodes CSV (blank or ``no`` tls) or `nodes add`
+    without --tls silently turned a ``tls=yes`` node plain, and its password then
+    travelled in clear. Now a blank tls (and `nodes add` without --tls) keeps the
+    node's mode; an explicit ``no`` is refused, naming the node, unless
+    --allow-downgrade, which warns naming it."""
+    added = beholder(env, "nodes", "add", "bras-norte", "127.0.0.1", "--tls")
+    assert added.returncode == 0, added.stderr
+    csv = tmp_path / "nodes.csv"
+
+    def tls_after_import(row_tls: str, *options: str) -> tuple[str, subprocess.CompletedProcess]:
+        csv.write_text(f"name,host,port,tls\nbras-norte,127.0.0.1,8729,{row_tls}\n")
+        result = beholder(env, "nodes", "import", str(csv), *options)
+        with Inventory(env["BEHOLDER_DB"]) as inventory:
+            return inventory.node("bras-norte").tls.value, result
+
+    assert tls_after_import("")[0] == "yes"
+    again = beholder(env, "nodes", "add", "bras-norte", "127.0.0.2")
+    assert "tls=yes" in again.stdout
+    tls, refused = tls_after_import("no")
+    assert tls == "yes"
+    assert refused.returncode == 2
+    assert "bras-norte" in refused.stderr
+    assert "--allow-downgrade" in refused.stderr
+    plain_add = beholder(env, "nodes", "add", "bras-norte", "127.0.0.1", "--tls", "no")
+    assert plain_add.returncode == 2
+    tls, allowed = tls_after_import("no", "--allow-downgrade")
+    assert tls == "no"
+    assert allowed.returncode == 0, allowed.stderr
+    assert "WARNING" in allowed.stderr
+    assert "bras-norte" in allowed.stderr
+
+
+@pytest.mark.parametrize(
+    "name", ["MIKROTIK_PASSWORD", "MIKROTIK_PASSWORD_BRAS_NORTE", "SLACK_BOT_TOKEN"]
+)
+def test_a_credential_that_is_not_utf8_is_named_not_a_traceback(env, name):
+    """Regression: a Latin-1 byte in MIKROTIK_PASSWORD (an EnvironmentFile saved as
+    Latin-1; Python keeps it as a lone surrogate) made every command die with a
+    UnicodeEncodeError from the log redactor. Now it is a configuration error that
+    names the variable, without its value."""
+    raw = {k.encode(): v.encode() for k, v in env.items()}
+    raw[name.encode()] = b"Contrase\xf1aSecreta42"
+    if name.endswith("_BRAS_NORTE"):
+        raw[b"MIKROTIK_USER_BRAS_NORTE"] = b"beholder"
+    result = subprocess.run(
+        beholder_argv("nodes", "list"), env=raw, capture_output=True, timeout=60, check=False
+    )
+    stderr = result.stderr.decode("utf-8", "replace")
+    assert result.returncode == 2, stderr
+    assert name in stderr
+    assert "UTF-8" in stderr
+    assert "Traceback" not in stderr
+    assert b"Secreta42" not in result.stderr + result.stdout
+
+
+def test_consumo_shows_router_text_as_escapes(env, tmp_path):
+    """Regression: the consumo terminal view printed the router's comment and MAC
+    raw: ESC sequences and bidi overrides in them reached the terminal. Now they
+    are escapes; --json stays valid JSON with the same values."""
+    subscriber = Subscriber(
+        "hostil",
+        "pw",
+        comment="Cliente" + HOSTILE,
+        online=True,
+        caller_id="AA:BB\x1b[8m",
+        plan=(1_000_000, 5_000_000),
+        fixed_traffic=(1, 900_000),
+    )
+    config = RouterConfig(
+        "bras-norte", username=API_USER, password=API_PASSWORD, subscribers=[subscriber]
+    )
+    with SimNetwork([config]) as network:
+        csv = tmp_path / "nodes.csv"
+        csv.write_text(f"name,host,port\nbras-norte,127.0.0.1,{network.port('bras-norte')}\n")
+        assert beholder(env, "nodes", "import", str(csv)).returncode == 0
+        synced = beholder(env, "sync")
+        shown = beholder(env, "consumo", "hostil")
+        as_json = beholder(env, "consumo", "hostil", "--json")
+    assert synced.returncode == 0, synced.stderr
+    assert shown.returncode == 0, shown.stderr
+    _no_terminal_controls(shown.stdout)
+    assert "AA:BB\\x1b[8m" in shown.stdout
+    for char in ("\x1b", "\r", "\u202e", "\x9b"):
+        assert char not in as_json.stdout
+    data = json.loads(as_json.stdout)
+    assert (data["caller_id"], data["comment"]) == ("AA:BB\x1b[8m", "Cliente" + HOSTILE)

@@ -1,13 +1,15 @@
 """Settings validation and secret redaction in logs."""
 
+import html
 import io
 import json
 import logging
 import string
 import sys
 import threading
-from collections.abc import Iterator
-from urllib.parse import quote
+import uuid
+from collections.abc import Callable, Iterator
+from urllib.parse import quote, urlencode
 
 import hypothesis
 import pytest
@@ -22,6 +24,7 @@ from bot.slack.app import build_app
 from tests.conftest import API_USER, World, slack_settings
 from tests.support.bolt_runner import BoltRunner
 from tests.support.fake_slack import FakeSlack
+from tests.test_http_mode import button_click, post, slash_command, start_http  # noqa: F401
 
 
 def test_defaults():
@@ -151,6 +154,34 @@ def test_response_urls_and_tickets_are_masked_in_every_notation(line):
     assert "abcSECRET" not in logs.redact(line)
 
 
+@pytest.mark.parametrize("slash", ["/", "\\/"])
+@pytest.mark.parametrize("host", ["hooks.slack.com", "127.0.0.1:9"])
+def test_a_response_url_in_a_percent_encoded_form_body_is_masked(slash, host):
+    """Regression: at DEBUG, Bolt's "Invalid request signature detected (... body:
+    payload=%7B...%22response_url%22%3A+%22https%3A%2F%2F...)" wrote the
+    response_url in clear: the patterns wanted a literal ``:`` or ``=`` after the
+    key. A form body's payload, JSON with or without ``\\/``, encoded with ``+``
+    for spaces, now loses the URL, whatever its host."""
+    url = f"https://{host}/actions/T0001/1234567890/AbCdSECRET".replace("/", slash)
+    payload = json.dumps({"type": "block_actions", "response_url": "URL", "token": "t"})
+    body = urlencode({"payload": payload.replace("URL", url)})
+    line = f"Invalid request signature detected (signature: v0=abc, timestamp: 1, body: {body})"
+    assert "%22response_url%22%3A+%22" in line  # the form Bolt logs
+    assert "SECRET" not in logs.redact(line)
+    assert "SECRET" not in logs.redact(line.replace("%2F", "%2f").replace("%3A", "%3a"))
+
+
+@pytest.mark.parametrize("password", ["ab'cdef", "Zm9v/bar+baz", "pa=ss&wd<1>"])
+def test_a_password_inside_a_longer_string_is_masked_in_every_escaped_form(password):
+    """Regression: the redactor knew a password's escaped forms only when it stood
+    alone: `repr()` of a longer string with both quote kinds (``\\'`` inside),
+    `quote()` with its default ``safe="/"`` and HTML escaping left it readable."""
+    embedded = f'it\'s "{password}" here'
+    redactor = logs.Redactor([password])
+    for form in (repr(embedded), repr(embedded.encode()), quote(password), html.escape(password)):
+        assert password[2:6] not in redactor(form), form
+
+
 def test_a_response_url_seen_once_is_masked_where_no_key_names_it():
     """The fake's response_urls are not hooks.slack.com: once one went by under its
     key (or was noted by the delivery), an error naming another under the same base
@@ -227,6 +258,9 @@ def recognisable_parts(secret: str) -> set[str]:
     forms = {
         secret,
         repr(secret)[1:-1],
+        repr(f'it\'s "{secret}"')[8:-2],  # inside a string holding both quote kinds
+        quote(secret),
+        html.escape(secret),
         json.dumps(secret)[1:-1],
         json.dumps(secret, ensure_ascii=False)[1:-1],
         repr(secret.encode())[2:-1],
@@ -239,6 +273,13 @@ def recognisable_parts(secret: str) -> set[str]:
         if len(set(secret[i : i + 8]) - set(string.whitespace)) >= 3
     }
     return forms | runs
+
+
+@pytest.fixture
+def http_url(request: pytest.FixtureRequest) -> str:
+    """The real app over HTTP (`serve_http`), once for all of a test's examples."""
+    start: Callable[..., str] = request.getfixturevalue("start_http")
+    return start()
 
 
 @pytest.fixture
@@ -256,14 +297,20 @@ def bolt_world(fake: FakeSlack, sim_world: World) -> Iterator[tuple[ReadingServi
 )
 @hypothesis.given(password=PASSWORDS, fmt=st.sampled_from(["text", "json"]))
 def test_full_debug_run_writes_no_part_of_any_secret(
-    password, fmt, fake, sim_world, bolt_world, monkeypatch
+    password, fmt, fake, sim_world, bolt_world, http_url, monkeypatch
 ):
     """A DEBUG run, text or JSON, where the node's router password is drawn with
     quotes, backslashes, blanks, ``=``, unicode and JSON specials: a Socket Mode
     reconnect (its ticket), a /consumo through Bolt (its body with a response_url)
     answered after a real RouterOS /login with that password on the simulator, and
-    an error logged on Bolt's logger whose message, traceback and body dict carry it. The output holds no
-    recognisable part of the password, no token, no response_url and no ticket."""
+    an error logged on Bolt's logger whose message, traceback and body dict carry it,
+    alone and inside a longer string with both quote kinds (repr, URL and HTML
+    escaped). Over HTTP, requests signed with a wrong secret, which Bolt logs with
+    their form body: a button click whose payload's response_url is plain or
+    ``\\/``-escaped JSON, and a /consumo whose text holds the password. The output
+    holds no recognisable part of the password, no token, no response_url and no
+    ticket (regression: the HTTP bodies' percent-encoded response_urls were written
+    in clear)."""
     readings, _ = bolt_world
     settings = Settings(
         mikrotik_user=API_USER,
@@ -294,6 +341,18 @@ def test_full_debug_run_writes_no_part_of_any_secret(
             logging.getLogger("slack_bolt.App").exception(
                 "listener failed; body: %s", {"password": password, "raw": password.encode()}
             )
+        embedded = f'it\'s "{password}" for bras-norte'
+        logging.getLogger("librouteros").debug(
+            "words %r %s %s", [embedded], quote(embedded), html.escape(embedded)
+        )
+        keys = [f"http{uuid.uuid4().hex}" for _ in range(3)]
+        click = button_click(fake, "juan.perez", keys[0])
+        for body in (
+            click,
+            click.replace("%2F", "%5C%2F"),  # Slack's JSON escapes "/" as "\/"
+            slash_command(fake, password, key=keys[2]),
+        ):
+            assert post(http_url, body, secret="rotated-secret-0000")[0] == 401
     finally:
         root.handlers[:], level = saved
         root.setLevel(level)
@@ -306,3 +365,6 @@ def test_full_debug_run_writes_no_part_of_any_secret(
     assert not leaks, output
     for secret in (fake.bot_token, fake.app_token, fake.response_url(eid), *fake.tickets):
         assert secret not in output
+    assert output.count("Invalid request signature") == 3
+    for key in keys:
+        assert key not in output

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import unicodedata
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -299,3 +300,19 @@ def test_terminals_get_back_what_the_router_has(value):
     shows the name as typed, ``&`` and ``<`` included."""
     assert texts.plain(texts.literal(value)) == value
     assert texts.plain(texts.literal(value, "bold")) == value
+
+
+_OBEYED = frozenset(("Cc", "Cf", "Cs", "Zl", "Zp"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(), st.integers(min_value=2, max_value=300))
+def test_terminal_text_holds_nothing_a_terminal_obeys(value, limit):
+    """`texts.terminal` (what the CLI prints of router, CSV and certificate text)
+    leaves no control, format, separator or surrogate character and never exceeds
+    its limit; text without any, short enough, is printed unchanged."""
+    shown = texts.terminal(value, limit)
+    assert len(shown) <= limit
+    assert not [c for c in shown if unicodedata.category(c) in _OBEYED]
+    if len(value) <= limit and not [c for c in value if unicodedata.category(c) in _OBEYED]:
+        assert shown == value

@@ -77,6 +77,30 @@ def test_inventory_and_its_wal_and_shm_are_created_0600_whatever_the_umask(tmp_p
         os.umask(old)
 
 
+def test_a_dangling_symlink_as_the_inventory_path_gives_0600_files(tmp_path):
+    """Regression: with BEHOLDER_DB a symbolic link to a file not yet there, SQLite
+    created the target 0644 (and its -wal and -shm), with no warning. The link is
+    followed and the target created 0600 like any new inventory."""
+    target = tmp_path / "data" / "beholder.db"
+    target.parent.mkdir()
+    link = tmp_path / "beholder.db"
+    link.symlink_to(target)
+    old = os.umask(0o022)
+    try:
+        with Inventory(link) as inv:
+            inv.upsert_nodes([Node("bras-norte", "127.0.0.1")])
+            files = [
+                target,
+                target.with_name("beholder.db-wal"),
+                target.with_name("beholder.db-shm"),
+            ]
+            assert all(f.exists() for f in files)
+            assert [oct(mode(f)) for f in files] == [oct(0o600)] * 3
+        assert link.is_symlink()
+    finally:
+        os.umask(old)
+
+
 def test_an_inventory_readable_by_others_is_warned_about_with_the_fix(tmp_path, env, caplog):
     """An older inventory left 0644: `serve` (which opens it the same way) and every
     command say so at start, naming the file and the chmod that fixes it."""

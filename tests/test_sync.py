@@ -8,6 +8,7 @@ a SIGKILL is what is being tested.
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import pty
 import random
@@ -27,6 +28,7 @@ from bot.cli import sync_report
 from bot.errors import RouterProtocolError, RouterTimeout
 from bot.inventory import ActiveSession, Inventory, Node, Secret
 from bot.keys import fold, mac
+from bot.progress import SyncProgress
 from bot.readings import ReadingService
 from bot.routeros import RouterClient
 from bot.sim import faults
@@ -162,6 +164,27 @@ def test_a_node_never_synced_that_fails_is_reported_as_such():
     result = NodeSync("bras-x", 0, 0.2, RouterTimeout("bras-x", "no answer within 5s", seconds=5))
     line = sync_report([result]).splitlines()[1]
     assert "FAILED, never synced: RouterTimeout: no answer within 5s" in line
+
+
+def test_a_routers_error_text_is_shown_as_escapes_in_the_progress_and_summary():
+    """Regression: a router's !trap text (a failed node's reason) and node names
+    reached the terminal raw in the sync progress lines and summary: ESC sequences
+    in them could rewrite what the operator reads. Now they are escapes."""
+    detail = "trap\x1b[2K\r\u202eok"
+    result = NodeSync("bras\x1b[8m", 0, 0.2, RouterProtocolError("bras-x", detail))
+    stream = io.StringIO()
+
+    async def progress() -> None:
+        async with SyncProgress(stream, 1, tty=False) as shown:
+            shown.update(result)
+
+    asyncio.run(progress())
+    for output in (stream.getvalue(), sync_report([result])):
+        assert "\x1b" not in output
+        assert "\r" not in output
+        assert "\u202e" not in output
+        assert "trap\\x1b[2K\\r\\u202eok" in output
+        assert "bras\\x1b[8m" in output
 
 
 def test_unchanged_rows_are_not_rewritten(small):

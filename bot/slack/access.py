@@ -11,8 +11,8 @@ is listed or belongs to an allowed user group (if users or groups are configured
 `GROUP_TTL`; a group that cannot be resolved lets none of its members in.
 
 Deny by default: `guarded` names the kind of every request (slash command,
-mention, button, message shortcut, view) and only `HARMLESS_TYPES` and events no
-listener answers (bots' messages, edited mentions) pass unchecked; a kind it does
+mention, button, message shortcut, view) and only `HARMLESS_TYPES` and the
+mentions the mention listener ignores (a bot's, an edited one) pass unchecked; a kind it does
 not know is refused whoever sends it, so a listener added later is guarded until
 it is given a rule. `middleware` applies all that before any listener runs: a
 denied request gets a Spanish explanation only its author sees, no router is
@@ -235,7 +235,7 @@ class Request:
 
 def guarded(body: dict[str, Any]) -> Request | None:
     """The request in `body`, for access control; None only for payloads that ask
-    nothing (`HARMLESS_TYPES`, bots' own messages, edits of a mention), which no
+    nothing (`HARMLESS_TYPES`, a bot's or an edited ``app_mention``), which no
     listener answers. Any other payload is a `Request`, of a kind the policy may
     not know (`Request.known`): those are refused."""
     kind = body.get("type")
@@ -265,11 +265,12 @@ def guarded(body: dict[str, Any]) -> Request | None:
         return Request("view", (body.get("user") or {}).get("id"), "", view.get("callback_id", ""))
     event = body.get("event") or {}
     if kind == "event_callback":
-        if event.get("bot_id"):
-            return None  # bots (this one included) do not ask questions
         if event.get("type") == "app_mention":
-            if event.get("subtype"):
-                return None  # an edited mention: the mention listener ignores it
+            if event.get("bot_id") or event.get("subtype"):
+                # A bot's (this one's included) or an edited mention: exactly what
+                # the mention listener ignores. Any other event with a ``bot_id``
+                # is a kind without a rule, like any other unknown event.
+                return None
             text = parsing.mention_text(str(event.get("text", "")))
             return Request(
                 "mention", event.get("user"), event.get("channel", ""), text, event.get("thread_ts")
