@@ -40,7 +40,12 @@ import re
 import ssl
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from contextlib import (
+    AbstractAsyncContextManager,
+    AsyncExitStack,
+    asynccontextmanager,
+    contextmanager,
+)
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -543,6 +548,7 @@ class RouterClient:
     node_credentials: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
     _limits: dict[tuple[str, int], asyncio.Semaphore] = field(default_factory=dict, repr=False)
     _pull_turns: dict[tuple[str, int], asyncio.Semaphore] = field(default_factory=dict, repr=False)
+    _spares: dict[tuple[str, int], asyncio.Semaphore] = field(default_factory=dict, repr=False)
     _inflight: dict[tuple[str, int, str], asyncio.Task[Snapshot]] = field(
         default_factory=dict, repr=False
     )
@@ -633,7 +639,8 @@ class RouterClient:
 
         Targeted pulls are for names nobody may have typed right, so they never
         take the sessions readings need: at most `PULL_SESSIONS` of a router's
-        `max_sessions` at a time. Pulls wait for that turn among themselves,
+        `max_sessions` at a time, and only a spare one (`_spare`, shared with
+        live views). Pulls wait for that turn among themselves,
         so at most one stands in the session queue ahead of a reading however
         many unknown names are asked at once. The turn is waited for up to the
         deadline (then `RouterBusy`); the pull itself then has a deadline of its
@@ -643,6 +650,7 @@ class RouterClient:
             # Entered in order: the deadline starts once the turn is ours.
             async with (
                 self._pull_turn(node),
+                self._spare(node),
                 asyncio.timeout(self.timeout),
                 self.session(node) as api,
             ):
@@ -699,6 +707,7 @@ class RouterClient:
         loop = asyncio.get_running_loop()
         with _mapped_errors(node, user, self.timeout):
             async with AsyncExitStack() as stack:
+                await stack.enter_async_context(self._spare(node))  # never a reading's
                 async with asyncio.timeout(self.timeout):
                     api = await stack.enter_async_context(self.session(node))
                 log.info("watch node=%s user=%s %gs: started", node.name, user, seconds)
@@ -789,22 +798,44 @@ class RouterClient:
             self._limits[key] = asyncio.Semaphore(self.max_sessions)
         return self._limits[key]
 
+    def _pull_turn(self, node: Node) -> AbstractAsyncContextManager[None]:
+        """One of this router's `PULL_SESSIONS` turns for targeted pulls."""
+        return self._reserved(self._pull_turns, node, PULL_SESSIONS)
+
+    def _spare(self, node: Node) -> AbstractAsyncContextManager[None]:
+        """One of the sessions work other than a reading may hold on `node`: live
+        views and targeted pulls together take at most ``max_sessions - 1`` (but
+        at least one), so however many views run and names are pulled at once, a
+        reading still finds a session (with one session per router, no view runs
+        and a pull may take it)."""
+        return self._reserved(self._spares, node, max(1, self.max_sessions - 1))
+
     @asynccontextmanager
-    async def _pull_turn(self, node: Node) -> AsyncIterator[None]:
-        """One of this router's `PULL_SESSIONS` turns for targeted pulls, waited
-        for up to the deadline (past it, `_guarded` makes that `RouterBusy`)."""
+    async def _reserved(
+        self, slots: dict[tuple[str, int], asyncio.Semaphore], node: Node, size: int
+    ) -> AsyncIterator[None]:
+        """One of `size` slots per router in `slots`, waited for up to the deadline,
+        then `RouterBusy`: waiting for our own slot is not the router's fault."""
         key = (node.host, node.port)
-        if key not in self._pull_turns:
-            self._pull_turns[key] = asyncio.Semaphore(PULL_SESSIONS)
-        turns = self._pull_turns[key]
-        _queued.set(True)  # waiting for our own turn: "busy", not the router's fault
-        async with asyncio.timeout(self.timeout):
-            await turns.acquire()
+        if key not in slots:
+            slots[key] = asyncio.Semaphore(size)
+        semaphore = slots[key]
+        _queued.set(True)  # read by `_guarded`: "busy", not a router failure
+        try:
+            async with asyncio.timeout(self.timeout):
+                await semaphore.acquire()
+        except TimeoutError:
+            raise RouterBusy(
+                node.name,
+                f"no free API session within {self.timeout:g}s",
+                seconds=self.timeout,
+                sessions=self.max_sessions,
+            ) from None
         _queued.set(False)
         try:
             yield
         finally:
-            turns.release()
+            semaphore.release()
 
     def _tls_context(self, kind: str) -> ssl.SSLContext:
         if kind not in self._tls:

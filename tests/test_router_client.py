@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import time
 
@@ -10,6 +11,7 @@ import pytest
 
 from bot.errors import (
     RouterAuthFailed,
+    RouterBusy,
     RouterProtocolError,
     RouterRefused,
     RouterTimeout,
@@ -264,4 +266,40 @@ def test_targeted_pulls_take_one_session_and_never_queue_ahead_of_a_reading(sim_
     counters = sim_world.network.counters("bras-norte")
     assert counters.total_connections == len(names) + 1
     assert counters.peak_sessions == 2  # one pull + the reading, never more
+    sim_world.quiet()
+
+
+def test_live_views_and_targeted_pulls_together_leave_a_session_for_readings(sim_world):
+    """Regression: live views (up to ``max_sessions - 1`` per router) and targeted pulls
+    (one per router) were each capped as if the other did not exist, so with two
+    sessions a view plus a pull took both and a reading timed out. They now share the
+    spare sessions: with the only spare one held by a view, a pull is told the router
+    is busy (without counting against it) and the reading still gets a session."""
+    client = sim_world.client(timeout=0.5, max_sessions=2)
+    node = sim_world.nodes["bras-norte"]
+
+    async def scene():
+        stop = asyncio.Event()
+
+        async def view() -> None:
+            async with contextlib.aclosing(client.watch(node, "cliente01", 30, stop)) as samples:
+                async for _ in samples:
+                    pass
+
+        watching = asyncio.create_task(view())
+        while sim_world.network.counters("bras-norte").active_sessions < 1:
+            await asyncio.sleep(0.01)
+        try:
+            with pytest.raises(RouterBusy):
+                await client.find_secret(node, "nadie.nuevo")
+            reading = await client.snapshot(node, "juan.perez")
+        finally:
+            stop.set()
+            await watching
+        return reading
+
+    reading = asyncio.run(scene())
+    assert reading.traffic.download_bps == 45_200_000
+    assert sim_world.network.counters("bras-norte").peak_sessions == 2  # the view + the reading
+    assert not client.breaker.is_open("bras-norte")
     sim_world.quiet()
