@@ -269,15 +269,16 @@ def phase_huge(fake: FakeSlack, results: Results, size: int, rounds: int) -> tup
     other_acks = ack_latencies(fake, others)
     for eid in mentions:
         fake.wait_for_ack(eid, timeout=ANSWER_TIMEOUT_S)
-    # Ordinary commands get a reading; mentions a reply in their thread; shortcuts a note.
-    fake.wait_for_calls("chat.postMessage", count=len(mentions), timeout=ANSWER_TIMEOUT_S)
+    # Ordinary commands get a reading; mentions a reply in their thread, only the asker
+    # sees (an error about what was typed); shortcuts a note.
+    fake.wait_for_calls("chat.postEphemeral", count=len(mentions), timeout=ANSWER_TIMEOUT_S)
     for key in notes:
         fake.wait_for_responses(key=key, timeout=ANSWER_TIMEOUT_S)
     end = time.monotonic()
     acks = {a.envelope_id: a.payload or {} for a in fake.acks}
     too_long = sum(1 for eid in commands if "demasiado largo" in acks[eid].get("text", ""))
     replied = sum(
-        1 for c in fake.calls("chat.postMessage") if "demasiado largo" in c.params.get("text", "")
+        1 for c in fake.calls("chat.postEphemeral") if "demasiado largo" in c.params.get("text", "")
     )
     nothing = sum(
         1
