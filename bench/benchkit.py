@@ -8,6 +8,7 @@ on ``sys.path`` and they import it as ``benchkit``.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field
 
 
@@ -40,3 +41,12 @@ def percentile(values: list[float], p: float) -> float:
 
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms"
+
+
+def report(results: Results, header: str) -> int:
+    """Print the header line and the table; the exit status (1 when a target was missed)."""
+    print(header)
+    print(results.table())
+    if not results.ok:
+        print("a target was missed", file=sys.stderr)
+    return 0 if results.ok else 1

@@ -31,7 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchkit import Results, ms, percentile
+from benchkit import Results, ms, percentile, report
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -201,15 +201,12 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp, SimNetwork(bench_world()) as network:
         run(network, Path(tmp) / "fair.db", args.latency, args.readings, results)
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(
+    return report(
+        results,
         f"{ROUTERS} routers x {SUBSCRIBERS} subscribers, {args.latency * 1000:.0f} ms per "
         f"reply, MIKROTIK_MAX_SESSIONS={MAX_SESSIONS}, MIKROTIK_TIMEOUT={TIMEOUT:g}; "
-        f"{os.cpu_count()} CPUs, load average {load}"
+        f"{os.cpu_count()} CPUs, load average {load}",
     )
-    print(results.table())
-    if not results.ok:
-        print("a target was missed", file=sys.stderr)
-    return 0 if results.ok else 1
 
 
 if __name__ == "__main__":

@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from benchkit import Results, ms, percentile
+from benchkit import Results, ms, percentile, report
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -368,15 +368,12 @@ def main() -> int:
             ticker = bot.stop()
         loop_lags(results, ticker, quiet, huge)
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(
+    return report(
+        results,
         f"serve in its own process; fake Slack and {len(world())} simulated routers on "
         f"loopback; {'OLD parsers; ' if args.old_parsers else ''}"
-        f"{os.cpu_count()} CPUs, load average {load}"
+        f"{os.cpu_count()} CPUs, load average {load}",
     )
-    print(results.table())
-    if not results.ok:
-        print("a target was missed", file=sys.stderr)
-    return 0 if results.ok else 1
 
 
 if __name__ == "__main__":
