@@ -99,6 +99,11 @@ T = TypeVar("T")
 
 #: True while this task waits for one of our own session slots to a router.
 _queued: ContextVar[bool] = ContextVar("beholder_queued_for_session", default=False)
+#: Seconds this task's question has spent waiting for our own slots (`_wait_for_slot`).
+_waited: ContextVar[float] = ContextVar("beholder_waited_for_session", default=0.0)
+#: A timeout after the question spent at least this share of its deadline waiting
+#: for our own slots is Beholder's queue (`RouterBusy`), not the router's fault.
+BUSY_SHARE = 0.1
 
 #: Properties asked of ``/ppp/secret``: everything we keep, never ``password``.
 SECRET_PROPLIST = ",".join(
@@ -595,6 +600,8 @@ class RouterClient:
         limit = pull_limit(self.sync_max_rows)
         with _mapped_errors(node, None, self.sync_timeout):
             async with asyncio.timeout(self.sync_timeout), AsyncExitStack() as stack:
+                # Background work: never the session a reading needs (`_spare`).
+                await stack.enter_async_context(self._spare(node, wait=self.sync_timeout))
                 with _mapped_errors(node, None, self.timeout):
                     async with asyncio.timeout(self.timeout):
                         api = await stack.enter_async_context(self.session(node))
@@ -770,10 +777,13 @@ class RouterClient:
         """Skip a router whose circuit is open; count this call's outcome."""
         self.breaker.before(node.name, user)
         _queued.set(False)
+        _waited.set(0.0)
         try:
             yield
         except RouterTimeout as exc:
-            if _queued.get():
+            # Still waiting for a slot, or the router got only what our own queue
+            # left of the deadline: busy here, not counted against the router.
+            if _queued.get() or _waited.get() >= BUSY_SHARE * exc.seconds:
                 self.breaker.release(node.name)
                 raise RouterBusy(
                     node.name,
@@ -802,36 +812,39 @@ class RouterClient:
         """One of this router's `PULL_SESSIONS` turns for targeted pulls."""
         return self._reserved(self._pull_turns, node, PULL_SESSIONS)
 
-    def _spare(self, node: Node) -> AbstractAsyncContextManager[None]:
+    def _spare(self, node: Node, wait: float | None = None) -> AbstractAsyncContextManager[None]:
         """One of the sessions work other than a reading may hold on `node`: live
         views and targeted pulls together take at most ``max_sessions - 1`` (but
         at least one), so however many views run and names are pulled at once, a
         reading still finds a session (with one session per router, no view runs
         and a pull may take it)."""
-        return self._reserved(self._spares, node, max(1, self.max_sessions - 1))
+        return self._reserved(self._spares, node, max(1, self.max_sessions - 1), wait)
 
     @asynccontextmanager
     async def _reserved(
-        self, slots: dict[tuple[str, int], asyncio.Semaphore], node: Node, size: int
+        self,
+        slots: dict[tuple[str, int], asyncio.Semaphore],
+        node: Node,
+        size: int,
+        wait: float | None = None,
     ) -> AsyncIterator[None]:
-        """One of `size` slots per router in `slots`, waited for up to the deadline,
-        then `RouterBusy`: waiting for our own slot is not the router's fault."""
+        """One of `size` slots per router in `slots`, waited for up to `wait` (the
+        deadline by default), then `RouterBusy`: our own queue, not the router's fault."""
         key = (node.host, node.port)
         if key not in slots:
             slots[key] = asyncio.Semaphore(size)
         semaphore = slots[key]
-        _queued.set(True)  # read by `_guarded`: "busy", not a router failure
+        seconds = wait if wait is not None else self.timeout
         try:
-            async with asyncio.timeout(self.timeout):
-                await semaphore.acquire()
+            async with asyncio.timeout(seconds):
+                await _wait_for_slot(semaphore)
         except TimeoutError:
             raise RouterBusy(
                 node.name,
-                f"no free API session within {self.timeout:g}s",
-                seconds=self.timeout,
+                f"no free API session within {seconds:g}s",
+                seconds=seconds,
                 sessions=self.max_sessions,
             ) from None
-        _queued.set(False)
         try:
             yield
         finally:
@@ -910,11 +923,7 @@ class RouterClient:
         stalled router long after the deadline.
         """
         limit = self._limit(node)
-        # Waiting for one of our own session slots is not the router's fault:
-        # `_guarded` reads this to tell "busy here" from "router timed out".
-        _queued.set(True)
-        await limit.acquire()
-        _queued.set(False)
+        await _wait_for_slot(limit)
         try:
             try:
                 reader, writer = await asyncio.open_connection(
@@ -974,6 +983,22 @@ def _check_pin(node: Node, der: bytes | None) -> None:
         pinned=node.tls_fingerprint,
         presented=presented,
     )
+
+
+async def _wait_for_slot(semaphore: asyncio.Semaphore) -> None:
+    """Acquire one of our own slots, noting for `RouterClient._guarded` that this
+    task is waiting (`_queued`) and for how long in all (`_waited`): time spent
+    in Beholder's own queue is never the router's fault."""
+    if not semaphore.locked():
+        await semaphore.acquire()  # free: no wait
+        return
+    started = time.monotonic()
+    _queued.set(True)
+    try:
+        await semaphore.acquire()
+    finally:
+        _waited.set(_waited.get() + time.monotonic() - started)
+    _queued.set(False)
 
 
 async def _rows(

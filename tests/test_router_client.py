@@ -303,3 +303,64 @@ def test_live_views_and_targeted_pulls_together_leave_a_session_for_readings(sim
     assert sim_world.network.counters("bras-norte").peak_sessions == 2  # the view + the reading
     assert not client.breaker.is_open("bras-norte")
     sim_world.quiet()
+
+
+def test_a_sync_pull_waits_for_a_spare_session_and_leaves_the_last_to_readings(sim_world):
+    """Regression: a sync pull took a session outside the spare ones live views and
+    targeted pulls share, so with two sessions a view plus a slow pull left none for
+    a reading. The pull now waits for a spare session: the reading is answered while
+    the view runs, and the pull completes once the view ends."""
+    client = sim_world.client(timeout=2.0, max_sessions=2)
+    node = sim_world.nodes["bras-norte"]
+
+    async def scene():
+        stop = asyncio.Event()
+
+        async def view() -> None:
+            async with contextlib.aclosing(client.watch(node, "cliente01", 30, stop)) as samples:
+                async for _ in samples:
+                    pass
+
+        watching = asyncio.create_task(view())
+        while sim_world.network.counters("bras-norte").active_sessions < 1:
+            await asyncio.sleep(0.01)
+        pulling = asyncio.create_task(client.pull(node))
+        await asyncio.sleep(0.2)  # the pull is waiting for the view's spare session
+        waiting = not pulling.done()
+        reading = await client.snapshot(node, "juan.perez")
+        stop.set()
+        await watching
+        return waiting, reading, await pulling
+
+    waiting, reading, tables = asyncio.run(scene())
+    assert waiting
+    assert reading.traffic.download_bps == 45_200_000
+    assert any(s.name == "juan.perez" for s in tables.secrets)
+    assert sim_world.network.counters("bras-norte").peak_sessions == 2
+    sim_world.quiet()
+
+
+def test_time_in_our_own_session_queue_is_not_blamed_on_the_router(sim_world):
+    """Regression: a question that waited most of its deadline for one of Beholder's
+    own session slots, then timed out at the router, counted as the router's failure,
+    so a burst of questions to a healthy router opened its circuit. Such a timeout is
+    now RouterBusy (Beholder's queue) and the circuit stays closed."""
+    sim_world.network.set_latency("bras-norte", 0.1)  # a reading: ~0.5 s
+    client = sim_world.client(timeout=1.5, max_sessions=1)
+    node = sim_world.nodes["bras-norte"]
+    users = ["juan.perez", *(f"cliente{i:02d}" for i in range(1, 6))]
+
+    async def burst():
+        return await asyncio.gather(
+            *(client.snapshot(node, user) for user in users), return_exceptions=True
+        )
+
+    results = asyncio.run(burst())
+    failures = [r for r in results if isinstance(r, Exception)]
+    assert failures, "the burst must outrun one session, or this test shows nothing"
+    assert len(failures) < len(results)
+    assert all(isinstance(f, RouterBusy) for f in failures), failures
+    assert not client.breaker.is_open("bras-norte")
+    sim_world.network.set_latency("bras-norte", 0.0)
+    assert asyncio.run(client.snapshot(node, "juan.perez")).online
+    sim_world.quiet()
