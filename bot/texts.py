@@ -512,7 +512,8 @@ def _limit(err: RouterReplyTooLarge) -> str:
         if mib < 1:
             size = f"{number(err.ceiling / 1024, 0)} KiB"
         return t("limit.bytes", size=size)
-    return t("limit.words" if err.kind == "words" else "limit.rows", count=number(err.ceiling, 0))
+    key = {"words": "limit.words", "empty": "limit.empty"}.get(err.kind, "limit.rows")
+    return t(key, count=number(err.ceiling, 0))
 
 
 def shown(text: str, limit: int = 60) -> str:

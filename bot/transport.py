@@ -38,9 +38,15 @@ What it adds:
   arriving in thousands of reads costs no more than one arriving whole;
 * an optional **idle timeout** (`idle_timeout`): no byte for that long while a
   reply is awaited raises `ReplyStalled`, however long the overall deadline;
-* it yields to the event loop every `YIELD_EVERY` sentences, so a large reply
-  never holds the loop for more than a millisecond or so (a read with data
-  already buffered does not suspend).
+* it yields to the event loop by work done, not by sentences: every
+  `YIELD_WORDS` words handed out or `YIELD_BYTES` bytes read, and the parser
+  stops after `STEP_WORDS` words of one feed, so neither a reply of thousands
+  of rows nor one chunk of tiny words holds the loop for more than a
+  millisecond or so (a read with data already buffered does not suspend);
+* **empty sentences are counted**, not skipped for free: RouterOS never sends
+  one in a reply, so more than `MAX_EMPTY_SENTENCES` in one reply is a flood
+  and is cut like rows (`ReplyTooLarge` of kind "empty"); a run of zero bytes
+  is skipped in one scan, not one interpreter iteration per byte.
 
 On the sync benchmark (bench/README.md, py-spy), reading the replies of a full
 sync went from 23.6 s of interpreter time with stock librouteros to 5.9 s.
@@ -50,6 +56,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections import deque
 from dataclasses import dataclass
 from typing import NoReturn
@@ -60,11 +67,20 @@ from librouteros.protocol import LOGGER, AsyncApiProtocol, log
 
 #: Bytes asked of the stream per read (it returns what it has, up to this).
 CHUNK_BYTES = 64 * 1024
-#: Sentences handed out before letting the rest of the event loop run. A read
+#: Words handed out before letting the rest of the event loop run. A read
 #: with data already buffered does not suspend, so without this a big table
 #: would be parsed from start to end while every other task (an operator's
-#: question) waits. 100 rows take about a millisecond.
-YIELD_EVERY = 100
+#: question) waits. Counted in words, not sentences: a row of 1,024 one-byte
+#: fields costs as much as 100 ordinary rows. 2,000 words take about a
+#: millisecond (words parsed, rows converted).
+YIELD_WORDS = 2000
+#: Bytes read that count as `YIELD_WORDS` words of work, so reads that finish
+#: no sentence (a big word arriving, a run of zero bytes) yield too.
+YIELD_BYTES = 64 * 1024
+#: Words one `SentenceParser.feed` parses before it stops and leaves the rest
+#: buffered (`SentenceParser.backlog`): a 64 KiB chunk of one-byte words is
+#: some 20,000 words, about 10 ms of parsing in one go.
+STEP_WORDS = 2000
 #: Largest sentence (all its words, prefixes included). RouterOS values are
 #: short; a ``/ppp/secret`` row is well under 1 KiB and a comment a few KiB at
 #: most. A prefix announcing more is refused, not buffered.
@@ -74,8 +90,15 @@ MAX_SENTENCE_WORDS = 1024
 #: Sentences of a reply other than ``!re`` rows: ``!done``, ``!empty``, a
 #: ``!trap`` or two; anything else a router sends counts here too.
 ENVELOPE_SENTENCES = 4
+#: Empty sentences (a lone zero byte) one reply may hold. RouterOS never sends
+#: one in a reply (the API only tolerates them in what clients write), so a
+#: few are tolerated as noise and a run of them is a hostile flood.
+MAX_EMPTY_SENTENCES = 4
 
 Sentence = tuple[str, tuple[str, ...]]
+
+#: The first byte that is not zero: where a run of empty sentences ends.
+_NONZERO = re.compile(rb"[^\x00]")
 
 
 @dataclass(frozen=True)
@@ -99,7 +122,8 @@ QUESTION = ReplyLimit(rows=16, bytes=1024 * 1024)
 class ReplyTooLarge(ProtocolError):
     """A reply or one of its sentences went past its ceiling; the read stopped there.
 
-    `kind`: "rows", "bytes" or "words" (words of one sentence); `ceiling`: the limit.
+    `kind`: "rows", "bytes", "words" (words of one sentence) or "empty" (empty
+    sentences); `ceiling`: the limit.
     """
 
     def __init__(self, kind: str, ceiling: int, detail: str) -> None:
@@ -128,7 +152,13 @@ class SentenceParser:
     Bounds: a sentence of more than `max_sentence` bytes or `max_words` words,
     and a word that would end past `horizon` (an offset in the stream, set by
     the protocol to the end of the current reply's byte budget), raise
-    `ReplyTooLarge` as soon as the length prefix saying so is read.
+    `ReplyTooLarge` as soon as the length prefix saying so is read. Empty
+    sentences are not returned but counted (`empty`, reset by the protocol per
+    reply); past `max_empty` they raise `ReplyTooLarge` too.
+
+    One feed parses at most `step_words` words (a run of empty sentences
+    counts as one): the rest stays buffered, `backlog` says so, and
+    ``feed(b"")`` goes on, so the caller can let the event loop run between.
     """
 
     def __init__(
@@ -136,10 +166,16 @@ class SentenceParser:
         encoding: str = "utf-8",
         max_sentence: int = MAX_SENTENCE_BYTES,
         max_words: int = MAX_SENTENCE_WORDS,
+        max_empty: int = MAX_EMPTY_SENTENCES,
+        step_words: int = STEP_WORDS,
     ) -> None:
         self.encoding = encoding
         self.max_sentence = max_sentence
         self.max_words = max_words
+        self.max_empty = max_empty
+        self.step_words = step_words
+        #: Empty sentences parsed since the protocol last reset it (per reply).
+        self.empty = 0
         #: (stream offset no word may end past, the reply's byte ceiling it
         #: comes from), set by the protocol per reply; None: no reply budget.
         self.horizon: tuple[int, int] | None = None
@@ -158,12 +194,18 @@ class SentenceParser:
         """Bytes held that are not part of a complete sentence yet, decoded words included."""
         return self._sentence_bytes + len(self._buffer)
 
-    def feed(self, data: bytes) -> list[list[str]]:
-        """Add bytes; return every sentence they complete, as lists of words.
+    @property
+    def backlog(self) -> bool:
+        """True when a feed stopped at `step_words` with bytes it could parse left."""
+        return bool(self._buffer) and len(self._buffer) >= self._need
 
-        An empty sentence (a lone zero byte) comes back as ``[]``. After it
-        raises (`ProtocolError`, `ReplyTooLarge`) the stream is out of step:
-        the parser must not be fed again.
+    def feed(self, data: bytes) -> list[list[str]]:
+        """Add bytes; return the sentences they complete (up to `step_words` words
+        parsed), as lists of words.
+
+        Empty sentences (lone zero bytes) are counted in `empty`, not returned.
+        After it raises (`ProtocolError`, `ReplyTooLarge`) the stream is out of
+        step: the parser must not be fed again.
         """
         buffer = self._buffer
         buffer += data
@@ -190,6 +232,7 @@ class SentenceParser:
         words = self._words
         carried = self._sentence_bytes  # bytes of this sentence consumed by earlier feeds
         pos = start = peeked = need = 0
+        budget = self.step_words
         pending = self._pending
         if pending >= 0:  # a word whose prefix an earlier feed consumed
             if pending <= end:
@@ -197,7 +240,8 @@ class SentenceParser:
                 pos, pending = pending, -1
             else:
                 need, end = pending, 0  # still incomplete: skip the loop
-        while pos < end:
+        while pos < end and budget:
+            budget -= 1
             b = buf[pos]
             if b < 0x80:  # most words: a 1-byte prefix, the length itself
                 length = b
@@ -227,6 +271,18 @@ class SentenceParser:
                     length = int.from_bytes(buf[pos + 1 : pos + 5], "big")
                 pos += size
             if length == 0:  # the zero-length word: end of sentence
+                if not words:  # an empty sentence: skip the whole run of them at once
+                    found = _NONZERO.search(buf, pos)
+                    run_end = found.start() if found else end
+                    self.empty += run_end - pos + 1
+                    if self.empty > self.max_empty:
+                        raise ReplyTooLarge(
+                            "empty",
+                            self.max_empty,
+                            f"over {self.max_empty} empty sentences in one reply",
+                        )
+                    pos = start = run_end
+                    continue
                 if carried + pos - start > max_sentence or len(words) > max_words:
                     self._bound(carried + pos - start, len(words), 0, 0)
                 sentences.append(words)
@@ -302,7 +358,7 @@ class BufferedApiProtocol(AsyncApiProtocol):
         self._chunk = chunk_bytes
         self._parser = SentenceParser(encoding)
         self._ready: deque[list[str]] = deque()
-        self._until_yield = YIELD_EVERY
+        self._until_yield = YIELD_WORDS
         self.limit = limit
         #: Seconds without a byte, while a reply is awaited, before `ReplyStalled`.
         self.idle_timeout: float | None = None
@@ -315,7 +371,7 @@ class BufferedApiProtocol(AsyncApiProtocol):
     def _start_reply(self) -> None:
         # Bytes read but not parsed yet (a router talking past its `!done`)
         # count against the new reply: the budget starts where parsing stands.
-        self._rows = self._others = 0
+        self._rows = self._others = self._parser.empty = 0
         self._parser.horizon = (self._parser.consumed + self.limit.bytes, self.limit.bytes)
 
     async def writeSentence(self, cmd: str, *words: str) -> None:
@@ -329,8 +385,6 @@ class BufferedApiProtocol(AsyncApiProtocol):
         while True:
             while ready:
                 words = ready.popleft()
-                if not words:  # empty sentences carry nothing; RouterOS ignores them too
-                    continue
                 if words[0] == "!re":
                     self._rows += 1
                     if self._rows > self.limit.rows:
@@ -346,12 +400,22 @@ class BufferedApiProtocol(AsyncApiProtocol):
                                 f"over {ENVELOPE_SENTENCES} sentences besides rows in one reply",
                             )
                         )
-                self._until_yield -= 1
-                if self._until_yield <= 0:
-                    self._until_yield = YIELD_EVERY
-                    await asyncio.sleep(0)
+                await self._worked(len(words))
                 return await self._sentence(words)
-            ready.extend(self._feed(await self._read()))
+            if self._parser.backlog:  # the last feed stopped at its step: go on
+                await self._worked(YIELD_WORDS)
+                ready.extend(self._feed(b""))
+            else:
+                data = await self._read()
+                await self._worked(len(data) * YIELD_WORDS // YIELD_BYTES)
+                ready.extend(self._feed(data))
+
+    async def _worked(self, words: int) -> None:
+        """Count `words` of work; past `YIELD_WORDS` since the last yield, yield."""
+        self._until_yield -= words
+        if self._until_yield <= 0:
+            self._until_yield = YIELD_WORDS
+            await asyncio.sleep(0)
 
     async def _read(self) -> bytes:
         """One read, never more than one byte past the reply's byte ceiling."""

@@ -28,6 +28,7 @@ from bot.sim.model import RouterConfig, Subscriber
 from bot.sim.network import SimNetwork
 from bot.transport import (
     CHUNK_BYTES,
+    MAX_EMPTY_SENTENCES,
     MAX_SENTENCE_WORDS,
     QUESTION,
     ReplyLimit,
@@ -127,6 +128,26 @@ def test_a_sentence_never_ended_is_cut_at_its_word_ceiling(net, hostile):
         asyncio.run(client(sync_timeout=30).pull(hostile))
     assert (caught.value.node, caught.value.kind) == (HOSTILE, "words")
     assert caught.value.ceiling == MAX_SENTENCE_WORDS
+
+
+def test_an_empty_sentence_flood_is_cut_naming_the_router(net, hostile):
+    """Bug: empty sentences (zero bytes) were skipped uncounted: a question read
+    its whole 1 MiB and a pull never ended before BEHOLDER_SYNC_TIMEOUT. Now a
+    run of them is cut at `MAX_EMPTY_SENTENCES`, within the first read."""
+    net.set_fault(HOSTILE, faults.EMPTY_FLOOD)
+    err, read = asyncio.run(cut_reply(hostile, QUESTION))
+    assert (err.kind, err.ceiling) == ("empty", MAX_EMPTY_SENTENCES)
+    assert read <= CHUNK_BYTES
+    with pytest.raises(RouterReplyTooLarge) as caught:
+        asyncio.run(client().snapshot(hostile, "abonado0001"))
+    assert (caught.value.node, caught.value.user, caught.value.kind) == (
+        HOSTILE,
+        "abonado0001",
+        "empty",
+    )
+    with pytest.raises(RouterReplyTooLarge) as caught:
+        asyncio.run(client(sync_timeout=30).pull(hostile))
+    assert (caught.value.node, caught.value.kind) == (HOSTILE, "empty")
 
 
 def test_a_live_view_sample_is_cut_at_its_ceiling(net, hostile):
