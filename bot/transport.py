@@ -57,6 +57,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import sys
 from collections import deque
 from dataclasses import dataclass
 from typing import NoReturn
@@ -97,6 +98,8 @@ MAX_EMPTY_SENTENCES = 4
 
 Sentence = tuple[str, tuple[str, ...]]
 
+#: What ``sys.getsizeof`` counts for a string besides its characters.
+_EMPTY_STR_SIZE = sys.getsizeof("")
 #: The first byte that is not zero: where a run of empty sentences ends.
 _NONZERO = re.compile(rb"[^\x00]")
 
@@ -107,11 +110,15 @@ class ReplyLimit:
 
     `rows`: ``!re`` sentences (other sentences have their own small ceiling,
     `ENVELOPE_SENTENCES`, so a flood of them is cut too). `bytes`: bytes on
-    the wire.
+    the wire, a non-ASCII word counted at what Python holds for it (up to 4
+    bytes a character: see `SentenceParser`). `field`: the longest word (a
+    key and its value) on the wire, at least 128; None: only the sentence's
+    ceiling and `bytes` bound it.
     """
 
     rows: int
     bytes: int
+    field: int | None = None
 
 
 #: A question (a snapshot's reads, a targeted pull, ``nodes check``, login):
@@ -122,8 +129,8 @@ QUESTION = ReplyLimit(rows=16, bytes=1024 * 1024)
 class ReplyTooLarge(ProtocolError):
     """A reply or one of its sentences went past its ceiling; the read stopped there.
 
-    `kind`: "rows", "bytes", "words" (words of one sentence) or "empty" (empty
-    sentences); `ceiling`: the limit.
+    `kind`: "rows", "bytes", "words" (words of one sentence), "field" (bytes
+    of one word) or "empty" (empty sentences); `ceiling`: the limit.
     """
 
     def __init__(self, kind: str, ceiling: int, detail: str) -> None:
@@ -152,7 +159,12 @@ class SentenceParser:
     Bounds: a sentence of more than `max_sentence` bytes or `max_words` words,
     and a word that would end past `horizon` (an offset in the stream, set by
     the protocol to the end of the current reply's byte budget), raise
-    `ReplyTooLarge` as soon as the length prefix saying so is read. Empty
+    `ReplyTooLarge` as soon as the length prefix saying so is read; so does a
+    word longer than `max_field` bytes. A word whose decoded string is shorter
+    than its bytes (non-ASCII) is charged against the horizon at what Python
+    holds for it (``sys.getsizeof``): a string with one character outside
+    Latin-1 stores every character in 2 or 4 bytes, so one emoji in front of
+    1 MB of ASCII would otherwise hold 4 MB for 1 MB counted. Empty
     sentences are not returned but counted (`empty`, reset by the protocol per
     reply); past `max_empty` they raise `ReplyTooLarge` too.
 
@@ -174,6 +186,9 @@ class SentenceParser:
         self.max_words = max_words
         self.max_empty = max_empty
         self.step_words = step_words
+        #: Longest word accepted (bytes), set by the protocol per reply
+        #: (`ReplyLimit.field`); None: no ceiling of its own.
+        self.max_field: int | None = None
         #: Empty sentences parsed since the protocol last reset it (per reply).
         self.empty = 0
         #: (stream offset no word may end past, the reply's byte ceiling it
@@ -228,6 +243,7 @@ class SentenceParser:
         """
         encoding = self.encoding
         max_sentence, max_words = self.max_sentence, self.max_words
+        max_field = self.max_field if self.max_field is not None else max_sentence
         end = len(buf)
         words = self._words
         carried = self._sentence_bytes  # bytes of this sentence consumed by earlier feeds
@@ -236,7 +252,10 @@ class SentenceParser:
         pending = self._pending
         if pending >= 0:  # a word whose prefix an earlier feed consumed
             if pending <= end:
-                words.append(buf[:pending].decode(encoding, "ignore"))
+                word = buf[:pending].decode(encoding, "ignore")
+                if len(word) != pending:
+                    self._charge(word, pending, 0)
+                words.append(word)
                 pos, pending = pending, -1
             else:
                 need, end = pending, 0  # still incomplete: skip the loop
@@ -269,6 +288,10 @@ class SentenceParser:
                     length = int.from_bytes(buf[pos : pos + 4], "big") & 0x0FFFFFFF
                 else:
                     length = int.from_bytes(buf[pos + 1 : pos + 5], "big")
+                if length > max_field and self.max_field is not None:  # not for words < 128 B
+                    raise ReplyTooLarge(
+                        "field", max_field, f"a word of {length} bytes (limit {max_field})"
+                    )
                 pos += size
             if length == 0:  # the zero-length word: end of sentence
                 if not words:  # an empty sentence: skip the whole run of them at once
@@ -293,7 +316,10 @@ class SentenceParser:
             if pos + length > end:  # the word's bytes have not all arrived
                 pending = need = length
                 break
-            words.append(buf[pos : pos + length].decode(encoding, "ignore"))
+            word = buf[pos : pos + length].decode(encoding, "ignore")
+            if len(word) != length:  # non-ASCII (or undecodable bytes dropped)
+                self._charge(word, length, pos)
+            words.append(word)
             pos += length
         self._bound(carried + pos - start, len(words), max(pending, 0), pos)
         self._words = words
@@ -302,6 +328,24 @@ class SentenceParser:
         self._need = need
         self.examined += pos + peeked
         return pos
+
+    def _charge(self, word: str, length: int, pos: int) -> None:
+        """Count a non-ASCII word of `length` wire bytes, starting at `pos` in the
+        buffer, at what Python holds for it: the horizon comes closer by the
+        difference, and the reply is cut at once if it is already past."""
+        if self.horizon is None:
+            return
+        extra = sys.getsizeof(word) - _EMPTY_STR_SIZE - length
+        if extra <= 0:
+            return
+        offset, ceiling = self.horizon
+        self.horizon = (offset - extra, ceiling)
+        if self.consumed + pos + length > offset - extra:
+            raise ReplyTooLarge(
+                "bytes",
+                ceiling,
+                f"a reply of over {ceiling} bytes (non-ASCII words counted as held in memory)",
+            )
 
     def _bound(self, sentence_bytes: int, words: int, pending: int, pos: int) -> None:
         """Refuse a sentence past its bounds, counting a word announced but not
@@ -372,6 +416,7 @@ class BufferedApiProtocol(AsyncApiProtocol):
         # Bytes read but not parsed yet (a router talking past its `!done`)
         # count against the new reply: the budget starts where parsing stands.
         self._rows = self._others = self._parser.empty = 0
+        self._parser.max_field = self.limit.field
         self._parser.horizon = (self._parser.consumed + self.limit.bytes, self.limit.bytes)
 
     async def writeSentence(self, cmd: str, *words: str) -> None:

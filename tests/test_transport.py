@@ -431,3 +431,17 @@ def test_a_chunk_of_tiny_words_lets_other_tasks_run():
     read, ticks = run(scenario())
     assert read == rows
     assert ticks >= rows * MAX_SENTENCE_WORDS // YIELD_WORDS
+
+
+def test_a_non_ascii_word_is_charged_at_what_python_holds():
+    """One emoji in front of ASCII makes Python hold 4 bytes per character: the
+    parser charges the reply's horizon for that, not for the wire bytes."""
+    word = "=comment=" + "x" * 300
+    parser = SentenceParser()
+    parser.horizon = (1000, 1000)
+    assert parser.feed(wire.encode_sentence(["!re", word])) == [["!re", word]]
+    wide = SentenceParser()
+    wide.horizon = (1000, 1000)
+    with pytest.raises(ReplyTooLarge) as caught:  # 305 bytes on the wire, 1,240 held
+        wide.feed(wire.encode_sentence(["!re", "=comment=\U0001f600" + "x" * 296]))
+    assert (caught.value.kind, caught.value.ceiling) == ("bytes", 1000)
