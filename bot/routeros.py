@@ -150,12 +150,23 @@ PULL_ACTIVE_BYTES_PER_ROW = 192
 #: row could hold its 4 MiB sentence ceiling, and a table its whole byte
 #: budget, in a handful of rows.
 PULL_FIELD_BYTES = 4096
+#: Most words in one row of a sync pull: the reply word, a `.id` and the
+#: properties asked (9 of `SECRET_PROPLIST`). A router sending rows of a
+#: thousand tiny words would otherwise spend minutes of our CPU within the
+#: byte ceiling.
+PULL_ROW_WORDS = 32
 
 
 def pull_limit(max_rows: int, bytes_per_row: int = PULL_SECRET_BYTES_PER_ROW) -> ReplyLimit:
     """Ceiling of one table of a sync pull: `max_rows` rows (BEHOLDER_SYNC_MAX_ROWS),
-    `bytes_per_row` bytes per row on average, `PULL_FIELD_BYTES` per word."""
-    return ReplyLimit(rows=max_rows, bytes=max_rows * bytes_per_row, field=PULL_FIELD_BYTES)
+    `bytes_per_row` bytes per row on average, `PULL_FIELD_BYTES` per word and
+    `PULL_ROW_WORDS` words per row."""
+    return ReplyLimit(
+        rows=max_rows,
+        bytes=max_rows * bytes_per_row,
+        field=PULL_FIELD_BYTES,
+        words=PULL_ROW_WORDS,
+    )
 
 
 # -- values read from a router ------------------------------------------------

@@ -113,12 +113,13 @@ class ReplyLimit:
     the wire, a non-ASCII word counted at what Python holds for it (up to 4
     bytes a character: see `SentenceParser`). `field`: the longest word (a
     key and its value) on the wire, at least 128; None: only the sentence's
-    ceiling and `bytes` bound it.
+    ceiling and `bytes` bound it. `words`: most words in one sentence.
     """
 
     rows: int
     bytes: int
     field: int | None = None
+    words: int = MAX_SENTENCE_WORDS
 
 
 #: A question (a snapshot's reads, a targeted pull, ``nodes check``, login):
@@ -417,6 +418,7 @@ class BufferedApiProtocol(AsyncApiProtocol):
         # count against the new reply: the budget starts where parsing stands.
         self._rows = self._others = self._parser.empty = 0
         self._parser.max_field = self.limit.field
+        self._parser.max_words = self.limit.words
         self._parser.horizon = (self._parser.consumed + self.limit.bytes, self.limit.bytes)
 
     async def writeSentence(self, cmd: str, *words: str) -> None:

@@ -22,7 +22,7 @@ import pytest
 
 from bot.errors import RouterReplyTooLarge, RouterTimeout
 from bot.inventory import Node
-from bot.routeros import PULL_FIELD_BYTES, SAMPLE, RouterClient, _rows, pull_limit
+from bot.routeros import PULL_FIELD_BYTES, PULL_ROW_WORDS, SAMPLE, RouterClient, _rows, pull_limit
 from bot.sim import faults
 from bot.sim.model import RouterConfig, Subscriber
 from bot.sim.network import SimNetwork
@@ -128,7 +128,10 @@ def test_a_sentence_never_ended_is_cut_at_its_word_ceiling(net, hostile):
     with pytest.raises(RouterReplyTooLarge) as caught:
         asyncio.run(client(sync_timeout=30).pull(hostile))
     assert (caught.value.node, caught.value.kind) == (HOSTILE, "words")
-    assert caught.value.ceiling == MAX_SENTENCE_WORDS
+    assert caught.value.ceiling == PULL_ROW_WORDS  # a pull's rows are short
+    with pytest.raises(RouterReplyTooLarge) as caught:
+        asyncio.run(client().snapshot(hostile, "abonado0001"))
+    assert (caught.value.kind, caught.value.ceiling) == ("words", MAX_SENTENCE_WORDS)
 
 
 def test_an_empty_sentence_flood_is_cut_naming_the_router(net, hostile):
