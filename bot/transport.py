@@ -40,7 +40,7 @@ What it adds:
   reply is awaited raises `ReplyStalled`, however long the overall deadline;
 * it yields to the event loop by work done, not by sentences: every
   `YIELD_WORDS` words handed out or `YIELD_BYTES` bytes read, and the parser
-  stops after `STEP_WORDS` words of one feed, so neither a reply of thousands
+  stops after `STEP_BYTES` bytes of one feed, so neither a reply of thousands
   of rows nor one chunk of tiny words holds the loop for more than a
   millisecond or so (a read with data already buffered does not suspend);
 * **empty sentences are counted**, not skipped for free: RouterOS never sends
@@ -78,10 +78,12 @@ YIELD_WORDS = 2000
 #: Bytes read that count as `YIELD_WORDS` words of work, so reads that finish
 #: no sentence (a big word arriving, a run of zero bytes) yield too.
 YIELD_BYTES = 64 * 1024
-#: Words one `SentenceParser.feed` parses before it stops and leaves the rest
-#: buffered (`SentenceParser.backlog`): a 64 KiB chunk of one-byte words is
-#: some 20,000 words, about 10 ms of parsing in one go.
-STEP_WORDS = 2000
+#: Bytes one `SentenceParser.feed` parses (and the word it is in) before it
+#: stops and leaves the rest buffered (`SentenceParser.backlog`): a 64 KiB
+#: chunk of one-byte words is some 30,000 words, over 10 ms of parsing in one
+#: go; 8 KiB is at most 4,096 words. Counted in bytes, not words, so the hot
+#: loop pays nothing for it.
+STEP_BYTES = 8 * 1024
 #: Largest sentence (all its words, prefixes included). RouterOS values are
 #: short; a ``/ppp/secret`` row is well under 1 KiB and a comment a few KiB at
 #: most. A prefix announcing more is refused, not buffered.
@@ -169,8 +171,8 @@ class SentenceParser:
     sentences are not returned but counted (`empty`, reset by the protocol per
     reply); past `max_empty` they raise `ReplyTooLarge` too.
 
-    One feed parses at most `step_words` words (a run of empty sentences
-    counts as one): the rest stays buffered, `backlog` says so, and
+    One feed parses the words that start in its first `step_bytes` bytes (a
+    run of empty sentences is skipped whole): the rest stays buffered, `backlog` says so, and
     ``feed(b"")`` goes on, so the caller can let the event loop run between.
     """
 
@@ -180,13 +182,13 @@ class SentenceParser:
         max_sentence: int = MAX_SENTENCE_BYTES,
         max_words: int = MAX_SENTENCE_WORDS,
         max_empty: int = MAX_EMPTY_SENTENCES,
-        step_words: int = STEP_WORDS,
+        step_bytes: int = STEP_BYTES,
     ) -> None:
         self.encoding = encoding
         self.max_sentence = max_sentence
         self.max_words = max_words
         self.max_empty = max_empty
-        self.step_words = step_words
+        self.step_bytes = step_bytes
         #: Longest word accepted (bytes), set by the protocol per reply
         #: (`ReplyLimit.field`); None: no ceiling of its own.
         self.max_field: int | None = None
@@ -212,11 +214,11 @@ class SentenceParser:
 
     @property
     def backlog(self) -> bool:
-        """True when a feed stopped at `step_words` with bytes it could parse left."""
+        """True when a feed stopped at `step_bytes` with bytes it could parse left."""
         return bool(self._buffer) and len(self._buffer) >= self._need
 
     def feed(self, data: bytes) -> list[list[str]]:
-        """Add bytes; return the sentences they complete (up to `step_words` words
+        """Add bytes; return the sentences they complete (up to `step_bytes`
         parsed), as lists of words.
 
         Empty sentences (lone zero bytes) are counted in `empty`, not returned.
@@ -248,20 +250,20 @@ class SentenceParser:
         end = len(buf)
         words = self._words
         carried = self._sentence_bytes  # bytes of this sentence consumed by earlier feeds
-        pos = start = peeked = need = 0
-        budget = self.step_words
+        pos = start = peeked = need = charged = 0
+        sizeof, empty_size = sys.getsizeof, _EMPTY_STR_SIZE
         pending = self._pending
         if pending >= 0:  # a word whose prefix an earlier feed consumed
             if pending <= end:
                 word = buf[:pending].decode(encoding, "ignore")
                 if len(word) != pending:
-                    self._charge(word, pending, 0)
+                    charged += max(0, sizeof(word) - empty_size - pending)
                 words.append(word)
                 pos, pending = pending, -1
             else:
                 need, end = pending, 0  # still incomplete: skip the loop
-        while pos < end and budget:
-            budget -= 1
+        stop = min(end, pos + self.step_bytes)  # where this feed's step ends
+        while pos < stop:
             b = buf[pos]
             if b < 0x80:  # most words: a 1-byte prefix, the length itself
                 length = b
@@ -318,10 +320,15 @@ class SentenceParser:
                 pending = need = length
                 break
             word = buf[pos : pos + length].decode(encoding, "ignore")
-            if len(word) != length:  # non-ASCII (or undecodable bytes dropped)
-                self._charge(word, length, pos)
+            # Non-ASCII (or undecodable bytes dropped): charged as Python holds it.
+            if len(word) != length:
+                extra = sizeof(word) - empty_size - length
+                if extra > 0:
+                    charged += extra
             words.append(word)
             pos += length
+        if charged:
+            self._charge(charged, pos)
         self._bound(carried + pos - start, len(words), max(pending, 0), pos)
         self._words = words
         self._pending = pending
@@ -330,18 +337,15 @@ class SentenceParser:
         self.examined += pos + peeked
         return pos
 
-    def _charge(self, word: str, length: int, pos: int) -> None:
-        """Count a non-ASCII word of `length` wire bytes, starting at `pos` in the
-        buffer, at what Python holds for it: the horizon comes closer by the
-        difference, and the reply is cut at once if it is already past."""
+    def _charge(self, extra: int, pos: int) -> None:
+        """Count `extra` bytes that Python holds for this feed's non-ASCII words
+        beyond their wire bytes: the horizon comes closer by that much, and the
+        reply is cut at once (`pos`: where parsing stands) if it is past."""
         if self.horizon is None:
-            return
-        extra = sys.getsizeof(word) - _EMPTY_STR_SIZE - length
-        if extra <= 0:
             return
         offset, ceiling = self.horizon
         self.horizon = (offset - extra, ceiling)
-        if self.consumed + pos + length > offset - extra:
+        if self.consumed + pos > offset - extra:
             raise ReplyTooLarge(
                 "bytes",
                 ceiling,
@@ -450,7 +454,6 @@ class BufferedApiProtocol(AsyncApiProtocol):
                 await self._worked(len(words))
                 return await self._sentence(words)
             if self._parser.backlog:  # the last feed stopped at its step: go on
-                await self._worked(YIELD_WORDS)
                 ready.extend(self._feed(b""))
             else:
                 data = await self._read()

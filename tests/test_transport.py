@@ -26,7 +26,7 @@ from bot.transport import (
     MAX_EMPTY_SENTENCES,
     MAX_SENTENCE_BYTES,
     MAX_SENTENCE_WORDS,
-    STEP_WORDS,
+    STEP_BYTES,
     YIELD_WORDS,
     BufferedApiProtocol,
     ReplyLimit,
@@ -248,14 +248,22 @@ def _stream() -> bytes:
     return b"".join(wire.encode_sentence(s) for s in sentences)
 
 
+def feed_all(parser: SentenceParser, data: bytes) -> list[list[str]]:
+    """`data` fed, and the feed's steps (`STEP_BYTES`) gone on with until nothing is left."""
+    got = parser.feed(data)
+    while parser.backlog:
+        got += parser.feed(b"")
+    return got
+
+
 def test_parser_any_split_of_the_stream():
     data = _stream()
-    whole = SentenceParser().feed(data)
+    whole = feed_all(SentenceParser(), data)
     assert [s[0] for s in whole] == ["!re", "!re", "!done"]  # the empty one counted only
     for size in (1, 2, 3, 7, 100, 4096):
         parser, got = SentenceParser(), []
         for i in range(0, len(data), size):
-            got += parser.feed(data[i : i + size])
+            got += feed_all(parser, data[i : i + size])
         assert got == whole, size
         assert parser.buffered == 0
 
@@ -319,12 +327,12 @@ sentences_strategy = st.lists(st.lists(words_strategy, max_size=6), min_size=1, 
 def test_any_split_of_a_stream_gives_the_sentences_of_the_whole(sentences, data):
     stream = b"".join(wire.encode_sentence(s) for s in sentences)
     cuts = sorted(data.draw(st.sets(st.integers(1, max(1, len(stream) - 1)), max_size=40)))
-    whole = SentenceParser(max_empty=len(sentences)).feed(stream)
+    whole = feed_all(SentenceParser(max_empty=len(sentences)), stream)
     assert whole == [s for s in sentences if s]  # empty sentences are counted, not returned
     parser, got = SentenceParser(max_empty=len(sentences)), []
     pieces = [stream[a:b] for a, b in zip([0, *cuts], [*cuts, len(stream)], strict=True)]
     for piece in pieces:
-        got += parser.feed(piece)
+        got += feed_all(parser, piece)
     assert got == whole
     assert parser.buffered == 0
     assert len(stream) <= parser.examined <= len(stream) + len(pieces)
@@ -369,7 +377,7 @@ def test_a_run_of_empty_sentences_is_counted_and_cut():
     with pytest.raises(ReplyTooLarge) as caught:
         parser.feed(b"\x00")
     assert (caught.value.kind, caught.value.ceiling) == ("empty", MAX_EMPTY_SENTENCES)
-    stepped = SentenceParser(max_empty=10**6, step_words=1)
+    stepped = SentenceParser(max_empty=10**6, step_bytes=1)
     assert stepped.feed(bytes(500_000)) == []  # one step: the whole run at once
     assert (stepped.empty, stepped.backlog, stepped.buffered) == (500_000, False, 0)
 
@@ -377,16 +385,18 @@ def test_a_run_of_empty_sentences_is_counted_and_cut():
 def test_the_parser_stops_at_its_step_on_a_chunk_of_tiny_words():
     """Bug: one 64 KiB chunk of one-byte words was parsed in one go (tens of
     thousands of words with the event loop held); a feed now parses at most
-    `STEP_WORDS` words and leaves the rest for the next, once the loop ran."""
+    `STEP_BYTES` bytes and leaves the rest for the next, once the loop ran."""
     sentence = ["!re", *("x" for _ in range(MAX_SENTENCE_WORDS - 1))]
     data = wire.encode_sentence(sentence) * 30  # 30 sentences of 1,024 words: 61 KiB
     parser = SentenceParser()
-    got, feeds = parser.feed(data), 1
+    got = parser.feed(data)
+    assert len(got) < 30  # a step, not the whole chunk
+    feeds = 1
     while parser.backlog:
         got += parser.feed(b"")
         feeds += 1
     assert got == [sentence] * 30
-    assert feeds >= 30 * MAX_SENTENCE_WORDS // STEP_WORDS
+    assert feeds >= len(data) // STEP_BYTES
     assert parser.examined == len(data)
 
 
