@@ -10,8 +10,8 @@ settings' defaults (MIKROTIK_TIMEOUT 5 s, BEHOLDER_SYNC_TIMEOUT 120 s,
 BEHOLDER_SYNC_MAX_ROWS 200,000). For each router it asks what the bot asks:
 
 * a question (`RouterClient.snapshot`, what ``/consumo`` does) of the routers
-  that flood rows, send a 16 MiB word, never end a sentence, or trickle one
-  byte every 50 ms;
+  that flood rows, send a 16 MiB word, never end a sentence, flood empty
+  sentences (zero bytes), or trickle one byte every 50 ms;
 * a sync pull (`RouterClient.pull`) of the same hostile routers, and of silent
   ones (accepts TCP and never answers; logs in and goes silent; stops in the
   middle of the table);
@@ -61,7 +61,13 @@ TARGET_SYNC_S = 30
 #: What the deadline allows on top, for the error to travel up (not the router's share).
 DEADLINE_SLACK_S = 0.25
 
-HOSTILE = (faults.FLOOD_ROWS, faults.HUGE_WORD, faults.ENDLESS_SENTENCE, faults.TRICKLE)
+HOSTILE = (
+    faults.FLOOD_ROWS,
+    faults.HUGE_WORD,
+    faults.ENDLESS_SENTENCE,
+    faults.EMPTY_FLOOD,
+    faults.TRICKLE,
+)
 SILENT = (faults.STALL_CONNECT, faults.STALL_LOGIN, faults.STALL_MID_STREAM)
 FAULTS_RUN = (*HOSTILE, *SILENT)
 
@@ -216,10 +222,12 @@ async def run_cases(args: argparse.Namespace, nodes: dict[str, Node]) -> list[Ca
         Case("question", faults.FLOOD_ROWS, too_large, args.timeout),
         Case("question", faults.HUGE_WORD, too_large, args.timeout),
         Case("question", faults.ENDLESS_SENTENCE, too_large, args.timeout),
+        Case("question", faults.EMPTY_FLOOD, too_large, args.timeout),
         Case("question", faults.TRICKLE, timeout, args.timeout),
         Case("sync pull", faults.FLOOD_ROWS, too_large, args.sync_timeout),
         Case("sync pull", faults.HUGE_WORD, too_large, args.sync_timeout),
         Case("sync pull", faults.ENDLESS_SENTENCE, too_large, args.sync_timeout),
+        Case("sync pull", faults.EMPTY_FLOOD, too_large, args.sync_timeout),
         # Silent: connect and login within MIKROTIK_TIMEOUT, then that long without a byte.
         Case("sync pull", faults.STALL_CONNECT, timeout, args.timeout),
         Case("sync pull", faults.STALL_LOGIN, timeout, args.timeout),

@@ -228,7 +228,9 @@ class RouterReplyTooLarge(RouterProtocolError):
     a table larger than `BEHOLDER_SYNC_MAX_ROWS`).
 
     `kind`: "rows" (rows of one reply), "bytes" (bytes of one reply or one
-    row) or "words" (fields of one row); `ceiling`: the limit passed.
+    row), "words" (fields of one row), "field" (bytes of one field) or
+    "empty" (empty sentences, which RouterOS never sends); `ceiling`: the
+    limit passed.
     """
 
     def __init__(

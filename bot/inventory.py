@@ -117,7 +117,7 @@ class NodeStatus:
         return self.sync_error is not None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Secret:
     """One ``/ppp/secret`` entry as last synced from a router (no password)."""
 
@@ -133,7 +133,7 @@ class Secret:
     last_disconnect_reason: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ActiveSession:
     """One ``/ppp/active`` row as seen at sync time (to resolve IPs and MACs)."""
 

@@ -96,6 +96,7 @@ from bot.transport import (
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 #: True while this task waits for one of our own session slots to a router.
 _queued: ContextVar[bool] = ContextVar("beholder_queued_for_session", default=False)
@@ -136,14 +137,41 @@ PULL_SESSIONS = 1
 
 #: One ``monitor-traffic once`` of a live view: one row.
 SAMPLE = ReplyLimit(rows=1, bytes=64 * 1024)
-#: Wire bytes a sync pull allows per row on average. A ``/ppp/secret`` row with
-#: `SECRET_PROPLIST` is about 250 bytes, 500 with a long comment.
-PULL_BYTES_PER_ROW = 1024
+#: Bytes a sync pull allows per ``/ppp/secret`` row on average (non-ASCII words
+#: counted as Python holds them, `bot.transport.SentenceParser`). A row with
+#: `SECRET_PROPLIST` is about 250 bytes on the wire (the keys alone are 100;
+#: name, profile, a MAC, a date, a 40-character comment), 500 with a long
+#: comment: 384 lets a table have half its rows that long. What the bot holds
+#: for a table is a few times its bytes (a string object per value, a tuple,
+#: then a `Secret`), so this is what keeps a pull of 200,000 rows in memory
+#: well under 250 MB.
+PULL_SECRET_BYTES_PER_ROW = 384
+#: The same for ``/ppp/active`` with `PULL_ACTIVE_PROPLIST`: name, a MAC, an
+#: address and an uptime make about 100 bytes; twice that for long names.
+PULL_ACTIVE_BYTES_PER_ROW = 192
+#: Longest word of a sync pull (key and value): RouterOS names, profiles,
+#: addresses and dates are tens of bytes, and comments an operator types a
+#: few hundred at most; a word of 4 KiB is no subscriber's. Without this one
+#: row could hold its 4 MiB sentence ceiling, and a table its whole byte
+#: budget, in a handful of rows.
+PULL_FIELD_BYTES = 4096
+#: Most words in one row of a sync pull: the reply word, a `.id` and the
+#: properties asked (9 of `SECRET_PROPLIST`). A router sending rows of a
+#: thousand tiny words would otherwise spend minutes of our CPU within the
+#: byte ceiling.
+PULL_ROW_WORDS = 32
 
 
-def pull_limit(max_rows: int) -> ReplyLimit:
-    """Ceiling of each table of a sync pull: `max_rows` rows (BEHOLDER_SYNC_MAX_ROWS)."""
-    return ReplyLimit(rows=max_rows, bytes=max_rows * PULL_BYTES_PER_ROW)
+def pull_limit(max_rows: int, bytes_per_row: int = PULL_SECRET_BYTES_PER_ROW) -> ReplyLimit:
+    """Ceiling of one table of a sync pull: `max_rows` rows (BEHOLDER_SYNC_MAX_ROWS),
+    `bytes_per_row` bytes per row on average, `PULL_FIELD_BYTES` per word and
+    `PULL_ROW_WORDS` words per row."""
+    return ReplyLimit(
+        rows=max_rows,
+        bytes=max_rows * bytes_per_row,
+        field=PULL_FIELD_BYTES,
+        words=PULL_ROW_WORDS,
+    )
 
 
 # -- values read from a router ------------------------------------------------
@@ -522,6 +550,29 @@ async def _drop(rows: list[T]) -> None:
         rows.clear()
 
 
+async def _converted(rows: list[T], convert: Callable[[T], U]) -> list[U]:
+    """`rows` converted a slice at a time, in order, letting the event loop (an
+    operator's question) run in between; each slice leaves `rows` as it is
+    converted, so a table is not held twice. `rows` ends empty.
+
+    Freeing as it goes also spares the event loop: each tuple freed takes one
+    off the allocation count that starts a collection, so the new objects are
+    walked by the collector in one young-generation pass (about 40 ms for
+    200,000 `Secret`s) instead of full collections repeated as they pile up
+    (10, 25, 45, 75, 97 ms when the tuples were kept until the end)."""
+    rows.reverse()  # slices leave from the end: no list shifted per slice
+    done: list[U] = []
+    while rows:
+        piece = rows[-_CONVERT_SLICE:]
+        del rows[-_CONVERT_SLICE:]
+        piece.reverse()
+        done.extend(map(convert, piece))
+        del piece
+        if rows:
+            await asyncio.sleep(0)
+    return done
+
+
 def _as_is(row: dict[str, str]) -> dict[str, str]:
     return row
 
@@ -596,8 +647,11 @@ class RouterClient:
         read may wait `timeout` for a byte, so a router that goes silent fails
         as fast as for a question, while a slow but flowing pull may take
         `sync_timeout` in all. Each table is cut at `pull_limit`.
+
+        The rows are read as tuples (see `_secret_values`) and converted a
+        slice at a time, each slice of tuples freed once converted, so the two
+        forms of a table are never held whole at once.
         """
-        limit = pull_limit(self.sync_max_rows)
         with _mapped_errors(node, None, self.sync_timeout):
             async with asyncio.timeout(self.sync_timeout), AsyncExitStack() as stack:
                 # Background work: never the session a reading needs (`_spare`).
@@ -608,7 +662,7 @@ class RouterClient:
                 api.protocol.idle_timeout = self.timeout
                 secrets = await _response(
                     api,
-                    limit,
+                    pull_limit(self.sync_max_rows, PULL_SECRET_BYTES_PER_ROW),
                     _secret_values(),
                     "/ppp/secret/print",
                     f"=.proplist={SECRET_PROPLIST}",
@@ -616,7 +670,7 @@ class RouterClient:
                 try:
                     active = await _response(
                         api,
-                        limit,
+                        pull_limit(self.sync_max_rows, PULL_ACTIVE_BYTES_PER_ROW),
                         _session_values,
                         "/ppp/active/print",
                         f"=.proplist={PULL_ACTIVE_PROPLIST}",
@@ -624,22 +678,15 @@ class RouterClient:
                 except BaseException:
                     await _drop(secrets)  # see `RawApi.readTable`: not kept by the traceback
                     raise
-        tables = NodeTables(secrets=[], sessions=[])
-        # Thousands of rows: converted a slice at a time, letting the event
-        # loop (an operator's question) run in between.
-        for start in range(0, max(len(secrets), len(active)), _CONVERT_SLICE):
-            if start:
-                await asyncio.sleep(0)
-            tables.secrets.extend(
-                secret_from_values(values, node.name)
-                for values in secrets[start : start + _CONVERT_SLICE]
+        name = node.name
+        try:
+            return NodeTables(
+                secrets=await _converted(secrets, lambda v: secret_from_values(v, name)),
+                sessions=await _converted(active, lambda v: ActiveSession(*v)),
             )
-            tables.sessions.extend(
-                ActiveSession(*values) for values in active[start : start + _CONVERT_SLICE]
-            )
-        await _drop(secrets)
-        await _drop(active)
-        return tables
+        finally:  # cancelled midway: what is left goes too, not kept by the traceback
+            await _drop(secrets)
+            await _drop(active)
 
     async def find_secret(self, node: Node, user: str) -> Secret | None:
         """One secret by exact name (a targeted pull), within the usual deadline.

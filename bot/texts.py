@@ -506,13 +506,14 @@ def _cause(err: RouterError) -> str:
 
 def _limit(err: RouterReplyTooLarge) -> str:
     """The ceiling a reply passed, as a few words: ``más de 16 filas``, ``más de 1 MiB``."""
-    if err.kind == "bytes":
+    if err.kind in ("bytes", "field"):
         mib = err.ceiling / (1024 * 1024)
         size = f"{number(mib, 0 if mib == int(mib) else 1)} MiB"
         if mib < 1:
             size = f"{number(err.ceiling / 1024, 0)} KiB"
-        return t("limit.bytes", size=size)
-    return t("limit.words" if err.kind == "words" else "limit.rows", count=number(err.ceiling, 0))
+        return t(f"limit.{err.kind}", size=size)
+    key = {"words": "limit.words", "empty": "limit.empty"}.get(err.kind, "limit.rows")
+    return t(key, count=number(err.ceiling, 0))
 
 
 def shown(text: str, limit: int = 60) -> str:

@@ -38,9 +38,15 @@ What it adds:
   arriving in thousands of reads costs no more than one arriving whole;
 * an optional **idle timeout** (`idle_timeout`): no byte for that long while a
   reply is awaited raises `ReplyStalled`, however long the overall deadline;
-* it yields to the event loop every `YIELD_EVERY` sentences, so a large reply
-  never holds the loop for more than a millisecond or so (a read with data
-  already buffered does not suspend).
+* it yields to the event loop by work done, not by sentences: every
+  `YIELD_WORDS` words handed out or `YIELD_BYTES` bytes read, and the parser
+  stops after `STEP_BYTES` bytes of one feed, so neither a reply of thousands
+  of rows nor one chunk of tiny words holds the loop for more than a
+  millisecond or so (a read with data already buffered does not suspend);
+* **empty sentences are counted**, not skipped for free: RouterOS never sends
+  one in a reply, so more than `MAX_EMPTY_SENTENCES` in one reply is a flood
+  and is cut like rows (`ReplyTooLarge` of kind "empty"); a run of zero bytes
+  is skipped in one scan, not one interpreter iteration per byte.
 
 On the sync benchmark (bench/README.md, py-spy), reading the replies of a full
 sync went from 23.6 s of interpreter time with stock librouteros to 5.9 s.
@@ -50,6 +56,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+import sys
 from collections import deque
 from dataclasses import dataclass
 from typing import NoReturn
@@ -60,11 +68,22 @@ from librouteros.protocol import LOGGER, AsyncApiProtocol, log
 
 #: Bytes asked of the stream per read (it returns what it has, up to this).
 CHUNK_BYTES = 64 * 1024
-#: Sentences handed out before letting the rest of the event loop run. A read
+#: Words handed out before letting the rest of the event loop run. A read
 #: with data already buffered does not suspend, so without this a big table
 #: would be parsed from start to end while every other task (an operator's
-#: question) waits. 100 rows take about a millisecond.
-YIELD_EVERY = 100
+#: question) waits. Counted in words, not sentences: a row of 1,024 one-byte
+#: fields costs as much as 100 ordinary rows. 2,000 words take about a
+#: millisecond (words parsed, rows converted).
+YIELD_WORDS = 2000
+#: Bytes read that count as `YIELD_WORDS` words of work, so reads that finish
+#: no sentence (a big word arriving, a run of zero bytes) yield too.
+YIELD_BYTES = 64 * 1024
+#: Bytes one `SentenceParser.feed` parses (and the word it is in) before it
+#: stops and leaves the rest buffered (`SentenceParser.backlog`): a 64 KiB
+#: chunk of one-byte words is some 30,000 words, over 10 ms of parsing in one
+#: go; 8 KiB is at most 4,096 words. Counted in bytes, not words, so the hot
+#: loop pays nothing for it.
+STEP_BYTES = 8 * 1024
 #: Largest sentence (all its words, prefixes included). RouterOS values are
 #: short; a ``/ppp/secret`` row is well under 1 KiB and a comment a few KiB at
 #: most. A prefix announcing more is refused, not buffered.
@@ -74,8 +93,17 @@ MAX_SENTENCE_WORDS = 1024
 #: Sentences of a reply other than ``!re`` rows: ``!done``, ``!empty``, a
 #: ``!trap`` or two; anything else a router sends counts here too.
 ENVELOPE_SENTENCES = 4
+#: Empty sentences (a lone zero byte) one reply may hold. RouterOS never sends
+#: one in a reply (the API only tolerates them in what clients write), so a
+#: few are tolerated as noise and a run of them is a hostile flood.
+MAX_EMPTY_SENTENCES = 4
 
 Sentence = tuple[str, tuple[str, ...]]
+
+#: What ``sys.getsizeof`` counts for a string besides its characters.
+_EMPTY_STR_SIZE = sys.getsizeof("")
+#: The first byte that is not zero: where a run of empty sentences ends.
+_NONZERO = re.compile(rb"[^\x00]")
 
 
 @dataclass(frozen=True)
@@ -84,11 +112,16 @@ class ReplyLimit:
 
     `rows`: ``!re`` sentences (other sentences have their own small ceiling,
     `ENVELOPE_SENTENCES`, so a flood of them is cut too). `bytes`: bytes on
-    the wire.
+    the wire, a non-ASCII word counted at what Python holds for it (up to 4
+    bytes a character: see `SentenceParser`). `field`: the longest word (a
+    key and its value) on the wire, at least 128; None: only the sentence's
+    ceiling and `bytes` bound it. `words`: most words in one sentence.
     """
 
     rows: int
     bytes: int
+    field: int | None = None
+    words: int = MAX_SENTENCE_WORDS
 
 
 #: A question (a snapshot's reads, a targeted pull, ``nodes check``, login):
@@ -99,7 +132,8 @@ QUESTION = ReplyLimit(rows=16, bytes=1024 * 1024)
 class ReplyTooLarge(ProtocolError):
     """A reply or one of its sentences went past its ceiling; the read stopped there.
 
-    `kind`: "rows", "bytes" or "words" (words of one sentence); `ceiling`: the limit.
+    `kind`: "rows", "bytes", "words" (words of one sentence), "field" (bytes
+    of one word) or "empty" (empty sentences); `ceiling`: the limit.
     """
 
     def __init__(self, kind: str, ceiling: int, detail: str) -> None:
@@ -128,7 +162,18 @@ class SentenceParser:
     Bounds: a sentence of more than `max_sentence` bytes or `max_words` words,
     and a word that would end past `horizon` (an offset in the stream, set by
     the protocol to the end of the current reply's byte budget), raise
-    `ReplyTooLarge` as soon as the length prefix saying so is read.
+    `ReplyTooLarge` as soon as the length prefix saying so is read; so does a
+    word longer than `max_field` bytes. A word whose decoded string is shorter
+    than its bytes (non-ASCII) is charged against the horizon at what Python
+    holds for it (``sys.getsizeof``): a string with one character outside
+    Latin-1 stores every character in 2 or 4 bytes, so one emoji in front of
+    1 MB of ASCII would otherwise hold 4 MB for 1 MB counted. Empty
+    sentences are not returned but counted (`empty`, reset by the protocol per
+    reply); past `max_empty` they raise `ReplyTooLarge` too.
+
+    One feed parses the words that start in its first `step_bytes` bytes (a
+    run of empty sentences is skipped whole): the rest stays buffered, `backlog` says so, and
+    ``feed(b"")`` goes on, so the caller can let the event loop run between.
     """
 
     def __init__(
@@ -136,10 +181,19 @@ class SentenceParser:
         encoding: str = "utf-8",
         max_sentence: int = MAX_SENTENCE_BYTES,
         max_words: int = MAX_SENTENCE_WORDS,
+        max_empty: int = MAX_EMPTY_SENTENCES,
+        step_bytes: int = STEP_BYTES,
     ) -> None:
         self.encoding = encoding
         self.max_sentence = max_sentence
         self.max_words = max_words
+        self.max_empty = max_empty
+        self.step_bytes = step_bytes
+        #: Longest word accepted (bytes), set by the protocol per reply
+        #: (`ReplyLimit.field`); None: no ceiling of its own.
+        self.max_field: int | None = None
+        #: Empty sentences parsed since the protocol last reset it (per reply).
+        self.empty = 0
         #: (stream offset no word may end past, the reply's byte ceiling it
         #: comes from), set by the protocol per reply; None: no reply budget.
         self.horizon: tuple[int, int] | None = None
@@ -158,12 +212,18 @@ class SentenceParser:
         """Bytes held that are not part of a complete sentence yet, decoded words included."""
         return self._sentence_bytes + len(self._buffer)
 
-    def feed(self, data: bytes) -> list[list[str]]:
-        """Add bytes; return every sentence they complete, as lists of words.
+    @property
+    def backlog(self) -> bool:
+        """True when a feed stopped at `step_bytes` with bytes it could parse left."""
+        return bool(self._buffer) and len(self._buffer) >= self._need
 
-        An empty sentence (a lone zero byte) comes back as ``[]``. After it
-        raises (`ProtocolError`, `ReplyTooLarge`) the stream is out of step:
-        the parser must not be fed again.
+    def feed(self, data: bytes) -> list[list[str]]:
+        """Add bytes; return the sentences they complete (up to `step_bytes`
+        parsed), as lists of words.
+
+        Empty sentences (lone zero bytes) are counted in `empty`, not returned.
+        After it raises (`ProtocolError`, `ReplyTooLarge`) the stream is out of
+        step: the parser must not be fed again.
         """
         buffer = self._buffer
         buffer += data
@@ -186,18 +246,24 @@ class SentenceParser:
         """
         encoding = self.encoding
         max_sentence, max_words = self.max_sentence, self.max_words
+        max_field = self.max_field if self.max_field is not None else max_sentence
         end = len(buf)
         words = self._words
         carried = self._sentence_bytes  # bytes of this sentence consumed by earlier feeds
-        pos = start = peeked = need = 0
+        pos = start = peeked = need = charged = 0
+        sizeof, empty_size = sys.getsizeof, _EMPTY_STR_SIZE
         pending = self._pending
         if pending >= 0:  # a word whose prefix an earlier feed consumed
             if pending <= end:
-                words.append(buf[:pending].decode(encoding, "ignore"))
+                word = buf[:pending].decode(encoding, "ignore")
+                if len(word) != pending:
+                    charged += max(0, sizeof(word) - empty_size - pending)
+                words.append(word)
                 pos, pending = pending, -1
             else:
                 need, end = pending, 0  # still incomplete: skip the loop
-        while pos < end:
+        stop = min(end, pos + self.step_bytes)  # where this feed's step ends
+        while pos < stop:
             b = buf[pos]
             if b < 0x80:  # most words: a 1-byte prefix, the length itself
                 length = b
@@ -225,8 +291,24 @@ class SentenceParser:
                     length = int.from_bytes(buf[pos : pos + 4], "big") & 0x0FFFFFFF
                 else:
                     length = int.from_bytes(buf[pos + 1 : pos + 5], "big")
+                if length > max_field and self.max_field is not None:  # not for words < 128 B
+                    raise ReplyTooLarge(
+                        "field", max_field, f"a word of {length} bytes (limit {max_field})"
+                    )
                 pos += size
             if length == 0:  # the zero-length word: end of sentence
+                if not words:  # an empty sentence: skip the whole run of them at once
+                    found = _NONZERO.search(buf, pos)
+                    run_end = found.start() if found else end
+                    self.empty += run_end - pos + 1
+                    if self.empty > self.max_empty:
+                        raise ReplyTooLarge(
+                            "empty",
+                            self.max_empty,
+                            f"over {self.max_empty} empty sentences in one reply",
+                        )
+                    pos = start = run_end
+                    continue
                 if carried + pos - start > max_sentence or len(words) > max_words:
                     self._bound(carried + pos - start, len(words), 0, 0)
                 sentences.append(words)
@@ -237,8 +319,16 @@ class SentenceParser:
             if pos + length > end:  # the word's bytes have not all arrived
                 pending = need = length
                 break
-            words.append(buf[pos : pos + length].decode(encoding, "ignore"))
+            word = buf[pos : pos + length].decode(encoding, "ignore")
+            # Non-ASCII (or undecodable bytes dropped): charged as Python holds it.
+            if len(word) != length:
+                extra = sizeof(word) - empty_size - length
+                if extra > 0:
+                    charged += extra
+            words.append(word)
             pos += length
+        if charged:
+            self._charge(charged, pos)
         self._bound(carried + pos - start, len(words), max(pending, 0), pos)
         self._words = words
         self._pending = pending
@@ -246,6 +336,21 @@ class SentenceParser:
         self._need = need
         self.examined += pos + peeked
         return pos
+
+    def _charge(self, extra: int, pos: int) -> None:
+        """Count `extra` bytes that Python holds for this feed's non-ASCII words
+        beyond their wire bytes: the horizon comes closer by that much, and the
+        reply is cut at once (`pos`: where parsing stands) if it is past."""
+        if self.horizon is None:
+            return
+        offset, ceiling = self.horizon
+        self.horizon = (offset - extra, ceiling)
+        if self.consumed + pos > offset - extra:
+            raise ReplyTooLarge(
+                "bytes",
+                ceiling,
+                f"a reply of over {ceiling} bytes (non-ASCII words counted as held in memory)",
+            )
 
     def _bound(self, sentence_bytes: int, words: int, pending: int, pos: int) -> None:
         """Refuse a sentence past its bounds, counting a word announced but not
@@ -302,7 +407,7 @@ class BufferedApiProtocol(AsyncApiProtocol):
         self._chunk = chunk_bytes
         self._parser = SentenceParser(encoding)
         self._ready: deque[list[str]] = deque()
-        self._until_yield = YIELD_EVERY
+        self._until_yield = YIELD_WORDS
         self.limit = limit
         #: Seconds without a byte, while a reply is awaited, before `ReplyStalled`.
         self.idle_timeout: float | None = None
@@ -315,7 +420,9 @@ class BufferedApiProtocol(AsyncApiProtocol):
     def _start_reply(self) -> None:
         # Bytes read but not parsed yet (a router talking past its `!done`)
         # count against the new reply: the budget starts where parsing stands.
-        self._rows = self._others = 0
+        self._rows = self._others = self._parser.empty = 0
+        self._parser.max_field = self.limit.field
+        self._parser.max_words = self.limit.words
         self._parser.horizon = (self._parser.consumed + self.limit.bytes, self.limit.bytes)
 
     async def writeSentence(self, cmd: str, *words: str) -> None:
@@ -329,8 +436,6 @@ class BufferedApiProtocol(AsyncApiProtocol):
         while True:
             while ready:
                 words = ready.popleft()
-                if not words:  # empty sentences carry nothing; RouterOS ignores them too
-                    continue
                 if words[0] == "!re":
                     self._rows += 1
                     if self._rows > self.limit.rows:
@@ -346,12 +451,21 @@ class BufferedApiProtocol(AsyncApiProtocol):
                                 f"over {ENVELOPE_SENTENCES} sentences besides rows in one reply",
                             )
                         )
-                self._until_yield -= 1
-                if self._until_yield <= 0:
-                    self._until_yield = YIELD_EVERY
-                    await asyncio.sleep(0)
+                await self._worked(len(words))
                 return await self._sentence(words)
-            ready.extend(self._feed(await self._read()))
+            if self._parser.backlog:  # the last feed stopped at its step: go on
+                ready.extend(self._feed(b""))
+            else:
+                data = await self._read()
+                await self._worked(len(data) * YIELD_WORDS // YIELD_BYTES)
+                ready.extend(self._feed(data))
+
+    async def _worked(self, words: int) -> None:
+        """Count `words` of work; past `YIELD_WORDS` since the last yield, yield."""
+        self._until_yield -= words
+        if self._until_yield <= 0:
+            self._until_yield = YIELD_WORDS
+            await asyncio.sleep(0)
 
     async def _read(self) -> bytes:
         """One read, never more than one byte past the reply's byte ceiling."""

@@ -22,12 +22,13 @@ import pytest
 
 from bot.errors import RouterReplyTooLarge, RouterTimeout
 from bot.inventory import Node
-from bot.routeros import SAMPLE, RouterClient, _rows
+from bot.routeros import PULL_FIELD_BYTES, PULL_ROW_WORDS, SAMPLE, RouterClient, _rows, pull_limit
 from bot.sim import faults
 from bot.sim.model import RouterConfig, Subscriber
 from bot.sim.network import SimNetwork
 from bot.transport import (
     CHUNK_BYTES,
+    MAX_EMPTY_SENTENCES,
     MAX_SENTENCE_WORDS,
     QUESTION,
     ReplyLimit,
@@ -115,10 +116,11 @@ def test_a_16_mib_word_is_refused_from_its_length_prefix(net, hostile):
     err, read = asyncio.run(cut_reply(hostile, QUESTION))
     assert err.kind == "bytes"
     assert read <= CHUNK_BYTES  # one read: the prefix, not the 16 MiB behind it
-    # A sync pull, with room for 200 MB, refuses it too: no sentence is that big.
-    with pytest.raises(RouterReplyTooLarge, match="sentence") as caught:
+    # A sync pull, with room for 77 MB, refuses it too: no field is that big.
+    with pytest.raises(RouterReplyTooLarge) as caught:
         asyncio.run(client().pull(hostile))
-    assert caught.value.node == HOSTILE
+    assert (caught.value.node, caught.value.kind) == (HOSTILE, "field")
+    assert caught.value.ceiling == PULL_FIELD_BYTES
 
 
 def test_a_sentence_never_ended_is_cut_at_its_word_ceiling(net, hostile):
@@ -126,7 +128,30 @@ def test_a_sentence_never_ended_is_cut_at_its_word_ceiling(net, hostile):
     with pytest.raises(RouterReplyTooLarge) as caught:
         asyncio.run(client(sync_timeout=30).pull(hostile))
     assert (caught.value.node, caught.value.kind) == (HOSTILE, "words")
-    assert caught.value.ceiling == MAX_SENTENCE_WORDS
+    assert caught.value.ceiling == PULL_ROW_WORDS  # a pull's rows are short
+    with pytest.raises(RouterReplyTooLarge) as caught:
+        asyncio.run(client().snapshot(hostile, "abonado0001"))
+    assert (caught.value.kind, caught.value.ceiling) == ("words", MAX_SENTENCE_WORDS)
+
+
+def test_an_empty_sentence_flood_is_cut_naming_the_router(net, hostile):
+    """Bug: empty sentences (zero bytes) were skipped uncounted: a question read
+    its whole 1 MiB and a pull never ended before BEHOLDER_SYNC_TIMEOUT. Now a
+    run of them is cut at `MAX_EMPTY_SENTENCES`, within the first read."""
+    net.set_fault(HOSTILE, faults.EMPTY_FLOOD)
+    err, read = asyncio.run(cut_reply(hostile, QUESTION))
+    assert (err.kind, err.ceiling) == ("empty", MAX_EMPTY_SENTENCES)
+    assert read <= CHUNK_BYTES
+    with pytest.raises(RouterReplyTooLarge) as caught:
+        asyncio.run(client().snapshot(hostile, "abonado0001"))
+    assert (caught.value.node, caught.value.user, caught.value.kind) == (
+        HOSTILE,
+        "abonado0001",
+        "empty",
+    )
+    with pytest.raises(RouterReplyTooLarge) as caught:
+        asyncio.run(client(sync_timeout=30).pull(hostile))
+    assert (caught.value.node, caught.value.kind) == (HOSTILE, "empty")
 
 
 def test_a_live_view_sample_is_cut_at_its_ceiling(net, hostile):
@@ -151,6 +176,45 @@ def test_a_pull_past_sync_max_rows_fails_and_names_the_router(net, hostile):
     assert (caught.value.node, caught.value.kind, caught.value.ceiling) == (HOSTILE, "rows", 299)
     tables = asyncio.run(RouterClient(API_USER, API_PASSWORD, sync_max_rows=300).pull(hostile))
     assert len(tables.secrets) == 300  # exactly at the ceiling is fine
+
+
+def _commented(comment: str) -> RouterConfig:
+    subscribers = [Subscriber(f"abonado{i:04d}", "pw", comment=comment) for i in range(300)]
+    return RouterConfig(
+        f"bras-{len(comment)}-{comment.isascii()}",
+        username=API_USER,
+        password=API_PASSWORD,
+        subscribers=subscribers,
+    )
+
+
+def test_a_pull_counts_non_ascii_words_at_what_python_holds():
+    """Bug: a pull's byte ceiling counted wire bytes, but one emoji makes Python
+    store every character of a string in 4 bytes (1.2 GB held within a 200 MB
+    ceiling). 300 rows with an ASCII comment fit `pull_limit(300)`; the same
+    rows with an emoji in front of the comment are cut, naming the router, and
+    a comment past `PULL_FIELD_BYTES` is refused from its length prefix."""
+    ascii_, emoji, long = (
+        _commented("x" * 100),
+        _commented("\U0001f600" + "x" * 99),
+        _commented("x" * PULL_FIELD_BYTES),
+    )
+    router = RouterClient(API_USER, API_PASSWORD, sync_max_rows=300)
+    with SimNetwork([ascii_, emoji, long]) as network:
+
+        def pull(config: RouterConfig):
+            return asyncio.run(
+                router.pull(Node(config.name, "127.0.0.1", network.port(config.name)))
+            )
+
+        assert len(pull(ascii_).secrets) == 300
+        with pytest.raises(RouterReplyTooLarge) as caught:
+            pull(emoji)
+        assert (caught.value.node, caught.value.kind) == (emoji.name, "bytes")
+        assert caught.value.ceiling == pull_limit(300).bytes
+        with pytest.raises(RouterReplyTooLarge) as caught:
+            pull(long)
+        assert (caught.value.node, caught.value.kind) == (long.name, "field")
 
 
 # -- silence and trickles ---------------------------------------------------------------

@@ -247,6 +247,8 @@ def every_error() -> list[BeholderError]:
             RouterReplyTooLarge("bras-norte", "x", user=user, kind="bytes", ceiling=1 << 20),
             RouterReplyTooLarge("bras-norte", "x", user=user, kind="bytes", ceiling=64 << 10),
             RouterReplyTooLarge("bras-norte", "x", user=user, kind="words", ceiling=1024),
+            RouterReplyTooLarge("bras-norte", "x", user=user, kind="empty", ceiling=4),
+            RouterReplyTooLarge("bras-norte", "x", user=user, kind="field", ceiling=4096),
             RouterCircuitOpen("bras-norte", "x", user=user, since_s=12, retry_in_s=18),
         ]
     causes = (

@@ -23,8 +23,11 @@ from bot.sim import faults, wire
 from bot.sim.model import RouterConfig, Subscriber
 from bot.sim.network import SimNetwork
 from bot.transport import (
+    MAX_EMPTY_SENTENCES,
     MAX_SENTENCE_BYTES,
-    YIELD_EVERY,
+    MAX_SENTENCE_WORDS,
+    STEP_BYTES,
+    YIELD_WORDS,
     BufferedApiProtocol,
     ReplyLimit,
     ReplyTooLarge,
@@ -220,7 +223,7 @@ def test_big_reply_lets_other_tasks_run(net):
 
     count, ticks = run(scenario())
     assert count == BIG
-    assert ticks >= BIG // YIELD_EVERY
+    assert ticks >= BIG // YIELD_WORDS
 
 
 def test_words_are_logged_only_at_debug(net, caplog):
@@ -245,14 +248,22 @@ def _stream() -> bytes:
     return b"".join(wire.encode_sentence(s) for s in sentences)
 
 
+def feed_all(parser: SentenceParser, data: bytes) -> list[list[str]]:
+    """`data` fed, and the feed's steps (`STEP_BYTES`) gone on with until nothing is left."""
+    got = parser.feed(data)
+    while parser.backlog:
+        got += parser.feed(b"")
+    return got
+
+
 def test_parser_any_split_of_the_stream():
     data = _stream()
-    whole = SentenceParser().feed(data)
-    assert [s[0] if s else None for s in whole] == ["!re", None, "!re", "!done"]
+    whole = feed_all(SentenceParser(), data)
+    assert [s[0] for s in whole] == ["!re", "!re", "!done"]  # the empty one counted only
     for size in (1, 2, 3, 7, 100, 4096):
         parser, got = SentenceParser(), []
         for i in range(0, len(data), size):
-            got += parser.feed(data[i : i + size])
+            got += feed_all(parser, data[i : i + size])
         assert got == whole, size
         assert parser.buffered == 0
 
@@ -316,12 +327,12 @@ sentences_strategy = st.lists(st.lists(words_strategy, max_size=6), min_size=1, 
 def test_any_split_of_a_stream_gives_the_sentences_of_the_whole(sentences, data):
     stream = b"".join(wire.encode_sentence(s) for s in sentences)
     cuts = sorted(data.draw(st.sets(st.integers(1, max(1, len(stream) - 1)), max_size=40)))
-    whole = SentenceParser().feed(stream)
-    assert whole == sentences
-    parser, got = SentenceParser(), []
+    whole = feed_all(SentenceParser(max_empty=len(sentences)), stream)
+    assert whole == [s for s in sentences if s]  # empty sentences are counted, not returned
+    parser, got = SentenceParser(max_empty=len(sentences)), []
     pieces = [stream[a:b] for a, b in zip([0, *cuts], [*cuts, len(stream)], strict=True)]
     for piece in pieces:
-        got += parser.feed(piece)
+        got += feed_all(parser, piece)
     assert got == whole
     assert parser.buffered == 0
     assert len(stream) <= parser.examined <= len(stream) + len(pieces)
@@ -353,3 +364,94 @@ def test_a_word_past_the_reply_horizon_is_refused():
     with pytest.raises(ReplyTooLarge) as caught:
         parser.feed(wire.encode_word("=b=" + "y" * 20)[:2])
     assert (caught.value.kind, caught.value.ceiling) == ("bytes", 100)
+
+
+def test_a_run_of_empty_sentences_is_counted_and_cut():
+    """Empty sentences are counted per reply (RouterOS never sends one): a few
+    pass, a flood is refused, and a run of them is skipped in one step."""
+    parser = SentenceParser()
+    assert parser.feed(b"\x00" * MAX_EMPTY_SENTENCES + wire.encode_sentence(["!done"])) == [
+        ["!done"]
+    ]
+    assert parser.empty == MAX_EMPTY_SENTENCES
+    with pytest.raises(ReplyTooLarge) as caught:
+        parser.feed(b"\x00")
+    assert (caught.value.kind, caught.value.ceiling) == ("empty", MAX_EMPTY_SENTENCES)
+    stepped = SentenceParser(max_empty=10**6, step_bytes=1)
+    assert stepped.feed(bytes(500_000)) == []  # one step: the whole run at once
+    assert (stepped.empty, stepped.backlog, stepped.buffered) == (500_000, False, 0)
+
+
+def test_the_parser_stops_at_its_step_on_a_chunk_of_tiny_words():
+    """Bug: one 64 KiB chunk of one-byte words was parsed in one go (tens of
+    thousands of words with the event loop held); a feed now parses at most
+    `STEP_BYTES` bytes and leaves the rest for the next, once the loop ran."""
+    sentence = ["!re", *("x" for _ in range(MAX_SENTENCE_WORDS - 1))]
+    data = wire.encode_sentence(sentence) * 30  # 30 sentences of 1,024 words: 61 KiB
+    parser = SentenceParser()
+    got = parser.feed(data)
+    assert len(got) < 30  # a step, not the whole chunk
+    feeds = 1
+    while parser.backlog:
+        got += parser.feed(b"")
+        feeds += 1
+    assert got == [sentence] * 30
+    assert feeds >= len(data) // STEP_BYTES
+    assert parser.examined == len(data)
+
+
+def test_a_chunk_of_tiny_words_lets_other_tasks_run():
+    """The protocol yields to the event loop by words, not sentences: rows of
+    1,024 one-byte fields arriving in big chunks let a ticker run at least once
+    per `YIELD_WORDS` words (the bug: 100 such rows between yields)."""
+    sentence = ["!re", *("=x=" for _ in range(MAX_SENTENCE_WORDS - 1))]
+    rows = 60
+    payload = wire.encode_sentence(sentence) * rows + wire.encode_sentence(["!done"])
+
+    async def scenario() -> tuple[int, int]:
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await reader.read(1024)  # the command
+            writer.write(payload)
+            await writer.drain()
+            await reader.read(1)  # until the client hangs up
+
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        protocol = BufferedApiProtocol(reader, writer, limit=ReplyLimit(10**6, 64 << 20))
+        ticks, read = 0, 0
+        done = asyncio.Event()
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while not done.is_set():
+                ticks += 1
+                await asyncio.sleep(0)
+
+        task = asyncio.create_task(ticker())
+        await protocol.writeSentence("/ppp/secret/print")
+        while (await protocol.readSentence())[0] != "!done":
+            read += 1
+        done.set()
+        await task
+        writer.close()
+        server.close()
+        return read, ticks
+
+    read, ticks = run(scenario())
+    assert read == rows
+    assert ticks >= rows * MAX_SENTENCE_WORDS // YIELD_WORDS
+
+
+def test_a_non_ascii_word_is_charged_at_what_python_holds():
+    """One emoji in front of ASCII makes Python hold 4 bytes per character: the
+    parser charges the reply's horizon for that, not for the wire bytes."""
+    word = "=comment=" + "x" * 300
+    parser = SentenceParser()
+    parser.horizon = (1000, 1000)
+    assert parser.feed(wire.encode_sentence(["!re", word])) == [["!re", word]]
+    wide = SentenceParser()
+    wide.horizon = (1000, 1000)
+    with pytest.raises(ReplyTooLarge) as caught:  # 305 bytes on the wire, 1,240 held
+        wide.feed(wire.encode_sentence(["!re", "=comment=\U0001f600" + "x" * 296]))
+    assert (caught.value.kind, caught.value.ceiling) == ("bytes", 1000)

@@ -254,6 +254,8 @@ MESSAGES: dict[str, str] = {
     "limit.rows": "more than {count} rows",
     "limit.bytes": "more than {size}",
     "limit.words": "a row with more than {count} fields",
+    "limit.field": "a field of more than {size}",
+    "limit.empty": "more than {count} empty sentences",
     "error.unreachable": (
         "No connection to router {node}{who}. Check connectivity to the node (down? no route?)."
     ),

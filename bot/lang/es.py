@@ -263,6 +263,8 @@ MESSAGES: dict[str, str] = {
     "limit.rows": "más de {count} filas",
     "limit.bytes": "más de {size}",
     "limit.words": "una fila con más de {count} campos",
+    "limit.field": "un campo de más de {size}",
+    "limit.empty": "más de {count} sentencias vacías",
     "error.unreachable": (
         "No hay conexión con el router {node}{who}. "
         "Revisá la conectividad con el nodo (¿caído, sin ruta?)."

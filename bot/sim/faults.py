@@ -45,6 +45,9 @@ HUGE_WORD = "huge_word"
 # The first reply after login is a `!re` followed by short words forever: a
 # sentence that is never ended.
 ENDLESS_SENTENCE = "endless_sentence"
+# The first reply after login is zero bytes forever: a flood of empty
+# sentences (RouterOS never sends one in a reply).
+EMPTY_FLOOD = "empty_flood"
 # Slow routers: every reply after login is correct but sent `trickle_bytes` at
 # a time, `trickle_interval` seconds apart (see `RouterConfig`).
 TRICKLE = "trickle"
@@ -74,6 +77,7 @@ FAULTS: frozenset[str] = frozenset(
         FLOOD_ROWS,
         HUGE_WORD,
         ENDLESS_SENTENCE,
+        EMPTY_FLOOD,
         TRICKLE,
         ODD_TRAP,
     }

@@ -141,6 +141,11 @@ async def _hostile(writer: asyncio.StreamWriter, fault: str) -> None:
             await asyncio.sleep(0)
         await wire.send_raw(writer, b"\x00")  # a client reading all that gets its row
         return
+    if fault == faults.EMPTY_FLOOD:
+        zeros = bytes(HOSTILE_CHUNK_BYTES)
+        while True:
+            await wire.send_raw(writer, zeros)
+            await asyncio.sleep(0)
     if fault == faults.ENDLESS_SENTENCE:
         await wire.send_raw(writer, wire.encode_word("!re"))
         words = b"".join(wire.encode_word(f"=field{i}=value{i}") for i in range(4096))
@@ -289,7 +294,12 @@ class Session:
         if fault == faults.ODD_TRAP:
             await self._send([["!trap", "=cause=simulated"], ["!done"]], cmd.tag)
             return True
-        if fault in (faults.FLOOD_ROWS, faults.HUGE_WORD, faults.ENDLESS_SENTENCE):
+        if fault in (
+            faults.FLOOD_ROWS,
+            faults.HUGE_WORD,
+            faults.ENDLESS_SENTENCE,
+            faults.EMPTY_FLOOD,
+        ):
             await _hostile(self.writer, fault)
             return False
         return None
