@@ -269,6 +269,22 @@ def test_targeted_pulls_take_one_session_and_never_queue_ahead_of_a_reading(sim_
     sim_world.quiet()
 
 
+async def _live_view_started(
+    sim_world, client: RouterClient, node: Node, stop: asyncio.Event
+) -> asyncio.Task[None]:
+    """A live view of cliente01 on `node` (until `stop`), once it holds its session."""
+
+    async def view() -> None:
+        async with contextlib.aclosing(client.watch(node, "cliente01", 30, stop)) as samples:
+            async for _ in samples:
+                pass
+
+    watching = asyncio.create_task(view())
+    while sim_world.network.counters(node.name).active_sessions < 1:
+        await asyncio.sleep(0.01)
+    return watching
+
+
 def test_live_views_and_targeted_pulls_together_leave_a_session_for_readings(sim_world):
     """Regression: live views (up to ``max_sessions - 1`` per router) and targeted pulls
     (one per router) were each capped as if the other did not exist, so with two
@@ -280,15 +296,7 @@ def test_live_views_and_targeted_pulls_together_leave_a_session_for_readings(sim
 
     async def scene():
         stop = asyncio.Event()
-
-        async def view() -> None:
-            async with contextlib.aclosing(client.watch(node, "cliente01", 30, stop)) as samples:
-                async for _ in samples:
-                    pass
-
-        watching = asyncio.create_task(view())
-        while sim_world.network.counters("bras-norte").active_sessions < 1:
-            await asyncio.sleep(0.01)
+        watching = await _live_view_started(sim_world, client, node, stop)
         try:
             with pytest.raises(RouterBusy):
                 await client.find_secret(node, "nadie.nuevo")
@@ -315,15 +323,7 @@ def test_a_sync_pull_waits_for_a_spare_session_and_leaves_the_last_to_readings(s
 
     async def scene():
         stop = asyncio.Event()
-
-        async def view() -> None:
-            async with contextlib.aclosing(client.watch(node, "cliente01", 30, stop)) as samples:
-                async for _ in samples:
-                    pass
-
-        watching = asyncio.create_task(view())
-        while sim_world.network.counters("bras-norte").active_sessions < 1:
-            await asyncio.sleep(0.01)
+        watching = await _live_view_started(sim_world, client, node, stop)
         pulling = asyncio.create_task(client.pull(node))
         await asyncio.sleep(0.2)  # the pull is waiting for the view's spare session
         waiting = not pulling.done()
