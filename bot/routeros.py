@@ -315,14 +315,16 @@ def parse_pair(text: str) -> tuple[int, int] | None:
 
 
 def parse_plan(max_limit: str) -> Plan | None:
-    """``max-limit`` → Plan; ``0/0`` means no limit, so the plan is unknown."""
+    """``max-limit`` → Plan; None when unreadable or unknown (see `plan_of`)."""
     pair = parse_pair(max_limit)
-    if pair is None:
-        return None
+    return plan_of(pair) if pair is not None else None
+
+
+def plan_of(pair: tuple[int, int]) -> Plan | None:
+    """A ``max-limit`` ``upload/download`` pair → Plan; ``0/0`` means no limit, so
+    the plan is unknown."""
     upload, download = pair
-    if upload == 0 and download == 0:
-        return None
-    return Plan(download_bps=download, upload_bps=upload)
+    return Plan(download_bps=download, upload_bps=upload) if upload or download else None
 
 
 def parse_uptime(text: str) -> int | None:
@@ -390,11 +392,10 @@ def queue_from_row(row: dict[str, str]) -> QueueState:
     """Simple queues write every pair as ``upload/download``. A pair that is there
     but unreadable, or beyond `MAX_RATE_BPS` (``max-limit``) or `MAX_COUNTER`, is a
     `MalformedReply`; a pair that is missing reads as 0/0."""
-    limit = _pair(row, "max-limit", MAX_RATE_BPS)
     dropped = _pair(row, "dropped", MAX_COUNTER)
     queued = _pair(row, "queued-bytes", MAX_COUNTER)
     return QueueState(
-        plan=Plan(download_bps=limit[1], upload_bps=limit[0]) if any(limit) else None,
+        plan=plan_of(_pair(row, "max-limit", MAX_RATE_BPS)),
         dropped_upload=dropped[0],
         dropped_download=dropped[1],
         queued_bytes_upload=queued[0],
