@@ -202,24 +202,36 @@ def test_broken_streams(net, faulty, fault, error):
         run(rows(net, faulty, "/ppp/secret/print"))
 
 
+class Ticks:
+    """Counts how often another task gets the event loop while the block runs."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._done = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def _tick(self) -> None:
+        while not self._done.is_set():
+            self.count += 1
+            await asyncio.sleep(0)
+
+    async def __aenter__(self) -> Ticks:
+        self._task = asyncio.create_task(self._tick())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._done.set()
+        assert self._task is not None
+        await self._task
+
+
 def test_big_reply_lets_other_tasks_run(net):
     """Reading thousands of buffered rows still yields to the event loop."""
 
     async def scenario() -> tuple[int, int]:
-        ticks = 0
-        done = asyncio.Event()
-
-        async def ticker() -> None:
-            nonlocal ticks
-            while not done.is_set():
-                ticks += 1
-                await asyncio.sleep(0)
-
-        task = asyncio.create_task(ticker())
-        got = await rows(net, "big", "/ppp/secret/print")
-        done.set()
-        await task
-        return len(got), ticks
+        async with Ticks() as ticks:
+            got = await rows(net, "big", "/ppp/secret/print")
+        return len(got), ticks.count
 
     count, ticks = run(scenario())
     assert count == BIG
@@ -419,24 +431,14 @@ def test_a_chunk_of_tiny_words_lets_other_tasks_run():
         port = server.sockets[0].getsockname()[1]
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         protocol = BufferedApiProtocol(reader, writer, limit=ReplyLimit(10**6, 64 << 20))
-        ticks, read = 0, 0
-        done = asyncio.Event()
-
-        async def ticker() -> None:
-            nonlocal ticks
-            while not done.is_set():
-                ticks += 1
-                await asyncio.sleep(0)
-
-        task = asyncio.create_task(ticker())
-        await protocol.writeSentence("/ppp/secret/print")
-        while (await protocol.readSentence())[0] != "!done":
-            read += 1
-        done.set()
-        await task
+        read = 0
+        async with Ticks() as ticks:
+            await protocol.writeSentence("/ppp/secret/print")
+            while (await protocol.readSentence())[0] != "!done":
+                read += 1
         writer.close()
         server.close()
-        return read, ticks
+        return read, ticks.count
 
     read, ticks = run(scenario())
     assert read == rows
