@@ -9,6 +9,7 @@ under test runs with `asyncio.run`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -17,7 +18,7 @@ import time
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import pytest
 
@@ -189,6 +190,28 @@ def audit_rows(
         if len(rows) >= count or time.monotonic() >= deadline:
             return rows
         time.sleep(0.02)
+
+
+@contextlib.contextmanager
+def sim_process(*options: str) -> Iterator[TextIO]:
+    """``python -m bot.sim OPTIONS --until-stdin-closes`` in a child process, as the
+    benchmarks start it; yields its standard output (one line per router first).
+    On exit its standard input is closed, and it must then end cleanly."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.sim", *options, "--until-stdin-closes"],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdin is not None
+    assert process.stdout is not None
+    try:
+        yield process.stdout
+    finally:
+        process.stdin.close()
+        assert process.wait(timeout=10) == 0
+        process.stdout.close()
 
 
 def slack_settings(fake: FakeSlack, **overrides: Any) -> Settings:

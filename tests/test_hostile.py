@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import aclosing
@@ -34,7 +32,7 @@ from bot.transport import (
     ReplyLimit,
     ReplyTooLarge,
 )
-from tests.conftest import API_PASSWORD, API_USER, ROOT, beholder
+from tests.conftest import API_PASSWORD, API_USER, beholder, sim_process
 
 HOSTILE = "bras-hostil"
 #: MIKROTIK_TIMEOUT of the tests that wait for it to pass.
@@ -325,18 +323,8 @@ def test_sync_with_a_stalled_a_dead_and_a_too_big_node_fails_fast_and_keeps_thei
 
 
 def test_simulator_cli_runs_one_router_per_fault_as_the_hostile_bench_starts_it():
-    options = ("--fault", "flood_rows", "--fault", "stall_login", "--secrets", "5")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot.sim", *options, "--until-stdin-closes"],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdin is not None
-    assert process.stdout is not None
-    try:
-        lines = [process.stdout.readline().split("\t") for _ in range(2)]
+    with sim_process("--fault", "flood_rows", "--fault", "stall_login", "--secrets", "5") as out:
+        lines = [out.readline().split("\t") for _ in range(2)]
         nodes = {line[0]: Node(line[0], line[1], int(line[2])) for line in lines}
         assert sorted(nodes) == ["flood_rows", "stall_login"]
         router = RouterClient("beholder", "beholder-pass", timeout=0.5, sync_max_rows=1000)
@@ -344,7 +332,3 @@ def test_simulator_cli_runs_one_router_per_fault_as_the_hostile_bench_starts_it(
             asyncio.run(router.pull(nodes["flood_rows"]))
         with pytest.raises(RouterTimeout):
             asyncio.run(router.pull(nodes["stall_login"]))
-    finally:
-        process.stdin.close()
-        assert process.wait(timeout=10) == 0
-        process.stdout.close()

@@ -16,7 +16,6 @@ import re
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -35,7 +34,7 @@ from bot.sim import faults
 from bot.sim.model import RouterConfig, Subscriber
 from bot.sim.network import SimNetwork
 from bot.sync import NodeSync, sync_nodes
-from tests.conftest import API_PASSWORD, API_USER, ROOT, beholder, beholder_argv
+from tests.conftest import API_PASSWORD, API_USER, beholder, beholder_argv, sim_process
 
 # -- a small network whose data can be moved from "v1" to "v2" --------------------
 
@@ -417,18 +416,8 @@ def test_commands_keep_answering_during_a_big_sync(sim_world):
 
 
 def test_simulator_cli_serves_a_generated_network_until_stdin_closes():
-    options = ("--nodes", "3", "--secrets", "50", "--until-stdin-closes")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot.sim", *options],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdin is not None
-    assert process.stdout is not None
-    try:
-        lines = [process.stdout.readline() for _ in range(4)]
+    with sim_process("--nodes", "3", "--secrets", "50") as out:
+        lines = [out.readline() for _ in range(4)]
         assert lines[-1] == "Ctrl-C to stop\n"
         name, host, port, credentials = lines[0].rstrip("\n").split("\t")
         assert (name, host) == ("bras-001", "127.0.0.1")
@@ -438,7 +427,3 @@ def test_simulator_cli_serves_a_generated_network_until_stdin_closes():
         assert len(tables.secrets) == 50
         assert len(tables.sessions) == 30  # 60 % online
         assert any("á" in s.comment or "é" in s.comment for s in tables.secrets)
-    finally:
-        process.stdin.close()
-        assert process.wait(timeout=10) == 0
-        process.stdout.close()
