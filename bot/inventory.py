@@ -40,6 +40,7 @@ import re
 import sqlite3
 import stat
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -206,7 +207,7 @@ class Inventory:
         self._writer = self._connect()
         try:
             with self._write_lock, self._faults():
-                self._writer.execute("PRAGMA journal_mode = WAL")
+                self._enter_wal()
                 self._writer.execute("PRAGMA synchronous = NORMAL")
                 # Syncs touch index pages all over the file: a bigger page cache for
                 # the writer, and fewer (larger) checkpoints, halve what SQLite
@@ -230,6 +231,26 @@ class Inventory:
             self._writer.close()
             self._reader.close()
             raise
+
+    def _enter_wal(self) -> None:
+        """Switch the file to WAL, waiting out another process doing the same.
+
+        Changing the journal mode needs the file to itself, and SQLite reports a
+        clash there as "locked" at once instead of calling the busy handler (two
+        processes opening a new or pre-WAL file together). So the wait is here,
+        bounded by the same `BUSY_TIMEOUT_S` every other statement gets.
+        """
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        pause = 0.005
+        while True:
+            try:
+                self._writer.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)
 
     def _connect(self) -> sqlite3.Connection:
         with self._faults():
