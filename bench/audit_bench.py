@@ -40,13 +40,14 @@ sys.path.insert(0, str(ROOT))
 
 from bot import logs  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.inventory import Inventory, Node  # noqa: E402
-from bot.readings import ReadingService  # noqa: E402
-from bot.routeros import RouterClient  # noqa: E402
+from bot.domain.readings import ReadingService  # noqa: E402
+from bot.domain.sync import sync_nodes  # noqa: E402
+from bot.inventory.store import Inventory
+from bot.model import Node  # noqa: E402
+from bot.routeros.client import RouterClient  # noqa: E402
 from bot.sim.model import MBPS, RouterConfig, Subscriber  # noqa: E402
 from bot.sim.network import SimNetwork  # noqa: E402
 from bot.slack.app import build_app  # noqa: E402
-from bot.sync import sync_nodes  # noqa: E402
 from tests.support.bolt_runner import BoltRunner  # noqa: E402
 from tests.support.fake_slack import FakeSlack  # noqa: E402
 

@@ -36,13 +36,14 @@ from benchkit import Results, ms, percentile, report
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.domain.readings import ReadingService  # noqa: E402
+from bot.domain.sync import sync_nodes  # noqa: E402
 from bot.errors import PullDeferred, UnknownUser, UserNotConfirmed  # noqa: E402
-from bot.inventory import Inventory, Node  # noqa: E402
-from bot.readings import ReadingService  # noqa: E402
-from bot.routeros import RouterClient  # noqa: E402
+from bot.inventory.store import Inventory
+from bot.model import Node  # noqa: E402
+from bot.routeros.client import RouterClient  # noqa: E402
 from bot.sim.model import MBPS, RouterConfig, Subscriber  # noqa: E402
 from bot.sim.network import SimNetwork  # noqa: E402
-from bot.sync import sync_nodes  # noqa: E402
 
 USER, PASSWORD = "beholder", "fair-bench-pass"
 ROUTERS = 10

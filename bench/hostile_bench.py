@@ -49,8 +49,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.sync_bench import PASSWORD, USER, percentiles  # noqa: E402
 from bot.errors import RouterError, RouterReplyTooLarge, RouterTimeout  # noqa: E402
-from bot.inventory import Node  # noqa: E402
-from bot.routeros import RouterClient  # noqa: E402
+from bot.model import Node  # noqa: E402
+from bot.routeros.client import RouterClient  # noqa: E402
 from bot.sim import faults  # noqa: E402
 from bot.sim.model import RouterConfig, Subscriber, scale_network  # noqa: E402
 from bot.sim.network import SimNetwork  # noqa: E402

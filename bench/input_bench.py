@@ -4,7 +4,7 @@
 
 Two processes, so the bot does not share a GIL with its load:
 
-* the **bot**: `bot.serve.serve` (what ``beholder serve`` runs: the real Bolt
+* the **bot**: `bot.serve.socket_mode.serve` (what ``beholder serve`` runs: the real Bolt
   app over Socket Mode, access middleware, background tasks) in a
   `multiprocessing` child, plus a ticker task on its event loop that sleeps
   5 ms at a time and records how late it wakes: any parsing that holds the
@@ -56,12 +56,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.config import Settings  # noqa: E402
-from bot.inventory import Inventory, Node  # noqa: E402
-from bot.routeros import RouterClient  # noqa: E402
+from bot.domain.sync import sync_nodes  # noqa: E402
+from bot.inventory.store import Inventory
+from bot.model import Node  # noqa: E402
+from bot.routeros.client import RouterClient  # noqa: E402
 from bot.sim.network import SimNetwork  # noqa: E402
 from bot.slack import parsing  # noqa: E402
 from bot.slack.ids import SHORTCUT_MESSAGE  # noqa: E402
-from bot.sync import sync_nodes  # noqa: E402
 from tests.conftest import API_PASSWORD, API_USER, world  # noqa: E402
 from tests.support.fake_slack import FakeSlack, FakeSlackTimeout  # noqa: E402
 
@@ -129,7 +130,7 @@ def bot_process(conn: Connection, settings: Settings, old_parsers: bool) -> None
 
 
 async def _bot_main(conn: Connection, settings: Settings) -> None:
-    from bot.serve import serve
+    from bot.serve.socket_mode import serve
 
     ticker = Ticker()
     tasks = [asyncio.create_task(serve(settings)), asyncio.create_task(ticker.run())]

@@ -59,10 +59,11 @@ sys.path.insert(0, str(ROOT))
 
 import librouteros  # noqa: E402
 
-from bot.inventory import Inventory, Node  # noqa: E402
-from bot.routeros import ACTIVE_PROPLIST, QUEUE_PROPLIST, RouterClient  # noqa: E402
+from bot.domain.sync import sync_nodes  # noqa: E402
+from bot.inventory.store import Inventory
+from bot.model import Node  # noqa: E402
+from bot.routeros.client import ACTIVE_PROPLIST, QUEUE_PROPLIST, RouterClient  # noqa: E402
 from bot.sim.model import MBPS, RouterConfig, Subscriber  # noqa: E402
-from bot.sync import sync_nodes  # noqa: E402
 from tests.support.fake_slack import FakeSlack  # noqa: E402
 
 USER, PASSWORD = "beholder", "load-bench-pass"

@@ -22,8 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot import search
-from bot.inventory import ActiveSession, Inventory, Node, Secret
+from bot.domain import resolve as search
+from bot.inventory.store import Inventory
+from bot.model import ActiveSession, Node, Secret
 
 FIRST = [
     "juan",

@@ -5,7 +5,7 @@
 
 The simulated routers run in a child process (``python -m bot.sim --nodes N``),
 so the bot and the simulator each get a core of their own. This process is the
-bot: it runs the real sync path (`bot.sync.sync_nodes`, the real `RouterClient`
+bot: it runs the real sync path (`bot.domain.sync.sync_nodes`, the real `RouterClient`
 and `Inventory`) and measures:
 
 1. a full sync into an empty inventory: wall time, rows/s, peak RSS;
@@ -37,12 +37,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.background import BACKGROUND_CONCURRENCY  # noqa: E402
+from bot.domain.background import BACKGROUND_CONCURRENCY  # noqa: E402
+from bot.domain.readings import ReadingService  # noqa: E402
+from bot.domain.sync import sync_nodes  # noqa: E402
 from bot.errors import BeholderError  # noqa: E402
-from bot.inventory import Inventory, Node  # noqa: E402
-from bot.readings import ReadingService  # noqa: E402
-from bot.routeros import RouterClient  # noqa: E402
-from bot.sync import sync_nodes  # noqa: E402
+from bot.inventory.store import Inventory
+from bot.model import Node  # noqa: E402
+from bot.routeros.client import RouterClient  # noqa: E402
 
 USER, PASSWORD = "beholder", "beholder-pass"  # what `python -m bot.sim` routers accept
 TARGET_S = 30.0  # full sync of 300 x 2,000 secrets at 20 ms per reply

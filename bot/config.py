@@ -18,8 +18,8 @@ from typing import TypeVar
 from dotenv import load_dotenv
 
 from bot.errors import ConfigError
-from bot.lang import CATALOGS as LANGUAGES
-from bot.lang import DEFAULT as DEFAULT_LANG
+from bot.present.lang import CATALOGS as LANGUAGES
+from bot.present.lang import DEFAULT as DEFAULT_LANG
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 
@@ -46,7 +46,7 @@ class Settings:
     #: Nodes pulled at once during `sync`.
     sync_concurrency: int = 8
     #: CA bundle to verify the certificates of ``tls=yes`` nodes without a pin
-    #: (`bot.tls`); None: the system's store.
+    #: (`bot.routeros.tls`); None: the system's store.
     tls_ca_file: Path | None = None
     slack_bot_token: str = field(default="", repr=False)
     slack_app_token: str = field(default="", repr=False)
@@ -61,7 +61,7 @@ class Settings:
     allowed_usergroups: tuple[str, ...] = ()
     #: Time zone for times shown in plain text (Slack renders its own for each viewer).
     timezone: str = "America/Argentina/Buenos_Aires"
-    #: Language of every message to operators (`bot.lang`): "es" (es-AR) or "en".
+    #: Language of every message to operators (`bot.present.lang`): "es" (es-AR) or "en".
     lang: str = DEFAULT_LANG
     #: Per-node API credentials (``MIKROTIK_USER_<NODE>`` / ``MIKROTIK_PASSWORD_<NODE>``),
     #: keyed by `env_suffix` of the node name; they override the global pair.

@@ -1,9 +1,9 @@
 """Beholder's own error hierarchy.
 
 Library and socket errors are translated into these once, where they happen
-(`bot.routeros`, `bot.inventory`, `bot.config`), with ``raise ... from exc``; the
+(`bot.routeros.client`, `bot.inventory.store`, `bot.config`), with ``raise ... from exc``; the
 edges (CLI, Slack listeners) catch `BeholderError` and turn it into one clear
-Spanish message via `bot.texts`::
+Spanish message via `bot.present.texts`::
 
     BeholderError
     ├── ConfigError              a setting is missing or malformed
@@ -35,7 +35,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bot.inventory import Hit
+    from bot.model import Hit
 
 
 class BeholderError(Exception):
@@ -87,7 +87,7 @@ class UserNotConfirmed(UnknownUser):
 
 
 class PullDeferred(UnknownUser):
-    """Not in the inventory, and the routers were not asked for it (`bot.readings`'
+    """Not in the inventory, and the routers were not asked for it (`bot.domain.readings`'
     fair use of routers). `reason`: "rate" (this operator pulled `limit` names in
     the last minute; may pull again in `retry_in_s`) or "busy" (`limit` pulls were
     already in flight and none ended within `retry_in_s`)."""
@@ -127,7 +127,7 @@ class NodeNotInInventory(InventoryError):
 
 
 class InventoryUnavailable(InventoryError):
-    """The inventory file could not be read or written (`bot.inventory` maps every
+    """The inventory file could not be read or written (`bot.inventory.store` maps every
     sqlite3 error here, in one place). `reason` says which fault, for the message:
     "corrupt", "read_only", "cannot_open", "locked", "full" or "io"."""
 

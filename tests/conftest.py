@@ -23,13 +23,14 @@ from typing import Any, TextIO
 import pytest
 
 from bot.config import Settings
-from bot.inventory import AuditEntry, Inventory, Node
-from bot.readings import ReadingService
-from bot.routeros import RouterClient
+from bot.domain.readings import ReadingService
+from bot.domain.sync import sync_nodes
+from bot.inventory.store import Inventory
+from bot.model import AuditEntry, Node
+from bot.routeros.client import RouterClient
 from bot.sim.model import RouterConfig, Subscriber
 from bot.sim.network import SimNetwork
 from bot.slack.app import build_app
-from bot.sync import sync_nodes
 from tests.support.bolt_runner import BoltRunner
 from tests.support.fake_slack import FakeSlack, shutdown_loop
 
@@ -292,10 +293,10 @@ class LoopThread:
 
 @pytest.fixture
 def start_serve(fake: FakeSlack, sim_world: World, tmp_path) -> Iterator[Callable[..., None]]:
-    """Run `bot.serve.serve` (what `beholder serve` runs) on its own thread and loop,
+    """Run `bot.serve.socket_mode.serve` (what `beholder serve` runs) on its own thread and loop,
     against `fake` and the simulator, until teardown: ``start_serve(**settings)``
     returns once the Socket Mode connection is open."""
-    from bot.serve import serve
+    from bot.serve.socket_mode import serve
 
     threads: list[LoopThread] = []
 

@@ -19,8 +19,8 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot.config import Settings
+from bot.domain.readings import ReadingService
 from bot.errors import ConfigError
-from bot.readings import ReadingService
 from bot.slack import access
 from bot.slack.access import Members, Policy, decide
 from bot.slack.app import build_app

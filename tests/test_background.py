@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from bot.background import resync_forever
 from bot.config import Settings
+from bot.domain.background import resync_forever
+from bot.domain.readings import ReadingService
 from bot.errors import ConfigError
-from bot.readings import ReadingService
 from bot.sim.model import Subscriber
 
 

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot import texts
+from bot.domain.readings import Reading
 from bot.errors import (
     InputError,
     NodeNotInInventory,
@@ -16,9 +16,8 @@ from bot.errors import (
     RouterUnreachable,
     UnknownUser,
 )
-from bot.inventory import Secret
-from bot.readings import Reading
-from bot.routeros import Plan, QueueState, Session, Traffic
+from bot.model import Plan, QueueState, Secret, Session, Traffic
+from bot.present import texts
 from bot.slack import blocks
 from bot.slack.ids import ACTION_REFRESH
 
@@ -222,7 +221,7 @@ def test_every_error_says_what_and_what_to_do(error, expected):
 
 
 def with_customer(**changes):
-    from bot.inventory import Connection
+    from bot.model import Connection
 
     customer = Connection("juan.perez", "1001", "Juan Pérez", 50_000_000, 10_000_000, "activo")
     values = {"customer": customer, "linked": True}
@@ -246,7 +245,7 @@ def test_no_management_data_no_line():
 
 
 def test_plan_mismatch_is_flagged():
-    from bot.inventory import Connection
+    from bot.model import Connection
 
     customer = Connection("juan.perez", "1001", "Juan Pérez", 100_000_000, 20_000_000, "activo")
     reading = with_customer(customer=customer)
@@ -259,7 +258,7 @@ def test_plan_mismatch_is_flagged():
 
 
 def test_suspended_customer_online_is_flagged():
-    from bot.inventory import Connection
+    from bot.model import Connection
 
     customer = Connection("juan.perez", "1001", "Juan Pérez", 50_000_000, 10_000_000, "Suspendido")
     body = all_text(blocks.reading_message(with_customer(customer=customer), UTC))
@@ -270,7 +269,7 @@ def test_suspended_customer_online_is_flagged():
 
 def test_candidates_message_has_one_button_per_subscriber():
     from bot.errors import AmbiguousQuery
-    from bot.inventory import Hit
+    from bot.model import Hit
 
     err = AmbiguousQuery(
         "perez", (Hit("juan.perez", "name"), Hit("ana.perez", "comment", "Pérez, Ana <x>"))
@@ -316,7 +315,7 @@ def test_circuit_open_says_since_when_and_when_it_retries():
     ],
 )
 def test_verdict_thresholds(download, upload, kind, text):
-    from bot.readings import verdict
+    from bot.domain.readings import verdict
 
     reading = online(traffic=Traffic(download_bps=download, upload_bps=upload))
     assert verdict(reading).kind == kind
@@ -324,7 +323,7 @@ def test_verdict_thresholds(download, upload, kind, text):
 
 
 def test_verdict_offline_disabled_and_unknown_plan():
-    from bot.readings import verdict
+    from bot.domain.readings import verdict
 
     assert verdict(offline()).kind == "offline"
     disabled = Reading(
@@ -351,7 +350,7 @@ def test_queued_bytes_without_drops_are_not_called_dropping():
     """Regression: any queued bytes marked the queue as dropping, and the verdict
     said "is dropping packets (0 in this session)". Queued bytes with nothing
     dropped are normal shaping: no sign at all."""
-    from bot.readings import verdict
+    from bot.domain.readings import verdict
 
     shaping = online(
         queue=QueueState(plan=Plan(50_000_000, 10_000_000), queued_bytes_download=4500)

@@ -2,8 +2,8 @@
 
 import pytest
 
-from bot.breaker import CircuitBreaker
 from bot.errors import RouterAuthFailed, RouterCircuitOpen, RouterTimeout
+from bot.routeros.breaker import CircuitBreaker
 
 
 class Clock:

@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 import pytest
 from PIL import Image
 
-from bot.chart import DOWNLOAD, HEIGHT, PLAN, PLOT, UPLOAD, WIDTH, render_chart
-from bot.inventory import Node
-from bot.routeros import Plan, RouterClient, Sample, Traffic
+from bot.model import Node, Plan, Sample, Traffic
+from bot.present.chart import DOWNLOAD, HEIGHT, PLAN, PLOT, UPLOAD, WIDTH, render_chart
+from bot.routeros.client import RouterClient
 from bot.sim.model import RouterConfig, Subscriber
 from bot.sim.network import SimNetwork
 

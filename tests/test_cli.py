@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from bot import cli
-from bot.inventory import Inventory
+from bot.cli import main as cli
+from bot.inventory.store import Inventory
+from bot.routeros.tls import shown_fingerprint
 from bot.sim.model import RouterConfig, Subscriber
 from bot.sim.network import SimNetwork
 from bot.sim.tls import self_signed
-from bot.tls import shown_fingerprint
 from tests.conftest import API_PASSWORD, API_USER, beholder, beholder_argv
 
 
@@ -267,7 +267,7 @@ def test_audit_limit_is_bounded_with_a_clear_message(limit, said, capsys):
 def test_audit_command_filters_by_user_and_time(env):
     from datetime import UTC, datetime, timedelta
 
-    from bot.inventory import AuditEntry
+    from bot.model import AuditEntry
 
     now = datetime.now(UTC)
     with Inventory(env["BEHOLDER_DB"]) as inventory:

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 
 from bot import logs
 from bot.config import Settings, env_suffix
+from bot.domain.readings import ReadingService
 from bot.errors import ConfigError
-from bot.readings import ReadingService
-from bot.routeros import RouterClient
+from bot.routeros.client import RouterClient
 from bot.slack.app import build_app
 from tests.conftest import API_USER, World, slack_settings
 from tests.support.bolt_runner import BoltRunner

@@ -21,7 +21,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import texts
+from bot.domain.live import LiveView
+from bot.domain.readings import Reading
+from bot.domain.resolve import Match
 from bot.errors import (
     AmbiguousQuery,
     BeholderError,
@@ -39,11 +41,8 @@ from bot.errors import (
     RouterUnreachable,
     UnknownUser,
 )
-from bot.inventory import Connection, Hit, Secret
-from bot.live import LiveView
-from bot.readings import Reading
-from bot.routeros import Plan, QueueState, Sample, Session, Traffic
-from bot.search import Match
+from bot.model import Connection, Hit, Plan, QueueState, Sample, Secret, Session, Traffic
+from bot.present import texts
 from bot.slack import blocks
 from bot.slack import live as slack_live
 from tests.support.fake_slack import FakeSlack

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from bot.readings import ReadingService
+from bot.domain.readings import ReadingService
 from bot.sim.model import Subscriber
 from bot.slack.app import build_app
 from tests.conftest import audit_rows, slack_settings

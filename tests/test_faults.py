@@ -14,9 +14,10 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.config import Settings
-from bot.inventory import Inventory, Node, Secret
-from bot.readings import ReadingService
-from bot.routeros import RouterClient
+from bot.domain.readings import ReadingService
+from bot.inventory.store import Inventory
+from bot.model import Node, Secret
+from bot.routeros.client import RouterClient
 from bot.sim.model import RouterConfig, Subscriber
 from bot.sim.network import SimNetwork
 from bot.slack.app import build_app

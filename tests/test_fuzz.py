@@ -17,7 +17,7 @@ What must hold for every text:
 * no word a router receives is the operator's: every sentence is one of the
   five the bot composes, ``=.proplist=`` lists are ours (never ``password``),
   and ``?name=`` carries a name from the inventory or one that passed the
-  bot's plausible-name check (`bot.search.looks_like_user`).
+  bot's plausible-name check (`bot.domain.resolve.looks_like_user`).
 """
 
 from __future__ import annotations
@@ -35,21 +35,16 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
+from bot.domain.readings import ReadingService, clean_query
+from bot.domain.resolve import looks_like_user
+from bot.domain.sync import sync_nodes
 from bot.errors import InputError, RouterError
-from bot.inventory import Inventory, Node, Secret
-from bot.readings import ReadingService, clean_query
-from bot.routeros import (
-    ACTIVE_PROPLIST,
-    QUEUE_PROPLIST,
-    SECRET_PROPLIST,
-    RouterClient,
-    Snapshot,
-)
-from bot.search import looks_like_user
+from bot.inventory.store import Inventory
+from bot.model import Node, Secret, Snapshot
+from bot.routeros.client import ACTIVE_PROPLIST, QUEUE_PROPLIST, SECRET_PROPLIST, RouterClient
 from bot.sim.network import SimNetwork
 from bot.slack import parsing
 from bot.slack.app import build_app
-from bot.sync import sync_nodes
 from tests.conftest import API_PASSWORD, API_USER, world
 from tests.support.bolt_runner import BoltRunner
 from tests.support.fake_slack import FakeSlack

@@ -19,12 +19,16 @@ from contextlib import aclosing
 import pytest
 
 from bot.errors import RouterReplyTooLarge, RouterTimeout
-from bot.inventory import Node
-from bot.routeros import PULL_FIELD_BYTES, PULL_ROW_WORDS, SAMPLE, RouterClient, _rows, pull_limit
-from bot.sim import faults
-from bot.sim.model import RouterConfig, Subscriber
-from bot.sim.network import SimNetwork
-from bot.transport import (
+from bot.model import Node
+from bot.routeros.client import (
+    PULL_FIELD_BYTES,
+    PULL_ROW_WORDS,
+    SAMPLE,
+    RouterClient,
+    _rows,
+    pull_limit,
+)
+from bot.routeros.transport import (
     CHUNK_BYTES,
     MAX_EMPTY_SENTENCES,
     MAX_SENTENCE_WORDS,
@@ -32,6 +36,9 @@ from bot.transport import (
     ReplyLimit,
     ReplyTooLarge,
 )
+from bot.sim import faults
+from bot.sim.model import RouterConfig, Subscriber
+from bot.sim.network import SimNetwork
 from tests.conftest import API_PASSWORD, API_USER, beholder, sim_process
 
 HOSTILE = "bras-hostil"

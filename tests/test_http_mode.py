@@ -26,7 +26,7 @@ from urllib.parse import urlencode
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
-from bot.serve_http import EVENTS_PATH, serve_http
+from bot.serve.http import EVENTS_PATH, serve_http
 from bot.slack.ids import ACTION_REFRESH
 from tests.conftest import LoopThread, beholder, beholder_argv, slack_settings
 from tests.support.fake_slack import APP_ID, BOT_USER_ID, TEAM_ID, FakeSlack

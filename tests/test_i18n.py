@@ -1,6 +1,6 @@
 """BEHOLDER_LANG: both catalogs alike, and every message rendered in each language.
 
-`every_message` drives the real functions (`bot.texts`, `bot.slack.blocks`, the
+`every_message` drives the real functions (`bot.present.texts`, `bot.slack.blocks`, the
 chart, the demo's terminal renderer, the end of a Slack live view) through every
 case they have: readings online / offline / with a customer / with warnings /
 duplicated, every error in `bot.errors`, ambiguous candidates, access denied,
@@ -21,9 +21,12 @@ import pytest
 from PIL import ImageDraw
 from slack_sdk.errors import SlackClientError
 
-from bot import demo, errors, lang, texts
-from bot.chart import render_chart
+from bot import errors
+from bot.cli import demo
 from bot.config import Settings
+from bot.domain.live import LiveView
+from bot.domain.readings import Reading
+from bot.domain.resolve import Match
 from bot.errors import (
     AmbiguousQuery,
     BeholderError,
@@ -47,12 +50,10 @@ from bot.errors import (
     UnknownUser,
     UserNotConfirmed,
 )
-from bot.inventory import Connection, Hit, Secret
-from bot.lang import en, es
-from bot.live import LiveView
-from bot.readings import Reading
-from bot.routeros import Plan, QueueState, Sample, Session, Traffic
-from bot.search import Match
+from bot.model import Connection, Hit, Plan, QueueState, Sample, Secret, Session, Traffic
+from bot.present import lang, texts
+from bot.present.chart import render_chart
+from bot.present.lang import en, es
 from bot.slack import blocks
 from bot.slack import live as slack_live
 from tests.conftest import beholder

@@ -9,9 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import imports
 from bot.errors import InventoryError
-from bot.imports import (
+from bot.inventory.imports import (
     CONNECTION_COLUMNS,
     connections_from_text,
     decode,
@@ -19,7 +18,9 @@ from bot.imports import (
     read_connections_csv,
     read_nodes_csv,
 )
-from bot.inventory import Connection, Inventory, Node
+from bot.inventory import imports
+from bot.inventory.store import Inventory
+from bot.model import Connection, Node
 from tests.conftest import beholder
 
 HEADER = ",".join(CONNECTION_COLUMNS) + "\n"

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.domain.readings import clean_query
 from bot.errors import InputError
-from bot.readings import clean_query
 from bot.slack import parsing
 from bot.slack.parsing import (
     MAX_MESSAGE,

@@ -6,15 +6,10 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.errors import ConfigError, InventoryError
-from bot.imports import read_connections_csv, read_nodes_csv
-from bot.inventory import (
-    ActiveSession,
-    Connection,
-    Inventory,
-    Node,
-    Secret,
-)
-from bot.schema import MIGRATIONS, SCHEMA_VERSION
+from bot.inventory.imports import read_connections_csv, read_nodes_csv
+from bot.inventory.schema import MIGRATIONS, SCHEMA_VERSION
+from bot.inventory.store import Inventory
+from bot.model import ActiveSession, Connection, Node, Secret
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -176,7 +171,7 @@ def test_locate_secret_whose_node_is_missing(inventory):
 
 @pytest.mark.parametrize("text", ["JUAN.PEREZ", "juanperez", "Juan_Pérez", "juan perez"])
 def test_name_key_ignores_case_accents_and_punctuation(inventory, text):
-    from bot.keys import name_key
+    from bot.inventory.keys import name_key
 
     assert inventory.names_by_key(name_key(text)) == ["juan.perez"]
 
@@ -341,7 +336,7 @@ def test_read_connections_csv_rejects_bad_plan(tmp_path):
 def test_audit_keeps_entries_until_purged(inventory):
     from datetime import timedelta
 
-    from bot.inventory import AuditEntry
+    from bot.model import AuditEntry
 
     inventory.record_audit(AuditEntry(NOW - timedelta(days=200), "viejo", "ok"))
     inventory.record_audit(AuditEntry(NOW, "x" * 5000, "ok", "U1"))

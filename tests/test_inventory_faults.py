@@ -22,12 +22,13 @@ from pathlib import Path
 
 import pytest
 
-from bot import cli
-from bot import inventory as inventory_module
-from bot.audit import AuditTrail
+from bot.cli import main as cli
 from bot.errors import InventoryUnavailable
-from bot.inventory import AuditEntry, Inventory, Node, Secret
-from bot.schema import MIGRATIONS, SCHEMA_VERSION
+from bot.inventory.audit import AuditTrail
+from bot.inventory.schema import MIGRATIONS, SCHEMA_VERSION
+from bot.inventory.store import Inventory
+from bot.inventory import store as inventory_module
+from bot.model import AuditEntry, Node, Secret
 from bot.slack.ids import ACTION_LIVE
 from tests.conftest import audit_rows, beholder
 from tests.test_shortcuts import message_action
@@ -106,7 +107,7 @@ def test_an_inventory_readable_by_others_is_warned_about_with_the_fix(tmp_path, 
     command say so at start, naming the file and the chmod that fixes it."""
     path = filled(tmp_path / "shared.db")
     path.chmod(0o644)
-    with caplog.at_level(logging.WARNING, logger="bot.inventory"), Inventory(path):
+    with caplog.at_level(logging.WARNING, logger="bot.inventory.store"), Inventory(path):
         pass
     [record] = [r for r in caplog.records if "read by other users" in r.getMessage()]
     assert record.levelname == "WARNING"
@@ -350,7 +351,7 @@ def test_audit_rows_that_cannot_be_written_by_close_are_logged_row_by_row(tmp_pa
         holder.execute("BEGIN IMMEDIATE")
         trail = AuditTrail(partial(inv.record_audits, busy_timeout_s=0.05))
         trail.add(AuditEntry(NOW, "juan.perez", "ok", slack_user="U0LOST"))
-        with caplog.at_level(logging.WARNING, logger="bot.audit"):
+        with caplog.at_level(logging.WARNING, logger="bot.inventory.audit"):
             trail.close(timeout_s=0.3)
         holder.execute("ROLLBACK")
         holder.close()
@@ -368,7 +369,7 @@ def test_an_audit_row_queued_after_close_is_logged_not_lost(tmp_path, caplog):
     inv = Inventory(path)
     inv.audit_later(AuditEntry(NOW, "before-close", "ok"))
     inv.close()
-    with caplog.at_level(logging.WARNING, logger="bot.audit"):
+    with caplog.at_level(logging.WARNING, logger="bot.inventory.audit"):
         inv.audit_later(AuditEntry(NOW, "after-close", "ok", slack_user="U0LATE"))
     [lost] = [r for r in caplog.records if r.levelname == "ERROR"]
     assert "'after-close'" in lost.getMessage()

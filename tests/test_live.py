@@ -22,8 +22,7 @@ import pytest
 from PIL import Image
 
 from bot.config import Settings
-from bot.errors import RouterProtocolError, RouterTimeout
-from bot.live import (
+from bot.domain.live import (
     LiveBusy,
     LiveClosed,
     LiveFull,
@@ -33,9 +32,10 @@ from bot.live import (
     LiveView,
     Spread,
 )
-from bot.readings import ReadingService
-from bot.routeros import Sample, Traffic
-from bot.serve import serve
+from bot.domain.readings import ReadingService
+from bot.errors import RouterProtocolError, RouterTimeout
+from bot.model import Sample, Traffic
+from bot.serve.socket_mode import serve
 from bot.slack import live as slack_live
 from bot.slack.app import build_app
 from bot.slack.ids import ACTION_LIVE, ACTION_LIVE_STOP

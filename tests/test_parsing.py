@@ -4,9 +4,9 @@ from datetime import datetime
 
 import pytest
 
+from bot.domain.readings import clean_query
 from bot.errors import InputError
-from bot.readings import clean_query
-from bot.routeros import (
+from bot.routeros.parse import (
     parse_bps,
     parse_pair,
     parse_plan,
@@ -176,6 +176,6 @@ def test_mention_text(text, expected):
     ],
 )
 def test_only_plausible_names_are_pulled_from_every_router(query, plausible):
-    from bot.search import looks_like_user
+    from bot.domain.resolve import looks_like_user
 
     assert looks_like_user(query) is plausible

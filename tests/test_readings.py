@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.domain.readings import ReadingService
 from bot.errors import AmbiguousQuery, NodeNotInInventory, RouterTimeout, UnknownUser
-from bot.inventory import Secret
-from bot.readings import ReadingService
+from bot.model import Secret
 
 
 def read(world, user, **client_options):

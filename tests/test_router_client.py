@@ -17,8 +17,8 @@ from bot.errors import (
     RouterTimeout,
     RouterTLSError,
 )
-from bot.inventory import Node
-from bot.routeros import RouterClient
+from bot.model import Node
+from bot.routeros.client import RouterClient
 from bot.sim.model import RouterConfig, Subscriber
 from bot.sim.network import SimNetwork
 from tests.conftest import API_PASSWORD, API_USER
@@ -194,8 +194,8 @@ def test_insecure_mode_reaches_a_router_with_anonymous_dh_only():
 
 
 def test_a_failing_router_is_short_circuited_then_retried(sim_world):
-    from bot.breaker import CircuitBreaker
     from bot.errors import RouterCircuitOpen
+    from bot.routeros.breaker import CircuitBreaker
 
     client = sim_world.client(timeout=0.3)
     client.breaker = CircuitBreaker(threshold=2, cooldown=0.5)

@@ -20,14 +20,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import texts
 from bot.errors import RouterCertificateError, RouterTLSError
-from bot.inventory import Node, Secret
-from bot.routeros import RouterClient
+from bot.model import Node, Secret, TlsMode, parse_fingerprint
+from bot.present import texts
+from bot.routeros.client import RouterClient
+from bot.routeros.tls import describe, shown_fingerprint
 from bot.sim.model import RouterConfig, Subscriber
 from bot.sim.network import SimNetwork
 from bot.sim.tls import CertificateAuthority, SimCertificate, self_signed
-from bot.tls import TlsMode, describe, parse_fingerprint, shown_fingerprint
 from tests.conftest import API_PASSWORD, API_USER
 
 USER = "cifrado"
@@ -127,7 +127,7 @@ def test_pinned_certificate_is_used_then_a_changed_one_is_refused(tls_world, cap
     new = self_signed("bras-propio")
     tls_world.network.set_certificate("bras-propio", new)
     with (
-        caplog.at_level(logging.WARNING, logger="bot.routeros"),
+        caplog.at_level(logging.WARNING, logger="bot.routeros.client"),
         pytest.raises(RouterCertificateError) as caught,
     ):
         snapshot(client, node)
@@ -198,7 +198,9 @@ def test_serve_warns_of_insecure_nodes_and_refuses_an_impostor_in_spanish(
     inventory.replace_node("bras-propio", [Secret(USER, "bras-propio")], [], datetime.now(UTC))
     start_serve()
     [warning] = [
-        r for r in caplog.records if r.name == "bot.serve" and r.levelno >= logging.WARNING
+        r
+        for r in caplog.records
+        if r.name == "bot.serve.socket_mode" and r.levelno >= logging.WARNING
     ]
     assert "tls=insecure) on bras-anonimo:" in warning.getMessage()
 

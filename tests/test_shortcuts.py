@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from bot.config import Settings
-from bot.readings import ReadingService
-from bot.search import find_in_text
+from bot.domain.readings import ReadingService
+from bot.domain.resolve import find_in_text
 from bot.slack.app import build_app
 from bot.slack.ids import SHORTCUT_MESSAGE
 from tests.support.bolt_runner import BoltRunner

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.config import Settings
-from bot.readings import ReadingService
+from bot.domain.readings import ReadingService
 from bot.slack.app import build_app
 from bot.slack.ids import ACTION_REFRESH
 from tests.conftest import API_PASSWORD, audit_rows

@@ -23,17 +23,18 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import sync_report
+from bot.cli.main import sync_report
+from bot.cli.progress import SyncProgress
+from bot.domain.readings import ReadingService
+from bot.domain.sync import NodeSync, sync_nodes
 from bot.errors import RouterProtocolError, RouterTimeout
-from bot.inventory import ActiveSession, Inventory, Node, Secret
-from bot.keys import fold, mac
-from bot.progress import SyncProgress
-from bot.readings import ReadingService
-from bot.routeros import RouterClient
+from bot.inventory.keys import fold, mac
+from bot.inventory.store import Inventory
+from bot.model import ActiveSession, Node, Secret
+from bot.routeros.client import RouterClient
 from bot.sim import faults
 from bot.sim.model import RouterConfig, Subscriber
 from bot.sim.network import SimNetwork
-from bot.sync import NodeSync, sync_nodes
 from tests.conftest import API_PASSWORD, API_USER, beholder, beholder_argv, sim_process
 
 # -- a small network whose data can be moved from "v1" to "v2" --------------------
@@ -252,7 +253,7 @@ def test_fast_fold_equals_its_definition():
 
 
 def reference_fold(text: str) -> str:
-    """The definition `bot.keys.fold` implements faster: NFKD without combining marks."""
+    """The definition `bot.inventory.keys.fold` implements faster: NFKD without combining marks."""
     import unicodedata
 
     decomposed = unicodedata.normalize("NFKD", text.casefold())

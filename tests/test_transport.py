@@ -17,12 +17,9 @@ from librouteros.connections import AsyncSocketTransport
 from librouteros.exceptions import ConnectionClosed, FatalError, ProtocolError, TrapError
 from librouteros.protocol import AsyncApiProtocol
 
-from bot.inventory import Node
-from bot.routeros import SECRET_PROPLIST, RawApi, RouterClient
-from bot.sim import faults, wire
-from bot.sim.model import RouterConfig, Subscriber
-from bot.sim.network import SimNetwork
-from bot.transport import (
+from bot.model import Node
+from bot.routeros.client import SECRET_PROPLIST, RawApi, RouterClient
+from bot.routeros.transport import (
     MAX_EMPTY_SENTENCES,
     MAX_SENTENCE_BYTES,
     MAX_SENTENCE_WORDS,
@@ -33,6 +30,9 @@ from bot.transport import (
     ReplyTooLarge,
     SentenceParser,
 )
+from bot.sim import faults, wire
+from bot.sim.model import RouterConfig, Subscriber
+from bot.sim.network import SimNetwork
 from tests.conftest import API_PASSWORD, API_USER
 
 BIG = 5000

@@ -2,8 +2,9 @@
 
 from datetime import UTC, datetime, timedelta
 
-from bot.inventory import AuditEntry, Inventory, Node, Secret
-from bot.upkeep import upkeep
+from bot.domain.upkeep import upkeep
+from bot.inventory.store import Inventory
+from bot.model import AuditEntry, Node, Secret
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 

@@ -10,12 +10,12 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
+from bot.domain.live import LiveRegistry
+from bot.domain.readings import ReadingService
 from bot.errors import BeholderError
-from bot.live import LiveRegistry
-from bot.readings import ReadingService
+from bot.present.texts import zone
 from bot.slack import access, actions, blocks, commands, delivery, events, live, shortcuts
 from bot.slack.replies import Deps
-from bot.texts import zone
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ def build_app(
     Bolt's `AsyncApp` runs each request as an asyncio task: acks never wait on a
     slow router (the sync `App` holds one of only 5 threads per request). Access
     control (`bot.slack.access`) runs first, as a global middleware. The signing
-    secret matters only over HTTP (`bot.serve_http`); Socket Mode needs none.
+    secret matters only over HTTP (`bot.serve.http`); Socket Mode needs none.
     """
     client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
     # chat.postMessage and friends are rate limited; honour a Retry-After that is short.

@@ -4,7 +4,7 @@ Each returns the keyword arguments of a message: a top-level ``text`` with the
 figures (mobile notifications and screen readers read only that) and Block
 Kit ``blocks`` laid out to stay readable in the phone app (short fields, two
 columns). Limits respected: header ≤150 chars, section text ≤3000, ≤10 fields.
-Every value from outside goes in through `texts.literal` (here or in `bot.texts`),
+Every value from outside goes in through `texts.literal` (here or in `bot.present.texts`),
 so no router, CSV or operator text becomes a mention, a link or formatting.
 """
 
@@ -14,11 +14,12 @@ from collections.abc import Sequence
 from datetime import tzinfo
 from typing import Any
 
-from bot import texts
+from bot.domain.live import LiveView
+from bot.domain.readings import Reading
 from bot.errors import AmbiguousQuery, BeholderError
-from bot.lang import t
-from bot.live import LiveView
-from bot.readings import Reading
+from bot.present import texts
+from bot.present.lang import t
+from bot.present.texts import literal
 from bot.slack.ids import (
     ACTION_LIVE,
     ACTION_LIVE_STOP,
@@ -27,7 +28,6 @@ from bot.slack.ids import (
     BLOCK_ACTIONS,
     BLOCK_LIVE,
 )
-from bot.texts import literal
 
 Message = dict[str, Any]
 

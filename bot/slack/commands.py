@@ -15,8 +15,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.domain.readings import clean_query
 from bot.errors import InputError
-from bot.readings import clean_query
 from bot.slack import blocks, delivery, live, parsing
 from bot.slack.ids import COMMAND
 from bot.slack.replies import Asker, Deps, consult

@@ -20,9 +20,9 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import search
+from bot.domain import resolve as search
+from bot.domain.readings import clean_query
 from bot.errors import InputError
-from bot.readings import clean_query
 from bot.slack import blocks, live, parsing
 from bot.slack.replies import Asker, Deps, consult
 

@@ -7,7 +7,7 @@
     at the end   chat.update with min / average / p95 / max, and the PNG chart
                  uploaded into the message's thread (files_upload_v2, files:write)
 
-The sampling itself is `bot.live` (plain asyncio); this module only hangs
+The sampling itself is `bot.domain.live` (plain asyncio); this module only hangs
 messages on its callbacks. A second request for a subscriber already being
 watched joins that view (an ephemeral note with a link; it is mentioned when
 the chart is posted) instead of opening another API session. Notes for the
@@ -32,12 +32,12 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import texts
-from bot.chart import render_chart
+from bot.domain.live import LiveBusy, LiveClosed, LiveFull, LiveNodeFull, LiveRegistry, LiveView
+from bot.domain.readings import Reading
 from bot.errors import AmbiguousQuery, BeholderError, RouterError, UnknownUser
-from bot.inventory import Node
-from bot.live import LiveBusy, LiveClosed, LiveFull, LiveNodeFull, LiveRegistry, LiveView
-from bot.readings import Reading
+from bot.model import Node
+from bot.present import texts
+from bot.present.chart import render_chart
 from bot.slack import blocks, delivery
 from bot.slack.ids import ACTION_LIVE, ACTION_LIVE_STOP
 from bot.slack.replies import Asker, Deps, audit, consult

@@ -3,7 +3,7 @@
 Slack rewrites text before we see it: ``juan.perez.com`` arrives as
 ``<http://juan.perez.com|juan.perez.com>``, an e-mail as ``<mailto:…|…>``, a
 mention as ``<@U123>``. We unwrap links to what the operator saw, drop
-mentions, and leave validation to `bot.readings.clean_query`.
+mentions, and leave validation to `bot.domain.readings.clean_query`.
 
 Everything here runs before the ack (the access middleware reads the query
 too), on text anyone in the workspace can send, up to Slack's 40,000
@@ -20,7 +20,7 @@ import re
 from bot.errors import InputError
 
 #: Longest ``/consumo`` or mention text read. A question is a name, an IP or a
-#: MAC (`bot.readings.MAX_QUERY_LENGTH`, 100) plus markup and a duration; a
+#: MAC (`bot.domain.readings.MAX_QUERY_LENGTH`, 100) plus markup and a duration; a
 #: longer text is answered "too long" and never parsed past this.
 MAX_TEXT = 1_000
 #: Longest part of a message the "Ver consumo" shortcut searches: a pasted

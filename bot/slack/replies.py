@@ -12,13 +12,8 @@ import time
 from dataclasses import dataclass
 from datetime import tzinfo
 
-from bot.errors import (
-    AmbiguousQuery,
-    BeholderError,
-    InputError,
-    InventoryError,
-)
-from bot.readings import Reading, ReadingService, audit_entry, outcome_of
+from bot.domain.readings import Reading, ReadingService, audit_entry, outcome_of
+from bot.errors import AmbiguousQuery, BeholderError, InputError, InventoryError
 from bot.slack import blocks
 
 log = logging.getLogger(__name__)

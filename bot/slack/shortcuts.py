@@ -15,7 +15,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import search
+from bot.domain import resolve as search
 from bot.slack import blocks, delivery, parsing
 from bot.slack.ids import SHORTCUT_MESSAGE
 from bot.slack.replies import Asker, Deps, audit, consult

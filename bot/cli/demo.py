@@ -17,19 +17,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot import logs, texts
-from bot.cli import sync_report
+from bot import logs
+from bot.cli.main import sync_report
 from bot.config import Settings
+from bot.domain.readings import ReadingService, clean_query
+from bot.domain.sync import sync_nodes
 from bot.errors import InputError
-from bot.inventory import Connection, Inventory, Node
-from bot.lang import t
-from bot.readings import ReadingService, clean_query
-from bot.routeros import RouterClient
+from bot.inventory.store import Inventory
+from bot.model import Connection, Node
+from bot.present import texts
+from bot.present.lang import t
+from bot.routeros.client import RouterClient
 from bot.sim.model import demo_network
 from bot.sim.network import SimNetwork
 from bot.slack import blocks
 from bot.slack.replies import Asker, Deps, consult
-from bot.sync import sync_nodes
 
 #: What an operator might type, and why it is in the demo.
 QUESTIONS = (
@@ -101,7 +103,7 @@ async def _main(settings: Settings, inventory: Inventory, nodes: list[Node], sla
             "`beholder demo` again to ask these routers from Slack."
         )
         return 0
-    from bot.serve import serve
+    from bot.serve.socket_mode import serve
 
     settings.require_slack()
     logs.configure(settings.log_level, settings.secrets, settings.log_format)

@@ -3,7 +3,7 @@
 A PPPoE name (exact, or with other case, accents or missing dots), a customer
 name or address fragment from the secret's comment, an IP address or a MAC.
 Exact PPPoE name first; then the most specific reading of the text. Pure
-decisions over inventory lookups; `bot.readings` decides what to do next.
+decisions over inventory lookups; `bot.domain.readings` decides what to do next.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot import keys
-from bot.inventory import Hit, Inventory
+from bot.inventory import keys
+from bot.inventory.store import Inventory
+from bot.model import Hit
 
 #: Most candidates offered when the text matches several subscribers.
 MAX_CANDIDATES = 8

@@ -2,7 +2,7 @@
 
 Slack blocks (`bot.slack.blocks`), the terminal view and the CLI's error lines
 all take their sentences from here; the words themselves are templates in the
-active language's catalog (`bot.lang`: Spanish, es-AR, unless BEHOLDER_LANG=en).
+active language's catalog (`bot.present.lang`: Spanish, es-AR, unless BEHOLDER_LANG=en).
 Markup is Slack's mrkdwn (``*bold*``, ```code```); `plain` strips it for terminals.
 Every value from outside (router, CSV, operator, node names) goes into a sentence
 through `literal`, the one place Slack text is escaped.
@@ -18,7 +18,8 @@ from datetime import UTC, datetime, tzinfo
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot import lang
+from bot.domain.live import LiveView
+from bot.domain.readings import Reading, plan_mismatch, suspended_while_online, verdict
 from bot.errors import (
     AmbiguousQuery,
     BeholderError,
@@ -42,12 +43,10 @@ from bot.errors import (
     UnknownUser,
     UserNotConfirmed,
 )
-from bot.inventory import Hit
-from bot.lang import number, t
-from bot.live import LiveView
-from bot.readings import Reading, plan_mismatch, suspended_while_online, verdict
-from bot.routeros import Plan
-from bot.tls import shown_fingerprint
+from bot.model import Hit, Plan
+from bot.present import lang
+from bot.present.lang import number, t
+from bot.routeros.tls import shown_fingerprint
 
 
 def usage() -> str:
@@ -457,7 +456,7 @@ def error(err: BeholderError) -> str:
 
 def _unknown_user(err: UnknownUser) -> str:
     """Why the name was not found: every router said so, some could not be
-    asked, or fair use kept the routers from being asked (`bot.readings`)."""
+    asked, or fair use kept the routers from being asked (`bot.domain.readings`)."""
     match err:
         case UserNotConfirmed():
             nodes = ", ".join(

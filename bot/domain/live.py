@@ -32,8 +32,8 @@ from typing import Any
 
 from bot.config import Settings
 from bot.errors import RouterError
-from bot.inventory import Node
-from bot.routeros import Plan, RouterClient, Sample
+from bot.model import Node, Plan, Sample
+from bot.routeros.client import RouterClient
 
 log = logging.getLogger(__name__)
 

@@ -24,10 +24,8 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from bot.errors import InventoryError
-from bot.inventory import Connection, Node
-from bot.keys import fold
-from bot.readings import SUSPENDED_STATUSES
-from bot.tls import TlsMode
+from bot.inventory.keys import fold
+from bot.model import SUSPENDED_STATUSES, Connection, Node, TlsMode
 
 T = TypeVar("T")
 
@@ -43,7 +41,7 @@ MAX_SHOWN = 20
 MAX_PLAN_MBPS = 100_000
 
 #: Management-system statuses of a customer in good standing (the suspended
-#: ones are `bot.readings.SUSPENDED_STATUSES`); anything else is a bad row.
+#: ones are `bot.model.SUSPENDED_STATUSES`); anything else is a bad row.
 ACTIVE_STATUSES = frozenset({"activo", "active", "habilitado", "alta", "conectado", "normal"})
 KNOWN_STATUSES = ACTIVE_STATUSES | SUSPENDED_STATUSES
 
@@ -58,7 +56,7 @@ class Imported(Generic[T]):
 
 def read_nodes_csv(path: str | Path, encoding: str | None = None) -> Imported[Node]:
     """Parse a nodes CSV (header ``name,host,port`` and optional ``tls``: ``no``,
-    ``yes`` or ``insecure``, see `bot.tls`; ``false``/``true`` mean ``no``/``yes``;
+    ``yes`` or ``insecure``, see `bot.routeros.tls`; ``false``/``true`` mean ``no``/``yes``;
     blank: an existing node keeps its mode, a new one gets ``no``)."""
     text, used = read_text(path, encoding)
     return Imported(nodes_from_text(text, str(path)), used)

@@ -18,8 +18,11 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
-from bot import __version__, lang, logs, texts
+from bot import __version__, logs
+from bot.cli.progress import SyncProgress, local_stamp
 from bot.config import Settings, load_settings
+from bot.domain.readings import ReadingService, audit_entry, clean_query, outcome_of
+from bot.domain.sync import NodeSync, sync_nodes
 from bot.errors import (
     BeholderError,
     ConfigError,
@@ -29,20 +32,13 @@ from bot.errors import (
     RouterCertificateError,
     RouterError,
 )
-from bot.imports import node_from_fields, read_connections_csv, read_nodes_csv
-from bot.inventory import AuditEntry, Inventory, Node
-from bot.progress import SyncProgress, local_stamp
-from bot.readings import ReadingService, audit_entry, clean_query, outcome_of
-from bot.routeros import NodeCheck, RouterClient
-from bot.sync import NodeSync, sync_nodes
-from bot.tls import (
-    TlsMode,
-    describe,
-    insecure_nodes,
-    insecure_warning,
-    shown_fingerprint,
-)
-from bot.tls import fingerprint as sha256_fingerprint
+from bot.inventory.imports import node_from_fields, read_connections_csv, read_nodes_csv
+from bot.inventory.store import Inventory
+from bot.model import AuditEntry, Node, NodeCheck, TlsMode
+from bot.present import lang, texts
+from bot.routeros.client import RouterClient
+from bot.routeros.tls import describe, insecure_nodes, insecure_warning, shown_fingerprint
+from bot.routeros.tls import fingerprint as sha256_fingerprint
 
 EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND = 1, 2, 3
 #: Most audit entries one `beholder audit` shows.
@@ -548,7 +544,7 @@ def _since(text: str) -> datetime:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.http:
-        from bot.serve_http import DEFAULT_HOST, DEFAULT_PORT, serve_http
+        from bot.serve.http import DEFAULT_HOST, DEFAULT_PORT, serve_http
 
         settings.require_slack_http()
         settings.require_router_credentials()
@@ -558,7 +554,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.host is not None or args.port is not None:
         raise ConfigError("--host and --port are for --http (Socket Mode listens on no port)")
-    from bot.serve import serve  # Slack libraries load only when needed
+    from bot.serve.socket_mode import serve  # Slack libraries load only when needed
 
     settings.require_slack()
     settings.require_router_credentials()
@@ -614,7 +610,7 @@ def _encoding_option(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.demo import run_demo
+    from bot.cli.demo import run_demo
 
     return run_demo(settings, slack=not args.no_slack)
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot import search
+from bot.domain import resolve as search
 from bot.errors import (
     AmbiguousQuery,
     InputError,
@@ -31,17 +31,22 @@ from bot.errors import (
     UnknownUser,
     UserNotConfirmed,
 )
-from bot.inventory import AuditEntry, Connection, Inventory, Location, Secret
-from bot.keys import fold
-from bot.routeros import (
+from bot.inventory.keys import fold
+from bot.inventory.store import Inventory
+from bot.model import (
+    SUSPENDED_STATUSES,
+    AuditEntry,
+    Connection,
+    Location,
     Plan,
     QueueState,
-    RouterClient,
+    Secret,
     Session,
     Snapshot,
     Traffic,
-    parse_router_time,
 )
+from bot.routeros.client import RouterClient
+from bot.routeros.parse import parse_router_time
 
 log = logging.getLogger(__name__)
 
@@ -171,10 +176,6 @@ def verdict(reading: Reading) -> Verdict:
     return Verdict(kind, share, direction, tuple(signs), uptime, dropped)
 
 
-#: Management-system statuses that mean the customer should not be connected.
-SUSPENDED_STATUSES = frozenset(
-    {"suspendido", "suspended", "cortado", "moroso", "baja", "inactivo", "deshabilitado"}
-)
 #: Plans closer than this (relative) are the same plan written differently.
 PLAN_TOLERANCE = 0.02
 

@@ -6,15 +6,15 @@ import logging
 
 from slack_bolt.async_app import AsyncApp
 
-from bot import background
 from bot.config import Settings
-from bot.inventory import Inventory
-from bot.live import LiveRegistry
-from bot.readings import ReadingService
-from bot.routeros import RouterClient
+from bot.domain import background
+from bot.domain.live import LiveRegistry
+from bot.domain.readings import ReadingService
+from bot.inventory.store import Inventory
+from bot.routeros.client import RouterClient
+from bot.routeros.tls import insecure_nodes, insecure_warning
 from bot.slack.access import Installation, identify, log_policy
 from bot.slack.app import build_app, socket_mode_handler
-from bot.tls import insecure_nodes, insecure_warning
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from contextlib import suppress
 from datetime import UTC, datetime, tzinfo
 from typing import TextIO
 
-from bot import texts
-from bot.sync import NodeSync
+from bot.domain.sync import NodeSync
+from bot.present import texts
 
 BAR_WIDTH = 24
 #: Seconds between redraws when nothing finished (the clock still moves).

@@ -15,11 +15,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from bot.config import Settings
+from bot.domain.sync import sync_nodes
+from bot.domain.upkeep import keep_up
 from bot.errors import BeholderError
-from bot.inventory import Inventory
-from bot.routeros import RouterClient
-from bot.sync import sync_nodes
-from bot.upkeep import keep_up
+from bot.inventory.store import Inventory
+from bot.routeros.client import RouterClient
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 Tables:
 
 * ``nodes``: the routers (name, host, API port, TLS mode and pinned certificate
-  fingerprint, see `bot.tls`) and how their last sync went. Operators never
+  fingerprint, see `bot.routeros.tls`) and how their last sync went. Operators never
   give a router address; Beholder finds it here.
 * ``ppp_secrets``: what each router has configured in ``/ppp/secret`` (never the
   password), filled by ``beholder sync``; plus folded copies for searching.
@@ -28,7 +28,7 @@ subscribers' names, addresses, IPs, MACs and who asked about them); an older
 file readable by others gets a WARNING when opened. Every sqlite3 error becomes
 an `InventoryUnavailable` saying which fault it was (`inventory_fault`), so the
 edges answer with one clear sentence instead of a traceback. Audit rows are
-written by `bot.audit.AuditTrail`, after the reply (`audit_later`).
+written by `bot.inventory.audit.AuditTrail`, after the reply (`audit_later`).
 """
 
 from __future__ import annotations
@@ -44,15 +44,25 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from bot.audit import AuditTrail
 from bot.errors import ConfigError, InventoryError, InventoryUnavailable
-from bot.keys import fold, key_of_folded, mac, name_key
-from bot.schema import MIGRATIONS, SCHEMA_VERSION
-from bot.tls import TlsMode, parse_fingerprint
+from bot.inventory.audit import AuditTrail
+from bot.inventory.keys import fold, key_of_folded, mac, name_key
+from bot.inventory.schema import MIGRATIONS, SCHEMA_VERSION
+from bot.model import (
+    ActiveSession,
+    AuditEntry,
+    Connection,
+    Hit,
+    Location,
+    Node,
+    NodeStatus,
+    Secret,
+    TlsMode,
+    parse_fingerprint,
+)
 
 log = logging.getLogger(__name__)
 
@@ -75,123 +85,8 @@ _ROW_COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class Node:
-    """A router that terminates PPPoE sessions (a BRAS)."""
-
-    name: str
-    host: str
-    port: int = 8728
-    #: How its API is reached (`bot.tls`); True/False and the CSV's words are
-    #: accepted and normalised, so ``Node(..., tls=True)`` means ``yes``.
-    tls: TlsMode = TlsMode.NO
-    #: SHA-256 of the certificate pinned by ``beholder nodes trust`` (64 hex
-    #: digits); with ``tls=yes`` it, not the CA, authenticates the router.
-    tls_fingerprint: str | None = None
-    #: False when whoever described the node did not say how to reach it (a nodes
-    #: CSV row with no ``tls``): `Inventory.upsert_nodes` then keeps the mode an
-    #: existing node has (a new node gets ``no``), rather than turn API-SSL off.
-    tls_said: bool = field(default=True, compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        tls = self.tls
-        if isinstance(tls, bool):
-            tls = TlsMode.YES if tls else TlsMode.NO
-        object.__setattr__(self, "tls", TlsMode.parse(tls) if isinstance(tls, str) else tls)
-        if self.tls_fingerprint is not None:
-            object.__setattr__(self, "tls_fingerprint", parse_fingerprint(self.tls_fingerprint))
-
-
-@dataclass(frozen=True)
-class NodeStatus:
-    """A node with the outcome of its syncs."""
-
-    node: Node
-    secrets: int
-    synced_at: str | None  # last good sync (ISO 8601, UTC)
-    sync_error: str | None  # why the last attempt failed, if it did
-    sync_failed_at: str | None
-
-    @property
-    def stale(self) -> bool:
-        """The last attempt failed: rows are those of `synced_at`."""
-        return self.sync_error is not None
-
-
-@dataclass(frozen=True, slots=True)
-class Secret:
-    """One ``/ppp/secret`` entry as last synced from a router (no password)."""
-
-    name: str
-    node: str
-    profile: str = ""
-    service: str = ""
-    disabled: bool = False
-    comment: str = ""
-    remote_address: str = ""
-    last_logged_out: str = ""
-    last_caller_id: str = ""
-    last_disconnect_reason: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class ActiveSession:
-    """One ``/ppp/active`` row as seen at sync time (to resolve IPs and MACs)."""
-
-    name: str
-    address: str = ""
-    caller_id: str = ""
-    uptime: str = ""
-
-
-@dataclass(frozen=True)
-class Location:
-    """Where a secret lives: the secret plus its node, or None if `nodes` lacks it."""
-
-    secret: Secret
-    node: Node | None
-
-
-@dataclass(frozen=True)
-class Connection:
-    """The management system's view of a PPPoE user (its customer and plan)."""
-
-    pppoe_user: str
-    customer_id: str = ""
-    customer_name: str = ""
-    plan_download_bps: int | None = None
-    plan_upload_bps: int | None = None
-    status: str = ""
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    """One question asked of Beholder: who, where, what, and what came of it."""
-
-    at: datetime
-    query: str
-    #: "ok", "offline", "not_found", "ambiguous", "denied", "failed:<Error>";
-    #: "pinned" / "replaced" for ``nodes trust``.
-    outcome: str
-    slack_user: str = ""
-    channel: str = ""
-    source: str = ""  # "command", "mention", "button", "cli"
-    pppoe_user: str = ""
-    node: str = ""
-    latency_ms: int = 0
-
-
 #: Longest query kept in the audit (what an operator types is short; this bounds junk).
 AUDIT_QUERY_MAX = 200
-
-
-@dataclass(frozen=True)
-class Hit:
-    """A PPPoE user found by a search, and what matched."""
-
-    name: str
-    how: str  # "ip", "mac", "name", "comment", "similar"
-    detail: str = ""  # e.g. the comment that matched
 
 
 class Inventory:

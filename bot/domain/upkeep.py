@@ -11,7 +11,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from bot.errors import BeholderError
-from bot.inventory import Inventory
+from bot.inventory.store import Inventory
 
 log = logging.getLogger(__name__)
 

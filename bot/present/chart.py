@@ -9,7 +9,7 @@ the image about 350 px wide: big type, thick lines, few labels.
     legend           ▬ Bajada  ▬ Subida  ╌ Plan
     plot             y in Mbps (decimal), x in seconds since the first sample
 
-Its words come from the active language's catalog (`bot.lang`).
+Its words come from the active language's catalog (`bot.present.lang`).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from functools import cache
 
 from PIL import Image, ImageDraw, ImageFont
 
-from bot.lang import t
-from bot.routeros import Plan, Sample
+from bot.model import Plan, Sample
+from bot.present.lang import t
 
 WIDTH, HEIGHT = 1200, 720
 #: The plot area (left, top, right, bottom): the axes' box, inside the margins.

@@ -17,7 +17,7 @@ How a sync goes, whatever the size of the network:
   secrets changed).
 
 `sync_nodes` is shared by ``beholder sync`` (with a progress display) and by
-the periodic re-sync inside ``beholder serve`` (`bot.background`).
+the periodic re-sync inside ``beholder serve`` (`bot.domain.background`).
 """
 
 from __future__ import annotations
@@ -32,8 +32,9 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from bot.errors import RouterError
-from bot.inventory import Inventory, Node
-from bot.routeros import RouterClient
+from bot.inventory.store import Inventory
+from bot.model import Node
+from bot.routeros.client import RouterClient
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 Templates for `str.format` with named placeholders; markup (``*bold*``,
 backticks, emoji codes) is part of the text, but never around a
 placeholder: values from outside (names, nodes, comments) arrive already escaped
-and marked by `bot.texts.literal`. `bot.lang` picks the catalog.
+and marked by `bot.present.texts.literal`. `bot.present.lang` picks the catalog.
 """
 
 MESSAGES: dict[str, str] = {

@@ -18,12 +18,12 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bot import background
 from bot.config import Settings
+from bot.domain import background
 from bot.errors import ConfigError
-from bot.inventory import Inventory
-from bot.routeros import RouterClient
-from bot.serve import announce, bot_for
+from bot.inventory.store import Inventory
+from bot.routeros.client import RouterClient
+from bot.serve.socket_mode import announce, bot_for
 from bot.slack.access import identify
 
 log = logging.getLogger(__name__)

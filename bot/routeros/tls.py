@@ -32,66 +32,18 @@ upper-case pairs, as ``openssl x509 -fingerprint -sha256`` prints them.
 from __future__ import annotations
 
 import hashlib
-import re
 import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from bot.inventory import Node
-
-
-class TlsMode(StrEnum):
-    """How a node's RouterOS API is reached (see the module docstring)."""
-
-    NO = "no"
-    YES = "yes"
-    INSECURE = "insecure"
-
-    def __bool__(self) -> bool:
-        """True when the node is reached over API-SSL: what the old boolean
-        ``tls`` flag meant, so ``if node.tls`` keeps reading naturally."""
-        return self is not TlsMode.NO
-
-    @classmethod
-    def parse(cls, text: str) -> TlsMode:
-        """``no``/``yes``/``insecure``; the old ``false``/``true`` (and ``0``/``1``,
-        ``si``, empty) keep meaning ``no``/``yes``. ValueError names the choices."""
-        value = text.strip().lower()
-        if value in _TLS_WORDS:
-            return _TLS_WORDS[value]
-        raise ValueError(f"tls must be no, yes or insecure, not {text[:40]!r}")
-
-
-_TLS_WORDS = {
-    **dict.fromkeys(("", "0", "false", "no"), TlsMode.NO),
-    **dict.fromkeys(("1", "true", "yes", "si", "sí"), TlsMode.YES),
-    "insecure": TlsMode.INSECURE,
-}
-
-_HEX64 = re.compile(r"[0-9a-f]{64}")
-#: Longest fingerprint text read (95 characters in colon form, plus slack for spaces).
-_FINGERPRINT_TEXT_MAX = 200
+from bot.model import Node, TlsMode
 
 
 def fingerprint(der: bytes) -> str:
     """SHA-256 of a DER certificate, as stored: 64 lowercase hex digits."""
     return hashlib.sha256(der).hexdigest()
-
-
-def parse_fingerprint(text: str) -> str:
-    """A SHA-256 fingerprint typed or pasted in any usual form (``AB:CD:…``,
-    ``ab cd …``, bare hex) → 64 lowercase hex digits; ValueError otherwise."""
-    if len(text) > _FINGERPRINT_TEXT_MAX:
-        raise ValueError("a SHA-256 fingerprint is 64 hex digits")
-    value = re.sub(r"[:\s]", "", text).lower()
-    if not _HEX64.fullmatch(value):
-        raise ValueError(f"a SHA-256 fingerprint is 64 hex digits, not {text[:40]!r}")
-    return value
 
 
 def shown_fingerprint(value: str) -> str:

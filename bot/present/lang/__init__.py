@@ -1,9 +1,9 @@
 """The language of every user-facing string: one catalog per language.
 
-`bot.lang.es` (the default) and `bot.lang.en` each hold one dict of templates
+`bot.present.lang.es` (the default) and `bot.present.lang.en` each hold one dict of templates
 (`str.format`, named placeholders) under the same keys. The active catalog is
-chosen once at start from ``BEHOLDER_LANG`` (`bot.cli.main` calls `use`); the
-modules that speak to people (`bot.texts`, `bot.slack.blocks`, `bot.chart`…)
+chosen once at start from ``BEHOLDER_LANG`` (`bot.cli.main.main` calls `use`); the
+modules that speak to people (`bot.present.texts`, `bot.slack.blocks`, `bot.present.chart`…)
 take their words from `t`, and numbers from `number`.
 
 The CLI's own admin output (sync table, nodes list, config errors) is English
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.lang import en, es
+from bot.present.lang import en, es
 
 #: Language code → its catalog.
 CATALOGS: dict[str, Mapping[str, str]] = {"es": es.MESSAGES, "en": en.MESSAGES}

@@ -1,6 +1,6 @@
 """The inventory's SQLite schema, as a list of migrations.
 
-``PRAGMA user_version`` holds how many of them a file has; `bot.inventory`
+``PRAGMA user_version`` holds how many of them a file has; `bot.inventory.store`
 applies the rest when it opens the file, each in its own transaction, so a
 database written by an older Beholder is brought up to date and keeps its data.
 Never edit a released migration: add one.

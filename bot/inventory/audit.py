@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bot.inventory import AuditEntry
+    from bot.model import AuditEntry
 
 log = logging.getLogger(__name__)
 

@@ -1,9 +1,9 @@
 """Every user-facing string in English (``BEHOLDER_LANG=en``).
 
-Same keys and placeholders as `bot.lang.es` (tests/test_i18n.py checks it).
+Same keys and placeholders as `bot.present.lang.es` (tests/test_i18n.py checks it).
 The slash command stays ``/consumo``: it is the Slack app's command name.
 Never put markup around a placeholder: values from outside arrive already
-escaped and marked by `bot.texts.literal`.
+escaped and marked by `bot.present.texts.literal`.
 """
 
 MESSAGES: dict[str, str] = {

@@ -1,0 +1,240 @@
+"""Pure parsing of what RouterOS sends: rates, plans, uptimes, dates and rows.
+
+Every function here is linear in its input and total: a value a router could
+send that makes no sense becomes None, 0 or the field as sent, never an
+exception that a hostile router could use to break a question.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+
+from librouteros.exceptions import LibRouterosError
+
+from bot.model import Plan, QueueState, Secret, Session, Traffic
+
+
+class MalformedReply(LibRouterosError):
+    """A word the API protocol does not allow (mapped to RouterProtocolError)."""
+
+
+_UNIT = {"k": 1_000, "m": 1_000_000, "g": 1_000_000_000}
+# Linear by construction: the lookbehind refuses to start inside a run of
+# digits and a match reads at most 13 characters, so findall scans each digit
+# a bounded number of times (``(\d+)([wdhms])`` rescanned a digit run from
+# each of its digits: quadratic on a long run without a unit). No uptime has
+# more than 12 digits in one part; a longer part is unreadable.
+_UPTIME_DIGITS = 12
+_UPTIME_PART = re.compile(rf"(?<!\d)(\d{{1,{_UPTIME_DIGITS}}})([wdhms])")
+_UPTIME_SECONDS = {"w": 604_800, "d": 86_400, "h": 3_600, "m": 60, "s": 1}
+
+
+def parse_bps(text: str) -> int | None:
+    """``"50000000"``, ``"50M"``, ``"512k"`` → bits per second; None if unreadable.
+
+    Never raises: ``inf``, ``nan``, ``1e400`` (infinite once read) and negative
+    rates are unreadable too, not an OverflowError deep inside a reading.
+    """
+    text = text.strip().lower()
+    if not text:
+        return None
+    multiplier = _UNIT.get(text[-1], 1)
+    number = text[:-1] if text[-1] in _UNIT else text
+    if not number.isascii() or "_" in number:  # float() also reads "1_0" and "٣"
+        return None
+    try:
+        value = float(number) * multiplier
+    except ValueError:
+        return None
+    if not 0 <= value < float("inf"):  # false for nan too
+        return None
+    return round(value)
+
+
+def parse_pair(text: str) -> tuple[int, int] | None:
+    """RouterOS ``upload/download`` pairs (``max-limit``, ``dropped``...)."""
+    up, sep, down = text.partition("/")
+    if not sep:
+        return None
+    upload, download = parse_bps(up), parse_bps(down)
+    if upload is None or download is None:
+        return None
+    return upload, download
+
+
+def parse_plan(max_limit: str) -> Plan | None:
+    """``max-limit`` → Plan; None when unreadable or unknown (see `plan_of`)."""
+    pair = parse_pair(max_limit)
+    return plan_of(pair) if pair is not None else None
+
+
+def plan_of(pair: tuple[int, int]) -> Plan | None:
+    """A ``max-limit`` ``upload/download`` pair → Plan; ``0/0`` means no limit, so
+    the plan is unknown."""
+    upload, download = pair
+    return Plan(download_bps=download, upload_bps=upload) if upload or download else None
+
+
+def parse_uptime(text: str) -> int | None:
+    """RouterOS durations → seconds: ``1w2d3h4m5s``, ``2d03:04:05``, ``03:04:05``."""
+    text = text.strip()
+    if not text:
+        return None
+    total = 0
+    rest = text
+    if ":" in text:
+        head, _, clock = text.rpartition("d") if "d" in text else ("", "", text)
+        parts = clock.split(":")
+        if len(parts) != 3 or not all(p.isdecimal() and len(p) <= _UPTIME_DIGITS for p in parts):
+            return None
+        h, m, s = (int(p) for p in parts)
+        total = h * 3600 + m * 60 + s
+        rest = f"{head}d" if head else ""
+    consumed = "".join(f"{n}{u}" for n, u in _UPTIME_PART.findall(rest))
+    if consumed != rest:
+        return None
+    return total + sum(int(n) * _UPTIME_SECONDS[u] for n, u in _UPTIME_PART.findall(rest))
+
+
+def parse_bool(text: str) -> bool:
+    return text.strip().lower() in {"true", "yes"}
+
+
+def parse_int(text: str, default: int = 0) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        return default
+
+
+def session_from_row(row: dict[str, str]) -> Session:
+    return Session(
+        user=row.get("name", ""),
+        address=row.get("address", ""),
+        caller_id=row.get("caller-id", ""),
+        uptime_s=parse_uptime(row.get("uptime", "")),
+        service=row.get("service", ""),
+    )
+
+
+#: The highest rate a router may report, in bits per second: 10 Tbit/s, 25 times
+#: the fastest port RouterOS drives (400G). A figure above it (or below 0) is a
+#: broken or hostile reply, refused here rather than overflowing while rendered.
+MAX_RATE_BPS = 10**13
+#: Queue counters (dropped packets, queued bytes) are 64-bit on the router.
+MAX_COUNTER = 2**64 - 1
+
+
+def traffic_from_row(row: dict[str, str]) -> Traffic:
+    """Map the router's view to the subscriber's: **tx is download, rx is upload**.
+
+    A rate that is not a whole number in 0..`MAX_RATE_BPS` is a `MalformedReply`.
+    """
+    return Traffic(
+        download_bps=_whole(row, "tx-bits-per-second", MAX_RATE_BPS),
+        upload_bps=_whole(row, "rx-bits-per-second", MAX_RATE_BPS),
+    )
+
+
+def queue_from_row(row: dict[str, str]) -> QueueState:
+    """Simple queues write every pair as ``upload/download``. A pair that is there
+    but unreadable, or beyond `MAX_RATE_BPS` (``max-limit``) or `MAX_COUNTER`, is a
+    `MalformedReply`; a pair that is missing reads as 0/0."""
+    dropped = _pair(row, "dropped", MAX_COUNTER)
+    queued = _pair(row, "queued-bytes", MAX_COUNTER)
+    return QueueState(
+        plan=plan_of(_pair(row, "max-limit", MAX_RATE_BPS)),
+        dropped_upload=dropped[0],
+        dropped_download=dropped[1],
+        queued_bytes_upload=queued[0],
+        queued_bytes_download=queued[1],
+    )
+
+
+def _whole(row: dict[str, str], key: str, most: int) -> int:
+    """`row[key]` as digits in 0..`most` (0 when missing), else `MalformedReply`."""
+    text = row.get(key, "0")
+    # Plain ASCII digits (int() would take "٣", " 5", "1_0").
+    if not (text.isascii() and text.isdigit()):
+        raise MalformedReply(f"{key} is not a whole number: {text[:40]!r}")
+    if len(text) > len(str(most)) or int(text) > most:  # int() of a short text only
+        raise MalformedReply(f"{key} out of range: {text[:40]!r}")
+    return int(text)
+
+
+def _pair(row: dict[str, str], key: str, most: int) -> tuple[int, int]:
+    """`row[key]` as an ``upload/download`` pair in 0..`most` ((0, 0) when missing)."""
+    text = row.get(key)
+    if text is None:
+        return 0, 0
+    pair = parse_pair(text[:80])
+    if pair is None or len(text) > 80 or max(pair) > most:
+        raise MalformedReply(f"{key} is not a pair of figures in range: {text[:40]!r}")
+    return pair
+
+
+def secret_values(
+    row: dict[str, str], share: Callable[[str], str] = str
+) -> tuple[str, str, str, str, str, str, str, str, str]:
+    """A ``/ppp/secret`` row's values, in `SECRET_PROPLIST` order; `share` is applied
+    to the columns whose values repeat (profile, service, disabled, reason)."""
+    get = row.get
+    return (
+        get("name", ""),
+        share(get("profile", "")),
+        share(get("service", "")),
+        share(get("disabled", "false")),
+        get("comment", ""),
+        get("remote-address", ""),
+        get("last-logged-out", ""),
+        get("last-caller-id", ""),
+        share(get("last-disconnect-reason", "")),
+    )
+
+
+def secret_from_values(values: tuple[str, ...], node: str) -> Secret:
+    """`Secret` from `secret_values`."""
+    name, profile, service, disabled, comment, remote, logged_out, caller_id, reason = values
+    return Secret(
+        name=name,
+        node=node,
+        profile=profile,
+        service=service,
+        disabled=parse_bool(disabled),
+        comment=comment,
+        remote_address=remote,
+        last_logged_out=logged_out,
+        last_caller_id=caller_id,
+        last_disconnect_reason=reason,
+    )
+
+
+def secret_from_row(row: dict[str, str], node: str) -> Secret:
+    return secret_from_values(secret_values(row), node)
+
+
+def interface_name(user: str) -> str:
+    """The dynamic interface RouterOS creates for a PPPoE server session."""
+    return f"<pppoe-{user}>"
+
+
+_ROUTER_TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%b/%d/%Y %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
+
+
+def parse_router_time(text: str) -> datetime | None:
+    """``last-logged-out`` and friends: the format changed across RouterOS versions.
+
+    7.x prints ``2025-11-20 10:33:12``, 6.x ``nov/20/2025 10:33:12``; the never-set
+    value ``jan/01/1970 00:00:00`` means unknown. Router clocks are local time, so
+    the result is naive.
+    """
+    text = text.strip()
+    for fmt in _ROUTER_TIME_FORMATS:
+        try:
+            value = datetime.strptime(text.title() if "/" in text else text, fmt)  # noqa: DTZ007
+        except ValueError:
+            continue
+        return None if value.year <= 1970 else value
+    return None
