@@ -42,7 +42,7 @@ from bot import logs  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.domain.readings import ReadingService  # noqa: E402
 from bot.domain.sync import sync_nodes  # noqa: E402
-from bot.inventory.store import Inventory
+from bot.inventory.store import Inventory  # noqa: E402
 from bot.model import Node  # noqa: E402
 from bot.routeros.client import RouterClient  # noqa: E402
 from bot.sim.model import MBPS, RouterConfig, Subscriber  # noqa: E402

@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 from bot.domain.readings import ReadingService  # noqa: E402
 from bot.domain.sync import sync_nodes  # noqa: E402
 from bot.errors import PullDeferred, UnknownUser, UserNotConfirmed  # noqa: E402
-from bot.inventory.store import Inventory
+from bot.inventory.store import Inventory  # noqa: E402
 from bot.model import Node  # noqa: E402
 from bot.routeros.client import RouterClient  # noqa: E402
 from bot.sim.model import MBPS, RouterConfig, Subscriber  # noqa: E402

@@ -57,7 +57,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.config import Settings  # noqa: E402
 from bot.domain.sync import sync_nodes  # noqa: E402
-from bot.inventory.store import Inventory
+from bot.inventory.store import Inventory  # noqa: E402
 from bot.model import Node  # noqa: E402
 from bot.routeros.client import RouterClient  # noqa: E402
 from bot.sim.network import SimNetwork  # noqa: E402

@@ -60,7 +60,7 @@ sys.path.insert(0, str(ROOT))
 import librouteros  # noqa: E402
 
 from bot.domain.sync import sync_nodes  # noqa: E402
-from bot.inventory.store import Inventory
+from bot.inventory.store import Inventory  # noqa: E402
 from bot.model import Node  # noqa: E402
 from bot.routeros.client import ACTIVE_PROPLIST, QUEUE_PROPLIST, RouterClient  # noqa: E402
 from bot.sim.model import MBPS, RouterConfig, Subscriber  # noqa: E402

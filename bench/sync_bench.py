@@ -41,7 +41,7 @@ from bot.domain.background import BACKGROUND_CONCURRENCY  # noqa: E402
 from bot.domain.readings import ReadingService  # noqa: E402
 from bot.domain.sync import sync_nodes  # noqa: E402
 from bot.errors import BeholderError  # noqa: E402
-from bot.inventory.store import Inventory
+from bot.inventory.store import Inventory  # noqa: E402
 from bot.model import Node  # noqa: E402
 from bot.routeros.client import RouterClient  # noqa: E402
 

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.errors import InventoryError
+from bot.inventory import imports
 from bot.inventory.imports import (
     CONNECTION_COLUMNS,
     connections_from_text,
@@ -18,7 +19,6 @@ from bot.inventory.imports import (
     read_connections_csv,
     read_nodes_csv,
 )
-from bot.inventory import imports
 from bot.inventory.store import Inventory
 from bot.model import Connection, Node
 from tests.conftest import beholder

@@ -24,10 +24,10 @@ import pytest
 
 from bot.cli import main as cli
 from bot.errors import InventoryUnavailable
+from bot.inventory import store as inventory_module
 from bot.inventory.audit import AuditTrail
 from bot.inventory.schema import MIGRATIONS, SCHEMA_VERSION
 from bot.inventory.store import Inventory
-from bot.inventory import store as inventory_module
 from bot.model import AuditEntry, Node, Secret
 from bot.slack.ids import ACTION_LIVE
 from tests.conftest import audit_rows, beholder
