@@ -22,9 +22,9 @@ from bot.errors import ConfigError
 from bot.routeros.client import RouterClient
 from bot.slack.app import build_app
 from tests.conftest import API_USER, World, slack_settings
+from tests.slack.test_http_mode import button_click, post, slash_command, start_http  # noqa: F401
 from tests.support.bolt_runner import BoltRunner
 from tests.support.fake_slack import FakeSlack
-from tests.test_http_mode import button_click, post, slash_command, start_http  # noqa: F401
 
 
 def test_defaults():

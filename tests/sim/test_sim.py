@@ -893,7 +893,7 @@ def test_demo_network() -> None:
 def test_cli_runs_demo_until_interrupted() -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.sim"],
-        cwd=Path(__file__).resolve().parents[1],
+        cwd=Path(__file__).resolve().parents[2],
         stdout=subprocess.PIPE,
         text=True,
         encoding="utf-8",

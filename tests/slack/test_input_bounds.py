@@ -27,7 +27,7 @@ from bot.slack.parsing import (
     split_duration,
     unwrap,
 )
-from tests.test_shortcuts import message_action
+from tests.slack.test_shortcuts import message_action
 
 HUGE = 100_000
 

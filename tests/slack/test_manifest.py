@@ -7,7 +7,7 @@ import jsonschema
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 #: Slack's published app-manifest schema (MIT, Slack Technologies: see the LICENSE
 #: file beside it), kept in the repository so the suite needs nothing outside it.
 SCHEMA = ROOT / "tests" / "data" / "slack" / "manifest.schema.1.0.0.json"

@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.model import Plan, QueueState, Traffic
-from bot.routeros.client import MalformedReply
 from bot.routeros.parse import (
     MAX_COUNTER,
     MAX_RATE_BPS,
+    MalformedReply,
     parse_bps,
     parse_pair,
     parse_plan,

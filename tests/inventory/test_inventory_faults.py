@@ -31,7 +31,7 @@ from bot.inventory.store import Inventory
 from bot.model import AuditEntry, Node, Secret
 from bot.slack.ids import ACTION_LIVE
 from tests.conftest import audit_rows, beholder
-from tests.test_shortcuts import message_action
+from tests.slack.test_shortcuts import message_action
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
