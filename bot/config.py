@@ -18,10 +18,11 @@ from typing import TypeVar
 from dotenv import load_dotenv
 
 from bot.errors import ConfigError
-from bot.present.lang import CATALOGS as LANGUAGES
-from bot.present.lang import DEFAULT as DEFAULT_LANG
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+#: The languages of the operator's texts: `bot.present.lang` has one catalog per code.
+LANGUAGES = ("es", "en")
+DEFAULT_LANG = "es"
 
 _N = TypeVar("_N", int, float)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bot import logs
-from bot.cli.main import sync_report
+from bot.cli.report import sync_report
 from bot.config import Settings
 from bot.domain.readings import ReadingService, clean_query
 from bot.domain.sync import sync_nodes

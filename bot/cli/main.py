@@ -19,7 +19,8 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
 from bot import __version__, logs
-from bot.cli.progress import SyncProgress, local_stamp
+from bot.cli.progress import SyncProgress
+from bot.cli.report import sync_report, table
 from bot.config import Settings, load_settings
 from bot.domain.readings import ReadingService, audit_entry, clean_query, outcome_of
 from bot.domain.sync import NodeSync, sync_nodes
@@ -220,7 +221,7 @@ def cmd_nodes_list(args: argparse.Namespace, settings: Settings) -> int:
         if st.stale:
             synced = f"STALE since {st.synced_at or 'never'} ({st.sync_error})"
         rows.append((n.name, n.host, str(n.port), _tls_shown(n), str(st.secrets), synced))
-    print(_table(rows))
+    print(table(rows))
     return 0
 
 
@@ -290,7 +291,7 @@ def cmd_nodes_check(args: argparse.Namespace, settings: Settings) -> int:
                 visible,
             )
         )
-    print(_table(rows))
+    print(table(rows))
     if failed:
         print(f"beholder: cannot use {texts.terminal(', '.join(failed))}", file=sys.stderr)
         return EXIT_FAILED
@@ -505,7 +506,7 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
         )
         for e in entries
     ]
-    print(_table(rows))
+    print(table(rows))
     return 0
 
 
@@ -616,44 +617,6 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 # -- helpers --------------------------------------------------------------------------
-
-
-def sync_report(
-    results: Sequence[NodeSync], zone: tzinfo = UTC, elapsed: float | None = None
-) -> str:
-    """The table printed after a sync: one row per node, then the totals.
-
-    A node that failed shows how many rows it kept and since when they date:
-    ``STALE since 2026-11-28 08:15:02 -03: RouterTimeout: no answer within 120s``.
-    """
-    rows = [("NODE", "ROWS", "TIME", "STATUS")]
-    for r in results:
-        if r.ok:
-            count, status = str(r.rows), "ok"
-        elif r.last_good:
-            count = f"{r.kept} kept"
-            status = f"STALE since {local_stamp(r.last_good, zone)}: {r.reason}"
-        else:
-            count, status = "-", f"FAILED, never synced: {r.reason}"
-        rows.append((r.node, count, f"{r.seconds:.1f}s", status))
-    ok = [r for r in results if r.ok]
-    total = f"{len(ok)}/{len(results)} nodes synced, {sum(r.rows for r in ok):,} rows"
-    if elapsed is not None:
-        total += f" in {elapsed:.1f}s"
-    if len(ok) < len(results):
-        total += f"; {len(results) - len(ok)} stale or failed"
-    return f"{_table(rows)}\n{total}"
-
-
-def _table(rows: Sequence[Sequence[str]]) -> str:
-    """Columns for the terminal; every cell passes through `texts.terminal`, as most
-    hold text from outside (node names, router identities, sync errors, audit rows)."""
-    rows = [[texts.terminal(cell) for cell in row] for row in rows]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in rows
-    )
 
 
 def _exit_code(exc: BeholderError) -> int:

@@ -13,15 +13,12 @@ import hashlib
 import hmac
 import secrets
 from contextlib import suppress
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from bot.sim import faults, tables, wire
 from bot.sim.command import Command, parse_command
-from bot.sim.model import version_tuple
+from bot.sim.model import RouterConfig, version_tuple
 from bot.sim.query import QueryError, matches, project_all
-
-if TYPE_CHECKING:
-    from bot.sim.server import RouterSim
 
 Sentence = list[str]
 
@@ -159,11 +156,29 @@ async def _hostile(writer: asyncio.StreamWriter, fault: str) -> None:
         await asyncio.sleep(0)
 
 
+class Router(Protocol):
+    """What a session reads and records of the router it serves (`RouterSim`):
+    named here so that the session does not import the server that creates it."""
+
+    config: RouterConfig
+    monitor_interval: float
+    commands: list[list[str]]
+    logins: int
+
+    @property
+    def fault(self) -> str | None: ...
+
+    @property
+    def latency(self) -> float: ...
+
+    def elapsed(self) -> float: ...
+
+
 class Session:
     """Serves one accepted (and, for API-SSL, already TLS-wrapped) connection."""
 
     def __init__(
-        self, sim: RouterSim, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+        self, sim: Router, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
         self.sim = sim
         self.reader = reader

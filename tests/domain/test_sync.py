@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli.main import sync_report
 from bot.cli.progress import SyncProgress
+from bot.cli.report import sync_report
 from bot.domain.readings import ReadingService
 from bot.domain.sync import NodeSync, sync_nodes
 from bot.errors import RouterProtocolError, RouterTimeout

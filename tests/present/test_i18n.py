@@ -23,7 +23,7 @@ from slack_sdk.errors import SlackClientError
 
 from bot import errors
 from bot.cli import demo
-from bot.config import Settings
+from bot.config import LANGUAGES, Settings
 from bot.domain.live import LiveView
 from bot.domain.readings import Reading
 from bot.domain.resolve import Match
@@ -591,3 +591,11 @@ def test_unknown_beholder_lang_is_a_clear_error(env):
     assert result.returncode == 2
     assert "BEHOLDER_LANG must be es or en" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_settings_accept_exactly_the_languages_there_are_catalogs_for():
+    """BEHOLDER_LANG is checked in bot.config, below the catalogs: a language added
+    to one list and not the other would pass the check and fail at the first reply."""
+    assert tuple(lang.CATALOGS) == LANGUAGES
+    for code in LANGUAGES:
+        assert Settings.from_env({"BEHOLDER_LANG": code}).lang == code

@@ -14,11 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from bot.config import DEFAULT_LANG
 from bot.present.lang import en, es
 
 #: Language code → its catalog.
 CATALOGS: dict[str, Mapping[str, str]] = {"es": es.MESSAGES, "en": en.MESSAGES}
-DEFAULT = "es"
+DEFAULT = DEFAULT_LANG
+# Settings validate BEHOLDER_LANG against `bot.config.LANGUAGES` without importing
+# the catalogs (config sits below the presentation); tests/present/test_i18n.py
+# checks that both name the same languages.
 
 _code = DEFAULT
 _active: Mapping[str, str] = CATALOGS[DEFAULT]
