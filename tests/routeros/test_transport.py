@@ -1,4 +1,4 @@
-"""The buffered RouterOS API protocol (bot/transport.py) against the simulator.
+"""The buffered RouterOS API protocol (bot/routeros/transport.py) against the simulator.
 
 Real TCP, the simulator's own encoder on the other side, and librouteros's Api
 layer on top (`RawApi`, its login, its error types), as `RouterClient` uses it.
