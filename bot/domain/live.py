@@ -105,7 +105,9 @@ class LiveStats:
 
 @dataclass(frozen=True)
 class Now:
-    """A live view's last measured second, with its shares of the plan."""
+    """A live view's last measured second, with its shares of the plan: worked
+    out here, like a reading's (`bot.domain.assess.share`), so the live sentences
+    (`bot.present.live`) only format them."""
 
     download_bps: int
     upload_bps: int
