@@ -3,7 +3,7 @@
 Library and socket errors are translated into these once, where they happen
 (`bot.routeros.client`, `bot.inventory.store`, `bot.config`), with ``raise ... from exc``; the
 edges (CLI, Slack listeners) catch `BeholderError` and turn it into one clear
-Spanish message via `bot.present.texts`::
+Spanish message via `bot.present.errors`::
 
     BeholderError
     ├── ConfigError              a setting is missing or malformed

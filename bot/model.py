@@ -15,6 +15,10 @@ where it is stored (`bot.inventory.store`), how it is read from a router
   `AuditEntry` (a question asked).
 * What one API session learns about one user: `Session`, `Traffic`, `Plan`,
   `QueueState`, gathered in a `Snapshot`; a live view's second is a `Sample`.
+* What the domain answers: a `Reading` (how the operator's text led to the user,
+  `Match`, and the snapshot that counts) carrying its `Assessment` (the `Verdict`,
+  the shares of the plan, the warnings). The domain decides them once
+  (`bot.domain.assess`); every renderer only puts them into words.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 # -- the network ------------------------------------------------------------------
 
@@ -284,3 +289,102 @@ class Sample:
     taken_at: datetime
     #: None: the PPPoE session was gone at that second (the watch ends there).
     traffic: Traffic | None
+
+
+# -- what the domain answers -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Match:
+    """How the operator's text led to a PPPoE user."""
+
+    user: str
+    how: str  # "exact", "key", "ip", "mac", "name", "comment", "pulled"
+    detail: str = ""  # the IP, the MAC, or the comment that matched
+    query: str = ""  # what the operator typed
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a reading means for the call, before the numbers."""
+
+    kind: str  # "offline", "disabled", "saturated", "moderate", "low", "unknown_plan", "no_data"
+    share_pct: float | None = None  # the busier direction's share of the plan
+    direction: str = ""  # "download" or "upload": which one that is
+    #: Extra signs: "queue_dropping", "recent_reconnect".
+    signs: tuple[str, ...] = ()
+    uptime_s: int | None = None
+    dropped: int = 0
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Everything the domain concluded about a reading, so no renderer has to.
+
+    Made by `bot.domain.assess.assess` when the reading is made; the Slack blocks,
+    the terminal view and ``--json`` read it and never compute it again.
+    """
+
+    verdict: Verdict
+    #: Share of the plan per direction, percent; None without traffic or plan.
+    download_pct: float | None = None
+    upload_pct: float | None = None
+    #: What the operator should look into, as codes: "plan_mismatch",
+    #: "suspended_online", "duplicated" (in that order).
+    warnings: tuple[str, ...] = ()
+
+
+class NodeFault(Protocol):
+    """A router that could not be asked (a `bot.errors.RouterError`: the model
+    imports nothing of Beholder's, so it names only what it reads)."""
+
+    node: str
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One answer to "how much is this subscriber using right now?"."""
+
+    user: str
+    node: str
+    taken_at: datetime
+    secret: Secret
+    session: Session | None = None
+    traffic: Traffic | None = None
+    queue: QueueState | None = None
+    #: Other nodes that also have this secret configured (a duplicated user).
+    also_on: tuple[str, ...] = ()
+    #: Nodes holding the secret that could not be asked; the live session may be there.
+    unavailable: tuple[NodeFault, ...] = ()
+    #: How the operator's text led here (None when asked by exact name).
+    match: Match | None = None
+    #: The management system's customer for this user, if linked.
+    customer: Connection | None = None
+    #: False: "No vinculado". None: no management-system export was imported.
+    linked: bool | None = None
+    #: What it means (`bot.domain.assess.assessed` fills it in); None only
+    #: while the domain is still making the reading.
+    assessment: Assessment | None = None
+
+    @property
+    def online(self) -> bool:
+        return self.session is not None
+
+    @property
+    def plan(self) -> Plan | None:
+        return self.queue.plan if self.queue else None
+
+    @property
+    def judged(self) -> Assessment:
+        """The assessment, which every reading handed to a renderer has."""
+        if self.assessment is None:
+            raise ValueError("a reading not assessed: make it with bot.domain.assess.assessed")
+        return self.assessment
+
+    @property
+    def download_pct(self) -> float | None:
+        return self.judged.download_pct
+
+    @property
+    def upload_pct(self) -> float | None:
+        return self.judged.upload_pct

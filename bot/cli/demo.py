@@ -25,8 +25,9 @@ from bot.domain.sync import sync_nodes
 from bot.errors import InputError
 from bot.inventory.store import Inventory
 from bot.model import Connection, Node
-from bot.present import texts
+from bot.present import markup, numbers
 from bot.present.lang import t
+from bot.present.terminal import TERMINAL_LINE_LIMIT, terminal
 from bot.routeros.client import RouterClient
 from bot.sim.model import demo_network
 from bot.sim.network import SimNetwork
@@ -87,7 +88,7 @@ async def _main(settings: Settings, inventory: Inventory, nodes: list[Node], sla
     _say(f"Simulated routers on loopback: {', '.join(f'{n.name}:{n.port}' for n in nodes)}")
     _say("$ beholder sync")
     print(sync_report(await sync_nodes(inventory, router, nodes)))
-    deps = Deps(ReadingService(inventory, router), texts.zone(settings.timezone))
+    deps = Deps(ReadingService(inventory, router), numbers.zone(settings.timezone))
     for text, why in QUESTIONS:
         _say(f"/consumo {text}".rstrip() + f"    # {why}")
         try:
@@ -149,7 +150,7 @@ def render(message: dict[str, Any], ephemeral: bool = False) -> str:
         elif kind == "actions":
             lines.append("  " + " ".join(f"[ {e['text']['text']} ]" for e in block["elements"]))
     # Values in the messages came from routers and CSVs: shown, never obeyed.
-    return "\n".join(texts.terminal(line, texts.TERMINAL_LINE_LIMIT) for line in lines)
+    return "\n".join(terminal(line, TERMINAL_LINE_LIMIT) for line in lines)
 
 
 def _clean(text: str) -> str:
@@ -159,7 +160,7 @@ def _clean(text: str) -> str:
     )
     for code, symbol in _EMOJI.items():
         text = text.replace(code, symbol)
-    return texts.plain(text)  # drops bold markers, decodes texts.literal's entities
+    return markup.plain(text)  # drops bold markers, decodes markup.literal's entities
 
 
 def _say(line: str) -> None:

@@ -36,7 +36,10 @@ from bot.errors import (
 from bot.inventory.imports import node_from_fields, read_connections_csv, read_nodes_csv
 from bot.inventory.store import Inventory
 from bot.model import AuditEntry, Node, NodeCheck, TlsMode
-from bot.present import lang, texts
+from bot.present import errors as error_texts
+from bot.present import lang, markup, numbers
+from bot.present import reading as reading_texts
+from bot.present.terminal import TERMINAL_LINE_LIMIT, terminal
 from bot.routeros.client import RouterClient
 from bot.routeros.tls import describe, insecure_nodes, insecure_warning, shown_fingerprint
 from bot.routeros.tls import fingerprint as sha256_fingerprint
@@ -62,8 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         logs.configure(level, settings.secrets, settings.log_format)
         return args.handler(args, settings)
     except BeholderError as exc:
-        lines = texts.plain(texts.error(exc)).split("\n")  # the catalog's own line breaks
-        message = "\n".join(texts.terminal(line, texts.TERMINAL_LINE_LIMIT) for line in lines)
+        lines = markup.plain(error_texts.error(exc)).split("\n")  # the catalog's own line breaks
+        message = "\n".join(terminal(line, TERMINAL_LINE_LIMIT) for line in lines)
         print(f"beholder: {message}", file=sys.stderr)
         return _exit_code(exc)
     except KeyboardInterrupt:
@@ -233,10 +236,10 @@ def cmd_nodes_add(args: argparse.Namespace, settings: Settings) -> int:
         added = node_from_fields(args.name, args.host, port, tls.value)  # as a CSV row
         inventory.upsert_nodes([added], args.allow_downgrade)
         node = inventory.node(args.name)
-    shown = f"{texts.terminal(node.name)} → {texts.terminal(node.host)}:{node.port}"
+    shown = f"{terminal(node.name)} → {terminal(node.host)}:{node.port}"
     print(f"node {shown} (tls={_tls_shown(node)})")
     if node.tls is TlsMode.INSECURE:
-        warning = texts.terminal(insecure_warning([node.name]), texts.TERMINAL_LINE_LIMIT)
+        warning = terminal(insecure_warning([node.name]), TERMINAL_LINE_LIMIT)
         print(f"beholder: WARNING: {warning}", file=sys.stderr)
     return 0
 
@@ -244,7 +247,7 @@ def cmd_nodes_add(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_nodes_remove(args: argparse.Namespace, settings: Settings) -> int:
     with Inventory(settings.db_path) as inventory:
         removed = inventory.remove_node(args.name)
-    print(f"node {texts.terminal(args.name)} removed, with its {removed} secret(s)")
+    print(f"node {terminal(args.name)} removed, with its {removed} secret(s)")
     return 0
 
 
@@ -260,7 +263,7 @@ def cmd_nodes_check(args: argparse.Namespace, settings: Settings) -> int:
     router = RouterClient.from_settings(settings)
     insecure = insecure_nodes(nodes)
     if insecure:
-        warning = texts.terminal(insecure_warning(insecure), texts.TERMINAL_LINE_LIMIT)
+        warning = terminal(insecure_warning(insecure), TERMINAL_LINE_LIMIT)
         print(f"beholder: WARNING: {warning}", file=sys.stderr)
 
     async def check_all() -> list[NodeCheck | RouterError]:
@@ -293,7 +296,7 @@ def cmd_nodes_check(args: argparse.Namespace, settings: Settings) -> int:
         )
     print(table(rows))
     if failed:
-        print(f"beholder: cannot use {texts.terminal(', '.join(failed))}", file=sys.stderr)
+        print(f"beholder: cannot use {terminal(', '.join(failed))}", file=sys.stderr)
         return EXIT_FAILED
     return 0
 
@@ -315,8 +318,8 @@ def cmd_nodes_trust(args: argparse.Namespace, settings: Settings) -> int:
         router = RouterClient.from_settings(settings)
         der = asyncio.run(router.peer_certificate(node))
         presented = sha256_fingerprint(der)
-        print(certificate_report(node, der, texts.zone(settings.timezone)))
-        name = texts.terminal(node.name)
+        print(certificate_report(node, der, numbers.zone(settings.timezone)))
+        name = terminal(node.name)
         if node.tls_fingerprint == presented:
             if node.tls is not TlsMode.YES:
                 inventory.pin_certificate(node.name, presented)
@@ -354,14 +357,14 @@ def certificate_report(node: Node, der: bytes, zone: tzinfo = UTC) -> str:
     """What ``nodes trust`` shows: subject, issuer, validity and SHA-256.
 
     The subject and issuer are whatever the peer wrote, and the peer may be the
-    impostor the operator is checking for: they pass through `texts.terminal`, so
+    impostor the operator is checking for: they pass through `terminal`, so
     no control character in them can draw over the real fingerprint.
     """
-    lines = [f"{texts.terminal(node.name)} ({texts.terminal(node.host)}:{node.port}) presents:"]
+    lines = [f"{terminal(node.name)} ({terminal(node.host)}:{node.port}) presents:"]
     try:
         info = describe(der)
     except ValueError as exc:
-        lines.append(f"  (the certificate could not be decoded: {texts.terminal(exc)})")
+        lines.append(f"  (the certificate could not be decoded: {terminal(exc)})")
     else:
         now = datetime.now(UTC)
         validity = f"{_stamp(info.not_before, zone)} → {_stamp(info.not_after, zone)}"
@@ -369,9 +372,9 @@ def certificate_report(node: Node, der: bytes, zone: tzinfo = UTC) -> str:
             validity += "  EXPIRED"
         elif now < info.not_before:
             validity += "  NOT YET VALID"
-        issuer = "itself (self-signed)" if info.self_signed else texts.terminal(info.issuer)
+        issuer = "itself (self-signed)" if info.self_signed else terminal(info.issuer)
         lines += [
-            f"  subject    {texts.terminal(info.subject)}",
+            f"  subject    {terminal(info.subject)}",
             f"  issuer     {issuer}",
             f"  valid      {validity}",
         ]
@@ -430,7 +433,7 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
         if not nodes:
             raise ConfigError("the inventory has no nodes: run beholder nodes import FILE.csv")
         router = RouterClient.from_settings(settings)
-        zone = texts.zone(settings.timezone)
+        zone = numbers.zone(settings.timezone)
 
         async def run() -> list[NodeSync]:
             async with SyncProgress(sys.stderr, len(nodes), zone) as progress:
@@ -444,7 +447,7 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
     print(sync_report(results, zone, elapsed))
     failed = [r for r in results if not r.ok]
     if failed:
-        names = texts.terminal(", ".join(r.node for r in failed))
+        names = terminal(", ".join(r.node for r in failed))
         print(f"beholder: sync failed for {names}; their previous rows were kept", file=sys.stderr)
         return EXIT_FAILED
     return 0
@@ -476,9 +479,9 @@ def cmd_consumo(args: argparse.Namespace, settings: Settings) -> int:
         )
         if reading is not None:
             if args.json:
-                print(_json_for_terminal(reading.as_dict()), flush=True)
+                print(_json_for_terminal(reading_texts.reading_json(reading)), flush=True)
             else:
-                lines = texts.reading_lines(reading, texts.zone(settings.timezone))
+                lines = reading_texts.reading_lines(reading, numbers.zone(settings.timezone))
                 print("\n".join(lines), flush=True)
     if error is not None:
         raise error

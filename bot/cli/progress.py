@@ -16,7 +16,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import TextIO
 
 from bot.domain.sync import NodeSync
-from bot.present import texts
+from bot.present.terminal import terminal
 
 BAR_WIDTH = 24
 #: Seconds between redraws when nothing finished (the clock still moves).
@@ -72,7 +72,7 @@ class SyncProgress:
         if self.tty:
             self._draw()
             return
-        node = texts.terminal(result.node)  # node names and reasons come from outside
+        node = terminal(result.node)  # node names and reasons come from outside
         if result.ok:
             line = f"{node}: {result.rows} rows in {result.seconds:.1f}s"
         else:
@@ -81,7 +81,7 @@ class SyncProgress:
                 if result.last_good
                 else "never synced"
             )
-            reason = texts.terminal(result.reason)
+            reason = terminal(result.reason)
             line = f"{node}: FAILED after {result.seconds:.1f}s, {kept}: {reason}"
         self.stream.write(f"[{self.done}/{self.total}] {line}\n")
         self.stream.flush()

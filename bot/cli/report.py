@@ -1,6 +1,6 @@
 """The tables the command line prints: a sync's outcome, lists of nodes and audit rows.
 
-Every cell passes through `texts.terminal`: most hold text from outside (node
+Every cell passes through `bot.present.terminal.terminal`: most hold text from outside (node
 names, router identities, sync errors, audit rows) that must not drive the
 terminal. `beholder sync` and the demo print the same sync table.
 """
@@ -12,7 +12,7 @@ from datetime import UTC, tzinfo
 
 from bot.cli.progress import local_stamp
 from bot.domain.sync import NodeSync
-from bot.present import texts
+from bot.present.terminal import terminal
 
 
 def sync_report(
@@ -43,9 +43,9 @@ def sync_report(
 
 
 def table(rows: Sequence[Sequence[str]]) -> str:
-    """Columns for the terminal; every cell passes through `texts.terminal`, as most
+    """Columns for the terminal; every cell passes through `bot.present.terminal.terminal`, as most
     hold text from outside (node names, router identities, sync errors, audit rows)."""
-    rows = [[texts.terminal(cell) for cell in row] for row in rows]
+    rows = [[terminal(cell) for cell in row] for row in rows]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()

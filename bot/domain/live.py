@@ -31,8 +31,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.config import Settings
+from bot.domain.assess import share
 from bot.errors import RouterError
-from bot.model import Node, Plan, Sample
+from bot.model import Node, Plan, Sample, Traffic
 from bot.routeros.client import RouterClient
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,28 @@ class LiveStats:
         )
 
 
+@dataclass(frozen=True)
+class Now:
+    """A live view's last measured second, with its shares of the plan: worked
+    out here, like a reading's (`bot.domain.assess.share`), so the live sentences
+    (`bot.present.live`) only format them."""
+
+    download_bps: int
+    upload_bps: int
+    #: Percent of the plan; None when the plan is unknown.
+    download_pct: float | None
+    upload_pct: float | None
+
+    @classmethod
+    def of(cls, traffic: Traffic, plan: Plan | None) -> Now:
+        return cls(
+            download_bps=traffic.download_bps,
+            upload_bps=traffic.upload_bps,
+            download_pct=share(traffic.download_bps, plan, "download"),
+            upload_pct=share(traffic.upload_bps, plan, "upload"),
+        )
+
+
 # -- one view -------------------------------------------------------------------------------
 
 
@@ -148,6 +171,14 @@ class LiveView:
     @property
     def stats(self) -> LiveStats | None:
         return LiveStats.of(self.samples)
+
+    @property
+    def now(self) -> Now | None:
+        """The last sample's figures; None before the first or once the session is gone."""
+        last = self.last
+        if last is None or last.traffic is None:
+            return None
+        return Now.of(last.traffic, self.plan)
 
     def stop(self, by: str | None = None) -> bool:
         """Ask the view to end after the sample in progress; False if already ending."""

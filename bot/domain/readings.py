@@ -1,10 +1,10 @@
-"""The domain: what a reading is, and how one is made.
+"""The domain: how a reading is made.
 
     operator's text → inventory.locate → RouterClient.snapshot (each node, at once)
-                    → choose the live one → Reading
+                    → choose the live one → Reading, assessed (`bot.domain.assess`)
 
-`Reading` is a plain value: the Slack blocks, the terminal view and ``--json``
-are all pure functions of it.
+`Reading` is a plain value (`bot.model`) that carries what it means: the Slack
+blocks, the terminal view and ``--json`` are all pure functions of it.
 """
 
 from __future__ import annotations
@@ -16,11 +16,10 @@ import time
 import unicodedata
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from bot.domain import resolve as search
+from bot.domain.assess import assessed
 from bot.errors import (
     AmbiguousQuery,
     InputError,
@@ -31,174 +30,20 @@ from bot.errors import (
     UnknownUser,
     UserNotConfirmed,
 )
-from bot.inventory.keys import fold
 from bot.inventory.store import Inventory
 from bot.model import (
-    SUSPENDED_STATUSES,
     AuditEntry,
     Connection,
     Location,
-    Plan,
-    QueueState,
+    Match,
+    Reading,
     Secret,
-    Session,
     Snapshot,
-    Traffic,
 )
 from bot.routeros.client import RouterClient
 from bot.routeros.parse import parse_router_time
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Reading:
-    """One answer to "how much is this subscriber using right now?"."""
-
-    user: str
-    node: str
-    taken_at: datetime
-    secret: Secret
-    session: Session | None = None
-    traffic: Traffic | None = None
-    queue: QueueState | None = None
-    #: Other nodes that also have this secret configured (a duplicated user).
-    also_on: tuple[str, ...] = ()
-    #: Nodes holding the secret that could not be asked; the live session may be there.
-    unavailable: tuple[RouterError, ...] = ()
-    #: How the operator's text led here (None when asked by exact name).
-    match: search.Match | None = None
-    #: The management system's customer for this user, if linked.
-    customer: Connection | None = None
-    #: False: "No vinculado". None: no management-system export was imported.
-    linked: bool | None = None
-
-    @property
-    def online(self) -> bool:
-        return self.session is not None
-
-    @property
-    def plan(self) -> Plan | None:
-        return self.queue.plan if self.queue else None
-
-    @property
-    def download_pct(self) -> float | None:
-        return _share(self.traffic.download_bps if self.traffic else None, self.plan, "download")
-
-    @property
-    def upload_pct(self) -> float | None:
-        return _share(self.traffic.upload_bps if self.traffic else None, self.plan, "upload")
-
-    def as_dict(self) -> dict[str, Any]:
-        """The ``--json`` shape: bits per second, nulls where unknown."""
-        plan, traffic, session = self.plan, self.traffic, self.session
-        return {
-            "user": self.user,
-            "node": self.node,
-            "online": self.online,
-            "taken_at": self.taken_at.isoformat(timespec="seconds"),
-            "download_bps": traffic.download_bps if traffic else None,
-            "upload_bps": traffic.upload_bps if traffic else None,
-            "plan_download_bps": plan.download_bps if plan else None,
-            "plan_upload_bps": plan.upload_bps if plan else None,
-            "download_pct": _round(self.download_pct),
-            "upload_pct": _round(self.upload_pct),
-            "address": session.address if session else None,
-            "caller_id": session.caller_id if session else None,
-            "uptime_s": session.uptime_s if session else None,
-            "profile": self.secret.profile or None,
-            "comment": self.secret.comment or None,
-            "disabled": self.secret.disabled,
-            "last_logged_out": self.secret.last_logged_out or None,
-            "last_disconnect_reason": self.secret.last_disconnect_reason or None,
-            "last_caller_id": self.secret.last_caller_id or None,
-            "also_on": list(self.also_on),
-            "unavailable": [{"node": e.node, "error": type(e).__name__} for e in self.unavailable],
-            "matched_by": self.match.how if self.match else "exact",
-            "linked": self.linked,
-            "customer_id": self.customer.customer_id if self.customer else None,
-            "customer_name": self.customer.customer_name if self.customer else None,
-            "verdict": verdict(self).kind,
-            "warnings": [
-                code
-                for code, flagged in (
-                    ("plan_mismatch", plan_mismatch(self)),
-                    ("suspended_online", suspended_while_online(self)),
-                    ("duplicated", bool(self.also_on)),
-                )
-                if flagged
-            ],
-        }
-
-
-#: Share of the plan (the busier direction) from which the subscriber saturates it.
-SATURATED_PCT = 85.0
-#: Share of the plan below which consumption cannot explain "internet lento".
-LOW_PCT = 20.0
-#: A session younger than this suggests the link dropped just now.
-RECENT_RECONNECT_S = 10 * 60
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """What a reading means for the call, before the numbers."""
-
-    kind: str  # "offline", "disabled", "saturated", "moderate", "low", "unknown_plan", "no_data"
-    share_pct: float | None = None  # the busier direction's share of the plan
-    direction: str = ""  # "download" or "upload": which one that is
-    #: Extra signs: "queue_dropping", "recent_reconnect".
-    signs: tuple[str, ...] = ()
-    uptime_s: int | None = None
-    dropped: int = 0
-
-
-def verdict(reading: Reading) -> Verdict:
-    """Classify a reading: saturating its own plan, using little, offline…"""
-    if not reading.online:
-        return Verdict("disabled" if reading.secret.disabled else "offline")
-    signs = []
-    uptime = reading.session.uptime_s if reading.session else None
-    if uptime is not None and uptime < RECENT_RECONNECT_S:
-        signs.append("recent_reconnect")
-    # Only packets actually dropped are a sign. Bytes sitting in the queue with
-    # nothing dropped are the plan's shaping doing its job (the share of the
-    # plan already says whether the link is full), not a fault to report.
-    dropped = reading.queue.dropped_download if reading.queue is not None else 0
-    if dropped > 0:
-        signs.append("queue_dropping")
-    if reading.traffic is None:
-        return Verdict("no_data", signs=tuple(signs), uptime_s=uptime)
-    if reading.plan is None:
-        return Verdict("unknown_plan", signs=tuple(signs), uptime_s=uptime, dropped=dropped)
-    down, up = reading.download_pct or 0.0, reading.upload_pct or 0.0
-    share, direction = (down, "download") if down >= up else (up, "upload")
-    kind = "saturated" if share >= SATURATED_PCT else "low" if share < LOW_PCT else "moderate"
-    return Verdict(kind, share, direction, tuple(signs), uptime, dropped)
-
-
-#: Plans closer than this (relative) are the same plan written differently.
-PLAN_TOLERANCE = 0.02
-
-
-def plan_mismatch(reading: Reading) -> bool:
-    """The management system sells one plan and the router's queue enforces another."""
-    customer, plan = reading.customer, reading.plan
-    if customer is None or plan is None:
-        return False
-    pairs = (
-        (customer.plan_download_bps, plan.download_bps),
-        (customer.plan_upload_bps, plan.upload_bps),
-    )
-    return any(
-        sold is not None and abs(sold - enforced) > PLAN_TOLERANCE * max(sold, enforced)
-        for sold, enforced in pairs
-    )
-
-
-def suspended_while_online(reading: Reading) -> bool:
-    """The customer is suspended in the management system but the session is up."""
-    customer = reading.customer
-    return reading.online and customer is not None and fold(customer.status) in SUSPENDED_STATUSES
 
 
 class ReadingService:
@@ -258,14 +103,14 @@ class ReadingService:
             if not search.looks_like_user(resolution.query):
                 raise UnknownUser(resolution.query, resolution.suggestions)
             found = await self.pull_missing(resolution.query, resolution.suggestions, asker=asker)
-            match = search.Match(resolution.query, "pulled", query=resolution.query)
+            match = Match(resolution.query, "pulled", query=resolution.query)
             return await self.read_user(match.user, match, found)
         return await self.read_user(match.user, match)
 
     async def read_user(
         self,
         user: str,
-        match: search.Match | None = None,
+        match: Match | None = None,
         locations: list[Location] | None = None,
     ) -> Reading:
         """A reading of the PPPoE user `user` (an exact name), on the nodes the
@@ -295,19 +140,23 @@ class ReadingService:
         chosen = choose(snapshots)
         stored = {loc.secret.node: loc.secret for loc in locations}
         customer, loaded = await asyncio.to_thread(self._customer, user)
-        return Reading(
-            user=user,
-            node=chosen.node,
-            taken_at=chosen.taken_at,
-            secret=chosen.secret or stored[chosen.node],
-            session=chosen.session,
-            traffic=chosen.traffic,
-            queue=chosen.queue,
-            also_on=tuple(loc.secret.node for loc in locations if loc.secret.node != chosen.node),
-            unavailable=tuple(failures),
-            match=match,
-            customer=customer,
-            linked=(customer is not None) if loaded else None,
+        return assessed(
+            Reading(
+                user=user,
+                node=chosen.node,
+                taken_at=chosen.taken_at,
+                secret=chosen.secret or stored[chosen.node],
+                session=chosen.session,
+                traffic=chosen.traffic,
+                queue=chosen.queue,
+                also_on=tuple(
+                    loc.secret.node for loc in locations if loc.secret.node != chosen.node
+                ),
+                unavailable=tuple(failures),
+                match=match,
+                customer=customer,
+                linked=(customer is not None) if loaded else None,
+            )
         )
 
     def _customer(self, user: str) -> tuple[Connection | None, bool]:
@@ -428,17 +277,6 @@ def choose(snapshots: list[Snapshot]) -> Snapshot:
         return parse_router_time(text) or datetime.min  # noqa: DTZ901 (router clocks are naive)
 
     return max(snapshots, key=last_seen)
-
-
-def _share(value: int | None, plan: Plan | None, direction: str) -> float | None:
-    if value is None or plan is None:
-        return None
-    limit = plan.download_bps if direction == "download" else plan.upload_bps
-    return value * 100 / limit if limit else None
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 1)
 
 
 #: Longer than any PPPoE name, customer name or address an operator would type.

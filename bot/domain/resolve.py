@@ -13,20 +13,10 @@ from dataclasses import dataclass
 
 from bot.inventory import keys
 from bot.inventory.store import Inventory
-from bot.model import Hit
+from bot.model import Hit, Match
 
 #: Most candidates offered when the text matches several subscribers.
 MAX_CANDIDATES = 8
-
-
-@dataclass(frozen=True)
-class Match:
-    """How the operator's text led to a PPPoE user."""
-
-    user: str
-    how: str  # "exact", "key", "ip", "mac", "name", "comment", "pulled"
-    detail: str = ""  # the IP, the MAC, or the comment that matched
-    query: str = ""  # what the operator typed
 
 
 @dataclass(frozen=True)

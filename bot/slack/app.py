@@ -13,7 +13,7 @@ from bot.config import Settings
 from bot.domain.live import LiveRegistry
 from bot.domain.readings import ReadingService
 from bot.errors import BeholderError
-from bot.present.texts import zone
+from bot.present.numbers import zone
 from bot.slack import access, actions, blocks, commands, delivery, events, live, shortcuts
 from bot.slack.replies import Deps
 

@@ -1,11 +1,15 @@
 """Pure functions from a reading (or an error) to a Slack message.
 
-Each returns the keyword arguments of a message: a top-level ``text`` with the
-figures (mobile notifications and screen readers read only that) and Block
-Kit ``blocks`` laid out to stay readable in the phone app (short fields, two
-columns). Limits respected: header ≤150 chars, section text ≤3000, ≤10 fields.
-Every value from outside goes in through `texts.literal` (here or in `bot.present.texts`),
-so no router, CSV or operator text becomes a mention, a link or formatting.
+The reading arrives assessed by the domain; its sentences come from
+`bot.present` (`reading`, `errors`, `live`); this module lays them out as Block
+Kit and adds Slack's own marks (the notes' emoji). Each returns the keyword
+arguments of a message: a top-level ``text`` with the figures (mobile
+notifications and screen readers read only that) and Block Kit ``blocks`` laid
+out to stay readable in the phone app (short fields, two columns). Limits
+respected: header ≤150 chars, section text ≤3000, ≤10 fields. Every value from
+outside goes in through `literal` (`bot.present.markup`, here or in the
+sentences), so no router, CSV or operator text becomes a mention, a link or
+formatting.
 """
 
 from __future__ import annotations
@@ -15,11 +19,15 @@ from datetime import tzinfo
 from typing import Any
 
 from bot.domain.live import LiveView
-from bot.domain.readings import Reading
 from bot.errors import AmbiguousQuery, BeholderError
-from bot.present import texts
+from bot.model import Reading
+from bot.present import errors as error_texts
+from bot.present import live as live_texts
+from bot.present import numbers
+from bot.present import reading as reading_texts
 from bot.present.lang import t
-from bot.present.texts import literal
+from bot.present.markup import literal
+from bot.present.reading import Note
 from bot.slack.ids import (
     ACTION_LIVE,
     ACTION_LIVE_STOP,
@@ -43,21 +51,21 @@ def reading_message(reading: Reading, tz: tzinfo, requested_by: str | None = Non
         _section(
             "\n".join(
                 f"*{line}*" if i == 0 else line
-                for i, line in enumerate(texts.verdict_lines(reading))
+                for i, line in enumerate(reading_texts.verdict_lines(reading))
             )
         ),
     ]
     if reading.secret.comment:
         blocks.append(_section(literal(reading.secret.comment, "bold")))
-    if (note := texts.match_note(reading)) is not None:
-        blocks.append(_context(note))
-    if (customer := texts.customer_line(reading)) is not None:
+    if (note := reading_texts.match_note(reading)) is not None:
+        blocks.append(_context(_marked(note)))
+    if (customer := reading_texts.customer_line(reading)) is not None:
         blocks.append(_section(customer))
-    blocks += [_section(w) for w in texts.management_warnings(reading)]
+    blocks += [_section(_marked(w)) for w in reading_texts.management_warnings(reading)]
     blocks.append(_fields(_online_fields(reading) if reading.online else _offline_fields(reading)))
-    for note in (texts.duplicate_note(reading), texts.unavailable_note(reading)):
-        if note:
-            blocks.append(_section(note))
+    for note in (reading_texts.duplicate_note(reading), reading_texts.unavailable_note(reading)):
+        if note is not None:
+            blocks.append(_section(_marked(note)))
     blocks.append(_context(_sample_line(reading, tz, requested_by)))
     blocks.append(
         {
@@ -74,11 +82,11 @@ def reading_message(reading: Reading, tz: tzinfo, requested_by: str | None = Non
             ],
         }
     )
-    return {"text": texts.summary(reading), "blocks": blocks}
+    return {"text": reading_texts.summary(reading), "blocks": blocks}
 
 
 def error_message(err: BeholderError) -> Message:
-    text = texts.error(err)  # what the operator typed is escaped in it, by texts.literal
+    text = error_texts.error(err)  # what the operator typed is escaped in it, by markup.literal
     return {"text": text, "blocks": [_section(":x: " + text)]}
 
 
@@ -96,11 +104,11 @@ def candidates_message(err: AmbiguousQuery) -> Message:
             "value": hit.name,
         }
         blocks.append(block)
-    return {"text": texts.error(err), "blocks": blocks[:50]}
+    return {"text": error_texts.error(err), "blocks": blocks[:50]}
 
 
 def unexpected_message(user: str | None) -> Message:
-    text = texts.unexpected(user)
+    text = error_texts.unexpected(user)
     return {"text": text, "blocks": [_section(":x: " + text)]}
 
 
@@ -108,20 +116,25 @@ def denied_message(
     reason: str, channels: Sequence[str], usergroups: Sequence[str], users_listed: bool
 ) -> Message:
     """Access denied (`bot.slack.access`): shown only to the one who asked."""
-    text = texts.access_denied(reason, channels, usergroups, users_listed)
+    text = error_texts.access_denied(reason, channels, usergroups, users_listed)
     return {"text": text, "blocks": [_section(":lock: " + text)]}
 
 
 def usage_message() -> Message:
-    text = texts.usage()
+    text = error_texts.usage()
     return {"text": text, "blocks": [_section(text)]}
 
 
 def consulting_message(user: str) -> Message:
-    return {"text": texts.consulting(user)}
+    return {"text": reading_texts.consulting(user)}
 
 
 # -- pieces -------------------------------------------------------------------------
+
+
+def _marked(note: Note) -> str:
+    """A note as Slack shows it: its emoji, then its words."""
+    return f":{note.icon}: {note.text}"
 
 
 def _title(reading: Reading) -> str:
@@ -132,17 +145,18 @@ def _title(reading: Reading) -> str:
 def _online_fields(reading: Reading) -> list[str]:
     session = reading.session
     assert session is not None
-    down, up = texts.meter(reading.download_pct), texts.meter(reading.upload_pct)
+    judged = reading.judged
+    down, up = numbers.meter(judged.download_pct), numbers.meter(judged.upload_pct)
     na = t("na")
     return [
-        t("field.download", line=texts.direction_line(reading, "download"), meter=down),
-        t("field.upload", line=texts.direction_line(reading, "upload"), meter=up),
+        t("field.download", line=reading_texts.direction_line(reading, "download"), meter=down),
+        t("field.upload", line=reading_texts.direction_line(reading, "upload"), meter=up),
         t(
             "field.plan",
-            plan=texts.plan_label(reading.plan),
+            plan=numbers.plan_label(reading.plan),
             profile=literal(reading.secret.profile or na),
         ),
-        t("field.uptime", uptime=texts.duration(session.uptime_s)),
+        t("field.uptime", uptime=numbers.duration(session.uptime_s)),
         t("field.ip", ip=literal(session.address or na)),
         t("field.mac", mac=literal(session.caller_id or na)),
     ]
@@ -153,7 +167,7 @@ def _offline_fields(reading: Reading) -> list[str]:
     fields = [
         t("field.offline"),
         t("field.last_logout", when=literal(secret.last_logged_out or na)),
-        t("field.reason", reason=texts.reason(secret.last_disconnect_reason)),
+        t("field.reason", reason=reading_texts.disconnect_reason(secret.last_disconnect_reason)),
         t("field.last_mac", mac=literal(secret.last_caller_id or na)),
     ]
     if secret.disabled:
@@ -163,7 +177,7 @@ def _offline_fields(reading: Reading) -> list[str]:
 
 def _sample_line(reading: Reading, tz: tzinfo, requested_by: str | None) -> str:
     epoch = int(reading.taken_at.timestamp())
-    fallback = texts.local_time(reading.taken_at, tz)
+    fallback = numbers.local_time(reading.taken_at, tz)
     # Slack renders <!date> in each viewer's own time zone.
     line = t("sample", time=f"<!date^{epoch}^{{time_secs}}|{fallback}>", node=literal(reading.node))
     if requested_by:
@@ -216,24 +230,24 @@ def live_button(user: str) -> dict[str, Any]:
 
 def live_message(view: LiveView) -> Message:
     """A live view: running figures with a "Detener" button, then its summary."""
-    blocks: list[dict[str, Any]] = [_header(texts.live_title(view))]
+    blocks: list[dict[str, Any]] = [_header(live_texts.live_title(view))]
     if view.running:
-        blocks.append(_section(f"*{texts.live_progress(view)}*"))
+        blocks.append(_section(f"*{live_texts.live_progress(view)}*"))
         fields = [
-            t("field.download_now", value=texts.live_now(view, "download")),
-            t("field.upload_now", value=texts.live_now(view, "upload")),
+            t("field.download_now", value=live_texts.live_now(view, "download")),
+            t("field.upload_now", value=live_texts.live_now(view, "upload")),
         ]
     else:
-        blocks.append(_section(texts.live_ended(view)))
+        blocks.append(_section(live_texts.live_ended(view)))
         fields = []
     if view.stats is not None:
         fields += [
-            t("field.download_spread", spread=texts.live_spread(view, "download")),
-            t("field.upload_spread", spread=texts.live_spread(view, "upload")),
+            t("field.download_spread", spread=live_texts.live_spread(view, "download")),
+            t("field.upload_spread", spread=live_texts.live_spread(view, "upload")),
         ]
-    fields.append(t("field.live_plan", plan=texts.plan_label(view.plan)))
+    fields.append(t("field.live_plan", plan=numbers.plan_label(view.plan)))
     blocks.append(_fields(fields))
-    blocks.append(_context(texts.live_requested(view)))
+    blocks.append(_context(live_texts.live_requested(view)))
     if view.running:
         button = {
             "type": "button",
@@ -245,7 +259,7 @@ def live_message(view: LiveView) -> Message:
     else:
         button = live_button(view.user)
     blocks.append({"type": "actions", "block_id": BLOCK_LIVE, "elements": [button]})
-    return {"text": texts.live_summary(view), "blocks": blocks}
+    return {"text": live_texts.live_summary(view), "blocks": blocks}
 
 
 def live_note_message(text: str) -> Message:
@@ -254,10 +268,10 @@ def live_note_message(text: str) -> Message:
 
 
 def nothing_in_message() -> Message:
-    text = texts.nothing_in_message()
+    text = error_texts.nothing_in_message()
     return {"text": text, "blocks": [_section(text)]}
 
 
 def invite_needed() -> Message:
-    text = texts.invite_needed()
+    text = error_texts.invite_needed()
     return {"text": text, "blocks": [_section(text)]}

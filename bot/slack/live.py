@@ -33,10 +33,10 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.live import LiveBusy, LiveClosed, LiveFull, LiveNodeFull, LiveRegistry, LiveView
-from bot.domain.readings import Reading
 from bot.errors import AmbiguousQuery, BeholderError, RouterError, UnknownUser
-from bot.model import Node
-from bot.present import texts
+from bot.model import Node, Reading
+from bot.present import errors as error_texts
+from bot.present import live as live_texts
 from bot.present.chart import render_chart
 from bot.slack import blocks, delivery
 from bot.slack.ids import ACTION_LIVE, ACTION_LIVE_STOP
@@ -102,7 +102,7 @@ def register(app: AsyncApp, deps: Deps, registry: LiveRegistry | None = None) ->
         view = registry_for(deps).find(body["actions"][0].get("value", ""))
         who = (body.get("user") or {}).get("id")
         if view is None or not view.stop(who):
-            await _tell(client, delivery.Target.of_action(body), texts.live_already_over())
+            await _tell(client, delivery.Target.of_action(body), live_texts.live_already_over())
             return
         log.info("live view of %s stopped by %s", view.user, who)
 
@@ -142,7 +142,7 @@ async def start_live(
         return running
 
     if registry.full:  # no router question when no view could start anyway
-        await _tell(client, target, texts.live_full(registry.max_views))
+        await _tell(client, target, live_texts.live_full(registry.max_views))
         await audit(deps, user, asker, "live_full")
         return None
 
@@ -156,12 +156,12 @@ async def start_live(
         return None
     except Exception as exc:
         log.exception("live view of %r: unexpected error", user)
-        await _tell(client, target, texts.unexpected(user))
+        await _tell(client, target, error_texts.unexpected(user))
         await audit(deps, user, asker, "error", error=exc)
         return None
     elapsed_ms = round((time.monotonic() - started) * 1000)
     if not reading.online:
-        await _tell(client, target, texts.live_offline(reading.user, reading.node))
+        await _tell(client, target, live_texts.live_offline(reading.user, reading.node))
         await audit(deps, user, asker, "offline", reading, latency_ms=elapsed_ms)
         return None
     try:
@@ -170,7 +170,7 @@ async def start_live(
         await _refuse(deps, client, target, user, asker, exc, started)
         return None
     if node is None:  # the node left the inventory between the reading and now
-        await _tell(client, target, texts.unexpected(user))
+        await _tell(client, target, error_texts.unexpected(user))
         return None
 
     try:
@@ -182,15 +182,15 @@ async def start_live(
         await audit(deps, user, asker, "live_joined", reading, latency_ms=elapsed_ms)
         return busy.view
     except LiveFull as full:
-        await _tell(client, target, texts.live_full(full.limit))
+        await _tell(client, target, live_texts.live_full(full.limit))
         await audit(deps, user, asker, "live_full", reading, latency_ms=elapsed_ms)
         return None
     except LiveNodeFull as full:
-        await _tell(client, target, texts.live_node_full(full.node, full.limit))
+        await _tell(client, target, live_texts.live_node_full(full.node, full.limit))
         await audit(deps, user, asker, "live_full", reading, latency_ms=elapsed_ms)
         return None
     except LiveClosed:
-        await _tell(client, target, texts.live_closing())
+        await _tell(client, target, live_texts.live_closing())
         await audit(deps, user, asker, "live_closing", reading, latency_ms=elapsed_ms)
         return None
 
@@ -220,7 +220,7 @@ async def start_live(
         )
     except LiveClosed:  # shut down while the message was being posted: it says it ended
         await _final_update(client, view)
-        await _tell(client, target, texts.live_closing())
+        await _tell(client, target, live_texts.live_closing())
         await audit(deps, user, asker, "live_closing", reading, latency_ms=elapsed_ms)
         return None
     await audit(deps, user, asker, "live", reading, latency_ms=elapsed_ms)
@@ -238,7 +238,7 @@ async def _one_shot(
 ) -> None:
     """Live views are off (one API session per router, which a view would hold):
     say why, and answer with a one-shot reading, as ``/consumo`` without seconds."""
-    await _tell(client, target, texts.live_no_spare_session())
+    await _tell(client, target, live_texts.live_no_spare_session())
     reply = await consult(deps, query, asker, exact=exact)
     await delivery.reply(client, target, reply.message, public=reply.public)
 
@@ -255,12 +255,12 @@ async def _not_posted(
 ) -> None:
     """The live message could not be posted (the view is already released): say why."""
     if isinstance(exc, SlackApiError) and reason in NOT_A_MEMBER:
-        note = texts.live_not_in_channel()
+        note = live_texts.live_not_in_channel()
     elif isinstance(exc, delivery.SLACK_FAILURES):
-        note = texts.live_not_posted(reason)  # Slack refused it, or could not be reached
+        note = live_texts.live_not_posted(reason)  # Slack refused it, or could not be reached
     else:
         log.error("live view of %s: unexpected error posting it", query, exc_info=exc)
-        note = texts.unexpected(reading.user)
+        note = error_texts.unexpected(reading.user)
     await _tell(client, target, note)
     await audit(deps, query, asker, f"live_not_posted:{reason}", reading)
 
@@ -291,7 +291,7 @@ async def _finish(client: AsyncWebClient, view: LiveView, tz: tzinfo) -> None:
     if view.stats is None:
         return  # nothing was measured: the message already says why
     first = view.samples[0].taken_at
-    subtitle = texts.live_chart_subtitle(view, tz)
+    subtitle = live_texts.live_chart_subtitle(view, tz)
     started = time.perf_counter()
     png = await asyncio.to_thread(
         render_chart,
@@ -313,14 +313,14 @@ async def _finish(client: AsyncWebClient, view: LiveView, tz: tzinfo) -> None:
             channel=ref.channel,
             thread_ts=ref.thread_ts,
             file=png,
-            filename=texts.live_chart_file(_safe(view.user), stamp),
-            title=texts.live_chart_title(view),
-            alt_txt=texts.live_chart_alt(view),
-            initial_comment=texts.live_report(view),
+            filename=live_texts.live_chart_file(_safe(view.user), stamp),
+            title=live_texts.live_chart_title(view),
+            alt_txt=live_texts.live_chart_alt(view),
+            initial_comment=live_texts.live_report(view),
         )
     except delivery.SLACK_FAILURES:
         log.warning("live view of %s: the chart upload failed", view.user, exc_info=True)
-        text = f"{texts.live_chart_failed()}\n{texts.live_report(view)}"
+        text = f"{live_texts.live_chart_failed()}\n{live_texts.live_report(view)}"
         await client.chat_postMessage(
             channel=ref.channel, thread_ts=ref.thread_ts, **blocks.live_note_message(text)
         )
@@ -335,7 +335,7 @@ async def _join(
     view.join(asker.user)
     ref: LiveRef | None = view.ref
     link = await _permalink(client, ref) if ref is not None else None
-    await _tell(client, target, texts.live_busy(view, link, ref.channel if ref else None))
+    await _tell(client, target, live_texts.live_busy(view, link, ref.channel if ref else None))
 
 
 async def _permalink(client: AsyncWebClient, ref: LiveRef) -> str | None:

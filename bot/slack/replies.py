@@ -12,8 +12,9 @@ import time
 from dataclasses import dataclass
 from datetime import tzinfo
 
-from bot.domain.readings import Reading, ReadingService, audit_entry, outcome_of
+from bot.domain.readings import ReadingService, audit_entry, outcome_of
 from bot.errors import AmbiguousQuery, BeholderError, InputError, InventoryError
+from bot.model import Reading
 from bot.slack import blocks
 
 log = logging.getLogger(__name__)

@@ -10,6 +10,7 @@ import pytest
 from bot.domain.readings import ReadingService
 from bot.errors import AmbiguousQuery, NodeNotInInventory, RouterTimeout, UnknownUser
 from bot.model import Secret
+from bot.present.reading import reading_json
 
 
 def read(world, user, **client_options):
@@ -22,7 +23,7 @@ def test_reading_with_plan_share(sim_world):
     assert reading.download_pct == pytest.approx(90.4)
     assert reading.upload_pct == pytest.approx(21.0)
     assert reading.secret.comment == "Pérez, Juan - San Martín 1234"
-    data = reading.as_dict()
+    data = reading_json(reading)
     assert data["download_bps"] == 45_200_000
     assert data["plan_upload_bps"] == 10_000_000
 

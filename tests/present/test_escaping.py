@@ -5,7 +5,7 @@ customer names, what was typed) goes into every kind of message Beholder posts
 with Slack's control sequences in it. Whatever the message, none survives as a
 mention, a link or formatting: ``<`` ``>`` ``&`` arrive as entities, and mrkdwn
 markers (``*_~`` and backticks) only inside code spans, where Slack formats nothing.
-`texts.literal` is the one function that does it; its own properties come last.
+`markup.literal` is the one function that does it; its own properties come last.
 """
 
 from __future__ import annotations
@@ -21,9 +21,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.domain.assess import assessed
 from bot.domain.live import LiveView
-from bot.domain.readings import Reading
-from bot.domain.resolve import Match
 from bot.errors import (
     AmbiguousQuery,
     BeholderError,
@@ -41,8 +40,21 @@ from bot.errors import (
     RouterUnreachable,
     UnknownUser,
 )
-from bot.model import Connection, Hit, Plan, QueueState, Sample, Secret, Session, Traffic
-from bot.present import texts
+from bot.model import (
+    Connection,
+    Hit,
+    Match,
+    Plan,
+    QueueState,
+    Reading,
+    Sample,
+    Secret,
+    Session,
+    Traffic,
+)
+from bot.present import live as live_texts
+from bot.present import markup
+from bot.present.terminal import terminal
 from bot.slack import blocks
 from bot.slack import live as slack_live
 from tests.support.fake_slack import FakeSlack
@@ -114,7 +126,7 @@ def online(**changes: object) -> Reading:
         unavailable=(RouterTimeout(HOSTILE, "x", user=HOSTILE, seconds=5),),
     )
     values.update(changes)
-    return Reading(**values)  # type: ignore[arg-type]
+    return assessed(Reading(**values))  # type: ignore[arg-type]
 
 
 def offline(**changes: object) -> Reading:
@@ -130,7 +142,7 @@ def offline(**changes: object) -> Reading:
         user=HOSTILE, node=HOSTILE, taken_at=TAKEN, secret=secret, also_on=(HOSTILE,)
     )
     values.update(changes)
-    return Reading(**values)  # type: ignore[arg-type]
+    return assessed(Reading(**values))  # type: ignore[arg-type]
 
 
 def readings() -> list[Reading]:
@@ -229,13 +241,15 @@ def test_live_views_and_their_notes_are_inert():
     alt text, and the notes about a view (offline, busy, node full)."""
     for view in live_views():
         check(blocks.live_message(view))
-        assert_inert(texts.live_report(view))  # the chart's initial_comment (mrkdwn)
-        for plain_text in (texts.live_chart_title(view), texts.live_chart_alt(view)):
+        assert_inert(live_texts.live_report(view))  # the chart's initial_comment (mrkdwn)
+        for plain_text in (live_texts.live_chart_title(view), live_texts.live_chart_alt(view)):
             assert_inert(plain_text, mrkdwn=False)
             assert ESCAPED in plain_text
-        check(blocks.live_note_message(texts.live_busy(view, "https://isp.slack.com/p1", None)))
-    check(blocks.live_note_message(texts.live_offline(HOSTILE, HOSTILE)))
-    check(blocks.live_note_message(texts.live_node_full(HOSTILE, 2)))
+        check(
+            blocks.live_note_message(live_texts.live_busy(view, "https://isp.slack.com/p1", None))
+        )
+    check(blocks.live_note_message(live_texts.live_offline(HOSTILE, HOSTILE)))
+    check(blocks.live_note_message(live_texts.live_node_full(HOSTILE, 2)))
 
 
 def test_the_chart_posted_to_slack_is_inert():
@@ -273,7 +287,7 @@ def test_literal_leaves_nothing_live_and_keeps_the_value(value, style):
     """No ``<``, ``>`` nor bare ``&`` out of any value; decoding the entities gives the
     value back (a backtick inside a code span, which Slack cannot show, as ˋ); a value
     with mrkdwn markers is exactly one code span."""
-    shown = texts.literal(value, style)
+    shown = markup.literal(value, style)
     assert "<" not in shown
     assert ">" not in shown
     assert not _BARE_AMPERSAND.search(shown)
@@ -285,7 +299,7 @@ def test_literal_leaves_nothing_live_and_keeps_the_value(value, style):
         assert shown.startswith("`")
         assert shown.endswith("`")
         assert "`" not in shown[1:-1]
-        assert _decoded(shown[1:-1]) == value.replace("`", texts.BACKTICK_SHOWN)
+        assert _decoded(shown[1:-1]) == value.replace("`", markup.BACKTICK_SHOWN)
     elif style == "bold":
         assert _decoded(shown) == f"*{value}*"
     else:
@@ -297,8 +311,8 @@ def test_literal_leaves_nothing_live_and_keeps_the_value(value, style):
 def test_terminals_get_back_what_the_router_has(value):
     """`plain`, for the CLI and the demo, undoes the escaping: the operator's terminal
     shows the name as typed, ``&`` and ``<`` included."""
-    assert texts.plain(texts.literal(value)) == value
-    assert texts.plain(texts.literal(value, "bold")) == value
+    assert markup.plain(markup.literal(value)) == value
+    assert markup.plain(markup.literal(value, "bold")) == value
 
 
 _OBEYED = frozenset(("Cc", "Cf", "Cs", "Zl", "Zp"))
@@ -307,10 +321,10 @@ _OBEYED = frozenset(("Cc", "Cf", "Cs", "Zl", "Zp"))
 @settings(max_examples=200, deadline=None)
 @given(st.text(), st.integers(min_value=2, max_value=300))
 def test_terminal_text_holds_nothing_a_terminal_obeys(value, limit):
-    """`texts.terminal` (what the CLI prints of router, CSV and certificate text)
+    """`terminal` (what the CLI prints of router, CSV and certificate text)
     leaves no control, format, separator or surrogate character and never exceeds
     its limit; text without any, short enough, is printed unchanged."""
-    shown = texts.terminal(value, limit)
+    shown = terminal(value, limit)
     assert len(shown) <= limit
     assert not [c for c in shown if unicodedata.category(c) in _OBEYED]
     if len(value) <= limit and not [c for c in value if unicodedata.category(c) in _OBEYED]:

@@ -1,6 +1,6 @@
 """BEHOLDER_LANG: both catalogs alike, and every message rendered in each language.
 
-`every_message` drives the real functions (`bot.present.texts`, `bot.slack.blocks`, the
+`every_message` drives the real functions (`bot.present`, `bot.slack.blocks`, the
 chart, the demo's terminal renderer, the end of a Slack live view) through every
 case they have: readings online / offline / with a customer / with warnings /
 duplicated, every error in `bot.errors`, ambiguous candidates, access denied,
@@ -24,9 +24,8 @@ from slack_sdk.errors import SlackClientError
 from bot import errors
 from bot.cli import demo
 from bot.config import LANGUAGES, Settings
+from bot.domain.assess import assessed
 from bot.domain.live import LiveView
-from bot.domain.readings import Reading
-from bot.domain.resolve import Match
 from bot.errors import (
     AmbiguousQuery,
     BeholderError,
@@ -50,8 +49,22 @@ from bot.errors import (
     UnknownUser,
     UserNotConfirmed,
 )
-from bot.model import Connection, Hit, Plan, QueueState, Sample, Secret, Session, Traffic
-from bot.present import lang, texts
+from bot.model import (
+    Connection,
+    Hit,
+    Match,
+    Plan,
+    QueueState,
+    Reading,
+    Sample,
+    Secret,
+    Session,
+    Traffic,
+)
+from bot.present import errors as error_texts
+from bot.present import lang, numbers
+from bot.present import live as live_texts
+from bot.present import reading as reading_texts
 from bot.present.chart import render_chart
 from bot.present.lang import en, es
 from bot.slack import blocks
@@ -131,12 +144,12 @@ def test_both_catalogs_have_the_same_keys_and_placeholders():
 
 def test_spanish_is_the_default_and_unknown_languages_are_refused():
     assert lang.current() == "es"
-    assert texts.mbps(1_234_567_000) == "1.235 Mbps"
+    assert numbers.mbps(1_234_567_000) == "1.235 Mbps"
     lang.use("en")
     assert lang.current() == "en"
-    assert texts.mbps(1_234_567_000) == "1,235 Mbps"
-    assert texts.mbps(45_234_000) == "45.2 Mbps"
-    assert texts.duration(2 * 604_800 + 86_400) == "2 w 1 d"
+    assert numbers.mbps(1_234_567_000) == "1,235 Mbps"
+    assert numbers.mbps(45_234_000) == "45.2 Mbps"
+    assert numbers.duration(2 * 604_800 + 86_400) == "2 w 1 d"
     with pytest.raises(ValueError, match="es or en"):
         lang.use("fr")
     assert lang.current() == "en"
@@ -163,7 +176,7 @@ def online(**changes: object) -> Reading:
         queue=QueueState(plan=PLAN),
     )
     values.update(changes)
-    return Reading(**values)  # type: ignore[arg-type]
+    return assessed(Reading(**values))  # type: ignore[arg-type]
 
 
 def offline(**changes: object) -> Reading:
@@ -178,7 +191,7 @@ def offline(**changes: object) -> Reading:
         user="carlos.lopez", node="bras-sur", taken_at=TAKEN, secret=secret
     )
     values.update(changes)
-    return Reading(**values)  # type: ignore[arg-type]
+    return assessed(Reading(**values))  # type: ignore[arg-type]
 
 
 def readings() -> list[Reading]:
@@ -369,16 +382,16 @@ def every_message() -> list[str]:
     """Each sentence Beholder can say, rendered in the active language."""
     out: list[str] = []
     for bps in (None, 0, 2_100_000, 45_234_000, 1_234_567_000):
-        out.append(texts.mbps(bps))
-    out += [texts.percent(None), texts.percent(90.4), texts.plan_label(None)]
+        out.append(numbers.mbps(bps))
+    out += [numbers.percent(None), numbers.percent(90.4), numbers.plan_label(None)]
     for seconds in (None, 0, 45, 4 * 3600 + 720, 2 * 86400 + 3 * 3600, 2 * 604_800 + 86_400):
-        out.append(texts.duration(seconds))
+        out.append(numbers.duration(seconds))
     codes = [k.removeprefix("disconnect.") for k in es.MESSAGES if k.startswith("disconnect.")]
-    out += [texts.reason(code) for code in [*codes, "", "weird-code"]]
+    out += [reading_texts.disconnect_reason(code) for code in [*codes, "", "weird-code"]]
 
     for reading in readings():
-        out += [texts.summary(reading), *texts.verdict_lines(reading)]
-        out += texts.reading_lines(reading, UTC)
+        out += [reading_texts.summary(reading), *reading_texts.verdict_lines(reading)]
+        out += reading_texts.reading_lines(reading, UTC)
         message = blocks.reading_message(reading, UTC, requested_by="U0001")
         out += strings(message)
         out.append(demo.render(message))
@@ -386,12 +399,12 @@ def every_message() -> list[str]:
     out += strings(blocks.consulting_message("juan.perez"))
 
     for err in every_error():
-        out.append(texts.error(err))
+        out.append(error_texts.error(err))
         out += strings(blocks.error_message(err))
         if isinstance(err, AmbiguousQuery):
             out += strings(blocks.candidates_message(err))
             out.append(demo.render(blocks.candidates_message(err), ephemeral=True))
-    out += [texts.unexpected("juan.perez"), texts.unexpected(None)]
+    out += [error_texts.unexpected("juan.perez"), error_texts.unexpected(None)]
     out += strings(blocks.unexpected_message("juan.perez"))
     out += strings(blocks.usage_message())
 
@@ -408,38 +421,38 @@ def every_message() -> list[str]:
 
     for view in live_views():
         out += [
-            texts.live_title(view),
-            texts.live_progress(view),
-            texts.live_now(view, "download"),
-            texts.live_now(view, "upload"),
-            texts.live_spread(view, "download"),
-            texts.live_ended(view),
-            texts.live_summary(view),
-            texts.live_requested(view),
-            texts.live_report(view),
-            texts.live_chart_alt(view),
-            texts.live_busy(view, "https://example.slack.com/archives/C1/p1"),
-            texts.live_busy(view, None, "C0123ABCD"),
-            texts.live_busy(view, None),
+            live_texts.live_title(view),
+            live_texts.live_progress(view),
+            live_texts.live_now(view, "download"),
+            live_texts.live_now(view, "upload"),
+            live_texts.live_spread(view, "download"),
+            live_texts.live_ended(view),
+            live_texts.live_summary(view),
+            live_texts.live_requested(view),
+            live_texts.live_report(view),
+            live_texts.live_chart_alt(view),
+            live_texts.live_busy(view, "https://example.slack.com/archives/C1/p1"),
+            live_texts.live_busy(view, None, "C0123ABCD"),
+            live_texts.live_busy(view, None),
         ]
         out += strings(blocks.live_message(view))
     out += [
-        texts.live_full(1),
-        texts.live_full(5),
-        texts.live_node_full("bras-norte", 1),
-        texts.live_node_full("bras-norte", 2),
-        texts.live_offline("carlos.lopez", "bras-sur"),
-        texts.live_not_in_channel(),
-        texts.live_not_posted("ServerDisconnectedError"),
-        texts.live_no_spare_session(),
-        texts.live_closing(),
-        texts.live_already_over(),
-        texts.live_chart_failed(),
-        texts.live_usage(120),
-        texts.nothing_in_message(),
-        texts.invite_needed(),
+        live_texts.live_full(1),
+        live_texts.live_full(5),
+        live_texts.live_node_full("bras-norte", 1),
+        live_texts.live_node_full("bras-norte", 2),
+        live_texts.live_offline("carlos.lopez", "bras-sur"),
+        live_texts.live_not_in_channel(),
+        live_texts.live_not_posted("ServerDisconnectedError"),
+        live_texts.live_no_spare_session(),
+        live_texts.live_closing(),
+        live_texts.live_already_over(),
+        live_texts.live_chart_failed(),
+        live_texts.live_usage(120),
+        error_texts.nothing_in_message(),
+        error_texts.invite_needed(),
     ]
-    out += strings(blocks.live_note_message(texts.live_already_over()))
+    out += strings(blocks.live_note_message(live_texts.live_already_over()))
     out += strings(blocks.nothing_in_message())
     out += strings(blocks.invite_needed())
     out += strings(blocks.live_button("juan.perez"))
@@ -524,14 +537,14 @@ def test_every_message_renders_in_each_language(code, foreign, monkeypatch):
 def test_spanish_output_is_what_it_always_was():
     """Spot checks of exact Spanish (the other test files hold many more)."""
     reading = readings()[0]
-    assert texts.summary(reading) == (
+    assert reading_texts.summary(reading) == (
         "juan.perez en bras-norte: Bajada 45,2 Mbps · 90 % de 50 Mbps; "
         "Subida 2,10 Mbps · 21 % de 10 Mbps."
     )
-    assert texts.verdict_lines(readings()[2])[1] == (
+    assert reading_texts.verdict_lines(readings()[2])[1] == (
         "La cola del plan está descartando paquetes (12.345 en esta sesión)."
     )
-    assert texts.error(RouterTimeout("bras-norte", user="juan.perez", seconds=5)).startswith(
+    assert error_texts.error(RouterTimeout("bras-norte", user="juan.perez", seconds=5)).startswith(
         "El router *bras-norte* no respondió a tiempo (5 s) al consultar `juan.perez`."
     )
 
@@ -539,7 +552,7 @@ def test_spanish_output_is_what_it_always_was():
 def test_english_reading(monkeypatch):
     lang.use("en")
     reading = readings()[0]
-    assert texts.summary(reading) == (
+    assert reading_texts.summary(reading) == (
         "juan.perez on bras-norte: Download 45.2 Mbps · 90% of 50 Mbps; "
         "Upload 2.10 Mbps · 21% of 10 Mbps."
     )
@@ -547,7 +560,7 @@ def test_english_reading(monkeypatch):
     body = "\n".join(strings(message))
     for expected in ("*Download*", "*Upload*", "*Connected for*\n2 d 3 h", "Refresh", "Live 30 s"):
         assert expected in body, expected
-    assert texts.verdict_lines(readings()[2])[1] == (
+    assert reading_texts.verdict_lines(readings()[2])[1] == (
         "The plan's queue is dropping packets (12,345 this session)."
     )
 

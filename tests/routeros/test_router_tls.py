@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from bot.errors import RouterCertificateError, RouterTLSError
 from bot.model import Node, Secret, TlsMode, parse_fingerprint
-from bot.present import texts
+from bot.present import errors as error_texts
 from bot.routeros.client import RouterClient
 from bot.routeros.tls import describe, shown_fingerprint
 from bot.sim.model import RouterConfig, Subscriber
@@ -97,7 +97,7 @@ def test_self_signed_certificate_is_refused_before_login(tls_world):
         snapshot(tls_world.client(), tls_world.node("bras-propio"))
     assert not caught.value.changed
     assert tls_world.logins("bras-propio") == 0
-    message = texts.error(caught.value)
+    message = error_texts.error(caught.value)
     assert message.startswith("Certificado no verificado en *bras-propio*")
     assert "beholder nodes trust bras-propio" in message
 
@@ -134,7 +134,7 @@ def test_pinned_certificate_is_used_then_a_changed_one_is_refused(tls_world, cap
     err = caught.value
     assert (err.node, err.pinned, err.presented) == ("bras-propio", old.sha256, new.sha256)
     assert tls_world.logins("bras-propio") == 1  # no new /login
-    message = texts.error(err)
+    message = error_texts.error(err)
     assert "*bras-propio*" in message
     assert shown_fingerprint(old.sha256) in message
     assert shown_fingerprint(new.sha256) in message

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.domain.readings import Reading
+from bot.domain.assess import assessed
 from bot.errors import (
     InputError,
     NodeNotInInventory,
@@ -16,8 +16,9 @@ from bot.errors import (
     RouterUnreachable,
     UnknownUser,
 )
-from bot.model import Plan, QueueState, Secret, Session, Traffic
-from bot.present import texts
+from bot.model import Plan, QueueState, Reading, Secret, Session, Traffic
+from bot.present import numbers
+from bot.present.reading import reading_json
 from bot.slack import blocks
 from bot.slack.ids import ACTION_REFRESH
 
@@ -35,7 +36,7 @@ def online(**changes):
         queue=QueueState(plan=Plan(download_bps=50_000_000, upload_bps=10_000_000)),
     )
     values.update(changes)
-    return Reading(**values)
+    return assessed(Reading(**values))
 
 
 def offline(**changes):
@@ -46,7 +47,9 @@ def offline(**changes):
         last_caller_id="AA:BB:CC:99:88:77",
         last_disconnect_reason="hung-up",
     )
-    return Reading(user="carlos.lopez", node="bras-sur", taken_at=TAKEN, secret=secret, **changes)
+    return assessed(
+        Reading(user="carlos.lopez", node="bras-sur", taken_at=TAKEN, secret=secret, **changes)
+    )
 
 
 def all_text(message):
@@ -65,7 +68,7 @@ def all_text(message):
     ],
 )
 def test_mbps_is_decimal_with_es_ar_comma(bps, text):
-    assert texts.mbps(bps) == text
+    assert numbers.mbps(bps) == text
 
 
 @pytest.mark.parametrize(
@@ -80,7 +83,7 @@ def test_mbps_is_decimal_with_es_ar_comma(bps, text):
     ],
 )
 def test_duration(seconds, text):
-    assert texts.duration(seconds) == text
+    assert numbers.duration(seconds) == text
 
 
 def test_percent_of_plan():
@@ -145,7 +148,7 @@ def test_unknown_plan_is_said_not_guessed():
     message = blocks.reading_message(reading, UTC)
     assert "Plan desconocido" in message["text"]
     assert "sin cola dinámica" in all_text(message)
-    assert reading.as_dict()["plan_download_bps"] is None
+    assert reading_json(reading)["plan_download_bps"] is None
 
 
 def test_offline_shows_last_logout_reason_and_mac():
@@ -254,7 +257,7 @@ def test_plan_mismatch_is_flagged():
         "El plan del sistema de gestión (100/20 Mbps) no coincide con la cola del router (50/10 Mbps)"
         in body
     )
-    assert reading.as_dict()["warnings"] == ["plan_mismatch"]
+    assert reading_json(reading)["warnings"] == ["plan_mismatch"]
 
 
 def test_suspended_customer_online_is_flagged():
@@ -315,7 +318,7 @@ def test_circuit_open_says_since_when_and_when_it_retries():
     ],
 )
 def test_verdict_thresholds(download, upload, kind, text):
-    from bot.domain.readings import verdict
+    from bot.domain.assess import verdict
 
     reading = online(traffic=Traffic(download_bps=download, upload_bps=upload))
     assert verdict(reading).kind == kind
@@ -323,14 +326,16 @@ def test_verdict_thresholds(download, upload, kind, text):
 
 
 def test_verdict_offline_disabled_and_unknown_plan():
-    from bot.domain.readings import verdict
+    from bot.domain.assess import verdict
 
     assert verdict(offline()).kind == "offline"
-    disabled = Reading(
-        user="carlos.lopez",
-        node="bras-sur",
-        taken_at=TAKEN,
-        secret=Secret("carlos.lopez", "bras-sur", disabled=True),
+    disabled = assessed(
+        Reading(
+            user="carlos.lopez",
+            node="bras-sur",
+            taken_at=TAKEN,
+            secret=Secret("carlos.lopez", "bras-sur", disabled=True),
+        )
     )
     assert "deshabilitado" in blocks.reading_message(disabled, UTC)["blocks"][1]["text"]["text"]
     assert verdict(online(queue=None)).kind == "unknown_plan"
@@ -350,7 +355,7 @@ def test_queued_bytes_without_drops_are_not_called_dropping():
     """Regression: any queued bytes marked the queue as dropping, and the verdict
     said "is dropping packets (0 in this session)". Queued bytes with nothing
     dropped are normal shaping: no sign at all."""
-    from bot.domain.readings import verdict
+    from bot.domain.assess import verdict
 
     shaping = online(
         queue=QueueState(plan=Plan(50_000_000, 10_000_000), queued_bytes_download=4500)

@@ -3,7 +3,7 @@
 `bot.present.lang.es` (the default) and `bot.present.lang.en` each hold one dict of templates
 (`str.format`, named placeholders) under the same keys. The active catalog is
 chosen once at start from ``BEHOLDER_LANG`` (`bot.cli.main.main` calls `use`); the
-modules that speak to people (`bot.present.texts`, `bot.slack.blocks`, `bot.present.chart`…)
+modules that speak to people (`bot.present.reading`, `bot.slack.blocks`, `bot.present.chart`…)
 take their words from `t`, and numbers from `number`.
 
 The CLI's own admin output (sync table, nodes list, config errors) is English

@@ -3,7 +3,7 @@
 Same keys and placeholders as `bot.present.lang.es` (tests/test_i18n.py checks it).
 The slash command stays ``/consumo``: it is the Slack app's command name.
 Never put markup around a placeholder: values from outside arrive already
-escaped and marked by `bot.present.texts.literal`.
+escaped and marked by `bot.present.markup.literal`.
 """
 
 MESSAGES: dict[str, str] = {
@@ -54,10 +54,10 @@ MESSAGES: dict[str, str] = {
         "{where}: Download {download}; Upload {upload}. Plan unknown (no dynamic queue)."
     ),
     "duplicate.online": (
-        ":warning: Duplicate user: {user} is also configured on {others}. "
+        "Duplicate user: {user} is also configured on {others}. "
         "The session that counts is the one on {node}."
     ),
-    "duplicate.offline": ":warning: Duplicate user: {user} is also configured on {others}.",
+    "duplicate.offline": "Duplicate user: {user} is also configured on {others}.",
     "side.download": "download",
     "side.upload": "upload",
     "verdict.offline": "No active PPPoE session: the customer's equipment is not connected.",
@@ -74,26 +74,25 @@ MESSAGES: dict[str, str] = {
     "verdict.no_data": "The session ended during the check: try Refresh.",
     "verdict.queue_dropping": "The plan's queue is dropping packets ({dropped} this session).",
     "verdict.recent_reconnect": "Reconnected {uptime} ago: the link may be unstable.",
-    "match.ip": ":mag: Found by IP {detail}.",
-    "match.mac": ":mag: Found by MAC {detail}.",
-    "match.key": ":mag: You searched “{query}”: the PPPoE user is {user}.",
-    "match.name": ":mag: You searched “{query}”: matches the user {user}.",
-    "match.comment": ":mag: You searched “{query}”: matches the secret's comment.",
-    "match.pulled": (":mag: Not in the inventory (recently added): found by asking the routers."),
+    "match.ip": "Found by IP {detail}.",
+    "match.mac": "Found by MAC {detail}.",
+    "match.key": "You searched “{query}”: the PPPoE user is {user}.",
+    "match.name": "You searched “{query}”: matches the user {user}.",
+    "match.comment": "You searched “{query}”: matches the secret's comment.",
+    "match.pulled": ("Not in the inventory (recently added): found by asking the routers."),
     "customer.unlinked": (
         "*Not linked*: this PPPoE user has no customer in the management system."
     ),
     "customer.line": "Customer {name} (No. {id})",
     "customer.line_status": "Customer {name} (No. {id}) · status: {status}",
     "warning.plan_mismatch": (
-        ":warning: The management system's plan ({sold}) doesn't match the "
+        "The management system's plan ({sold}) doesn't match the "
         "router's queue ({queue}): check the signup or the profile."
     ),
     "warning.suspended_online": (
-        ":warning: The customer is “{status}” in the management system, "
-        "but has an active PPPoE session."
+        "The customer is “{status}” in the management system, but has an active PPPoE session."
     ),
-    "unavailable": (":grey_question: Couldn't check {nodes}: the active session might be there."),
+    "unavailable": ("Couldn't check {nodes}: the active session might be there."),
     # -- a reading in the terminal (`beholder consumo`, the demo) --------------------------
     "term.head": "{user} @ {node}   ({time})",
     "term.comment": "Comment: {comment}",

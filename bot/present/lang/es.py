@@ -3,7 +3,7 @@
 Templates for `str.format` with named placeholders; markup (``*bold*``,
 backticks, emoji codes) is part of the text, but never around a
 placeholder: values from outside (names, nodes, comments) arrive already escaped
-and marked by `bot.present.texts.literal`. `bot.present.lang` picks the catalog.
+and marked by `bot.present.markup.literal`. `bot.present.lang` picks the catalog.
 """
 
 MESSAGES: dict[str, str] = {
@@ -54,12 +54,10 @@ MESSAGES: dict[str, str] = {
         "{where}: Bajada {download}; Subida {upload}. Plan desconocido (sin cola dinámica)."
     ),
     "duplicate.online": (
-        ":warning: Usuario duplicado: {user} también está configurado en {others}. "
+        "Usuario duplicado: {user} también está configurado en {others}. "
         "La sesión que cuenta es la de {node}."
     ),
-    "duplicate.offline": (
-        ":warning: Usuario duplicado: {user} también está configurado en {others}."
-    ),
+    "duplicate.offline": ("Usuario duplicado: {user} también está configurado en {others}."),
     "side.download": "bajada",
     "side.upload": "subida",
     "verdict.offline": "Sin sesión PPPoE activa: el equipo del cliente no está conectado.",
@@ -78,13 +76,13 @@ MESSAGES: dict[str, str] = {
         "La cola del plan está descartando paquetes ({dropped} en esta sesión)."
     ),
     "verdict.recent_reconnect": "Reconectó hace {uptime}: puede ser un enlace inestable.",
-    "match.ip": ":mag: Encontrado por la IP {detail}.",
-    "match.mac": ":mag: Encontrado por la MAC {detail}.",
-    "match.key": ":mag: Buscaste «{query}»: el usuario PPPoE es {user}.",
-    "match.name": ":mag: Buscaste «{query}»: coincide con el usuario {user}.",
-    "match.comment": ":mag: Buscaste «{query}»: coincide con el comentario del secret.",
+    "match.ip": "Encontrado por la IP {detail}.",
+    "match.mac": "Encontrado por la MAC {detail}.",
+    "match.key": "Buscaste «{query}»: el usuario PPPoE es {user}.",
+    "match.name": "Buscaste «{query}»: coincide con el usuario {user}.",
+    "match.comment": "Buscaste «{query}»: coincide con el comentario del secret.",
     "match.pulled": (
-        ":mag: No estaba en el inventario (alta reciente): lo encontré preguntando a los routers."
+        "No estaba en el inventario (alta reciente): lo encontré preguntando a los routers."
     ),
     "customer.unlinked": (
         "*No vinculado*: este usuario PPPoE no tiene cliente en el sistema de gestión."
@@ -92,16 +90,13 @@ MESSAGES: dict[str, str] = {
     "customer.line": "Cliente {name} (N.º {id})",
     "customer.line_status": "Cliente {name} (N.º {id}) · estado: {status}",
     "warning.plan_mismatch": (
-        ":warning: El plan del sistema de gestión ({sold}) no coincide con la "
+        "El plan del sistema de gestión ({sold}) no coincide con la "
         "cola del router ({queue}): revisar el alta o el perfil."
     ),
     "warning.suspended_online": (
-        ":warning: El cliente figura «{status}» en el sistema de gestión, "
-        "pero tiene la sesión PPPoE activa."
+        "El cliente figura «{status}» en el sistema de gestión, pero tiene la sesión PPPoE activa."
     ),
-    "unavailable": (
-        ":grey_question: No se pudo consultar {nodes}: la sesión activa podría estar ahí."
-    ),
+    "unavailable": ("No se pudo consultar {nodes}: la sesión activa podría estar ahí."),
     # -- a reading in the terminal (`beholder consumo`, the demo) --------------------------
     "term.head": "{user} @ {node}   ({time})",
     "term.comment": "Comentario: {comment}",
