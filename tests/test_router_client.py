@@ -326,9 +326,10 @@ def test_a_sync_pull_waits_for_a_spare_session_and_leaves_the_last_to_readings(s
         stop = asyncio.Event()
         watching = await _live_view_started(sim_world, client, node, stop)
         pulling = asyncio.create_task(client.pull(node))
-        await asyncio.sleep(0.2)  # the pull is waiting for the view's spare session
-        waiting = not pulling.done()
         reading = await client.snapshot(node, "juan.perez")
+        # The pull had every turn of the loop the reading took, and still waits
+        # for the view's spare session.
+        waiting = not pulling.done()
         stop.set()
         await watching
         return waiting, reading, await pulling
