@@ -9,10 +9,14 @@ bot: it runs the real sync path (`bot.domain.sync.sync_nodes`, the real `RouterC
 and `Inventory`) and measures:
 
 1. a full sync into an empty inventory: wall time, rows/s, peak RSS;
-2. `/consumo` latencies (`ReadingService.read`) with nothing else going on;
-3. a full re-sync of the now populated inventory while a few operators keep
+2. `/consumo` latencies (`ReadingService.read`) with nothing else going on:
+   one at a time, then a few operators asking in loops for a while;
+3. a full re-sync of the now populated inventory while the same operators keep
    asking `/consumo` in a loop, in the same event loop (what `beholder serve`
-   does): the re-sync's wall time and the latencies of those readings.
+   does): the re-sync's wall time and the latencies of those readings. For
+   `serve`'s background re-sync, their p95 is held against the p95 of the same
+   loops without a sync (phase 2): how much the re-sync slows commands down,
+   with a target (`SLOWDOWN_FACTOR`, `SLOWDOWN_MARGIN_S`).
 
 Peak RSS is this process's (`ru_maxrss`), so the simulator's memory is not in
 it. See bench/README.md for the last results.
@@ -37,6 +41,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchkit import ms, percentile  # noqa: E402
+
 from bot.domain.background import BACKGROUND_CONCURRENCY  # noqa: E402
 from bot.domain.readings import ReadingService  # noqa: E402
 from bot.domain.sync import sync_nodes  # noqa: E402
@@ -48,6 +54,13 @@ from bot.routeros.client import RouterClient  # noqa: E402
 USER, PASSWORD = "beholder", "beholder-pass"  # what `python -m bot.sim` routers accept
 TARGET_S = 30.0  # full sync of 300 x 2,000 secrets at 20 ms per reply
 TARGET_RSS_MB = 300
+#: `/consumo` p95 during serve's background re-sync may be at most this many times
+#: the p95 of the same operators without it, or this much more, whichever is larger
+#: (on a small network a few milliseconds more would otherwise read as double).
+SLOWDOWN_FACTOR = 2.0
+SLOWDOWN_MARGIN_S = 0.050
+#: Seconds the operators ask with nothing else going on, for that baseline.
+ALONE_S = 5.0
 
 
 def bare_probe(port: int, user: str) -> None:
@@ -95,6 +108,13 @@ class BareProbe:
         self.latencies = [float(line) for line in out.split()]
 
 
+async def bare_probe_of(inventory: Inventory, user: str) -> BareProbe:
+    """A `BareProbe` asking for `user` on the router the inventory places it on."""
+    [probed] = await asyncio.to_thread(inventory.locate, user)
+    assert probed.node is not None
+    return BareProbe(probed.node.port, user)
+
+
 def start_sim(nodes: int, secrets: int, latency: float) -> tuple[subprocess.Popen[str], list[Node]]:
     """The simulated routers in a child process; their nodes, in order."""
     process = subprocess.Popen(
@@ -133,6 +153,59 @@ def reader_users(db: Path, count: int) -> list[str]:
     return [rows[i * step][0] for i in range(min(count, len(rows)))]
 
 
+def operators_asking(
+    service: ReadingService,
+    users: list[str],
+    operators: int,
+    stop: asyncio.Event,
+    latencies: list[float],
+) -> list[asyncio.Task[int]]:
+    """`operators` loops asking for their share of `users` until `stop`; each task
+    returns how many of its readings failed."""
+    return [
+        asyncio.create_task(read_loop(service, users[i::operators], stop, latencies))
+        for i in range(operators)
+    ]
+
+
+async def operators_alone(
+    inventory: Inventory,
+    service: ReadingService,
+    users: list[str],
+    args: argparse.Namespace,
+    report: list[tuple[str, str, str, bool]],
+) -> list[float]:
+    """The operators' loops for `ALONE_S` with nothing else going on: the baseline
+    a re-sync's readings are held against. Reports them and the bare probe's
+    latencies (the router's own share) meanwhile; returns the readings' latencies."""
+    bare = await bare_probe_of(inventory, users[0])
+    stop = asyncio.Event()
+    alone: list[float] = []
+    readers = operators_asking(service, users, args.operators, stop, alone)
+    await asyncio.sleep(ALONE_S)
+    stop.set()
+    failures = sum(await asyncio.gather(*readers))
+    bare.stop()
+    print(f"/consumo, {args.operators} operators, no sync: {summary(alone)}, failed {failures}")
+    report.append(
+        (
+            f"/consumo, {args.operators} operators asking, no sync: p50 / p95 / max",
+            f"{percentiles(alone)}, {len(alone)} answered, {failures} failed",
+            "all answered",
+            failures == 0 and bool(alone),
+        )
+    )
+    report.append(
+        (
+            "the router's own share: a bare librouteros snapshot, from another process",
+            percentiles(bare.latencies),
+            "—",
+            True,
+        )
+    )
+    return alone
+
+
 async def read_loop(
     service: ReadingService, users: list[str], stop: asyncio.Event, latencies: list[float]
 ) -> int:
@@ -165,17 +238,15 @@ async def loop_lag(stop: asyncio.Event, lags: list[float], every: float = 0.01) 
 def summary(latencies: list[float]) -> str:
     if not latencies:
         return "no readings"
-    ms = sorted(x * 1000 for x in latencies)
-    p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
-    return f"n={len(ms)} p50={statistics.median(ms):.0f} ms p95={p95:.0f} ms max={ms[-1]:.0f} ms"
+    p50, p95, top = statistics.median(latencies), percentile(latencies, 95), max(latencies)
+    return f"n={len(latencies)} p50={ms(p50)} p95={ms(p95)} max={ms(top)}"
 
 
 def percentiles(values: list[float]) -> str:
     if not values:
         return "-"
-    ms = sorted(x * 1000 for x in values)
-    p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
-    return f"{statistics.median(ms):.0f} / {p95:.0f} / {ms[-1]:.0f} ms"
+    p50, p95, top = statistics.median(values), percentile(values, 95), max(values)
+    return f"{p50 * 1000:.0f} / {p95 * 1000:.0f} / {top * 1000:.0f} ms"
 
 
 def peak_rss_mb() -> float:
@@ -217,19 +288,15 @@ async def resync_with_readers(
     args: argparse.Namespace,
     cpu: CpuClock,
     report: list[tuple[str, str, str, bool]],
-) -> None:
-    """A full re-sync while `args.operators` loops ask /consumo; report what it cost them."""
-    [probed] = await asyncio.to_thread(inventory.locate, users[0])
-    assert probed.node is not None
+) -> list[float]:
+    """A full re-sync while `args.operators` loops ask /consumo; report what it cost
+    them, and return their latencies."""
     # Started (and, below, stopped) while nothing is measured: Popen and its
     # wait would show up as event loop lag.
-    bare = BareProbe(probed.node.port, users[0])
+    bare = await bare_probe_of(inventory, users[0])
     stop = asyncio.Event()
     during: list[float] = []
-    readers = [
-        asyncio.create_task(read_loop(service, users[i :: args.operators], stop, during))
-        for i in range(args.operators)
-    ]
+    readers = operators_asking(service, users, args.operators, stop, during)
     lags: list[float] = []
     lag_monitor = asyncio.create_task(loop_lag(stop, lags))
     cpu.mark()
@@ -275,6 +342,23 @@ async def resync_with_readers(
     )
     report.append(
         ("event loop lag during it (10 ms timer): p50 / p95 / max", percentiles(lags), "—", True)
+    )
+    return during
+
+
+def slowdown(alone: list[float], during: list[float]) -> tuple[str, str, str, bool]:
+    """The table row of how much serve's re-sync slows /consumo down: p95 during
+    it against p95 of the same operators without it."""
+    if not alone or not during:
+        return ("/consumo p95: during serve's re-sync / without it", "no readings", "—", False)
+    before, after = percentile(alone, 95), percentile(during, 95)
+    allowed = max(SLOWDOWN_FACTOR * before, before + SLOWDOWN_MARGIN_S)
+    return (
+        "/consumo p95: during serve's background re-sync / the same operators without it",
+        f"{ms(after)} / {ms(before)} ({after / before:.1f}×)",
+        f"≤ max({SLOWDOWN_FACTOR:g} × p95 without, p95 without + {ms(SLOWDOWN_MARGIN_S)})"
+        f" = {ms(allowed)}",
+        after <= allowed,
     )
 
 
@@ -339,15 +423,18 @@ async def run(
     )
 
     # 3. re-syncs while operators ask: at the CLI's concurrency, and at
-    #    `beholder serve`'s background one.
+    #    `beholder serve`'s background one, held against the same operators alone.
     if args.resync:
+        alone = await operators_alone(inventory, service, users, args, report)
+        during: dict[int, list[float]] = {}
         for label, concurrency in (
             ("beholder sync", args.concurrency),
             ("serve's background sync", BACKGROUND_CONCURRENCY),
         ):
-            await resync_with_readers(
+            during[concurrency] = await resync_with_readers(
                 label, concurrency, inventory, router, nodes, service, users, args, cpu, report
             )
+        report.append(slowdown(alone, during[BACKGROUND_CONCURRENCY]))
     inventory.close()
     rss = peak_rss_mb()
     report.append(

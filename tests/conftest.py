@@ -230,19 +230,20 @@ def start_bot(fake: FakeSlack, sim_world: World) -> Iterator[Callable[..., BoltR
     """Start the real Bolt app (`build_app`) over Socket Mode against `fake` and the
     simulator: ``start_bot(allowed_users=frozenset({"U0AAA"}))``. Keyword arguments are
     `Settings` fields; ``client_options`` go to the router client, ``ping_interval``
-    to the Socket Mode handler. Stopped at teardown."""
+    to the Socket Mode handler, ``clock`` to `build_app`. Stopped at teardown."""
     runners: list[BoltRunner] = []
 
     def start(
         *,
         client_options: dict[str, Any] | None = None,
         ping_interval: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
         **overrides: Any,
     ) -> BoltRunner:
         settings = slack_settings(fake, **overrides)
         readings = ReadingService(sim_world.inventory, sim_world.client(**(client_options or {})))
         runner = BoltRunner(
-            lambda: build_app(settings, readings), fake, ping_interval=ping_interval
+            lambda: build_app(settings, readings, clock=clock), fake, ping_interval=ping_interval
         ).start()
         runners.append(runner)
         return runner

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -26,12 +28,18 @@ SOCKET_MODE_PING_INTERVAL = 5.0
 
 
 def build_app(
-    settings: Settings, readings: ReadingService, live_views: LiveRegistry | None = None
+    settings: Settings,
+    readings: ReadingService,
+    live_views: LiveRegistry | None = None,
+    *,
+    clock: Callable[[], float] = time.monotonic,
 ) -> AsyncApp:
     """The Slack app: `/consumo`, `@Beholder` mentions and the refresh button.
 
     `live_views`: the live views' registry, for `serve` to shut them down on
-    exit (by default one from `settings`).
+    exit (by default one from `settings`). `clock`: the monotonic clock the
+    user group cache (`access.GroupResolver`) counts its TTL with, so tests
+    can move it instead of waiting.
 
     Bolt's `AsyncApp` runs each request as an asyncio task: acks never wait on a
     slow router (the sync `App` holds one of only 5 threads per request). Access
@@ -51,7 +59,9 @@ def build_app(
     )
     deps = Deps(readings=readings, tz=zone(settings.timezone))
     policy = access.Policy.from_settings(settings)
-    resolver = access.GroupResolver(client, policy.usergroups) if policy.usergroups else None
+    resolver = (
+        access.GroupResolver(client, policy.usergroups, clock=clock) if policy.usergroups else None
+    )
     access.install(app, policy, resolver, deps)  # before the listeners: deny by default
     commands.register(app, deps)
     events.register(app, deps)

@@ -21,18 +21,9 @@ from bot.sim.model import Subscriber
 from bot.slack.app import build_app
 from tests.conftest import audit_rows, slack_settings
 from tests.support.bolt_runner import BoltRunner
+from tests.support.clock import Clock
 
 GENUINE = "juan.perez en bras-norte: Bajada 45,2 Mbps · 90 % de 50 Mbps"
-
-
-class Clock:
-    """A monotonic clock the test moves by hand (read from the bot's thread)."""
-
-    def __init__(self, now: float = 1000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

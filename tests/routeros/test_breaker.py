@@ -4,14 +4,7 @@ import pytest
 
 from bot.errors import RouterAuthFailed, RouterCircuitOpen, RouterTimeout
 from bot.routeros.breaker import CircuitBreaker
-
-
-class Clock:
-    def __init__(self):
-        self.now = 100.0
-
-    def __call__(self):
-        return self.now
+from tests.support.clock import Clock
 
 
 @pytest.fixture

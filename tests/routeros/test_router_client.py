@@ -22,6 +22,7 @@ from bot.routeros.client import RouterClient
 from bot.sim.model import RouterConfig, Subscriber
 from bot.sim.network import SimNetwork
 from tests.conftest import API_PASSWORD, API_USER
+from tests.support.clock import Clock
 
 
 def snap(world, user, node="bras-norte", client=None):
@@ -197,24 +198,24 @@ def test_a_failing_router_is_short_circuited_then_retried(sim_world):
     from bot.errors import RouterCircuitOpen
     from bot.routeros.breaker import CircuitBreaker
 
+    clock = Clock()
     client = sim_world.client(timeout=0.3)
-    client.breaker = CircuitBreaker(threshold=2, cooldown=0.5)
+    client.breaker = CircuitBreaker(threshold=2, cooldown=30, clock=clock)
     sim_world.network.set_fault("bras-norte", "stall_login")
     for _ in range(2):
         with pytest.raises(RouterTimeout):
             snap(sim_world, "juan.perez", client=client)
     before = sim_world.network.counters("bras-norte").total_connections
-    started = time.monotonic()
+    clock.now += 29
     with pytest.raises(RouterCircuitOpen) as caught:
         snap(sim_world, "juan.perez", client=client)
-    assert time.monotonic() - started < 0.1  # no waiting on a dead router
     assert isinstance(caught.value.cause, RouterTimeout)
     assert sim_world.network.counters("bras-norte").total_connections == before  # not asked
     assert snap(
         sim_world, "sofia.acuna", node="bras-sur", client=client
     ).online  # others unaffected
     sim_world.network.set_fault("bras-norte", None)
-    time.sleep(0.5)
+    clock.now += 1  # the cooldown is over
     assert snap(sim_world, "juan.perez", client=client).online  # the probe closes it again
     assert snap(sim_world, "juan.perez", client=client).online
 
@@ -325,9 +326,10 @@ def test_a_sync_pull_waits_for_a_spare_session_and_leaves_the_last_to_readings(s
         stop = asyncio.Event()
         watching = await _live_view_started(sim_world, client, node, stop)
         pulling = asyncio.create_task(client.pull(node))
-        await asyncio.sleep(0.2)  # the pull is waiting for the view's spare session
-        waiting = not pulling.done()
         reading = await client.snapshot(node, "juan.perez")
+        # The pull had every turn of the loop the reading took, and still waits
+        # for the view's spare session.
+        waiting = not pulling.done()
         stop.set()
         await watching
         return waiting, reading, await pulling

@@ -2,19 +2,33 @@
 
 Real TCP, the simulator's own encoder on the other side, and librouteros's Api
 layer on top (`RawApi`, its login, its error types), as `RouterClient` uses it.
+At the end, the shape of the librouteros internals it subclasses and calls
+(pinned in pyproject.toml).
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib.metadata
+import inspect
 import logging
 from collections.abc import Iterator
 
+import librouteros.login
+import librouteros.protocol
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from librouteros.api import AsyncApi
 from librouteros.connections import AsyncSocketTransport
-from librouteros.exceptions import ConnectionClosed, FatalError, ProtocolError, TrapError
+from librouteros.exceptions import (
+    ConnectionClosed,
+    FatalError,
+    LibRouterosError,
+    MultiTrapError,
+    ProtocolError,
+    TrapError,
+)
 from librouteros.protocol import AsyncApiProtocol
 
 from bot.model import Node
@@ -457,3 +471,209 @@ def test_a_non_ascii_word_is_charged_at_what_python_holds():
     with pytest.raises(ReplyTooLarge) as caught:  # 305 bytes on the wire, 1,240 held
         wide.feed(wire.encode_sentence(["!re", "=comment=\U0001f600" + "x" * 296]))
     assert (caught.value.kind, caught.value.ceiling) == ("bytes", 1000)
+
+
+# -- the librouteros internals bot/routeros/transport.py and bot/routeros/client.py rely on ------------
+#
+# pyproject.toml pins librouteros to the release these were written for. Before
+# raising the pin, these say what changed shape, loudly.
+
+LIBROUTEROS = importlib.metadata.version("librouteros")
+ARG, ONLY = "POSITIONAL_OR_KEYWORD", "POSITIONAL_ONLY"
+ARGS, KWARGS = "VAR_POSITIONAL", "VAR_KEYWORD"
+
+
+def changed(what: str, relier: str = "bot/routeros/transport.py") -> str:
+    return (
+        f"librouteros {LIBROUTEROS} changed {what}; {relier} relies on it: "
+        "review before raising the pin"
+    )
+
+
+#: (what, the library's function, its parameters, coroutine / async generator / plain,
+#: which of our modules relies on it, how).
+SHAPES = [
+    (
+        "AsyncApiProtocol.__init__",
+        AsyncApiProtocol.__init__,
+        [("self", ARG), ("transport", ARG), ("encoding", ARG), ("timeout", ARG)],
+        "plain",
+        "bot/routeros/transport.py",  # BufferedApiProtocol calls it: transport, encoding=, timeout=None
+    ),
+    (
+        "AsyncApiProtocol.writeSentence",
+        AsyncApiProtocol.writeSentence,
+        [("self", ARG), ("cmd", ARG), ("words", ARGS)],
+        "coroutine",
+        "bot/routeros/transport.py",  # overridden, and called through super()
+    ),
+    (
+        "AsyncApiProtocol.readSentence",
+        AsyncApiProtocol.readSentence,
+        [("self", ARG)],
+        "coroutine",
+        "bot/routeros/transport.py",  # overridden: AsyncApi reads every sentence through it
+    ),
+    (
+        "AsyncApiProtocol.readWord",
+        AsyncApiProtocol.readWord,
+        [("self", ARG)],
+        "coroutine",
+        "bot/routeros/transport.py",  # overridden to refuse word-by-word reads
+    ),
+    (
+        "AsyncApiProtocol.close",
+        AsyncApiProtocol.close,
+        [("self", ARG)],
+        "coroutine",
+        "bot/routeros/transport.py",  # inherited: closes the transport
+    ),
+    (
+        "AsyncSocketTransport.__init__",
+        AsyncSocketTransport.__init__,
+        [("self", ARG), ("reader", ARG), ("writer", ARG)],
+        "plain",
+        "bot/routeros/transport.py",  # built from our own reader and writer
+    ),
+    (
+        "AsyncSocketTransport.write",
+        AsyncSocketTransport.write,
+        [("self", ARG), ("data", ARG)],
+        "coroutine",
+        "bot/routeros/transport.py",  # what the inherited writeSentence sends with
+    ),
+    (
+        "AsyncSocketTransport.close",
+        AsyncSocketTransport.close,
+        [("self", ARG)],
+        "coroutine",
+        "bot/routeros/transport.py",  # called on !fatal
+    ),
+    (
+        "protocol.log",
+        librouteros.protocol.log,
+        [("direction_string", ARG), ("sentence", ARGS)],
+        "plain",
+        "bot/routeros/transport.py",  # each word logged at DEBUG, as librouteros does
+    ),
+    (
+        "AsyncApi.__init__",
+        AsyncApi.__init__,
+        [("self", ARG), ("protocol", ARG)],
+        "plain",
+        "bot/routeros/client.py",  # RawApi(BufferedApiProtocol(...))
+    ),
+    (
+        "AsyncApi.readSentence",
+        AsyncApi.readSentence,
+        [("self", ARG)],
+        "coroutine",
+        "bot/routeros/client.py",  # RawApi overrides it: values stay strings
+    ),
+    (
+        "AsyncApi.readResponse",
+        AsyncApi.readResponse,
+        [("self", ARG)],
+        "coroutine",
+        "bot/routeros/client.py",  # RawApi overrides it with readTable
+    ),
+    (
+        "AsyncApi.rawCmd",
+        AsyncApi.rawCmd,
+        [("self", ARG), ("cmd", ARG), ("words", ARGS)],
+        "async generator",
+        "bot/routeros/client.py",  # every question's command
+    ),
+    (
+        "AsyncApi.__call__",
+        AsyncApi.__call__,
+        [("self", ONLY), ("cmd", ONLY), ("kwargs", KWARGS)],
+        "async generator",
+        "bot/routeros/client.py",  # what async_plain logs in with
+    ),
+    (
+        "login.async_plain",
+        librouteros.login.async_plain,
+        [("api", ARG), ("username", ARG), ("password", ARG)],
+        "coroutine",
+        "bot/routeros/client.py",  # the login of every session
+    ),
+    (
+        "TrapError.__init__",
+        TrapError.__init__,
+        [("self", ARG), ("message", ARG), ("category", ARG)],
+        "plain",
+        "bot/routeros/client.py",  # RawApi.readTable builds the traps it reads
+    ),
+    (
+        "MultiTrapError.__init__",
+        MultiTrapError.__init__,
+        [("self", ARG), ("traps", ARGS)],
+        "plain",
+        "bot/routeros/client.py",  # RawApi.readTable raises it for several traps
+    ),
+]
+
+
+def _kind(func: object) -> str:
+    if inspect.isasyncgenfunction(func):
+        return "async generator"
+    return "coroutine" if inspect.iscoroutinefunction(func) else "plain"
+
+
+@pytest.mark.parametrize(
+    ("what", "func", "params", "kind", "relier"), SHAPES, ids=[s[0] for s in SHAPES]
+)
+def test_librouteros_functions_we_override_or_call_keep_their_shape(
+    what, func, params, kind, relier
+):
+    found = [(p.name, p.kind.name) for p in inspect.signature(func).parameters.values()]
+    assert found == params, changed(f"the parameters of {what} (now {found})", relier)
+    assert _kind(func) == kind, changed(f"{what} into a {_kind(func)} (was a {kind})", relier)
+
+
+def test_librouteros_exceptions_we_raise_and_map_keep_their_family():
+    """`_mapped_errors` in bot/routeros/client.py turns every LibRouterosError into a router
+    fault; bot/routeros/transport.py raises ConnectionClosed, FatalError and a ProtocolError
+    of its own."""
+    for error in (ConnectionClosed, ProtocolError, FatalError, TrapError, MultiTrapError):
+        assert issubclass(error, LibRouterosError), changed(
+            f"{error.__name__}: no longer a LibRouterosError", "bot/routeros/client.py"
+        )
+    assert issubclass(FatalError, ProtocolError), changed("FatalError's base class")
+    trap = TrapError("invalid user name or password (6)", 6)
+    assert str(trap) == "invalid user name or password (6)", changed(
+        "what str() of a TrapError says", "bot/routeros/client.py"
+    )
+    assert librouteros.protocol.LOGGER.name == "librouteros", changed(
+        "the name of its logger (bot/logs.py quiets it by name)"
+    )
+
+
+def test_librouteros_attributes_we_read_are_there_on_our_sessions(net):
+    """A session built as `RouterClient.session` builds it: the attributes of the
+    librouteros objects under it that our code reads or relies on."""
+
+    async def look() -> dict[str, object]:
+        async with asyncio.timeout(10), client().session(node(net, "odd")) as api:
+            protocol = api.protocol
+            transport = getattr(protocol, "transport", None)
+            return {
+                "AsyncApi.protocol is our protocol": isinstance(protocol, BufferedApiProtocol),
+                "AsyncApiProtocol.transport is an AsyncSocketTransport": isinstance(
+                    transport, AsyncSocketTransport
+                ),
+                "AsyncSocketTransport.writer is the stream we write to": getattr(
+                    transport, "writer", None
+                )
+                is protocol._writer,
+                "AsyncApiProtocol.encoding is what we passed": getattr(protocol, "encoding", None)
+                == "utf-8",
+                "AsyncApiProtocol.timeout is None (our deadline is the only one)": getattr(
+                    protocol, "timeout", "missing"
+                )
+                is None,
+            }
+
+    for what, holds in run(look()).items():
+        assert holds, changed(what)

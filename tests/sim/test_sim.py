@@ -800,7 +800,10 @@ def test_stop_leaves_nothing_running() -> None:
         stalled[1].write(encode_sentence("/ppp/active/print", encoding="utf-8"))
         sim.fault = faults.STALL_CONNECT
         swallowed = await asyncio.open_connection(HOST, sim.port)
-        await asyncio.sleep(0.1)
+        for _ in range(200):  # the server accepts the last connection a moment later
+            if sim.active_sessions == 3:
+                break
+            await asyncio.sleep(0.01)
         assert sim.active_sessions == 3
         sim.fault = faults.BLACKHOLE
         backlogged = await asyncio.open_connection(HOST, sim.port)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -33,6 +32,7 @@ from bot.slack.ids import (
     SHORTCUT_MESSAGE,
 )
 from tests.conftest import audit_rows, slack_settings
+from tests.support.clock import Clock
 from tests.support.fake_slack import APP_ID, BOT_ID, TEAM_ID, FakeSlack
 
 READING = "juan.perez en bras-norte: Bajada 45,2 Mbps"
@@ -242,10 +242,9 @@ def test_group_by_handle(fake, start_bot):
     assert members.params["usergroup"] == N2
 
 
-def test_group_members_are_cached(fake, start_bot, monkeypatch):
-    ttl = 3.0
-    monkeypatch.setattr(access, "GROUP_TTL", ttl)
-    start_bot(allowed_usergroups=(N2,))
+def test_group_members_are_cached(fake, start_bot):
+    clock = Clock()
+    start_bot(allowed_usergroups=(N2,), clock=clock)
     # Ten at once with a cold cache: one lookup, shared.
     eids: list[str] = []
     senders = [
@@ -262,11 +261,16 @@ def test_group_members_are_cached(fake, start_bot, monkeypatch):
         fake.wait_for_responses(key=eid, timeout=10)
     eid = fake.send_slash_command("juan.perez", user_id=CARLA)
     fake.wait_for_responses(key=eid)
-    [lookup] = fake.calls("usergroups.users.list")
-    assert time.monotonic() - lookup.at < ttl  # all of that within the TTL
-    # After the TTL the group is asked again: a member removed in Slack loses access.
+    assert len(fake.calls("usergroups.users.list")) == 1  # the clock has not moved
+    # Within the TTL the cached members still decide, even once Slack changed them;
+    # after it the group is asked again: a member removed in Slack loses access.
     fake.usergroups[N2] = ("soporte-n2", [])
-    time.sleep(max(0.0, lookup.at + ttl + 0.1 - time.monotonic()))
+    clock.now += access.GROUP_TTL - 1
+    eid = fake.send_slash_command("juan.perez", user_id=CARLA)
+    [post] = fake.wait_for_responses(key=eid)
+    assert post.body["text"].startswith(READING)
+    assert len(fake.calls("usergroups.users.list")) == 1
+    clock.now += 1
     eid = fake.send_slash_command("juan.perez", user_id=CARLA)
     assert fake.wait_for_ack(eid).payload["text"].startswith("No tenés permiso")
     assert len(fake.calls("usergroups.users.list")) == 2
