@@ -1,4 +1,5 @@
-"""The tables the command line prints: a sync's outcome, lists of nodes and audit rows.
+"""What the command line gives back: its exit codes and the tables it prints
+(a sync's outcome, lists of nodes and audit rows).
 
 Every cell passes through `bot.present.terminal.terminal`: most hold text from outside (node
 names, router identities, sync errors, audit rows) that must not drive the
@@ -13,6 +14,9 @@ from datetime import UTC, tzinfo
 from bot.cli.progress import local_stamp
 from bot.domain.sync import NodeSync
 from bot.present.terminal import terminal
+
+#: `beholder`'s exit codes: a fault, a usage error, an unknown user or node.
+EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND = 1, 2, 3
 
 
 def sync_report(
