@@ -49,14 +49,18 @@ def build_app(
     app = AsyncApp(
         client=client, logger=bolt_log, signing_secret=settings.slack_signing_secret or None
     )
-    deps = Deps(readings=readings, tz=zone(settings.timezone))
+    deps = Deps(
+        readings=readings,
+        tz=zone(settings.timezone),
+        live_views=live_views or LiveRegistry.from_settings(settings),
+    )
     policy = access.Policy.from_settings(settings)
     resolver = access.GroupResolver(client, policy.usergroups) if policy.usergroups else None
     access.install(app, policy, resolver, deps)  # before the listeners: deny by default
     commands.register(app, deps)
     events.register(app, deps)
     actions.register(app, deps)
-    live.register(app, deps, live_views or LiveRegistry.from_settings(settings))
+    live.register(app, deps)
     shortcuts.register(app, deps)
 
     @app.error
