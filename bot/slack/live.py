@@ -156,10 +156,7 @@ async def answer(
     if outcome is LiveOutcome.NOT_READ:
         await _refuse(deps, client, target, query, asker, started)
         return None
-    if outcome is LiveOutcome.NOT_SHOWN:
-        note, audited = _not_posted(query, channel, started)
-    else:
-        note, audited = await _refusal(client, query, started)
+    note, audited = await _refusal(client, channel, query, started)
     await delivery.reply(client, target, blocks.live_note_message(note), public=False)
     if audited is not None:
         await audit(deps, query, asker, audited, started.reading, started.error, started.latency_ms)
@@ -167,11 +164,13 @@ async def answer(
 
 
 async def _refusal(
-    client: AsyncWebClient, query: str, started: LiveStart
+    client: AsyncWebClient, channel: str, query: str, started: LiveStart
 ) -> tuple[str, str | None]:
     """The note telling the asker why no view of theirs started, and the audit's
     outcome (None: not audited)."""
     view, reading = started.view, started.reading
+    if started.outcome is LiveOutcome.NOT_SHOWN:
+        return _not_posted(query, channel, started)
     if started.outcome is LiveOutcome.BUSY and view is not None:
         ref: LiveRef | None = view.ref
         link = await _permalink(client, ref) if ref is not None else None
@@ -289,8 +288,8 @@ async def _finish(client: AsyncWebClient, view: LiveView, tz: tzinfo) -> None:
 async def _permalink(client: AsyncWebClient, ref: LiveRef) -> str | None:
     if ref.permalink is None:
         try:
-            answer = await client.chat_getPermalink(channel=ref.channel, message_ts=ref.ts)
-            ref.permalink = answer.get("permalink")
+            found = await client.chat_getPermalink(channel=ref.channel, message_ts=ref.ts)
+            ref.permalink = found.get("permalink")
         except SlackClientError:
             log.info("no permalink for %s/%s", ref.channel, ref.ts, exc_info=True)
     return ref.permalink
