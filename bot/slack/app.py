@@ -52,7 +52,7 @@ def build_app(
     deps = Deps(
         readings=readings,
         tz=zone(settings.timezone),
-        live_views=live_views or LiveRegistry.from_settings(settings),
+        live_views=LiveRegistry.from_settings(settings) if live_views is None else live_views,
     )
     policy = access.Policy.from_settings(settings)
     resolver = access.GroupResolver(client, policy.usergroups) if policy.usergroups else None
