@@ -46,7 +46,7 @@ def test_the_tree_as_it_is_keeps_every_contract(tree):
     ("module", "line", "contract"),
     [
         # A value type that knows how it is shown.
-        ("bot/model.py", "from bot.present import texts", "Layers"),
+        ("bot/model.py", "from bot.present import numbers", "Layers"),
         # The router client reaching into the database (how Node used to be found).
         ("bot/routeros/client.py", "from bot.inventory import store", "Layers"),
         # A renderer asking the domain instead of rendering what it decided is

@@ -20,6 +20,7 @@ from typing import Any
 from bot import logs
 from bot.cli.report import sync_report
 from bot.config import Settings
+from bot.domain.live import LiveRegistry
 from bot.domain.readings import ReadingService, clean_query
 from bot.domain.sync import sync_nodes
 from bot.errors import InputError
@@ -88,7 +89,11 @@ async def _main(settings: Settings, inventory: Inventory, nodes: list[Node], sla
     _say(f"Simulated routers on loopback: {', '.join(f'{n.name}:{n.port}' for n in nodes)}")
     _say("$ beholder sync")
     print(sync_report(await sync_nodes(inventory, router, nodes)))
-    deps = Deps(ReadingService(inventory, router), numbers.zone(settings.timezone))
+    deps = Deps(
+        ReadingService(inventory, router),
+        numbers.zone(settings.timezone),
+        LiveRegistry.from_settings(settings),
+    )
     for text, why in QUESTIONS:
         _say(f"/consumo {text}".rstrip() + f"    # {why}")
         try:

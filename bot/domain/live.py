@@ -8,7 +8,8 @@
         on_done(view)   once, however it ended (completed, stopped, offline,
                         failed, cancelled), after the API session is closed
 
-Plain asyncio, no Slack: `bot.slack.live` hangs the messages on these callbacks.
+Plain asyncio, no Slack: `bot.domain.live_service` starts views on a display
+whose callbacks these are (`bot.slack.live` hangs the messages on them).
 A live view holds one API session on its router for its whole duration, so the
 registry keeps at most ``max_views`` running at once and, per router, leaves
 one session of ``MIKROTIK_MAX_SESSIONS`` free for ordinary readings: with one

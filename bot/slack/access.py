@@ -495,23 +495,12 @@ async def _tell_and_audit(
         pass  # the ack carried the explanation
     elif request.source == "button":
         await delivery.reply(client, delivery.Target.of_action(body), message, public=False)
-    elif body.get("response_url"):  # a shortcut, or a kind without a rule that has one
+    elif body.get("response_url") or (request.source == "mention" and request.user):
+        # A shortcut (or a kind without a rule) that has one; a mention, which has none.
         target = delivery.Target(
-            body["response_url"], request.channel, request.user, request.thread_ts
+            body.get("response_url"), request.channel, request.user, request.thread_ts
         )
         await delivery.reply(client, target, message, public=False)
-    elif request.source == "mention" and request.user:
-        try:
-            await client.chat_postEphemeral(
-                channel=request.channel, user=request.user, thread_ts=request.thread_ts, **message
-            )
-        except SlackClientError as exc:
-            log.warning(
-                "could not tell user=%s in channel=%s why access was denied: %s",
-                request.user,
-                request.channel,
-                _describe(exc),
-            )
     asker = Asker(request.user, request.channel, request.source)
     await audit(deps, request.query, asker, "denied")
 

@@ -57,7 +57,11 @@ def build_app(
     app = AsyncApp(
         client=client, logger=bolt_log, signing_secret=settings.slack_signing_secret or None
     )
-    deps = Deps(readings=readings, tz=zone(settings.timezone))
+    deps = Deps(
+        readings=readings,
+        tz=zone(settings.timezone),
+        live_views=LiveRegistry.from_settings(settings) if live_views is None else live_views,
+    )
     policy = access.Policy.from_settings(settings)
     resolver = (
         access.GroupResolver(client, policy.usergroups, clock=clock) if policy.usergroups else None
@@ -66,7 +70,7 @@ def build_app(
     commands.register(app, deps)
     events.register(app, deps)
     actions.register(app, deps)
-    live.register(app, deps, live_views or LiveRegistry.from_settings(settings))
+    live.register(app, deps)
     shortcuts.register(app, deps)
 
     @app.error

@@ -34,7 +34,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack(**blocks.consulting_message(user))
         asker = Asker(command.get("user_id"), command.get("channel_id", ""), "command")
         if seconds is not None:
-            await live.start_live(
+            await live.answer(
                 deps,
                 client,
                 command["channel_id"],

@@ -23,7 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.domain import resolve as search
 from bot.domain.readings import clean_query
 from bot.errors import InputError
-from bot.slack import blocks, live, parsing
+from bot.slack import blocks, delivery, live, parsing
 from bot.slack.replies import Asker, Deps, consult
 
 log = logging.getLogger(__name__)
@@ -49,9 +49,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await _post(client, channel, thread_ts, asker.user, blocks.error_message(exc))
             return
         if seconds is not None:
-            await live.start_live(
-                deps, client, channel, thread_ts, query, seconds, asker, exact=exact
-            )
+            await live.answer(deps, client, channel, thread_ts, query, seconds, asker, exact=exact)
             return
         reply = await consult(deps, query, asker, exact=exact)
         await _post(client, channel, thread_ts, asker.user, reply.message, public=reply.public)
@@ -66,13 +64,14 @@ async def _post(
     *,
     public: bool = False,
 ) -> None:
-    """Post in the thread for everyone, or in it for `user` alone (``public=False``)."""
+    """Post in the thread for everyone (a failure is raised: the app's error handler
+    tells the asker), or in it for `user` alone (``public=False``) through
+    `bot.slack.delivery`, which never falls back to the whole thread."""
     if public:
         await client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message)
-    elif user:
-        await client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, **message)
-    else:  # nobody to show it to: never fall back to the whole thread
-        log.warning("private reply dropped: the mention in %s has no user", channel)
+    else:
+        target = delivery.Target(None, channel, user, thread_ts)
+        await delivery.reply(client, target, message, public=False)
 
 
 async def _thread_subscriber(

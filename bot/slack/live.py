@@ -1,20 +1,23 @@
 """Live views in Slack: ``/consumo juan.perez 30s`` and the "En vivo 30 s" button.
 
-    start_live   find the subscriber (one reading), take a place in the registry,
-                 post the live message (chat.postMessage, channel or thread)
-    every few s  chat.update with the running figures and a "Detener" button
-                 (all views together stay under chat.update's Tier 3 budget)
-    at the end   chat.update with min / average / p95 / max, and the PNG chart
-                 uploaded into the message's thread (files_upload_v2, files:write)
+    answer       `bot.domain.live_service.start_live` finds the subscriber (one
+                 reading), takes a place in the registry and starts the view;
+                 its outcome becomes a note for the asker, or the live message:
+    LiveMessage  chat.postMessage (channel or thread) before the view samples;
+                 every few s chat.update with the running figures and a "Detener"
+                 button (all views together stay under chat.update's Tier 3 budget);
+                 at the end chat.update with min / average / p95 / max, and the PNG
+                 chart uploaded into the message's thread (files_upload_v2, files:write)
 
-The sampling itself is `bot.domain.live` (plain asyncio); this module only hangs
-messages on its callbacks. A second request for a subscriber already being
-watched joins that view (an ephemeral note with a link; it is mentioned when
-the chart is posted) instead of opening another API session. Notes for the
-asker go through `bot.slack.delivery`: the command's or button's
-``response_url`` first, so they reach the asker even in a channel the bot is
-not in. With one API session per router (``MIKROTIK_MAX_SESSIONS=1``) no view
-starts: the asker is told why and gets a one-shot reading instead.
+The sampling itself is `bot.domain.live` (plain asyncio), started by the domain;
+this module only hangs messages on its callbacks. A second request for a
+subscriber already being watched joins that view (an ephemeral note with a
+link; it is mentioned when the chart is posted) instead of opening another API
+session. Notes for the asker go through `bot.slack.delivery`: the command's or
+button's ``response_url`` first, so they reach the asker even in a channel the
+bot is not in. With one API session per router (``MIKROTIK_MAX_SESSIONS=1``) no
+view starts: the asker is told why and gets a one-shot reading instead. The
+registry of running views is the app's, in `Deps`.
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ import asyncio
 import logging
 import re
 import time
-import weakref
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
@@ -32,9 +34,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.domain.live import LiveBusy, LiveClosed, LiveFull, LiveNodeFull, LiveRegistry, LiveView
+from bot.domain.live import LiveView
+from bot.domain.live_service import LiveOutcome, LiveStart, start_live
 from bot.errors import AmbiguousQuery, BeholderError, RouterError, UnknownUser
-from bot.model import Node, Reading
 from bot.present import errors as error_texts
 from bot.present import live as live_texts
 from bot.present.chart import render_chart
@@ -47,10 +49,6 @@ log = logging.getLogger(__name__)
 #: Slack errors meaning the bot may not post in that channel (it must be invited).
 NOT_A_MEMBER = frozenset({"not_in_channel", "channel_not_found"})
 
-# Deps (bot.slack.replies) has no slot for the registry, and there is one
-# ReadingService per app: it keys the app's registry.
-_registries: weakref.WeakKeyDictionary[Any, LiveRegistry] = weakref.WeakKeyDictionary()
-
 
 @dataclass
 class LiveRef:
@@ -62,19 +60,34 @@ class LiveRef:
     permalink: str | None = None
 
 
-def registry_for(deps: Deps) -> LiveRegistry:
-    """The app's live views (defaults until `register` is given configured ones)."""
-    registry = _registries.get(deps.readings)
-    if registry is None:
-        registry = _registries[deps.readings] = LiveRegistry()
-    return registry
+class LiveMessage:
+    """A live view as one Slack message in `channel` (in `thread_ts` if given), its
+    chart in that message's thread: the `bot.domain.live_service.LiveDisplay`."""
+
+    def __init__(
+        self, client: AsyncWebClient, channel: str, thread_ts: str | None, tz: tzinfo
+    ) -> None:
+        self.client = client
+        self.channel = channel
+        self.thread_ts = thread_ts
+        self.tz = tz
+
+    async def show(self, view: LiveView) -> None:
+        posted = await self.client.chat_postMessage(
+            channel=self.channel, thread_ts=self.thread_ts, **blocks.live_message(view)
+        )
+        ts = str(posted["ts"])
+        view.ref = LiveRef(str(posted.get("channel") or self.channel), ts, self.thread_ts or ts)
+
+    async def update(self, view: LiveView) -> None:
+        await _update(self.client, view)
+
+    async def finish(self, view: LiveView) -> None:
+        await _finish(self.client, view, self.tz)
 
 
-def register(app: AsyncApp, deps: Deps, registry: LiveRegistry | None = None) -> LiveRegistry:
-    """The "En vivo 30 s" and "Detener" buttons. Pass
-    ``LiveRegistry.from_settings(settings)`` for BEHOLDER_LIVE_MAX / BEHOLDER_LIVE_VIEWS."""
-    if registry is not None:
-        _registries[deps.readings] = registry
+def register(app: AsyncApp, deps: Deps) -> None:
+    """The "En vivo 30 s" and "Detener" buttons, on the app's registry (`Deps.live_views`)."""
 
     @app.action(ACTION_LIVE)
     async def live(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -84,7 +97,7 @@ def register(app: AsyncApp, deps: Deps, registry: LiveRegistry | None = None) ->
         thread_ts = container.get("thread_ts") or (body.get("message") or {}).get("thread_ts")
         user = body["actions"][0].get("value", "")
         asker = Asker((body.get("user") or {}).get("id"), channel, "button")
-        await start_live(
+        await answer(
             deps,
             client,
             channel,
@@ -99,132 +112,81 @@ def register(app: AsyncApp, deps: Deps, registry: LiveRegistry | None = None) ->
     @app.action(ACTION_LIVE_STOP)
     async def stop(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        view = registry_for(deps).find(body["actions"][0].get("value", ""))
+        view = deps.live_views.find(body["actions"][0].get("value", ""))
         who = (body.get("user") or {}).get("id")
         if view is None or not view.stop(who):
-            await _tell(client, delivery.Target.of_action(body), live_texts.live_already_over())
+            note = blocks.live_note_message(live_texts.live_already_over())
+            await delivery.reply(client, delivery.Target.of_action(body), note, public=False)
             return
         log.info("live view of %s stopped by %s", view.user, who)
 
-    return registry_for(deps)
 
-
-async def start_live(
+async def answer(
     deps: Deps,
     client: AsyncWebClient,
     channel: str,
     thread_ts: str | None,
-    user: str,
+    query: str,
     seconds: float,
     asker: Asker,
     *,
     exact: bool = False,
     response_url: str | None = None,
 ) -> LiveView | None:
-    """Start (or join) a live view of `user` for `seconds`, posted in `channel`
-    (in `thread_ts` if given). Notes only for the asker go to `response_url`
-    (the command's or the button's) first, else ``chat.postEphemeral``.
+    """Start (or join) a live view of `query` for `seconds`, posted in `channel`
+    (in `thread_ts` if given), and tell the asker what became of it. Notes only
+    for the asker go to `response_url` (the command's or the button's) first,
+    else ``chat.postEphemeral`` (`bot.slack.delivery`).
 
-    `user` is what the operator typed, as `/consumo` takes it; `exact`: a PPPoE
+    `query` is what the operator typed, as `/consumo` takes it; `exact`: a PPPoE
     name from a button. Returns the view (already running), or None when none
-    was started or joined. Never raises but cancellation; a view that could not
-    be posted, whatever the failure, is released at once.
+    was started or joined. Never raises but cancellation.
     """
     target = delivery.Target(response_url, channel, asker.user, thread_ts)
-    registry = registry_for(deps)
-    if not registry.enabled:
-        await _one_shot(deps, client, target, user, asker, exact=exact)
+    message = LiveMessage(client, channel, thread_ts, deps.tz)
+    started = await start_live(
+        deps.readings, deps.live_views, query, seconds, message, asker=asker.user, exact=exact
+    )
+    outcome = started.outcome
+    if outcome is LiveOutcome.STARTED:
+        await audit(deps, query, asker, "live", started.reading, latency_ms=started.latency_ms)
+        return started.view
+    if outcome is LiveOutcome.NO_SPARE_SESSION:
+        await _one_shot(deps, client, target, query, asker, exact=exact)
         return None
-    running = registry.get(user) if exact else None
-    if running is not None:
-        await _join(client, target, asker, running)
-        await audit(deps, user, asker, "live_joined")
-        return running
+    if outcome is LiveOutcome.NOT_READ:
+        await _refuse(deps, client, target, query, asker, started)
+        return None
+    note, audited = await _refusal(client, channel, query, started)
+    await delivery.reply(client, target, blocks.live_note_message(note), public=False)
+    if audited is not None:
+        await audit(deps, query, asker, audited, started.reading, started.error, started.latency_ms)
+    return started.view if outcome is LiveOutcome.BUSY else None
 
-    if registry.full:  # no router question when no view could start anyway
-        await _tell(client, target, live_texts.live_full(registry.max_views))
-        await audit(deps, user, asker, "live_full")
-        return None
 
-    started = time.monotonic()
-    try:
-        reading = await (
-            deps.readings.read_user(user) if exact else deps.readings.read(user, asker=asker.user)
-        )
-    except BeholderError as exc:
-        await _refuse(deps, client, target, user, asker, exc, started)
-        return None
-    except Exception as exc:
-        log.exception("live view of %r: unexpected error", user)
-        await _tell(client, target, error_texts.unexpected(user))
-        await audit(deps, user, asker, "error", error=exc)
-        return None
-    elapsed_ms = round((time.monotonic() - started) * 1000)
-    if not reading.online:
-        await _tell(client, target, live_texts.live_offline(reading.user, reading.node))
-        await audit(deps, user, asker, "offline", reading, latency_ms=elapsed_ms)
-        return None
-    try:
-        node = await asyncio.to_thread(_node_of, deps, reading)
-    except BeholderError as exc:  # the inventory failed since the reading (damaged, locked)
-        await _refuse(deps, client, target, user, asker, exc, started)
-        return None
-    if node is None:  # the node left the inventory between the reading and now
-        await _tell(client, target, error_texts.unexpected(user))
-        return None
-
-    try:
-        view = registry.claim(
-            reading.user, reading.node, seconds, plan=reading.plan, started_by=asker.user
-        )
-    except LiveBusy as busy:
-        await _join(client, target, asker, busy.view)
-        await audit(deps, user, asker, "live_joined", reading, latency_ms=elapsed_ms)
-        return busy.view
-    except LiveFull as full:
-        await _tell(client, target, live_texts.live_full(full.limit))
-        await audit(deps, user, asker, "live_full", reading, latency_ms=elapsed_ms)
-        return None
-    except LiveNodeFull as full:
-        await _tell(client, target, live_texts.live_node_full(full.node, full.limit))
-        await audit(deps, user, asker, "live_full", reading, latency_ms=elapsed_ms)
-        return None
-    except LiveClosed:
-        await _tell(client, target, live_texts.live_closing())
-        await audit(deps, user, asker, "live_closing", reading, latency_ms=elapsed_ms)
-        return None
-
-    try:
-        posted = await client.chat_postMessage(
-            channel=channel, thread_ts=thread_ts, **blocks.live_message(view)
-        )
-        ts = str(posted["ts"])
-    except asyncio.CancelledError:
-        registry.release(view)
-        raise
-    except Exception as exc:
-        registry.release(view)  # never started: it holds no session, only its place
-        reason = delivery.describe(exc)
-        log.warning("live view of %s: could not post in %s: %s", view.user, channel, reason)
-        log.debug("live view of %s: the post's failure", view.user, exc_info=True)
-        await _not_posted(deps, client, target, user, asker, reading, exc, reason)
-        return None
-    view.ref = LiveRef(str(posted.get("channel") or channel), ts, thread_ts or ts)
-    try:
-        registry.start(
-            view,
-            deps.readings.router,
-            node,
-            on_tick=lambda v: _update(client, v),
-            on_done=lambda v: _finish(client, v, deps.tz),
-        )
-    except LiveClosed:  # shut down while the message was being posted: it says it ended
-        await _final_update(client, view)
-        await _tell(client, target, live_texts.live_closing())
-        await audit(deps, user, asker, "live_closing", reading, latency_ms=elapsed_ms)
-        return None
-    await audit(deps, user, asker, "live", reading, latency_ms=elapsed_ms)
-    return view
+async def _refusal(
+    client: AsyncWebClient, channel: str, query: str, started: LiveStart
+) -> tuple[str, str | None]:
+    """The note telling the asker why no view of theirs started, and the audit's
+    outcome (None: not audited)."""
+    view, reading = started.view, started.reading
+    if started.outcome is LiveOutcome.NOT_SHOWN:
+        return _not_posted(query, channel, started)
+    if started.outcome is LiveOutcome.BUSY and view is not None:
+        ref: LiveRef | None = view.ref
+        link = await _permalink(client, ref) if ref is not None else None
+        return live_texts.live_busy(view, link, ref.channel if ref else None), "live_joined"
+    if started.outcome is LiveOutcome.FULL:
+        return live_texts.live_full(started.limit), "live_full"
+    if started.outcome is LiveOutcome.NODE_FULL:
+        return live_texts.live_node_full(started.node, started.limit), "live_full"
+    if started.outcome is LiveOutcome.OFFLINE and reading is not None:
+        return live_texts.live_offline(reading.user, reading.node), "offline"
+    if started.outcome is LiveOutcome.CLOSED:
+        return live_texts.live_closing(), "live_closing"
+    if started.outcome is LiveOutcome.GONE:  # its router left the inventory meanwhile
+        return error_texts.unexpected(query), None
+    return error_texts.unexpected(query), "error"
 
 
 async def _one_shot(
@@ -238,31 +200,27 @@ async def _one_shot(
 ) -> None:
     """Live views are off (one API session per router, which a view would hold):
     say why, and answer with a one-shot reading, as ``/consumo`` without seconds."""
-    await _tell(client, target, live_texts.live_no_spare_session())
+    note = blocks.live_note_message(live_texts.live_no_spare_session())
+    await delivery.reply(client, target, note, public=False)
     reply = await consult(deps, query, asker, exact=exact)
     await delivery.reply(client, target, reply.message, public=reply.public)
 
 
-async def _not_posted(
-    deps: Deps,
-    client: AsyncWebClient,
-    target: delivery.Target,
-    query: str,
-    asker: Asker,
-    reading: Reading,
-    exc: Exception,
-    reason: str,
-) -> None:
-    """The live message could not be posted (the view is already released): say why."""
+def _not_posted(query: str, channel: str, started: LiveStart) -> tuple[str, str]:
+    """The live message could not be posted (the view is already released): the
+    note saying why, and the audit's outcome."""
+    exc = started.error
+    reason = delivery.describe(exc) if exc is not None else "error"
+    user = started.reading.user if started.reading else query
+    log.warning("live view of %s: could not post in %s: %s", user, channel, reason)
     if isinstance(exc, SlackApiError) and reason in NOT_A_MEMBER:
         note = live_texts.live_not_in_channel()
     elif isinstance(exc, delivery.SLACK_FAILURES):
         note = live_texts.live_not_posted(reason)  # Slack refused it, or could not be reached
     else:
         log.error("live view of %s: unexpected error posting it", query, exc_info=exc)
-        note = error_texts.unexpected(reading.user)
-    await _tell(client, target, note)
-    await audit(deps, query, asker, f"live_not_posted:{reason}", reading)
+        note = error_texts.unexpected(user)
+    return note, f"live_not_posted:{reason}"
 
 
 # -- callbacks of a running view -------------------------------------------------------------
@@ -321,28 +279,18 @@ async def _finish(client: AsyncWebClient, view: LiveView, tz: tzinfo) -> None:
     except delivery.SLACK_FAILURES:
         log.warning("live view of %s: the chart upload failed", view.user, exc_info=True)
         text = f"{live_texts.live_chart_failed()}\n{live_texts.live_report(view)}"
-        await client.chat_postMessage(
-            channel=ref.channel, thread_ts=ref.thread_ts, **blocks.live_note_message(text)
-        )
+        thread = delivery.Target(None, ref.channel, None, ref.thread_ts)
+        await delivery.reply(client, thread, blocks.live_note_message(text), public=True)
 
 
 # -- notes for the asker ---------------------------------------------------------------------
 
 
-async def _join(
-    client: AsyncWebClient, target: delivery.Target, asker: Asker, view: LiveView
-) -> None:
-    view.join(asker.user)
-    ref: LiveRef | None = view.ref
-    link = await _permalink(client, ref) if ref is not None else None
-    await _tell(client, target, live_texts.live_busy(view, link, ref.channel if ref else None))
-
-
 async def _permalink(client: AsyncWebClient, ref: LiveRef) -> str | None:
     if ref.permalink is None:
         try:
-            answer = await client.chat_getPermalink(channel=ref.channel, message_ts=ref.ts)
-            ref.permalink = answer.get("permalink")
+            found = await client.chat_getPermalink(channel=ref.channel, message_ts=ref.ts)
+            ref.permalink = found.get("permalink")
         except SlackClientError:
             log.info("no permalink for %s/%s", ref.channel, ref.ts, exc_info=True)
     return ref.permalink
@@ -354,15 +302,16 @@ async def _refuse(
     target: delivery.Target,
     query: str,
     asker: Asker,
-    exc: BeholderError,
-    started: float,
+    started: LiveStart,
 ) -> None:
     """No subscriber to watch: say why (a router fault in the channel, like a reading)."""
-    message = (
-        blocks.candidates_message(exc)
-        if isinstance(exc, AmbiguousQuery)
-        else blocks.error_message(exc)
-    )
+    exc = started.error
+    if isinstance(exc, AmbiguousQuery):
+        message = blocks.candidates_message(exc)
+    elif isinstance(exc, BeholderError):
+        message = blocks.error_message(exc)
+    else:  # NOT_READ always carries a BeholderError
+        message = blocks.unexpected_message(query)
     await delivery.reply(client, target, message, public=isinstance(exc, RouterError))
     outcome = (
         "ambiguous"
@@ -371,22 +320,7 @@ async def _refuse(
         if isinstance(exc, UnknownUser)
         else f"failed:{type(exc).__name__}"
     )
-    elapsed_ms = round((time.monotonic() - started) * 1000)
-    await audit(deps, query, asker, outcome, error=exc, latency_ms=elapsed_ms)
-
-
-async def _tell(client: AsyncWebClient, target: delivery.Target, text: str) -> None:
-    """A note for the asker only: the response_url first, then chat.postEphemeral;
-    a failure is logged (by `delivery`), never raised."""
-    await delivery.reply(client, target, blocks.live_note_message(text), public=False)
-
-
-def _node_of(deps: Deps, reading: Reading) -> Node | None:
-    """The inventory's node (host, port) where the reading was taken."""
-    for location in deps.readings.inventory.locate(reading.user):
-        if location.secret.node == reading.node:
-            return location.node
-    return None
+    await audit(deps, query, asker, outcome, error=exc, latency_ms=started.latency_ms)
 
 
 def _safe(name: str) -> str:

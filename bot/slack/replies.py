@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from datetime import tzinfo
 
+from bot.domain.live import LiveRegistry
 from bot.domain.readings import ReadingService, audit_entry, outcome_of
 from bot.errors import AmbiguousQuery, BeholderError, InputError, InventoryError
 from bot.model import Reading
@@ -26,6 +27,8 @@ class Deps:
 
     readings: ReadingService
     tz: tzinfo
+    #: The app's running live views: one registry per app, which `serve` shuts down.
+    live_views: LiveRegistry
 
 
 @dataclass(frozen=True)

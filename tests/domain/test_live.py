@@ -445,19 +445,17 @@ def registry_options() -> dict[str, object]:
 
 @pytest.fixture
 def live_bot(fake, sim_world, registry_options) -> Iterator[LiveBot]:
-    """The real app (`build_app`) plus the live view's listeners."""
+    """The real app (`build_app`) on the test's live registry."""
     vary(sim_world)
     settings = Settings(
         slack_bot_token=fake.bot_token, slack_app_token=fake.app_token, slack_api_url=fake.api_url
     )
     readings = ReadingService(sim_world.inventory, sim_world.client())
-    deps = Deps(readings=readings, tz=UTC)
     registry = LiveRegistry(min_tick_s=1.0, **registry_options)  # type: ignore[arg-type]
+    deps = Deps(readings=readings, tz=UTC, live_views=registry)
 
     def factory():
-        app = build_app(settings, readings)
-        slack_live.register(app, deps, registry)
-        return app
+        return build_app(settings, readings, registry)
 
     with BoltRunner(factory, fake) as runner:
         yield LiveBot(runner, deps, registry)
@@ -515,10 +513,10 @@ def test_button_posts_updates_and_uploads_the_chart_in_its_thread(fake, live_bot
 
 @pytest.mark.parametrize("registry_options", [{"max_seconds": 20}])
 def test_detener_from_a_thread_stops_it_and_closes_the_session(fake, live_bot, sim_world):
-    """`start_live` as the command or a mention calls it: in a thread, then Detener."""
+    """`answer` as the command or a mention calls it: in a thread, then Detener."""
     asker = Asker("U0001", "C0001", "command")
     view = live_bot.runner.run(
-        slack_live.start_live(
+        slack_live.answer(
             live_bot.deps,
             live_bot.runner.app.client,
             "C0001",
