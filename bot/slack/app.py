@@ -15,6 +15,8 @@ from bot.domain.readings import ReadingService
 from bot.errors import BeholderError
 from bot.present.texts import zone
 from bot.slack import access, actions, blocks, commands, delivery, events, live, shortcuts
+from bot.slack.groups import GroupResolver
+from bot.slack.policy import Policy
 from bot.slack.replies import Deps
 
 log = logging.getLogger(__name__)
@@ -50,8 +52,8 @@ def build_app(
         client=client, logger=bolt_log, signing_secret=settings.slack_signing_secret or None
     )
     deps = Deps(readings=readings, tz=zone(settings.timezone))
-    policy = access.Policy.from_settings(settings)
-    resolver = access.GroupResolver(client, policy.usergroups) if policy.usergroups else None
+    policy = Policy.from_settings(settings)
+    resolver = GroupResolver(client, policy.usergroups) if policy.usergroups else None
     access.install(app, policy, resolver, deps)  # before the listeners: deny by default
     commands.register(app, deps)
     events.register(app, deps)

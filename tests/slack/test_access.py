@@ -21,8 +21,7 @@ from slack_bolt.response import BoltResponse
 from bot.config import Settings
 from bot.domain.readings import ReadingService
 from bot.errors import ConfigError
-from bot.slack import access
-from bot.slack.access import Members, Policy, decide
+from bot.slack import access, groups
 from bot.slack.app import build_app
 from bot.slack.ids import (
     ACTION_LIVE,
@@ -32,6 +31,7 @@ from bot.slack.ids import (
     COMMAND,
     SHORTCUT_MESSAGE,
 )
+from bot.slack.policy import Members, Policy, decide
 from tests.conftest import audit_rows, slack_settings
 from tests.support.fake_slack import APP_ID, BOT_ID, TEAM_ID, FakeSlack
 
@@ -244,7 +244,7 @@ def test_group_by_handle(fake, start_bot):
 
 def test_group_members_are_cached(fake, start_bot, monkeypatch):
     ttl = 3.0
-    monkeypatch.setattr(access, "GROUP_TTL", ttl)
+    monkeypatch.setattr(groups, "GROUP_TTL", ttl)
     start_bot(allowed_usergroups=(N2,))
     # Ten at once with a cold cache: one lookup, shared.
     eids: list[str] = []
