@@ -1,7 +1,7 @@
 """Beholder's own error hierarchy.
 
 Library and socket errors are translated into these once, where they happen
-(`bot.routeros.client`, `bot.inventory.store`, `bot.config`), with ``raise ... from exc``; the
+(`bot.routeros.connection`, `bot.inventory.store`, `bot.config`), with ``raise ... from exc``; the
 edges (CLI, Slack listeners) catch `BeholderError` and turn it into one clear
 Spanish message via `bot.present.errors`::
 

@@ -9,6 +9,10 @@ the batch stays queued and is tried again, waiting a little longer each time.
 `AuditTrail.close` (the inventory's, at the end of `serve` and of every
 command) writes what is still queued; whatever cannot be written by then is
 logged as an ERROR, row by row, rather than silently dropped.
+
+The ``audit`` table's own queries are here too (`record_audits`, `entries`,
+`purge_audit`): functions of the `Inventory`, which delegates to them and
+owns the trail.
 """
 
 from __future__ import annotations
@@ -16,11 +20,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from datetime import datetime
 
-if TYPE_CHECKING:
-    from bot.model import AuditEntry
+from bot.inventory.db import Database
+from bot.inventory.schema import stamp
+from bot.model import AuditEntry
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +38,10 @@ FIRST_RETRY_S = 0.05
 LAST_RETRY_S = 2.0
 #: How long `close` keeps trying to write what is pending.
 CLOSE_TIMEOUT_S = 15.0
+#: How long the trail's write waits for another process's before it tries again later.
+BUSY_TIMEOUT_S = 0.2
+#: Longest query kept in the audit (what an operator types is short; this bounds junk).
+QUERY_MAX = 200
 
 
 class AuditTrail:
@@ -139,3 +148,68 @@ def _lost(entries: list[AuditEntry], why: str) -> None:
             entry.node,
             entry.latency_ms,
         )
+
+
+# -- the audit table ------------------------------------------------------------------
+
+
+def record_audits(
+    inventory: Database, entries: Iterable[AuditEntry], busy_timeout_s: float | None = None
+) -> None:
+    """Write audit rows in one transaction."""
+    with inventory._transaction(busy_timeout_s) as db:
+        db.executemany(
+            "INSERT INTO audit (at, slack_user, channel, source, query, pppoe_user, node, "
+            "outcome, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    stamp(entry.at),
+                    entry.slack_user,
+                    entry.channel,
+                    entry.source,
+                    entry.query[:QUERY_MAX],
+                    entry.pppoe_user,
+                    entry.node,
+                    entry.outcome,
+                    entry.latency_ms,
+                )
+                for entry in entries
+            ],
+        )
+
+
+def entries(
+    inventory: Database, since: datetime | None, slack_user: str | None, limit: int
+) -> list[AuditEntry]:
+    """Entries, newest first."""
+    clauses, params = [], []
+    if since is not None:
+        clauses.append("at >= ?")
+        params.append(stamp(since))
+    if slack_user:
+        clauses.append("slack_user = ?")
+        params.append(slack_user)
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    rows = inventory._read(
+        f"SELECT * FROM audit {where} ORDER BY at DESC, id DESC LIMIT ?", [*params, limit]
+    )
+    return [
+        AuditEntry(
+            at=datetime.fromisoformat(r["at"]),
+            query=r["query"],
+            outcome=r["outcome"],
+            slack_user=r["slack_user"],
+            channel=r["channel"],
+            source=r["source"],
+            pppoe_user=r["pppoe_user"],
+            node=r["node"],
+            latency_ms=r["latency_ms"],
+        )
+        for r in rows
+    ]
+
+
+def purge_audit(inventory: Database, before: datetime) -> int:
+    """Forget entries older than `before` (retention). Returns how many."""
+    with inventory._transaction() as db:
+        return db.execute("DELETE FROM audit WHERE at < ?", (stamp(before),)).rowcount

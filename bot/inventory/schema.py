@@ -3,10 +3,13 @@
 ``PRAGMA user_version`` holds how many of them a file has; `bot.inventory.store`
 applies the rest when it opens the file, each in its own transaction, so a
 database written by an older Beholder is brought up to date and keeps its data.
-Never edit a released migration: add one.
+Never edit a released migration: add one. `stamp` is how every table stores a
+moment, so that comparing the text compares the time.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 #: Each entry upgrades the schema from version ``index`` to ``index + 1``.
 MIGRATIONS: tuple[str, ...] = (
@@ -141,3 +144,8 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def stamp(moment: datetime) -> str:
+    """How a moment is stored: ISO 8601 to the second, so that text order is time order."""
+    return moment.isoformat(timespec="seconds")

@@ -1,7 +1,10 @@
 """Talking to the routers: the RouterOS API client and what it stands on.
 
-    client      one short API session per question: deadline, session caps,
-                coalescing, error mapping (`RouterClient`)
+    client      one short API session per question: deadline, coalescing, the
+                operations (`RouterClient`)
+    slots       our own queue to each router: session caps, one left for a reading
+    connection  opening a session (TCP/TLS, pin, login), raw values, error mapping
+    pull        the sync pull's bounded, streamed read of whole tables
     parse       pure parsing of rates, plans, uptimes, dates and rows
     transport   librouteros with a buffered, bounded reader (`ReplyLimit`)
     tls         how a router proves who it is (API-SSL contexts, pins)

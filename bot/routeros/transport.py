@@ -8,7 +8,7 @@ sentence and a debug log line formatted per word even when nobody logs. On a
 (about 70%, some 13,000 rows/s per core).
 
 `BufferedApiProtocol` is a drop-in for librouteros's ``AsyncApiProtocol``: the
-``Api`` layer on top (``AsyncApi`` / `bot.routeros.client.RawApi`), its login and its
+``Api`` layer on top (``AsyncApi`` / `bot.routeros.connection.RawApi`), its login and its
 error types stay librouteros's. It reads the socket in large chunks and cuts
 every complete sentence out of the buffer in one pass (`SentenceParser`), so a
 sentence costs one pass over its bytes and one decode per word.

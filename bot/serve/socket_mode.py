@@ -13,8 +13,9 @@ from bot.domain.readings import ReadingService
 from bot.inventory.store import Inventory
 from bot.routeros.client import RouterClient
 from bot.routeros.tls import insecure_nodes, insecure_warning
-from bot.slack.access import Installation, identify, log_policy
+from bot.slack.access import identify, log_policy
 from bot.slack.app import build_app, socket_mode_handler
+from bot.slack.installation import Installation
 
 log = logging.getLogger(__name__)
 

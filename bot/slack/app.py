@@ -17,6 +17,8 @@ from bot.domain.readings import ReadingService
 from bot.errors import BeholderError
 from bot.present.numbers import zone
 from bot.slack import access, actions, blocks, commands, delivery, events, live, shortcuts
+from bot.slack.groups import GroupResolver
+from bot.slack.policy import Policy
 from bot.slack.replies import Deps
 
 log = logging.getLogger(__name__)
@@ -62,10 +64,8 @@ def build_app(
         tz=zone(settings.timezone),
         live_views=LiveRegistry.from_settings(settings) if live_views is None else live_views,
     )
-    policy = access.Policy.from_settings(settings)
-    resolver = (
-        access.GroupResolver(client, policy.usergroups, clock=clock) if policy.usergroups else None
-    )
+    policy = Policy.from_settings(settings)
+    resolver = GroupResolver(client, policy.usergroups, clock=clock) if policy.usergroups else None
     access.install(app, policy, resolver, deps)  # before the listeners: deny by default
     commands.register(app, deps)
     events.register(app, deps)

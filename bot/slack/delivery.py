@@ -237,3 +237,9 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, asyncio.TimeoutError):
         return "timed out"
     return type(exc).__name__
+
+
+def describe_lookup(exc: BaseException) -> str:
+    """`describe`, but a LookupError of ours (a user group handle or an installation
+    Slack does not know) keeps its sentence."""
+    return str(exc) if isinstance(exc, LookupError) else describe(exc)

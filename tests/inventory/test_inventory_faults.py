@@ -107,7 +107,7 @@ def test_an_inventory_readable_by_others_is_warned_about_with_the_fix(tmp_path, 
     command say so at start, naming the file and the chmod that fixes it."""
     path = filled(tmp_path / "shared.db")
     path.chmod(0o644)
-    with caplog.at_level(logging.WARNING, logger="bot.inventory.store"), Inventory(path):
+    with caplog.at_level(logging.WARNING, logger="bot.inventory.files"), Inventory(path):
         pass
     [record] = [r for r in caplog.records if "read by other users" in r.getMessage()]
     assert record.levelname == "WARNING"

@@ -127,7 +127,7 @@ def test_pinned_certificate_is_used_then_a_changed_one_is_refused(tls_world, cap
     new = self_signed("bras-propio")
     tls_world.network.set_certificate("bras-propio", new)
     with (
-        caplog.at_level(logging.WARNING, logger="bot.routeros.client"),
+        caplog.at_level(logging.WARNING, logger="bot.routeros.connection"),
         pytest.raises(RouterCertificateError) as caught,
     ):
         snapshot(client, node)

@@ -32,7 +32,9 @@ from librouteros.exceptions import (
 from librouteros.protocol import AsyncApiProtocol
 
 from bot.model import Node
-from bot.routeros.client import SECRET_PROPLIST, RawApi, RouterClient
+from bot.routeros.client import RouterClient
+from bot.routeros.connection import RawApi
+from bot.routeros.pull import SECRET_PROPLIST
 from bot.routeros.transport import (
     MAX_EMPTY_SENTENCES,
     MAX_SENTENCE_BYTES,

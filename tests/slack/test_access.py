@@ -20,8 +20,7 @@ from slack_bolt.response import BoltResponse
 from bot.config import Settings
 from bot.domain.readings import ReadingService
 from bot.errors import ConfigError
-from bot.slack import access
-from bot.slack.access import Members, Policy, decide
+from bot.slack import access, groups
 from bot.slack.app import build_app
 from bot.slack.ids import (
     ACTION_LIVE,
@@ -31,6 +30,7 @@ from bot.slack.ids import (
     COMMAND,
     SHORTCUT_MESSAGE,
 )
+from bot.slack.policy import Members, Policy, decide
 from tests.conftest import audit_rows, slack_settings
 from tests.support.clock import Clock
 from tests.support.fake_slack import APP_ID, BOT_ID, TEAM_ID, FakeSlack
@@ -265,7 +265,7 @@ def test_group_members_are_cached(fake, start_bot):
     # Within the TTL the cached members still decide, even once Slack changed them;
     # after it the group is asked again: a member removed in Slack loses access.
     fake.usergroups[N2] = ("soporte-n2", [])
-    clock.now += access.GROUP_TTL - 1
+    clock.now += groups.GROUP_TTL - 1
     eid = fake.send_slash_command("juan.perez", user_id=CARLA)
     [post] = fake.wait_for_responses(key=eid)
     assert post.body["text"].startswith(READING)

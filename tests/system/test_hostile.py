@@ -20,14 +20,8 @@ import pytest
 
 from bot.errors import RouterReplyTooLarge, RouterTimeout
 from bot.model import Node
-from bot.routeros.client import (
-    PULL_FIELD_BYTES,
-    PULL_ROW_WORDS,
-    SAMPLE,
-    RouterClient,
-    _rows,
-    pull_limit,
-)
+from bot.routeros.client import SAMPLE, RouterClient, _rows
+from bot.routeros.pull import PULL_FIELD_BYTES, PULL_ROW_WORDS, pull_limit
 from bot.routeros.transport import (
     CHUNK_BYTES,
     MAX_EMPTY_SENTENCES,
