@@ -20,7 +20,7 @@ from typing import Any
 from bot import logs
 from bot.cli.report import sync_report
 from bot.config import Settings
-from bot.domain.live import LiveRegistry
+from bot.domain.live_registry import LiveRegistry
 from bot.domain.readings import ReadingService, clean_query
 from bot.domain.sync import sync_nodes
 from bot.errors import InputError

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from bot.domain.live import LiveBusy, LiveClosed, LiveFull, LiveNodeFull, LiveRegistry, LiveView
+from bot.domain.live import LiveView
+from bot.domain.live_registry import LiveBusy, LiveClosed, LiveFull, LiveNodeFull, LiveRegistry
 from bot.domain.readings import Reading, ReadingService
 from bot.errors import BeholderError
 from bot.inventory.store import Inventory

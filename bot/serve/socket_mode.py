@@ -8,7 +8,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.config import Settings
 from bot.domain import background
-from bot.domain.live import LiveRegistry
+from bot.domain.live_registry import LiveRegistry
 from bot.domain.readings import ReadingService
 from bot.inventory.store import Inventory
 from bot.routeros.client import RouterClient

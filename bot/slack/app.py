@@ -12,7 +12,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
-from bot.domain.live import LiveRegistry
+from bot.domain.live_registry import LiveRegistry
 from bot.domain.readings import ReadingService
 from bot.errors import BeholderError
 from bot.present.numbers import zone

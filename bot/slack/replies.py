@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from datetime import tzinfo
 
-from bot.domain.live import LiveRegistry
+from bot.domain.live_registry import LiveRegistry
 from bot.domain.readings import ReadingService, audit_entry, outcome_of
 from bot.errors import AmbiguousQuery, BeholderError, InputError, InventoryError
 from bot.model import Reading

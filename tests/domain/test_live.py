@@ -22,16 +22,8 @@ import pytest
 from PIL import Image
 
 from bot.config import Settings
-from bot.domain.live import (
-    LiveBusy,
-    LiveClosed,
-    LiveFull,
-    LiveNodeFull,
-    LiveRegistry,
-    LiveStats,
-    LiveView,
-    Spread,
-)
+from bot.domain.live import LiveStats, LiveView, Spread
+from bot.domain.live_registry import LiveBusy, LiveClosed, LiveFull, LiveNodeFull, LiveRegistry
 from bot.domain.readings import ReadingService
 from bot.errors import RouterProtocolError, RouterTimeout
 from bot.model import Sample, Traffic

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.domain.live import LiveRegistry, LiveView
+from bot.domain.live import LiveView
+from bot.domain.live_registry import LiveRegistry
 from bot.domain.live_service import LiveOutcome, LiveStart, start_live
 from bot.domain.readings import ReadingService
 from bot.errors import UnknownUser
