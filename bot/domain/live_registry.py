@@ -9,7 +9,7 @@
                         failed, cancelled), after the API session is closed
 
 Plain asyncio, no Slack: `bot.domain.live_service` starts views on a display
-whose callbacks these are (`bot.slack.live` hangs the messages on them).
+whose callbacks these are (`bot.slack.listeners.live` hangs the messages on them).
 A live view holds one API session on its router for its whole duration, so the
 registry keeps at most ``max_views`` running at once and, per router, leaves
 one session of ``MIKROTIK_MAX_SESSIONS`` free for ordinary readings: with one

@@ -10,7 +10,7 @@
         registry.start         sampling; display.update every few seconds, display.finish once
 
 The outcome comes back as a `LiveStart` value: what the asker is told, and how
-it is audited, is the presentation's business (`bot.slack.live` maps it to
+it is audited, is the presentation's business (`bot.slack.listeners.live` maps it to
 messages). A view that was claimed but could not be shown is released at once:
 it never held a router session, only its place.
 """

@@ -34,7 +34,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.errors import ConfigError
-from bot.slack import blocks, delivery, parsing, shortcuts
+from bot.slack import blocks, delivery, parsing
 from bot.slack.delivery import describe_lookup
 from bot.slack.groups import GroupResolver
 from bot.slack.installation import Installation
@@ -94,7 +94,7 @@ def guarded(body: dict[str, Any]) -> Request | None:
             "shortcut",
             (body.get("user") or {}).get("id"),
             (body.get("channel") or {}).get("id", ""),
-            str(message.get("text", ""))[: shortcuts.QUERY_MAX],
+            str(message.get("text", ""))[: parsing.AUDITED_MESSAGE_MAX],
             message.get("thread_ts") or message.get("ts"),
         )
     if kind in ("view_submission", "view_closed"):

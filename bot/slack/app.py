@@ -16,8 +16,9 @@ from bot.domain.live_registry import LiveRegistry
 from bot.domain.readings import ReadingService
 from bot.errors import BeholderError
 from bot.present.numbers import zone
-from bot.slack import access, actions, blocks, commands, delivery, events, live, shortcuts
+from bot.slack import access, blocks, delivery
 from bot.slack.groups import GroupResolver
+from bot.slack.listeners import actions, commands, events, live, shortcuts
 from bot.slack.policy import Policy
 from bot.slack.replies import Deps
 

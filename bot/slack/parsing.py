@@ -26,6 +26,8 @@ MAX_TEXT = 1_000
 #: Longest part of a message the "Ver consumo" shortcut searches: a pasted
 #: ticket names the subscriber near its top; the rest is not read.
 MAX_MESSAGE = 4_000
+#: Longest part of a message's text kept as the audited query of a shortcut.
+AUDITED_MESSAGE_MAX = 200
 
 # Linear by construction: a match starts at "<" and its class stops at the
 # next "<" or ">", so an unclosed "<" costs the distance to the next "<" and

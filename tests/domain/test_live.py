@@ -28,9 +28,9 @@ from bot.domain.readings import ReadingService
 from bot.errors import RouterProtocolError, RouterTimeout
 from bot.model import Sample, Traffic
 from bot.serve.socket_mode import serve
-from bot.slack import live as slack_live
 from bot.slack.app import build_app
 from bot.slack.ids import ACTION_LIVE, ACTION_LIVE_STOP
+from bot.slack.listeners import live as slack_live
 from bot.slack.replies import Asker, Deps
 from tests.conftest import LoopThread, slack_settings
 from tests.support.bolt_runner import BoltRunner

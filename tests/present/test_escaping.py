@@ -56,7 +56,7 @@ from bot.present import live as live_texts
 from bot.present import markup
 from bot.present.terminal import terminal
 from bot.slack import blocks
-from bot.slack import live as slack_live
+from bot.slack.listeners import live as slack_live
 from tests.support.fake_slack import FakeSlack
 
 #: A value carrying every Slack control sequence an attacker (or a careless admin) could type.

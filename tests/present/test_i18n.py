@@ -68,7 +68,7 @@ from bot.present import reading as reading_texts
 from bot.present.chart import render_chart
 from bot.present.lang import en, es
 from bot.slack import blocks
-from bot.slack import live as slack_live
+from bot.slack.listeners import live as slack_live
 from tests.conftest import beholder
 
 TAKEN = datetime(2026, 11, 28, 17, 32, 5, tzinfo=UTC)

@@ -22,9 +22,6 @@ from bot.slack.replies import Asker, Deps, audit, consult
 
 log = logging.getLogger(__name__)
 
-#: Longest part of the message's text kept as the audited query.
-QUERY_MAX = 200
-
 
 def register(app: AsyncApp, deps: Deps) -> None:
     @app.shortcut(SHORTCUT_MESSAGE)
@@ -41,7 +38,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         private = delivery.Target(body.get("response_url"), channel, user, thread_ts)
         match = await asyncio.to_thread(search.find_in_text, deps.readings.inventory, text)
         if match is None:
-            await audit(deps, text[:QUERY_MAX], asker, "not_found")
+            await audit(deps, text[: parsing.AUDITED_MESSAGE_MAX], asker, "not_found")
             await delivery.reply(client, private, blocks.nothing_in_message(), public=False)
             return
         reply = await consult(deps, match.user, asker, exact=True)

@@ -17,8 +17,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.readings import clean_query
 from bot.errors import InputError
-from bot.slack import blocks, delivery, live, parsing
+from bot.slack import blocks, delivery, parsing
 from bot.slack.ids import COMMAND
+from bot.slack.listeners import live
 from bot.slack.replies import Asker, Deps, consult
 
 
