@@ -12,5 +12,7 @@
     parsing       the operator's text, cut to a bound before any parsing
     ids           action, command and callback ids, in one place
 
-Each module imports only those listed below it (a contract in pyproject.toml).
+Imports run one way (a layers contract in pyproject.toml): app > access |
+listeners > replies | groups | installation > blocks | delivery | policy |
+parsing > ids.
 """
