@@ -76,6 +76,12 @@ def parse_fingerprint(text: str) -> str:
     return value
 
 
+def shown_fingerprint(value: str) -> str:
+    """``ab12…`` → ``AB:12:…``: how operators compare it with the router's."""
+    value = value.upper()
+    return ":".join(value[i : i + 2] for i in range(0, len(value), 2))
+
+
 @dataclass(frozen=True)
 class Node:
     """A router that terminates PPPoE sessions (a BRAS)."""

@@ -23,11 +23,11 @@ from bot.errors import (
 )
 from bot.inventory.imports import node_from_fields, read_connections_csv, read_nodes_csv
 from bot.inventory.store import Inventory
-from bot.model import AuditEntry, Node, NodeCheck, TlsMode
+from bot.model import AuditEntry, Node, NodeCheck, TlsMode, shown_fingerprint
 from bot.present import numbers
 from bot.present.terminal import TERMINAL_LINE_LIMIT, terminal
 from bot.routeros.client import RouterClient
-from bot.routeros.tls import describe, insecure_nodes, insecure_warning, shown_fingerprint
+from bot.routeros.tls import describe, insecure_nodes, insecure_warning
 from bot.routeros.tls import fingerprint as sha256_fingerprint
 
 Handler = Callable[[argparse.Namespace, Settings], int]

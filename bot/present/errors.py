@@ -33,11 +33,10 @@ from bot.errors import (
     UnknownUser,
     UserNotConfirmed,
 )
-from bot.model import Hit
+from bot.model import Hit, shown_fingerprint
 from bot.present.lang import number, t
 from bot.present.markup import literal, shown
 from bot.present.numbers import deadline
-from bot.routeros.tls import shown_fingerprint
 
 
 def usage() -> str:

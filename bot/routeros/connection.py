@@ -48,10 +48,10 @@ from bot.errors import (
     RouterTLSError,
     RouterUnreachable,
 )
-from bot.model import Node, TlsMode
+from bot.model import Node, TlsMode, shown_fingerprint
 from bot.routeros.parse import MalformedReply
 from bot.routeros.tls import fingerprint as sha256_fingerprint
-from bot.routeros.tls import insecure_context, pinned_context, shown_fingerprint, verified_context
+from bot.routeros.tls import insecure_context, pinned_context, verified_context
 from bot.routeros.transport import BufferedApiProtocol, ReplyStalled, ReplyTooLarge
 
 log = logging.getLogger(__name__)

@@ -46,12 +46,6 @@ def fingerprint(der: bytes) -> str:
     return hashlib.sha256(der).hexdigest()
 
 
-def shown_fingerprint(value: str) -> str:
-    """``ab12…`` → ``AB:12:…``: how operators compare it with the router's."""
-    value = value.upper()
-    return ":".join(value[i : i + 2] for i in range(0, len(value), 2))
-
-
 @dataclass(frozen=True)
 class CertificateInfo:
     """What ``beholder nodes trust`` shows before pinning a certificate."""

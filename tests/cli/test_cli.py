@@ -14,7 +14,7 @@ import pytest
 
 from bot.cli import main as cli
 from bot.inventory.store import Inventory
-from bot.routeros.tls import shown_fingerprint
+from bot.model import shown_fingerprint
 from bot.sim.model import RouterConfig, Subscriber
 from bot.sim.network import SimNetwork
 from bot.sim.tls import self_signed

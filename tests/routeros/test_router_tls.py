@@ -21,10 +21,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.errors import RouterCertificateError, RouterTLSError
-from bot.model import Node, Secret, TlsMode, parse_fingerprint
+from bot.model import Node, Secret, TlsMode, parse_fingerprint, shown_fingerprint
 from bot.present import errors as error_texts
 from bot.routeros.client import RouterClient
-from bot.routeros.tls import describe, shown_fingerprint
+from bot.routeros.tls import describe
 from bot.sim.model import RouterConfig, Subscriber
 from bot.sim.network import SimNetwork
 from bot.sim.tls import CertificateAuthority, SimCertificate, self_signed
