@@ -1,6 +1,11 @@
-"""The ``beholder`` command line: nodes, sync, consumo, audit, serve, demo.
+"""The ``beholder`` command line.
 
-main      the argument parser and one function per subcommand
-progress  the sync's progress bar on a terminal
-demo      every sample reply rendered against the simulator
+    main      the argument parser, dispatch, one error line and an exit code
+    admin     ``nodes`` and ``connections``: the admin's side of the inventory
+    commands  ``sync``, ``consumo``, ``audit``, ``serve``, ``demo``
+    report    exit codes and the tables printed (sync results, lists)
+    progress  the sync's progress bar on a terminal
+    demo      every sample reply rendered against the simulator
+
+Errors end as one line on stderr and a non-zero exit code, never a traceback.
 """

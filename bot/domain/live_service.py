@@ -26,10 +26,10 @@ from typing import Protocol
 
 from bot.domain.live import LiveView
 from bot.domain.live_registry import LiveBusy, LiveClosed, LiveFull, LiveNodeFull, LiveRegistry
-from bot.domain.readings import Reading, ReadingService
+from bot.domain.readings import ReadingService
 from bot.errors import BeholderError
 from bot.inventory.store import Inventory
-from bot.model import Node
+from bot.model import Node, Reading
 
 log = logging.getLogger(__name__)
 

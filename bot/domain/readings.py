@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from bot.domain import resolve as search
+from bot.domain import resolve
 from bot.domain.assess import assessed
 from bot.errors import (
     AmbiguousQuery,
@@ -95,12 +95,12 @@ class ReadingService:
         allowance; questions that do not say share one allowance.
         """
         # Lookups run in a worker thread: a miss scans the index for suggestions.
-        resolution = await asyncio.to_thread(search.resolve, self.inventory, query)
+        resolution = await asyncio.to_thread(resolve.resolve, self.inventory, query)
         match = resolution.match
         if match is None:
             if resolution.candidates:
                 raise AmbiguousQuery(resolution.query, resolution.candidates)
-            if not search.looks_like_user(resolution.query):
+            if not resolve.looks_like_user(resolution.query):
                 raise UnknownUser(resolution.query, resolution.suggestions)
             found = await self.pull_missing(resolution.query, resolution.suggestions, asker=asker)
             match = Match(resolution.query, "pulled", query=resolution.query)

@@ -10,6 +10,7 @@
     schema      the migrations, one per schema version, and how moments are stored
     imports     the nodes CSV and the management system's export
     keys        folding names, MACs and IPs into what searches compare
+    db          the store as its concept modules see it (a protocol: no cycle)
 
 Imports `bot.model`, `bot.errors` and `bot.config`; nothing above.
 """

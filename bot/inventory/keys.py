@@ -25,7 +25,7 @@ def fold(text: str) -> str:
 
     A sync folds hundreds of thousands of names and comments, so the text ISPs
     write (ASCII, or Latin with accents) takes a fast path; the result is the
-    same as removing every combining mark of the NFKD form (tests/test_sync.py
+    same as removing every combining mark of the NFKD form (tests/domain/test_sync.py
     checks it against that definition).
     """
     if text.isascii():  # NFKD changes nothing, casefold is lower, no combining marks

@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from datetime import tzinfo
 from typing import Any
 
-from bot.domain.live import LiveView
 from bot.errors import AmbiguousQuery, BeholderError
 from bot.model import Reading
 from bot.present import errors as error_texts
@@ -26,6 +25,7 @@ from bot.present import live as live_texts
 from bot.present import numbers
 from bot.present import reading as reading_texts
 from bot.present.lang import t
+from bot.present.live import LiveView
 from bot.present.markup import literal
 from bot.present.reading import Note
 from bot.slack.ids import (

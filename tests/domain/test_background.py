@@ -24,8 +24,8 @@ def test_background_sync_holds_one_session_per_router_while_readings_are_answere
     """`juan.perez` (bras-norte) is read in a loop while the background re-sync runs,
     until the sync has stored a subscriber just added on bras-sur. Every reading is
     answered, some of them after the sync's first pull reached a router and before it
-    stored that subscriber, and neither router saw the sync hold more than one API
-    session: bras-sur (no readings) one, bras-norte one plus the reading."""
+    stored that subscriber; bras-sur (no readings) never had more than one API
+    session open, and bras-norte never more than two (the sync's and a reading's)."""
 
     def add(sim):
         sim.config.subscribers.append(Subscriber("alta.nocturna", "pw", comment="Nueva, Alta"))

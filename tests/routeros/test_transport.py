@@ -475,7 +475,7 @@ def test_a_non_ascii_word_is_charged_at_what_python_holds():
     assert (caught.value.kind, caught.value.ceiling) == ("bytes", 1000)
 
 
-# -- the librouteros internals bot/routeros/transport.py and bot/routeros/client.py rely on ------------
+# -- the librouteros internals bot/routeros/ relies on (transport, connection, client) ----
 #
 # pyproject.toml pins librouteros to the release these were written for. Before
 # raising the pin, these say what changed shape, loudly.
@@ -563,21 +563,21 @@ SHAPES = [
         AsyncApi.__init__,
         [("self", ARG), ("protocol", ARG)],
         "plain",
-        "bot/routeros/client.py",  # RawApi(BufferedApiProtocol(...))
+        "bot/routeros/connection.py",  # RawApi(BufferedApiProtocol(...))
     ),
     (
         "AsyncApi.readSentence",
         AsyncApi.readSentence,
         [("self", ARG)],
         "coroutine",
-        "bot/routeros/client.py",  # RawApi overrides it: values stay strings
+        "bot/routeros/connection.py",  # RawApi overrides it: values stay strings
     ),
     (
         "AsyncApi.readResponse",
         AsyncApi.readResponse,
         [("self", ARG)],
         "coroutine",
-        "bot/routeros/client.py",  # RawApi overrides it with readTable
+        "bot/routeros/connection.py",  # RawApi overrides it with readTable
     ),
     (
         "AsyncApi.rawCmd",
@@ -591,28 +591,28 @@ SHAPES = [
         AsyncApi.__call__,
         [("self", ONLY), ("cmd", ONLY), ("kwargs", KWARGS)],
         "async generator",
-        "bot/routeros/client.py",  # what async_plain logs in with
+        "bot/routeros/connection.py",  # what async_plain logs in with
     ),
     (
         "login.async_plain",
         librouteros.login.async_plain,
         [("api", ARG), ("username", ARG), ("password", ARG)],
         "coroutine",
-        "bot/routeros/client.py",  # the login of every session
+        "bot/routeros/connection.py",  # the login of every session
     ),
     (
         "TrapError.__init__",
         TrapError.__init__,
         [("self", ARG), ("message", ARG), ("category", ARG)],
         "plain",
-        "bot/routeros/client.py",  # RawApi.readTable builds the traps it reads
+        "bot/routeros/connection.py",  # RawApi.readTable builds the traps it reads
     ),
     (
         "MultiTrapError.__init__",
         MultiTrapError.__init__,
         [("self", ARG), ("traps", ARGS)],
         "plain",
-        "bot/routeros/client.py",  # RawApi.readTable raises it for several traps
+        "bot/routeros/connection.py",  # RawApi.readTable raises it for several traps
     ),
 ]
 
@@ -635,17 +635,17 @@ def test_librouteros_functions_we_override_or_call_keep_their_shape(
 
 
 def test_librouteros_exceptions_we_raise_and_map_keep_their_family():
-    """`_mapped_errors` in bot/routeros/client.py turns every LibRouterosError into a router
+    """`mapped_errors` in bot/routeros/connection.py turns every LibRouterosError into a router
     fault; bot/routeros/transport.py raises ConnectionClosed, FatalError and a ProtocolError
     of its own."""
     for error in (ConnectionClosed, ProtocolError, FatalError, TrapError, MultiTrapError):
         assert issubclass(error, LibRouterosError), changed(
-            f"{error.__name__}: no longer a LibRouterosError", "bot/routeros/client.py"
+            f"{error.__name__}: no longer a LibRouterosError", "bot/routeros/connection.py"
         )
     assert issubclass(FatalError, ProtocolError), changed("FatalError's base class")
     trap = TrapError("invalid user name or password (6)", 6)
     assert str(trap) == "invalid user name or password (6)", changed(
-        "what str() of a TrapError says", "bot/routeros/client.py"
+        "what str() of a TrapError says", "bot/routeros/connection.py"
     )
     assert librouteros.protocol.LOGGER.name == "librouteros", changed(
         "the name of its logger (bot/logs.py quiets it by name)"

@@ -1,7 +1,7 @@
 """Slack misbehaving: rate limits, dead response_urls, dropped Socket Mode connections.
 
 The real Bolt app runs against the fake Slack and the RouterOS simulator (see
-tests/test_slack_app.py); faults are injected on the fake: `fail_next_response`
+tests/slack/test_slack_app.py); faults are injected on the fake: `fail_next_response`
 for response_url posts, `fail_next` for Web API methods, `drop_connections` and
 `send_disconnect` for the websocket.
 """

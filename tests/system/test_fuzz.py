@@ -53,7 +53,7 @@ from tests.support.fake_slack import FakeSlack
 SEED = 20_261_128
 #: Texts per run. 2,000 (4,000 requests) keep the suite within its time budget; the
 #: parsers' own property tests (hypothesis) cover odd text in depth. A deeper run:
-#: ``BEHOLDER_FUZZ_COUNT=20000 pytest tests/test_fuzz.py``.
+#: ``BEHOLDER_FUZZ_COUNT=20000 pytest tests/system/test_fuzz.py``.
 COUNT = int(os.environ.get("BEHOLDER_FUZZ_COUNT", "2000"))
 #: Texts sent before waiting for their acks: operators in a burst, not 10,000 at once.
 WINDOW = 100

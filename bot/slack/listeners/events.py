@@ -20,7 +20,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.domain import resolve as search
+from bot.domain import resolve
 from bot.domain.readings import clean_query
 from bot.errors import InputError
 from bot.slack import blocks, delivery, parsing
@@ -90,7 +90,7 @@ async def _thread_subscriber(
     if not messages:
         return None
     match = await asyncio.to_thread(
-        search.find_in_text,
+        resolve.find_in_text,
         deps.readings.inventory,
         parsing.message_text(messages[0].get("text", "")),
     )

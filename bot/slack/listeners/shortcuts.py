@@ -15,7 +15,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.domain import resolve as search
+from bot.domain import resolve
 from bot.slack import blocks, delivery, parsing
 from bot.slack.ids import SHORTCUT_MESSAGE
 from bot.slack.replies import Asker, Deps, audit, consult
@@ -36,7 +36,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         # Notes for the operator alone go through the response_url (with the
         # Web API as fallback): they work even where the bot is not a member.
         private = delivery.Target(body.get("response_url"), channel, user, thread_ts)
-        match = await asyncio.to_thread(search.find_in_text, deps.readings.inventory, text)
+        match = await asyncio.to_thread(resolve.find_in_text, deps.readings.inventory, text)
         if match is None:
             await audit(deps, text[: parsing.AUDITED_MESSAGE_MAX], asker, "not_found")
             await delivery.reply(client, private, blocks.nothing_in_message(), public=False)
