@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from bot.config import Settings
 from bot.domain.readings import ReadingService
@@ -33,6 +34,12 @@ from bot.sim.network import SimNetwork
 from bot.slack.app import build_app
 from tests.support.bolt_runner import BoltRunner
 from tests.support.fake_slack import FakeSlack, shutdown_loop
+
+# Property tests explore new examples on every local run; CI (`.ci/run` sets
+# HYPOTHESIS_PROFILE=ci) replays a fixed set, so a build passes or fails on the
+# code, not on the draw. A failure found locally prints the example to pin.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 ROOT = Path(__file__).resolve().parent.parent
 API_USER = "beholder"

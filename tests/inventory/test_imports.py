@@ -6,7 +6,7 @@ import csv
 import io
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from bot.errors import InventoryError
@@ -350,7 +350,12 @@ def test_exported_rows_read_back(rows, codec):
         writer.writerow(
             [user, cid, name, "" if down is None else down, "" if up is None else up, status]
         )
-    text, _ = decode(buffer.getvalue().encode(codec), None, "x")
+    data = buffer.getvalue().encode(codec)
+    # Detection reads valid UTF-8 as UTF-8 (`decode`'s documented rule): a cp1252
+    # export whose bytes happen to be valid UTF-8 too ("Â¡" is C2 A1, UTF-8's "¡") is
+    # the one ambiguity no detection resolves; `--encoding cp1252` is the way there.
+    assume(codec != "cp1252" or data.isascii() or not _valid_utf8(data))
+    text, _ = decode(data, None, "x")
     assert connections_from_text(text, "x") == [
         Connection(
             user,
@@ -362,3 +367,11 @@ def test_exported_rows_read_back(rows, codec):
         )
         for user, cid, name, down, up, status in rows
     ]
+
+
+def _valid_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
