@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -20,6 +21,8 @@ import pytest
 from dotenv import dotenv_values
 
 from bot.config import Settings
+from tests.conftest import beholder_argv
+from tests.support.fake_slack import FakeSlack
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "Dockerfile"
@@ -128,7 +131,7 @@ class _Health(http.server.BaseHTTPRequestHandler):
 def health_server() -> Iterator[http.server.HTTPServer]:
     """A loopback stand-in for /healthz: the real one answers 200 or 503 the same way."""
     server = http.server.HTTPServer(("127.0.0.1", 0), _Health)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield server
     server.shutdown()
@@ -201,6 +204,37 @@ def test_the_unit_runs_the_installed_beholder_as_its_own_user_with_hardening():
         assert one(key) == "yes", key
     # Nothing writable beyond the state directory.
     assert "ReadWritePaths" not in service
+
+
+def test_serve_stops_cleanly_on_the_signal_both_deploy_files_send(env):
+    """Python as the container's PID 1 ignores SIGTERM, so the image stops with SIGINT,
+    and so does the unit: `serve` ends on it with no traceback and an exit status the
+    unit counts as a success (so a stop is no failure to restart from)."""
+    steps = instructions(DOCKERFILE.read_text(encoding="utf-8"))
+    (stop_signal,) = [args for op, args in steps if op == "STOPSIGNAL"]
+    service = unit_settings(UNIT.read_text(encoding="utf-8"))["Service"]
+    assert service["KillSignal"] == [stop_signal] == ["SIGINT"]
+    success = {0, *(int(code) for code in service["SuccessExitStatus"][-1].split())}
+    with FakeSlack() as fake:
+        slack = {
+            "SLACK_BOT_TOKEN": fake.bot_token,
+            "SLACK_APP_TOKEN": fake.app_token,
+            "SLACK_API_URL": fake.api_url,
+        }
+        process = subprocess.Popen(
+            beholder_argv("serve"),
+            env={**env, **slack},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            fake.wait_for_connection(timeout=30)
+        finally:
+            process.send_signal(getattr(signal, stop_signal))
+            _, err = process.communicate(timeout=20)
+    assert process.returncode in success, err
+    assert "Traceback" not in err
 
 
 needs_systemd_analyze = pytest.mark.skipif(
