@@ -122,10 +122,10 @@ def report(findings: Sequence[Finding]) -> str:
 
 def _env_file(path: Path) -> Finding:
     subject = f"file {path}"
+    if not path.is_file():  # absent, or --env-file /dev/null
+        return Finding(Level.OK, subject, "no such file: settings come from the environment only")
     try:
         mode = stat.S_IMODE(path.stat().st_mode)
-    except FileNotFoundError:
-        return Finding(Level.OK, subject, "absent: settings come from the environment only")
     except OSError as exc:
         return Finding(Level.FAIL, subject, f"cannot be read ({exc.strerror}): fix its owner")
     if mode & 0o004:

@@ -56,5 +56,5 @@ def inspect(path: Path) -> InventoryHealth:
         raise inventory_fault(path, exc) from exc
     finally:
         db.close()
-    problems = tuple(str(r[0]) for r in rows if r[0] != "ok")
+    problems = tuple(" ".join(str(r[0]).split()) for r in rows if r[0] != "ok")
     return InventoryHealth(problems, version)
