@@ -31,7 +31,7 @@ import os
 import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
@@ -49,7 +49,11 @@ from bot.present import errors as error_texts
 from bot.present import lang, markup
 from bot.present.terminal import TERMINAL_LINE_LIMIT, terminal
 from bot.routeros.client import RouterClient
+from bot.routeros.tls import describe
 from bot.slack import tokens
+
+#: A certificate expiring sooner than this is a warning: time to renew it.
+CERTIFICATE_NOTICE = timedelta(days=30)
 
 
 class Level(StrEnum):
@@ -98,7 +102,7 @@ def diagnose(settings: Settings, env_file: Path, now: datetime | None = None) ->
     found = [Finding(Level.OK, "settings", f"read from {source}"), _env_file(env_file)]
     found += _inventory_files(settings.db_path)
     inventory, statuses = _inventory(settings.db_path)
-    remote = asyncio.run(_ask_remotes(settings, [s.node for s in statuses]))
+    remote = asyncio.run(_ask_remotes(settings, [s.node for s in statuses], now))
     found += remote.slack
     found += inventory
     found += [_sync_age(s, settings, now) for s in statuses]
@@ -277,8 +281,8 @@ class _Remote:
     nodes: list[Finding]
 
 
-async def _ask_remotes(settings: Settings, nodes: list[Node]) -> _Remote:
-    slack, routers = await asyncio.gather(_slack(settings), _nodes(settings, nodes))
+async def _ask_remotes(settings: Settings, nodes: list[Node], now: datetime) -> _Remote:
+    slack, routers = await asyncio.gather(_slack(settings), _nodes(settings, nodes, now))
     return _Remote(slack, routers)
 
 
@@ -420,7 +424,8 @@ def _bot_token(answer: tokens.TokenCheck, settings: Settings) -> list[Finding]:
     return found
 
 
-async def _nodes(settings: Settings, nodes: list[Node]) -> list[Finding]:
+async def _nodes(settings: Settings, nodes: list[Node], now: datetime) -> list[Finding]:
+    """Each node's line, and for the API-SSL ones that answered, their certificate's."""
     if not nodes:
         return []
     try:
@@ -429,7 +434,45 @@ async def _nodes(settings: Settings, nodes: list[Node]) -> list[Finding]:
         return [Finding(Level.FAIL, "routers", f"{exc}: set them, then run doctor again")]
     router = RouterClient.from_settings(settings)
     results = await check_nodes(router, nodes)
-    return [_node(node, result) for node, result in zip(nodes, results, strict=True)]
+    secure = [n for n, r in zip(nodes, results, strict=True) if n.tls and isinstance(r, NodeCheck)]
+    certificates = await asyncio.gather(
+        *(_certificate(router, n, now) for n in secure), return_exceptions=True
+    )
+    of_node = dict(zip((n.name for n in secure), certificates, strict=True))
+    found = []
+    for node, result in zip(nodes, results, strict=True):
+        found.append(_node(node, result))
+        certificate = of_node.get(node.name)
+        if isinstance(certificate, BaseException) and not isinstance(certificate, RouterError):
+            raise certificate
+        if isinstance(certificate, RouterError):
+            found.append(Finding(Level.WARN, f"certificate {node.name}", _words(certificate)))
+        elif certificate is not None:
+            found.append(certificate)
+    return found
+
+
+async def _certificate(router: RouterClient, node: Node, now: datetime) -> Finding:
+    """How long the certificate `node` presents stays valid (a handshake, no login)."""
+    subject = f"certificate {node.name}"
+    der = await router.peer_certificate(node)
+    try:
+        info = describe(der)
+    except ValueError as exc:
+        return Finding(Level.WARN, subject, f"cannot be decoded ({exc})")
+    until = info.not_after.strftime("%Y-%m-%d")
+    who = "self-signed" if info.self_signed else f"issued by {info.issuer}"
+    renew = (
+        f"renew it on the router, then beholder nodes trust {node.name} --replace"
+        if node.tls_fingerprint
+        else "renew it from the CA that signs the routers' certificates"
+    )
+    if info.not_after <= now:
+        return Finding(Level.WARN, subject, f"expired on {until} ({who}): {renew}")
+    if info.not_after - now < CERTIFICATE_NOTICE:
+        days = (info.not_after - now).days
+        return Finding(Level.WARN, subject, f"expires on {until}, in {days} days ({who}): {renew}")
+    return Finding(Level.OK, subject, f"valid until {until} ({who})")
 
 
 def _node(node: Node, result: NodeCheck | RouterError) -> Finding:

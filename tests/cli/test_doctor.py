@@ -13,7 +13,10 @@ import pytest
 
 from bot.cli.doctor import Finding, Level, diagnose, report
 from bot.config import Settings
-from bot.model import Node
+from bot.model import Node, TlsMode
+from bot.sim.model import RouterConfig
+from bot.sim.network import SimNetwork
+from bot.sim.tls import self_signed
 from tests.conftest import API_PASSWORD, API_USER, World, beholder
 from tests.support.fake_slack import FakeSlack
 
@@ -104,6 +107,47 @@ def test_an_unreachable_node_fails_and_so_does_its_missing_sync(sim_world, fake,
     assert "never synced" in never.text
     assert "beholder sync" in never.text
     assert seen["node bras-norte"].level is Level.OK
+
+
+def test_api_ssl_nodes_certificates(sim_world, fake, env_file):
+    """A pinned node is ok with its certificate's validity (a warning within 30 days of
+    its end); an unpinned self-signed one fails, saying how to pin it; an unverified
+    one (tls=insecure) is a warning naming the command that fixes it."""
+    configs = [
+        RouterConfig(
+            name, username=API_USER, password=API_PASSWORD, tls=True, certificate=self_signed(name)
+        )
+        for name in ("bras-pin", "bras-new", "bras-anon")
+    ]
+    with SimNetwork(configs) as routers:
+        pinned = routers.call("bras-pin", lambda sim: sim.config.certificate)
+        modes = {"bras-pin": TlsMode.YES, "bras-new": TlsMode.YES, "bras-anon": TlsMode.INSECURE}
+        sim_world.inventory.upsert_nodes(
+            Node(name, "127.0.0.1", routers.port(name), mode) for name, mode in modes.items()
+        )
+        sim_world.inventory.pin_certificate("bras-pin", pinned.sha256)
+        seen = by_subject(run(sim_world, fake, env_file))
+        later = by_subject(
+            run(sim_world, fake, env_file, now=datetime.now(UTC) + timedelta(days=350))
+        )
+    assert seen["node bras-pin"].level is Level.OK
+    assert "API-SSL, certificate verified (pinned)" in seen["node bras-pin"].text
+    valid = seen["certificate bras-pin"]
+    assert valid.level is Level.OK
+    assert "(self-signed)" in valid.text
+    assert valid.text.startswith("valid until ")
+    ending = later["certificate bras-pin"]
+    assert ending.level is Level.WARN
+    assert "renew it on the router, then beholder nodes trust bras-pin --replace" in ending.text
+    unpinned = seen["node bras-new"]
+    assert unpinned.level is Level.FAIL
+    assert "Certificate not verified on bras-new" in unpinned.text
+    assert "beholder nodes trust bras-new" in unpinned.text
+    assert "certificate bras-new" not in seen  # not looked at: the node failed
+    insecure = seen["node bras-anon"]
+    assert insecure.level is Level.WARN
+    assert "NOT verified (tls=insecure)" in insecure.text
+    assert "beholder nodes trust bras-anon" in insecure.text
 
 
 def test_a_bad_slack_token_fails(sim_world, fake, env_file):
