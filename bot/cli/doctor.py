@@ -201,20 +201,17 @@ def _inventory(db_path: Path) -> tuple[list[Finding], list[NodeStatus]]:
                 f"{SCHEMA_VERSION}): run that version, or restore a backup",
             )
         ], []
-    found = []
-    if checked.current:
-        found.append(
-            Finding(Level.OK, subject, f"integrity ok (quick_check), schema {SCHEMA_VERSION}")
-        )
-    else:
-        found.append(
+    if not checked.current:  # opening it would upgrade it: left to the admin
+        return [
             Finding(
                 Level.WARN,
                 subject,
                 f"integrity ok, schema {checked.schema_version} of {SCHEMA_VERSION}: the next "
-                "beholder command upgrades it (keep a copy first)",
+                "beholder command upgrades it (keep a copy first); its nodes and syncs are "
+                "checked after that",
             )
-        )
+        ], []
+    found = [Finding(Level.OK, subject, f"integrity ok (quick_check), schema {SCHEMA_VERSION}")]
     try:
         with Inventory(db_path) as inventory:
             statuses = inventory.node_status()

@@ -13,6 +13,7 @@ import pytest
 
 from bot.cli.doctor import Finding, Level, diagnose, report
 from bot.config import Settings
+from bot.inventory.schema import SCHEMA_VERSION
 from bot.model import Node, TlsMode
 from bot.sim.model import RouterConfig
 from bot.sim.network import SimNetwork
@@ -345,3 +346,15 @@ def test_settings_that_do_not_parse_are_a_fail_line(env):
     assert result.returncode == 1
     assert result.stdout.startswith("fail  settings: MIKROTIK_TIMEOUT must be a number")
     assert "Traceback" not in result.stderr
+
+
+def test_an_older_inventory_is_a_warning_and_is_left_as_it_is(sim_world, fake, env_file):
+    path = Path(sim_world.inventory.path)
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+    finding = by_subject(run(sim_world, fake, env_file))[f"inventory {path}"]
+    assert finding.level is Level.WARN
+    said = f"schema {SCHEMA_VERSION - 1} of {SCHEMA_VERSION}: the next beholder command upgrades"
+    assert said in finding.text
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION - 1
