@@ -284,109 +284,113 @@ async def _ask_remotes(settings: Settings, nodes: list[Node], now: datetime) -> 
 
 
 async def _slack(settings: Settings) -> list[Finding]:
-    found = []
-    bot_token, app_token = settings.slack_bot_token, settings.slack_app_token
-    if not bot_token:
-        found.append(
+    bot, app = await asyncio.gather(_bot_token(settings), _app_token(settings))
+    return [*bot, *app]
+
+
+async def _bot_token(settings: Settings) -> list[Finding]:
+    subject, token = "slack bot token", settings.slack_bot_token
+    if not token:
+        return [
             Finding(
                 Level.FAIL,
-                "slack bot token",
+                subject,
                 "SLACK_BOT_TOKEN is not set: serve cannot start; see Slack app setup in README",
             )
-        )
-    elif not bot_token.startswith("xoxb-"):
-        found.append(
+        ]
+    if not token.startswith("xoxb-"):
+        return [
             Finding(
                 Level.FAIL,
-                "slack bot token",
-                "SLACK_BOT_TOKEN is not a bot token (xoxb-…): copy it from OAuth & Permissions",
+                subject,
+                "SLACK_BOT_TOKEN is not a bot token (xoxb-…): copy the Bot User OAuth Token "
+                "from OAuth & Permissions",
             )
-        )
-    http = bool(settings.slack_signing_secret) and not app_token
-    checks = []
-    if bot_token.startswith("xoxb-"):
-        checks.append(tokens.check_bot_token(bot_token, settings.slack_api_url))
-    if app_token.startswith("xapp-"):
-        checks.append(tokens.check_app_token(app_token, settings.slack_api_url))
-    answers = list(await asyncio.gather(*checks))
-    if bot_token.startswith("xoxb-"):
-        found += _bot_token(answers.pop(0), settings)
-    if http:
-        found.append(
-            Finding(
-                Level.OK,
-                "slack app token",
-                "not set; HTTP mode (SLACK_SIGNING_SECRET): beholder serve --http",
-            )
-        )
-    elif not app_token:
-        found.append(
-            Finding(
-                Level.FAIL,
-                "slack app token",
-                "SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token with "
-                "connections:write (Basic Information → App-Level Tokens); or set "
-                "SLACK_SIGNING_SECRET and run beholder serve --http",
-            )
-        )
-    elif not app_token.startswith("xapp-"):
-        found.append(
-            Finding(
-                Level.FAIL,
-                "slack app token",
-                "SLACK_APP_TOKEN is not an app-level token (xapp-…)",
-            )
-        )
-    else:
-        answer = answers.pop(0)
-        if answer.ok:
-            found.append(
-                Finding(
-                    Level.OK,
-                    "slack app token",
-                    "Socket Mode works (apps.connections.open accepted it)",
-                )
-            )
-        else:
-            found.append(
-                Finding(
-                    Level.FAIL,
-                    "slack app token",
-                    f"Socket Mode refused: {answer.error} at {settings.slack_api_url}; "
-                    "turn Socket Mode on in the app's settings and generate an app-level "
-                    "token with connections:write",
-                )
-            )
-    return found
-
-
-def _bot_token(answer: tokens.TokenCheck, settings: Settings) -> list[Finding]:
+        ]
+    answer = await tokens.check_bot_token(token, settings.slack_api_url)
+    if not answer.reached:
+        return [_unreached(subject, "auth.test", answer, settings)]
     if not answer.ok:
         return [
             Finding(
                 Level.FAIL,
-                "slack bot token",
-                f"auth.test failed: {answer.error} at {settings.slack_api_url}; copy the "
-                "Bot User OAuth Token (xoxb-…) from OAuth & Permissions, or reinstall the app",
+                subject,
+                f"auth.test refused it: {answer.error}; copy the Bot User OAuth Token (xoxb-…) "
+                "from OAuth & Permissions, or reinstall the app",
             )
         ]
-    found = [
-        Finding(
-            Level.OK,
-            "slack bot token",
-            f"auth.test ok: @{answer.user} in {answer.team}",
-        )
+    return [
+        Finding(Level.OK, subject, f"auth.test ok: @{answer.user} in {answer.team}"),
+        *_scopes(answer, settings),
     ]
+
+
+async def _app_token(settings: Settings) -> list[Finding]:
+    subject, token = "slack app token", settings.slack_app_token
+    if not token and settings.slack_signing_secret:
+        return [
+            Finding(
+                Level.OK,
+                subject,
+                "not set; HTTP mode (SLACK_SIGNING_SECRET): beholder serve --http",
+            )
+        ]
+    if not token:
+        return [
+            Finding(
+                Level.FAIL,
+                subject,
+                "SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token with "
+                "connections:write (Basic Information → App-Level Tokens); or set "
+                "SLACK_SIGNING_SECRET and run beholder serve --http",
+            )
+        ]
+    if not token.startswith("xapp-"):
+        return [
+            Finding(
+                Level.FAIL,
+                subject,
+                "SLACK_APP_TOKEN is not an app-level token (xapp-…): generate one under "
+                "Basic Information → App-Level Tokens",
+            )
+        ]
+    answer = await tokens.check_app_token(token, settings.slack_api_url)
+    if not answer.reached:
+        return [_unreached(subject, "apps.connections.open", answer, settings)]
+    if not answer.ok:
+        return [
+            Finding(
+                Level.FAIL,
+                subject,
+                f"Socket Mode refused: {answer.error}; turn Socket Mode on in the app's "
+                "settings and generate an app-level token with connections:write",
+            )
+        ]
+    return [Finding(Level.OK, subject, "Socket Mode works (apps.connections.open accepted it)")]
+
+
+def _unreached(subject: str, method: str, answer: tokens.TokenCheck, settings: Settings) -> Finding:
+    return Finding(
+        Level.FAIL,
+        subject,
+        f"{method} got no answer from {settings.slack_api_url} ({answer.error}): check that "
+        "this machine reaches it (outbound HTTPS, proxy, DNS) and SLACK_API_URL",
+    )
+
+
+def _scopes(answer: tokens.TokenCheck, settings: Settings) -> list[Finding]:
+    """The granted scopes against manifest.yml's: a missing one Beholder cannot do
+    without fails, another is a warning, and so is one granted beyond them."""
     if answer.scopes is None:
-        found.append(
+        return [
             Finding(
                 Level.WARN,
                 "slack scopes",
                 "Slack did not list the granted scopes (no x-oauth-scopes header): compare "
                 "OAuth & Permissions with manifest.yml",
             )
-        )
-        return found
+        ]
+    found = []
     gaps = tokens.scope_gaps(answer.scopes)
     needed = set(tokens.ESSENTIAL_SCOPES)
     if settings.allowed_usergroups:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import aiohttp
-from slack_sdk.errors import SlackClientError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.delivery import describe
@@ -44,6 +44,8 @@ class TokenCheck:
     ok: bool
     #: Slack's error code (``invalid_auth``…) or why Slack could not be asked.
     error: str = ""
+    #: Whether Slack answered at all (False: no route, DNS, timeout, not Slack).
+    reached: bool = True
     team: str = ""
     user: str = ""
     #: What ``x-oauth-scopes`` listed; None when Slack sent no such header.
@@ -65,8 +67,10 @@ async def check_bot_token(token: str, api_url: str) -> TokenCheck:
     try:
         async with asyncio.timeout(CHECK_TIMEOUT_S):
             response = await client.auth_test()
-    except (SlackClientError, aiohttp.ClientError, OSError, TimeoutError) as exc:
+    except SlackApiError as exc:
         return TokenCheck(False, describe(exc))
+    except (SlackClientError, aiohttp.ClientError, OSError, TimeoutError) as exc:
+        return TokenCheck(False, describe(exc), reached=False)
     header = {k.lower(): v for k, v in response.headers.items()}.get("x-oauth-scopes")
     scopes = None if header is None else frozenset(s.strip() for s in header.split(",") if s)
     return TokenCheck(
@@ -87,8 +91,10 @@ async def check_app_token(token: str, api_url: str) -> TokenCheck:
     try:
         async with asyncio.timeout(CHECK_TIMEOUT_S):
             await client.apps_connections_open(app_token=token)
-    except (SlackClientError, aiohttp.ClientError, OSError, TimeoutError) as exc:
+    except SlackApiError as exc:
         return TokenCheck(False, describe(exc))
+    except (SlackClientError, aiohttp.ClientError, OSError, TimeoutError) as exc:
+        return TokenCheck(False, describe(exc), reached=False)
     return TokenCheck(True)
 
 

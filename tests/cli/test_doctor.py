@@ -157,13 +157,31 @@ def test_a_bad_slack_token_fails(sim_world, fake, env_file):
     )
     bot = seen["slack bot token"]
     assert bot.level is Level.FAIL
-    assert "auth.test failed: invalid_auth" in bot.text
+    assert "auth.test refused it: invalid_auth" in bot.text
     assert "reinstall the app" in bot.text
     app = seen["slack app token"]
     assert app.level is Level.FAIL
     assert "invalid_auth" in app.text
     assert "Socket Mode" in app.text
     assert "slack scopes" not in seen  # nothing to compare without a working token
+
+
+def test_slack_out_of_reach_fails_saying_so(sim_world, fake, env_file):
+    nowhere = f"http://127.0.0.1:{closed_port()}/api/"
+    seen = by_subject(run(sim_world, fake, env_file, slack_api_url=nowhere))
+    for subject, method in (("slack bot token", "auth.test"), ("slack app token", "apps.")):
+        assert seen[subject].level is Level.FAIL
+        assert f"{method}" in seen[subject].text
+        assert f"got no answer from {nowhere}" in seen[subject].text
+        assert "outbound HTTPS" in seen[subject].text
+
+
+def test_no_scopes_header_is_a_warning(sim_world, fake, env_file):
+    fake.scopes = None
+    seen = by_subject(run(sim_world, fake, env_file))
+    assert seen["slack bot token"].level is Level.OK
+    assert seen["slack scopes"].level is Level.WARN
+    assert "no x-oauth-scopes header" in seen["slack scopes"].text
 
 
 def test_swapped_slack_tokens_fail_without_asking_slack(sim_world, fake, env_file):
