@@ -63,7 +63,7 @@ class ScopeGaps:
 
 async def check_bot_token(token: str, api_url: str) -> TokenCheck:
     """``auth.test`` with the bot token: whose it is and which scopes it carries."""
-    client = AsyncWebClient(token=token, base_url=api_url, timeout=CHECK_TIMEOUT_S)
+    client = _client(token, api_url)
     try:
         async with asyncio.timeout(CHECK_TIMEOUT_S):
             response = await client.auth_test()
@@ -87,7 +87,7 @@ async def check_app_token(token: str, api_url: str) -> TokenCheck:
     The address it returns carries a one-time ticket: it is neither kept nor
     shown, and no connection is opened with it.
     """
-    client = AsyncWebClient(token=token, base_url=api_url, timeout=CHECK_TIMEOUT_S)
+    client = _client(token, api_url)
     try:
         async with asyncio.timeout(CHECK_TIMEOUT_S):
             await client.apps_connections_open(app_token=token)
@@ -96,6 +96,13 @@ async def check_app_token(token: str, api_url: str) -> TokenCheck:
     except (SlackClientError, aiohttp.ClientError, OSError, TimeoutError) as exc:
         return TokenCheck(False, describe(exc), reached=False)
     return TokenCheck(True)
+
+
+def _client(token: str, api_url: str) -> AsyncWebClient:
+    """One try per check, no retries: the doctor reports what it saw, and is run again."""
+    return AsyncWebClient(
+        token=token, base_url=api_url, timeout=round(CHECK_TIMEOUT_S), retry_handlers=[]
+    )
 
 
 def scope_gaps(granted: frozenset[str]) -> ScopeGaps:

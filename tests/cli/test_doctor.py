@@ -3,6 +3,7 @@ ok / warn / fail with what to do, and a non-zero exit on any fail."""
 
 from __future__ import annotations
 
+import os
 import socket
 import sqlite3
 from datetime import UTC, datetime, timedelta
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from bot.cli import main as cli
 from bot.cli.doctor import Finding, Level, diagnose, report
 from bot.config import Settings
 from bot.inventory.schema import SCHEMA_VERSION
@@ -334,18 +336,18 @@ def test_a_damaged_or_newer_inventory_fails(fake, env_file, tmp_path):
         assert said in finding.text
 
 
-def test_beholder_doctor_as_a_process(synced, network, fake):
+def test_beholder_doctor_as_a_process(sim_world, network, fake, env):
     """The real command: a bad password and an unreachable node are fail lines, the
     exit code is 1, and no credential is printed."""
     network.set_fault("bras-sur", "bad_credentials")
+    sim_world.inventory.upsert_nodes([Node("bras-caido", "127.0.0.1", closed_port())])
     env = {
-        **synced,
+        **env,
+        "BEHOLDER_DB": str(sim_world.inventory.path),
         "SLACK_BOT_TOKEN": fake.bot_token,
         "SLACK_APP_TOKEN": fake.app_token,
         "SLACK_API_URL": fake.api_url,
     }
-    added = beholder(env, "nodes", "add", "bras-caido", "127.0.0.1", "--port", str(closed_port()))
-    assert added.returncode == 0, added.stderr
     result = beholder(env, "doctor")
     assert result.returncode == 1, result.stdout + result.stderr
     lines = result.stdout.splitlines()
@@ -359,11 +361,13 @@ def test_beholder_doctor_as_a_process(synced, network, fake):
         assert secret not in output
 
 
-def test_settings_that_do_not_parse_are_a_fail_line(env):
-    result = beholder({**env, "MIKROTIK_TIMEOUT": "soon"}, "doctor")
-    assert result.returncode == 1
-    assert result.stdout.startswith("fail  settings: MIKROTIK_TIMEOUT must be a number")
-    assert "Traceback" not in result.stderr
+def test_settings_that_do_not_parse_are_a_fail_line(monkeypatch, capsys):
+    monkeypatch.setenv("MIKROTIK_TIMEOUT", "soon")
+    assert cli.main(["--env-file", os.devnull, "doctor"]) == 1
+    out, err = capsys.readouterr()
+    assert out.startswith("fail  settings: MIKROTIK_TIMEOUT must be a number, got 'soon'")
+    assert f"ok    file {os.devnull}: no such file" in out
+    assert "Traceback" not in err
 
 
 def test_an_older_inventory_is_a_warning_and_is_left_as_it_is(sim_world, fake, env_file):
