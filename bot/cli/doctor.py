@@ -234,7 +234,10 @@ def _sync_age(status: NodeStatus, settings: Settings, now: datetime) -> Finding:
             subject,
             f"never synced{why}: its subscribers cannot be found; run beholder sync",
         )
-    synced = datetime.fromisoformat(status.synced_at)
+    try:
+        synced = datetime.fromisoformat(status.synced_at)
+    except ValueError:
+        return Finding(Level.WARN, subject, f"last sync stamped {status.synced_at!r}: run sync")
     synced = synced if synced.tzinfo else synced.replace(tzinfo=UTC)
     age = max(0.0, (now - synced).total_seconds())
     bound = 2 * settings.sync_interval
