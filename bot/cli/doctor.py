@@ -11,11 +11,13 @@ checks what `serve` needs, in the order a newcomer would fix it:
   (``apps.connections.open``; not needed over HTTP) and the scopes manifest.yml
   asks for (`bot.slack.tokens`);
 * the inventory: SQLite's integrity check and schema version, looked at
-  read-only (`bot.inventory.health`), and how old each node's last good sync is
+  read-only (`bot.inventory.health`: never created, and an older schema is left
+  for the next command to upgrade), and how old each node's last good sync is
   (past twice ``BEHOLDER_SYNC_INTERVAL`` the background sync is not running);
 * every node, as ``nodes check`` logs into it (`bot.cli.admin.check_nodes`):
   reachable, login accepted, RouterOS version, API-SSL mode and, for ``tls=yes``,
-  the certificate verified before the password was sent.
+  the certificate verified before the password was sent; then how long an API-SSL
+  node's certificate stays valid (a warning within `CERTIFICATE_NOTICE`).
 
 Slack and the routers are asked at once, each within its own deadline. A
 failure's words are the English catalog's (`bot.present.errors.error`): the
