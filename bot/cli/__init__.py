@@ -3,6 +3,7 @@
     main      the argument parser, dispatch, one error line and an exit code
     admin     ``nodes`` and ``connections``: the admin's side of the inventory
     commands  ``sync``, ``consumo``, ``audit``, ``serve``, ``demo``
+    doctor    one line per check of what ``serve`` needs, with what to do
     report    exit codes and the tables printed (sync results, lists)
     progress  the sync's progress bar on a terminal
     demo      every sample reply rendered against the simulator

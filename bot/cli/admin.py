@@ -96,16 +96,9 @@ def cmd_nodes_check(args: argparse.Namespace, settings: Settings) -> int:
         warning = terminal(insecure_warning(insecure), TERMINAL_LINE_LIMIT)
         print(f"beholder: WARNING: {warning}", file=sys.stderr)
 
-    async def check_all() -> list[NodeCheck | RouterError]:
-        results = await asyncio.gather(*(router.check(n) for n in nodes), return_exceptions=True)
-        for r in results:
-            if not isinstance(r, NodeCheck | RouterError):
-                raise r
-        return results  # type: ignore[return-value]
-
     rows = [("NODE", "ADDRESS", "STATUS", "ROUTEROS", "IDENTITY", "LOGIN", "PPPOE SESSIONS")]
     failed = []
-    for node, result in zip(nodes, asyncio.run(check_all()), strict=True):
+    for node, result in zip(nodes, asyncio.run(check_nodes(router, nodes)), strict=True):
         address = f"{node.host}:{node.port}{f' tls={_tls_shown(node)}' if node.tls else ''}"
         if isinstance(result, RouterError):
             failed.append(node.name)
@@ -129,6 +122,16 @@ def cmd_nodes_check(args: argparse.Namespace, settings: Settings) -> int:
         print(f"beholder: cannot use {terminal(', '.join(failed))}", file=sys.stderr)
         return EXIT_FAILED
     return 0
+
+
+async def check_nodes(router: RouterClient, nodes: list[Node]) -> list[NodeCheck | RouterError]:
+    """`RouterClient.check` on every node at once: what each says, or how it failed
+    (for ``nodes check`` and ``doctor``). Anything but a `RouterError` is raised."""
+    results = await asyncio.gather(*(router.check(n) for n in nodes), return_exceptions=True)
+    for r in results:
+        if not isinstance(r, NodeCheck | RouterError):
+            raise r
+    return results  # type: ignore[return-value]
 
 
 def cmd_nodes_trust(args: argparse.Namespace, settings: Settings) -> int:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot import __version__, logs
-from bot.cli import admin, commands
+from bot.cli import admin, commands, doctor
 from bot.cli.report import EXIT_FAILED, EXIT_NOT_FOUND, EXIT_USAGE
 from bot.config import Settings, load_settings
 from bot.errors import (
@@ -42,6 +42,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
+        if args.handler is doctor.cmd_doctor:
+            return doctor.cmd_doctor(args)  # settings that do not parse are one of its findings
         settings = load_settings(args.env_file)
         lang.use(settings.lang)
         # One-shot commands keep stderr for errors; `serve` logs every event.
@@ -175,6 +177,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--port", type=_port, default=None, help="with --http: port to listen on (default 3000)"
     )
     serve.set_defaults(handler=commands.cmd_serve)
+
+    subcommands.add_parser(
+        "doctor",
+        help="check settings, files, Slack tokens and scopes, the inventory and every node",
+        description="One line per check (ok, warn or fail) saying what to do; "
+        "exit code 1 when any check fails.",
+    ).set_defaults(handler=doctor.cmd_doctor)
 
     demo = subcommands.add_parser(
         "demo", help="try it all on a built-in router simulator (no routers or Slack needed)"

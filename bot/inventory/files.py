@@ -61,12 +61,19 @@ def private_companions(path: Path) -> None:
             pass  # not created (yet), or not ours to change
 
 
-def _warn_if_shared(path: Path) -> None:
+def shared_mode(path: Path) -> int | None:
+    """`path`'s permission bits when users other than its owner may read or write
+    it; None when only its owner may, or when it cannot be looked at."""
     try:
         mode = stat.S_IMODE(path.stat().st_mode)
     except OSError:
-        return
-    if mode & 0o077:
+        return None
+    return mode if mode & 0o077 else None
+
+
+def _warn_if_shared(path: Path) -> None:
+    mode = shared_mode(path)
+    if mode is not None:
         log.warning(
             "the inventory %s can be read by other users (mode %04o): it holds subscribers' "
             "names, addresses, IPs and MACs and the audit; run: chmod 600 %s %s-wal %s-shm",

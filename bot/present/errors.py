@@ -44,6 +44,18 @@ def usage() -> str:
     return t("usage")
 
 
+def help_text(low: int, high: int, button_seconds: int) -> str:
+    """Every way to ask (``/consumo ayuda``): live views last `low` to `high` seconds,
+    the reading's live button `button_seconds`."""
+    return t(
+        "help",
+        low=low,
+        high=high,
+        refresh=t("button.refresh"),
+        live=t("button.live", seconds=button_seconds),
+    )
+
+
 def error(err: BeholderError) -> str:
     """What happened and what to do, naming the user and the cause."""
     user = _user_of(err)

@@ -125,6 +125,12 @@ def usage_message() -> Message:
     return {"text": text, "blocks": [_section(text)]}
 
 
+def help_message(low: int, high: int) -> Message:
+    """``/consumo ayuda``: every way to ask (live views of `low` to `high` seconds)."""
+    text = error_texts.help_text(low, high, LIVE_BUTTON_SECONDS)
+    return {"text": text, "blocks": [_section(text)]}
+
+
 def consulting_message(user: str) -> Message:
     return {"text": reading_texts.consulting(user)}
 

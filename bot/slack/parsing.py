@@ -37,6 +37,9 @@ _MENTION = re.compile(r"<[@#!][^<>]*>")
 # be entered at the one "|" that ended the first group.
 _LINK = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
 _KEYWORD = "consumo"
+#: ``/consumo ayuda`` (or ``help``, in either language) asks how to ask. A PPPoE user
+#: named so is still found by its IP, its MAC or a button.
+HELP_WORDS = frozenset({"ayuda", "help"})
 
 
 def cut(text: str, limit: int = MAX_TEXT) -> str:
@@ -74,6 +77,11 @@ def mention_question(text: str) -> tuple[str, int | None]:
     """Mention text → (query, live seconds or None); `InputError` when too long."""
     _refuse_long(text)
     return split_duration(mention_text(text))
+
+
+def asks_help(query: str, seconds: int | None) -> bool:
+    """Whether a question (`command_question`, `mention_question`) asks how to ask."""
+    return seconds is None and query.strip().casefold() in HELP_WORDS
 
 
 def message_text(text: str) -> str:

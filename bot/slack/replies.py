@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from datetime import tzinfo
 
-from bot.domain.live_registry import LiveRegistry
+from bot.domain.live_registry import MIN_SECONDS, LiveRegistry
 from bot.domain.readings import ReadingService, audit_entry, outcome_of
 from bot.errors import AmbiguousQuery, BeholderError, InputError, InventoryError
 from bot.model import Reading
@@ -95,6 +95,11 @@ async def consult(deps: Deps, query: str, asker: Asker, *, exact: bool = False) 
     if isinstance(error, BeholderError):
         return Reply(blocks.error_message(error), "fault")
     return Reply(blocks.unexpected_message(query), "error")
+
+
+def help_message(deps: Deps) -> blocks.Message:
+    """``/consumo ayuda``: every way to ask, with this app's live view bounds."""
+    return blocks.help_message(MIN_SECONDS, deps.live_views.max_seconds)
 
 
 async def audit(

@@ -407,6 +407,7 @@ def every_message() -> list[str]:
     out += [error_texts.unexpected("juan.perez"), error_texts.unexpected(None)]
     out += strings(blocks.unexpected_message("juan.perez"))
     out += strings(blocks.usage_message())
+    out += strings(blocks.help_message(3, 120))
 
     for reason, channels, groups, listed in (
         ("channel", ["C0123ABCD"], [], False),

@@ -51,3 +51,12 @@ def test_message_shortcut_is_declared(manifest):
 
     [shortcut] = manifest["features"]["shortcuts"]
     assert (shortcut["type"], shortcut["callback_id"]) == ("message", SHORTCUT_MESSAGE)
+
+
+def test_doctor_checks_the_manifests_scopes(manifest):
+    """`beholder doctor` compares the granted scopes with `MANIFEST_BOT_SCOPES` (the
+    manifest is not installed with the package): they must be exactly the manifest's."""
+    from bot.slack.tokens import ESSENTIAL_SCOPES, MANIFEST_BOT_SCOPES
+
+    assert set(MANIFEST_BOT_SCOPES) == set(manifest["oauth_config"]["scopes"]["bot"])
+    assert set(MANIFEST_BOT_SCOPES) >= ESSENTIAL_SCOPES

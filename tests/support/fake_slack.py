@@ -50,6 +50,8 @@ from urllib.parse import parse_qsl
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from bot.slack.tokens import MANIFEST_BOT_SCOPES
+
 BOT_TOKEN = "xoxb-test"
 APP_TOKEN = "xapp-test"
 TEAM_ID = "T0001"
@@ -303,6 +305,9 @@ class FakeSlack:
         self.app_token = app_token
         self.connect_wait = connect_wait
         self.validate_blocks = validate_blocks
+        #: The bot token's scopes, sent as Slack does in every bot-token answer's
+        #: ``x-oauth-scopes`` header (None: no header); by default the manifest's.
+        self.scopes: frozenset[str] | None = frozenset(MANIFEST_BOT_SCOPES)
         self.users: dict[str, str] = dict(_DEFAULT_USERS)
         self.channels: dict[str, str] = dict(_DEFAULT_CHANNELS)
 
@@ -1121,6 +1126,8 @@ class FakeSlack:
             else:
                 handler = self._methods().get(method)
                 body = handler(params) if handler else {"ok": True}
+                if token == self.bot_token and self.scopes is not None:
+                    headers["x-oauth-scopes"] = ",".join(sorted(self.scopes))
         call = ApiCall(method, params, dict(request.headers), at, status, body)
         with self._cond:
             self._calls.append(call)

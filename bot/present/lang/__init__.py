@@ -12,7 +12,8 @@ and stays outside the catalogs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 from bot.config import DEFAULT_LANG
 from bot.present.lang import en, es
@@ -34,6 +35,18 @@ def use(code: str) -> None:
     if code not in CATALOGS:
         raise ValueError(f"unknown language {code!r}: use {' or '.join(CATALOGS)}")
     _code, _active = code, CATALOGS[code]
+
+
+@contextmanager
+def speaking(code: str) -> Iterator[None]:
+    """`code`'s catalog for what is rendered inside, then the active one again (the
+    CLI's admin output is English whatever ``BEHOLDER_LANG`` says)."""
+    previous = _code
+    use(code)
+    try:
+        yield
+    finally:
+        use(previous)
 
 
 def current() -> str:

@@ -41,7 +41,24 @@ MESSAGES: dict[str, str] = {
     # -- usage --------------------------------------------------------------------------
     "usage": (
         "Usage: `/consumo pppoe.user`, e.g. `/consumo juan.perez`.\n"
-        "In a thread (where Slack allows no commands): `@Beholder consumo juan.perez`."
+        "In a thread (where Slack allows no commands): `@Beholder consumo juan.perez`.\n"
+        "Every way to ask: `/consumo help`."
+    ),
+    "help": (
+        "*How to ask Beholder*\n"
+        "• `/consumo juan.perez`: the subscriber's download and upload right now, against "
+        "the plan, posted in the channel. A customer's name or street also works "
+        "(`/consumo perez san martin`), as do an IP (`/consumo 100.64.0.10`) or the CPE's "
+        "MAC (`/consumo 4c-5e-0c-12-34-56`).\n"
+        "• `/consumo juan.perez 30s`: watches it live for that many seconds "
+        "(from {low} to {high}), then posts a chart in the thread.\n"
+        "• In a thread, where Slack allows no commands: `@Beholder consumo juan.perez`; "
+        "`@Beholder` alone checks the subscriber of the thread's first message.\n"
+        "• *Ver consumo*, in a message's … menu: finds the user, IP or MAC in that "
+        "message and answers in its thread.\n"
+        "• On a reading, *{refresh}* takes a new sample and *{live}* watches it live.\n"
+        "Typos and suggestions are shown to you alone; a router's faults are posted in "
+        "the channel, so that the team knows."
     ),
     # -- a reading ----------------------------------------------------------------------
     "consulting": "Checking {user} on its router…",

@@ -41,7 +41,24 @@ MESSAGES: dict[str, str] = {
     # -- usage --------------------------------------------------------------------------
     "usage": (
         "Uso: `/consumo usuario.pppoe`, por ejemplo `/consumo juan.perez`.\n"
-        "En un hilo (donde Slack no permite comandos): `@Beholder consumo juan.perez`."
+        "En un hilo (donde Slack no permite comandos): `@Beholder consumo juan.perez`.\n"
+        "Todas las formas de preguntar: `/consumo ayuda`."
+    ),
+    "help": (
+        "*Cómo consultar a Beholder*\n"
+        "• `/consumo juan.perez`: la bajada y la subida del abonado en este momento, "
+        "contra su plan, publicadas en el canal. También sirven el nombre del cliente o "
+        "la calle (`/consumo perez san martin`), una IP (`/consumo 100.64.0.10`) o la MAC "
+        "de la CPE (`/consumo 4c-5e-0c-12-34-56`).\n"
+        "• `/consumo juan.perez 30s`: lo mira en vivo esa cantidad de segundos "
+        "(de {low} a {high}) y al final deja un gráfico en el hilo.\n"
+        "• En un hilo, donde Slack no permite comandos: `@Beholder consumo juan.perez`; "
+        "`@Beholder` solo consulta al abonado del primer mensaje del hilo.\n"
+        "• *Ver consumo*, en el menú … de un mensaje: busca el usuario, la IP o la MAC "
+        "en ese mensaje y responde en su hilo.\n"
+        "• En una lectura, *{refresh}* toma una muestra nueva y *{live}* la mira en vivo.\n"
+        "Los errores de tipeo y las sugerencias los ves solo vos; las fallas de un router "
+        "se publican en el canal, para que el equipo se entere."
     ),
     # -- a reading ----------------------------------------------------------------------
     "consulting": "Consultando {user} en su router…",

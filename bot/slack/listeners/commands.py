@@ -4,6 +4,8 @@ Ack first (Slack gives up after 3 s), with an ephemeral "Consultando…"; then
 ask the router and post the reading in the channel through ``response_url``,
 which works in any channel the command was typed in, even without inviting
 the bot (`bot.slack.delivery` retries it and falls back to the Web API).
+``/consumo ayuda`` (or ``help``) is answered in the ack itself, to the asker alone,
+without asking any router.
 Every command runs as its own asyncio task (AsyncApp), so twenty operators
 asking at once are all acked at once.
 """
@@ -20,20 +22,24 @@ from bot.errors import InputError
 from bot.slack import blocks, delivery, parsing
 from bot.slack.ids import COMMAND
 from bot.slack.listeners import live
-from bot.slack.replies import Asker, Deps, consult
+from bot.slack.replies import Asker, Deps, audit, consult, help_message
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
     @app.command(COMMAND)
     async def consumo(ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient) -> None:
+        asker = Asker(command.get("user_id"), command.get("channel_id", ""), "command")
         try:
             text, seconds = parsing.command_question(command.get("text", ""))
+            if parsing.asks_help(text, seconds):
+                await ack(**help_message(deps))  # the ack is seen by the asker alone
+                await audit(deps, text.strip(), asker, "help")
+                return
             user = clean_query(text)
         except InputError as exc:
             await ack(**blocks.error_message(exc))
             return
         await ack(**blocks.consulting_message(user))
-        asker = Asker(command.get("user_id"), command.get("channel_id", ""), "command")
         if seconds is not None:
             await live.answer(
                 deps,

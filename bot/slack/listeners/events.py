@@ -7,7 +7,8 @@ whole thread should see is posted there (a reading, a router fault: see
 `Reply.public`); a typo, an unknown name or a list of candidates goes to the
 operator who asked alone, as an ephemeral message in that thread. Inside a
 thread, a mention with no user takes the subscriber from the thread's first
-message (the ticket that opened the escalation). ``… 30s`` starts a live view.
+message (the ticket that opened the escalation). ``… 30s`` starts a live view;
+``@Beholder ayuda`` (or ``help``) shows every way to ask, to the asker alone.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from bot.domain.readings import clean_query
 from bot.errors import InputError
 from bot.slack import blocks, delivery, parsing
 from bot.slack.listeners import live
-from bot.slack.replies import Asker, Deps, consult
+from bot.slack.replies import Asker, Deps, audit, consult, help_message
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
         exact = False
         try:
             text, seconds = parsing.mention_question(event.get("text", ""))
+            if parsing.asks_help(text, seconds):
+                await _post(client, channel, thread_ts, asker.user, help_message(deps))
+                await audit(deps, text.strip(), asker, "help")
+                return
             if not text.strip() and event.get("thread_ts"):
                 found = await _thread_subscriber(deps, client, channel, event["thread_ts"])
                 if found is not None:
