@@ -19,6 +19,10 @@ from bot.inventory.store import Inventory
 BEAT_S = 0.5
 #: A wake-up later than this means the loop is held by something: not fine.
 MAX_LAG_S = 1.0
+#: How long one look at the inventory answers every /healthz: the endpoint needs no
+#: token, so a flood of checks must not become a flood of queries (which would take
+#: the worker threads readings use).
+INVENTORY_TTL_S = 2.0
 
 
 class LoopWatch:
@@ -58,10 +62,17 @@ class Health:
         inventory: Inventory,
         loop: LoopWatch,
         slack_connected: Callable[[], Awaitable[bool]] | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.inventory = inventory
         self.loop = loop
         self.slack_connected = slack_connected
+        self.clock = clock
+        self._looked: tuple[float, dict[str, Any]] | None = None
+        self._looking = asyncio.Lock()
+        #: Queries made, one per `INVENTORY_TTL_S` at most, however many checks.
+        self.inventory_queries = 0
 
     async def check(self) -> tuple[bool, dict[str, Any]]:
         """(all fine, the JSON ``/healthz`` answers)."""
@@ -79,7 +90,15 @@ class Health:
         return not failing, body
 
     async def _inventory(self) -> dict[str, Any]:
-        """Readable, and holding secrets to find users in."""
+        """Readable, and holding secrets to find users in: looked at once per
+        `INVENTORY_TTL_S`, by one check while the others wait for its answer."""
+        async with self._looking:
+            if self._looked is None or self.clock() - self._looked[0] >= INVENTORY_TTL_S:
+                self.inventory_queries += 1
+                self._looked = (self.clock(), await self._look())
+            return self._looked[1]
+
+    async def _look(self) -> dict[str, Any]:
         try:
             nodes, secrets = await asyncio.to_thread(
                 lambda: (len(self.inventory.nodes()), self.inventory.count_secrets())

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from bot.api.health import Health, LoopWatch
+from bot.api.health import INVENTORY_TTL_S, Health, LoopWatch
 from bot.inventory.store import Inventory
 from bot.serve.socket_mode import serve
 from tests.api.test_api import TOKEN, Answer, call, conforms
@@ -111,3 +111,22 @@ def test_loop_watch_reports_a_held_loop(sim_world):
     assert not ok
     assert body["failing"] == ["event_loop"]
     assert body["checks"]["event_loop"]["lag_ms"] == 3000
+
+
+def test_a_flood_of_health_checks_queries_the_inventory_once_per_ttl(sim_world):
+    """/healthz needs no token: 50 checks at once and 50 more within the TTL make one
+    query; after the TTL (an injected clock), the next check looks again."""
+    now = [1000.0]
+    health = Health(sim_world.inventory, LoopWatch(), clock=lambda: now[0])
+
+    async def flood() -> list[bool]:
+        first = await asyncio.gather(*(health.check() for _ in range(50)))
+        now[0] += INVENTORY_TTL_S - 0.1
+        second = [await health.check() for _ in range(50)]
+        return [ok for ok, _ in (*first, *second)]
+
+    assert all(asyncio.run(flood()))
+    assert health.inventory_queries == 1
+    now[0] += 0.2
+    assert asyncio.run(health.check())[0]
+    assert health.inventory_queries == 2
