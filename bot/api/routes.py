@@ -9,8 +9,9 @@ router and looked nobody up. Every answer is JSON (``/metrics`` excepted: the
 Prometheus text format).
 
 ``GET /live/{user}`` asks the same `ReadingService` as Slack (one deadline,
-the session caps, coalescing, the breakers) and writes every call, refused
-ones included, to the audit with source ``api`` and the token's label.
+the session caps, coalescing, the breakers) and writes every call to the
+audit with source ``api`` and the token's label; refused ones too, up to 60 a
+minute (`RefusalAudit`).
 """
 
 from __future__ import annotations
@@ -81,9 +82,17 @@ def openapi_document() -> dict[str, Any]:
 class Api:
     """The API's routes on one `ReadingService`; `mount` adds them to a web app."""
 
-    def __init__(self, settings: Settings, readings: ReadingService, health: Health) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        readings: ReadingService,
+        health: Health,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.readings = readings
         self.health = health
+        self.refused = RefusalAudit(clock)
         self.tokens = policy.Tokens(settings.api_tokens)
         self.origins = frozenset(settings.api_cors_origins)
         self._openapi = json.dumps(openapi_document())
@@ -151,13 +160,14 @@ class Api:
 
     async def live(self, request: web.Request, decision: policy.Decision) -> web.StreamResponse:
         """``GET /live/{user}``: one reading, or the JSON error its cause calls for.
-        Refused (no valid token): audited, and nothing else is done."""
+        Refused (no valid token): audited (`RefusalAudit`), and nothing else is done."""
         if not self.tokens.enabled:
             return respond(shapes.api_disabled())
         query = request.match_info["user"]
         if not decision.allowed:
             log.info("API /live refused: no valid token (from %s)", request.remote)
-            self._audit(query, "denied", "", 0)
+            if self.refused.admit():
+                self._audit(query, "denied", "", 0)
             return respond(shapes.unauthorized())
         return respond(await self._read(query, decision.caller))
 
@@ -214,6 +224,38 @@ class Api:
             latency_ms=latency_ms,
         )
         self.readings.inventory.audit_later(entry)
+
+
+class RefusalAudit:
+    """Refused calls come from anyone who can reach the port: each is audited up to
+    `PER_MINUTE` a minute, so a flood of them cannot fill the disk; the rest are
+    counted, and the count logged once the minute is over."""
+
+    PER_MINUTE = 60
+    WINDOW_S = 60.0
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._window_start = clock()
+        self._admitted = 0
+        self._skipped = 0
+
+    def admit(self) -> bool:
+        """Whether this refused call gets its audit row."""
+        now = self.clock()
+        if now - self._window_start >= self.WINDOW_S:
+            if self._skipped:
+                log.warning(
+                    "%d refused API calls in the last minute were not audited (over %d a minute)",
+                    self._skipped,
+                    self.PER_MINUTE,
+                )
+            self._window_start, self._admitted, self._skipped = now, 0, 0
+        if self._admitted < self.PER_MINUTE:
+            self._admitted += 1
+            return True
+        self._skipped += 1
+        return False
 
 
 def respond(answer: Answer, extra: dict[str, str] | None = None) -> web.Response:

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from bot import logs
 from bot.api import policy
 from bot.api.health import Health, LoopWatch
-from bot.api.routes import ROUTES, Api, Route
+from bot.api.routes import ROUTES, Api, RefusalAudit, Route
 from bot.config import Settings
 from bot.domain.readings import ReadingService
 from bot.errors import ConfigError
@@ -167,3 +167,18 @@ def test_api_tokens_are_masked_in_the_logs():
     assert TOKEN not in text
     assert OTHER not in text
     assert text.count(logs.MASK) == 2
+
+
+def test_refused_calls_are_audited_up_to_sixty_a_minute_and_the_rest_counted(caplog):
+    """Anyone who reaches the port can be refused: a flood of refusals writes 60 audit
+    rows a minute, and the ones past that are counted in one WARNING."""
+    caplog.set_level(logging.WARNING, logger="bot.api.routes")
+    now = [0.0]
+    refused = RefusalAudit(lambda: now[0])
+    admitted = [refused.admit() for _ in range(70)]
+    assert admitted == [True] * 60 + [False] * 10
+    assert caplog.records == []
+    now[0] = 60.0
+    assert refused.admit()
+    [line] = caplog.records
+    assert "10 refused API calls in the last minute were not audited" in line.getMessage()
