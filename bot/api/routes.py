@@ -65,12 +65,14 @@ class Route:
     cors: bool = False
 
 
-#: Every route other than Slack's. ``GET /metrics`` (kind "metrics": open, like
-#: /healthz) is served by `bot.metrics.exposition` once it is wired here.
+#: Every route other than Slack's, each through `Api.guarded`.
 ROUTES = (
     Route("/live/{user:.+}", "live", "live", cors=True),
     Route("/healthz", "health", "healthz"),
     Route("/openapi.json", "openapi", "openapi"),
+    # GET /metrics goes here: Route("/metrics", "metrics", "metrics") with an
+    # `Api.metrics` handler answering `bot.metrics.exposition()` as text/plain. Its
+    # rule ("open", like /healthz) is in `policy.RULES`; openapi.json describes it.
 )
 
 

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import queue
+import socket
 import time
 
 import pytest
+from aiohttp import web
 
 from bot.api.health import INVENTORY_TTL_S, Health, LoopWatch
+from bot.errors import ConfigError
 from bot.inventory.store import Inventory
+from bot.serve.listener import listening
 from bot.serve.socket_mode import serve
 from tests.api.test_api import TOKEN, Answer, call, conforms
 from tests.conftest import LoopThread, slack_settings
@@ -130,3 +134,18 @@ def test_a_flood_of_health_checks_queries_the_inventory_once_per_ttl(sim_world):
     now[0] += 0.2
     assert asyncio.run(health.check())[0]
     assert health.inventory_queries == 2
+
+
+def test_a_port_already_taken_is_one_clear_config_error():
+    async def listen_on(port: int) -> None:
+        async with listening(web.Application(), "127.0.0.1", port):
+            pass
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(
+            ConfigError, match=rf"cannot listen on 127.0.0.1:{port}.*another process"
+        ):
+            asyncio.run(listen_on(port))
