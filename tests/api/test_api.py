@@ -23,6 +23,8 @@ from urllib.parse import quote
 
 import jsonschema
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
@@ -422,3 +424,23 @@ def test_an_unknown_path_is_a_json_404(start_api):
     answer = call(f"{base}/admin", token=None)
     assert answer.status == 404
     assert answer.body["error"] == "no_such_route"
+
+
+# -- whatever the path holds ---------------------------------------------------------------
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=st.text(min_size=1, max_size=160))
+def test_any_text_in_the_path_gets_a_documented_json_answer(start_api_once, text):
+    """Control characters, quotes, slashes, 160 characters, any script: the answer is
+    one of the documented statuses with its documented body, never a 500."""
+    answer = call(f"{start_api_once}/live/{quote(text, safe='')}")
+    assert answer.status in {200, 400, 404, 409, 414, 503}, answer.body
+    conforms(answer)
+
+
+@pytest.fixture
+def start_api_once(start_api) -> str:
+    return start_api()
