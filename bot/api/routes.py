@@ -167,8 +167,8 @@ class Api:
             return respond(shapes.api_disabled())
         query = request.match_info["user"]
         if not decision.allowed:
-            log.info("API /live refused: no valid token (from %s)", request.remote)
-            if self.refused.admit():
+            if self.refused.admit():  # a flood is counted, not logged line by line
+                log.info("API /live refused: no valid token (from %s)", request.remote)
                 self._audit(query, "denied", "", 0)
             return respond(shapes.unauthorized())
         return respond(await self._read(query, decision.caller))
