@@ -76,6 +76,13 @@ class Settings:
     live_max: int = 120
     #: Live views running at once, over every router (each holds one API session).
     live_views: int = 5
+    #: Bearer tokens of the HTTP API (``GET /live/…``, `bot.api`); none: the API is off.
+    api_tokens: tuple[str, ...] = field(default=(), repr=False)
+    #: Web origins whose pages may call the API from a browser (CORS); none: CORS off.
+    api_cors_origins: tuple[str, ...] = ()
+    #: Where Socket Mode's ``serve`` listens for `/healthz`, `/live`… (None: no listener).
+    http_host: str = "127.0.0.1"
+    http_port: int | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -141,6 +148,10 @@ class Settings:
             live_max=_number(env, "BEHOLDER_LIVE_MAX", 120, int, maximum=3_600),
             live_views=_number(env, "BEHOLDER_LIVE_VIEWS", 5, int, maximum=100),
             node_credentials=_node_credentials(env),
+            api_tokens=_api_tokens(env),
+            api_cors_origins=_origins(env),
+            http_host=text("BEHOLDER_HTTP_HOST", cls.http_host) or cls.http_host,
+            http_port=_port(env, "BEHOLDER_HTTP_PORT"),
         )
         if settings.tls_ca_file is not None:
             _check_ca_file(settings.tls_ca_file)
@@ -225,6 +236,7 @@ class Settings:
                 self.slack_app_token,
                 self.slack_signing_secret,
                 *node_passwords,
+                *self.api_tokens,
             )
             if len(s) >= 4
         )
@@ -345,7 +357,7 @@ def _node_credentials(env: Mapping[str, str]) -> dict[str, tuple[str, str]]:
 
 #: Variables holding credentials: each is sent to a router or to Slack, and
 #: masked in the logs by its UTF-8 forms.
-_CREDENTIAL_PREFIXES = ("MIKROTIK_PASSWORD", "MIKROTIK_USER", "SLACK_")
+_CREDENTIAL_PREFIXES = ("MIKROTIK_PASSWORD", "MIKROTIK_USER", "SLACK_", "BEHOLDER_API_TOKENS")
 
 
 def _credentials_are_text(env: Mapping[str, str]) -> None:
@@ -366,6 +378,68 @@ def _credentials_are_text(env: Mapping[str, str]) -> None:
                 f"{name} is not valid UTF-8 (a file saved as Latin-1 or cp1252?): "
                 "save the file that sets it as UTF-8, or set it again"
             ) from None
+
+
+#: Shortest API token: a guessable one would let anyone read subscribers' traffic.
+MIN_API_TOKEN = 16
+#: Longest API token, and most tokens: an ``Authorization`` header is bounded too.
+MAX_API_TOKEN = 256
+MAX_API_TOKENS = 32
+_TOKEN = re.compile(r"[A-Za-z0-9._~+/=-]+")
+
+
+def _api_tokens(env: Mapping[str, str]) -> tuple[str, ...]:
+    """``BEHOLDER_API_TOKENS``: comma-separated bearer tokens, each 16 to 256 characters
+    a ``Bearer`` header can carry. The message names the token by position, never
+    by value."""
+    tokens: list[str] = []
+    for position, raw in enumerate(env.get("BEHOLDER_API_TOKENS", "").split(","), start=1):
+        token = raw.strip()
+        if not token:
+            continue
+        if not MIN_API_TOKEN <= len(token) <= MAX_API_TOKEN or not _TOKEN.fullmatch(token):
+            raise ConfigError(
+                f"BEHOLDER_API_TOKENS: token {position} must be {MIN_API_TOKEN} to "
+                f"{MAX_API_TOKEN} letters, digits or ._~+/=- (make one with "
+                "`openssl rand -hex 32`)"
+            )
+        if token not in tokens:
+            tokens.append(token)
+    if len(tokens) > MAX_API_TOKENS:
+        raise ConfigError(f"BEHOLDER_API_TOKENS holds more than {MAX_API_TOKENS} tokens")
+    return tuple(tokens)
+
+
+_ORIGIN = re.compile(r"https?://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?")
+
+
+def _origins(env: Mapping[str, str]) -> tuple[str, ...]:
+    """``BEHOLDER_API_CORS_ORIGINS``: web origins (``https://noc.example.net``), exactly
+    as a browser sends them in ``Origin``; ``*`` is refused (the API carries
+    personal data)."""
+    origins: list[str] = []
+    for raw in env.get("BEHOLDER_API_CORS_ORIGINS", "").split(","):
+        origin = raw.strip().rstrip("/")
+        if not origin:
+            continue
+        if not _ORIGIN.fullmatch(origin):
+            raise ConfigError(
+                "BEHOLDER_API_CORS_ORIGINS takes comma-separated origins like "
+                f"https://noc.example.net (scheme, host, optional port; no *), got {origin[:80]!r}"
+            )
+        if origin.lower() not in origins:
+            origins.append(origin.lower())
+    return tuple(origins)
+
+
+def _port(env: Mapping[str, str], name: str) -> int | None:
+    """A TCP port (0 picks a free one), or None when unset."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > 65_535:
+        raise ConfigError(f"{name} must be a port number (0 to 65535), got {raw[:40]!r}")
+    return int(raw)
 
 
 def _interval(env: Mapping[str, str], name: str, default: float) -> float:

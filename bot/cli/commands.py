@@ -148,7 +148,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         asyncio.run(serve_http(settings, host, port))
         return 0
     if args.host is not None or args.port is not None:
-        raise ConfigError("--host and --port are for --http (Socket Mode listens on no port)")
+        raise ConfigError(
+            "--host and --port are for --http; in Socket Mode set BEHOLDER_HTTP_PORT "
+            "(and BEHOLDER_HTTP_HOST) to serve /healthz and the HTTP API"
+        )
     from bot.serve.socket_mode import serve  # Slack libraries load only when needed
 
     settings.require_slack()

@@ -7,7 +7,8 @@ must carry a valid ``X-Slack-Signature`` made with ``SLACK_SIGNING_SECRET`` and 
 answers anything else with 401 before any listener (or router) is reached.
 
 It listens on 127.0.0.1 by default: put the TLS-terminating reverse proxy Slack
-reaches in front of it, or pass ``--host`` to listen elsewhere.
+reaches in front of it, or pass ``--host`` to listen elsewhere. The same listener
+serves the API's routes (`bot.api`: ``/live/{user}``, ``/healthz``, ``/openapi.json``).
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from bot.api.health import LoopWatch
 from bot.config import Settings
 from bot.domain import background
-from bot.errors import ConfigError
 from bot.inventory.store import Inventory
 from bot.routeros.client import RouterClient
+from bot.serve.listener import listening, mount_api
 from bot.serve.socket_mode import announce, bot_for
 from bot.slack.access import identify
 
@@ -51,31 +53,20 @@ async def serve_http(
         installation = await identify(app)  # requests from elsewhere are dropped
         web_app = app.web_app(path=EVENTS_PATH)
         web_app.middlewares.append(_reject_malformed_timestamps)
-        runner = web.AppRunner(web_app, access_log=None)
-        await runner.setup()
-        try:
-            site = web.TCPSite(runner, host, port)
-            try:
-                await site.start()
-            except OSError as exc:
-                raise ConfigError(
-                    f"cannot listen on {host}:{port} ({exc.strerror or exc}): "
-                    "is another process using that port?"
-                ) from None
-            bound_host, bound_port = runner.addresses[0][:2]
-            url = f"http://{_url_host(bound_host)}:{bound_port}{EVENTS_PATH}"
-            announce(settings, inventory, f"HTTP at {url}", installation)
+        async with LoopWatch().running() as loop:
+            mount_api(web_app, settings, readings, loop)  # the same listener: /live, /healthz
             # On the way out: no new requests, then every live view ends (its router
             # session closed, its message saying so), then the background jobs.
-            async with background.running(settings, inventory, readings.router), live_views:
-                try:
-                    if on_ready is not None:
-                        on_ready(url)
-                    await asyncio.Event().wait()  # until cancelled (Ctrl-C)
-                finally:
-                    await site.stop()
-        finally:
-            await runner.cleanup()
+            async with (
+                background.running(settings, inventory, readings.router),
+                live_views,
+                listening(web_app, host, port) as base,
+            ):
+                url = base + EVENTS_PATH
+                announce(settings, inventory, f"HTTP at {url}", installation)
+                if on_ready is not None:
+                    on_ready(url)
+                await asyncio.Event().wait()  # until cancelled (Ctrl-C)
 
 
 @web.middleware
@@ -89,7 +80,3 @@ async def _reject_malformed_timestamps(
     if timestamp is not None and not timestamp.strip().isdigit():
         return web.json_response({"error": "invalid request"}, status=401)
     return await handler(request)
-
-
-def _url_host(host: str) -> str:
-    return f"[{host}]" if ":" in host else host

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import AsyncIterator, Callable
 
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
+from bot.api.health import LoopWatch
 from bot.config import Settings
 from bot.domain import background
 from bot.domain.live_registry import LiveRegistry
@@ -13,27 +18,67 @@ from bot.domain.readings import ReadingService
 from bot.inventory.store import Inventory
 from bot.routeros.client import RouterClient
 from bot.routeros.tls import insecure_nodes, insecure_warning
+from bot.serve.listener import listening, mount_api
 from bot.slack.access import identify, log_policy
-from bot.slack.app import build_app, socket_mode_handler
+from bot.slack.app import SOCKET_MODE_PING_INTERVAL, build_app, socket_mode_handler
 from bot.slack.installation import Installation
 
 log = logging.getLogger(__name__)
 
 
-async def serve(settings: Settings, router: RouterClient | None = None) -> None:
-    """Connect to Slack and answer until cancelled."""
+async def serve(
+    settings: Settings,
+    router: RouterClient | None = None,
+    *,
+    ping_interval: float = SOCKET_MODE_PING_INTERVAL,
+    on_listening: Callable[[str], None] | None = None,
+) -> None:
+    """Connect to Slack and answer until cancelled.
+
+    With ``BEHOLDER_HTTP_PORT`` set, the API's routes (`bot.api`: ``/healthz``,
+    ``/live/{user}``…) are served on ``BEHOLDER_HTTP_HOST`` too; `on_listening`
+    receives their base URL (``http://127.0.0.1:PORT``) once they are.
+    `ping_interval`: seconds between Socket Mode pings (how soon a dead
+    connection is replaced).
+    """
     with Inventory(settings.db_path) as inventory:
         readings, app, live_views = bot_for(settings, inventory, router)
         installation = await identify(app)
-        handler = socket_mode_handler(app, settings.slack_app_token)
+        handler = socket_mode_handler(app, settings.slack_app_token, ping_interval=ping_interval)
         announce(settings, inventory, "Socket Mode", installation)
         # On the way out: no new requests, then every live view ends (its router
         # session closed, its message saying so), then the background jobs.
-        async with background.running(settings, inventory, readings.router), live_views:
+        async with (
+            LoopWatch().running() as loop,
+            background.running(settings, inventory, readings.router),
+            live_views,
+            _api_listener(settings, readings, loop, handler, on_listening),
+        ):
             try:
                 await handler.start_async()
             finally:
                 await handler.close_async()
+
+
+@contextlib.asynccontextmanager
+async def _api_listener(
+    settings: Settings,
+    readings: ReadingService,
+    loop: LoopWatch,
+    handler: AsyncSocketModeHandler,
+    on_listening: Callable[[str], None] | None,
+) -> AsyncIterator[None]:
+    """The API's listener, when ``BEHOLDER_HTTP_PORT`` asks for one."""
+    if settings.http_port is None:
+        yield
+        return
+    web_app = web.Application()
+    mount_api(web_app, settings, readings, loop, slack_connected=handler.client.is_connected)
+    async with listening(web_app, settings.http_host, settings.http_port) as url:
+        log.info("serving /healthz and the HTTP API at %s", url)
+        if on_listening is not None:
+            on_listening(url)
+        yield
 
 
 def bot_for(

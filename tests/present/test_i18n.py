@@ -22,6 +22,7 @@ from PIL import ImageDraw
 from slack_sdk.errors import SlackClientError
 
 from bot import errors
+from bot.api import shapes as api_shapes
 from bot.cli import demo
 from bot.config import LANGUAGES, Settings
 from bot.domain.assess import assessed
@@ -400,6 +401,7 @@ def every_message() -> list[str]:
 
     for err in every_error():
         out.append(error_texts.error(err))
+        out.append(api_shapes.error_answer(err).body["message"])
         out += strings(blocks.error_message(err))
         if isinstance(err, AmbiguousQuery):
             out += strings(blocks.candidates_message(err))
@@ -419,6 +421,19 @@ def every_message() -> list[str]:
         ("kind", ["C0123ABCD"], [], True),
     ):
         out += strings(blocks.denied_message(reason, channels, groups, listed))
+
+    out += [
+        answer.body["message"]
+        for answer in (
+            api_shapes.unauthorized(),
+            api_shapes.kind_refused(),
+            api_shapes.api_disabled(),
+            api_shapes.no_such_route("/admin"),
+            api_shapes.method_not_allowed("POST"),
+            api_shapes.body_not_allowed(),
+            api_shapes.path_too_long(512),
+        )
+    ]
 
     for view in live_views():
         out += [

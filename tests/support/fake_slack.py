@@ -317,6 +317,8 @@ class FakeSlack:
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
         self._closing = False
+        #: While set, new websocket connections are refused (Slack unreachable).
+        self._refusing = False
 
         self._calls: list[ApiCall] = []
         self._responses: list[ResponsePost] = []
@@ -987,6 +989,11 @@ class FakeSlack:
 
         return self._run(send_all())
 
+    def refuse_connections(self, refuse: bool = True) -> None:
+        """While `refuse`, new websocket connections get HTTP 503: Slack unreachable,
+        so a dropped connection stays down until this is called with False."""
+        self._refusing = refuse
+
     def drop_connections(self) -> int:
         """Abort every websocket's TCP connection (no close frame); returns how many."""
 
@@ -1002,7 +1009,7 @@ class FakeSlack:
     # ------------------------------------------------------------------ websocket
 
     async def _handle_ws(self, request: web.Request) -> web.StreamResponse:
-        if self._closing:
+        if self._closing or self._refusing:
             return web.Response(status=503, text="fake slack stopping")
         ws = web.WebSocketResponse(autoping=True, timeout=2.0)
         await ws.prepare(request)

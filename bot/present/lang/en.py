@@ -312,6 +312,19 @@ MESSAGES: dict[str, str] = {
         "You don't have permission to use Beholder, so no router was checked. "
         "It can be used by {who}. {ask} whoever manages Beholder for access."
     ),
+    # -- the HTTP API (`bot.api`): answers to programs, read by the people who wire them ------
+    "api.unauthorized": (
+        "A valid token is missing: send the header `Authorization: Bearer <token>` with "
+        "one of the tokens in BEHOLDER_API_TOKENS. No router was asked."
+    ),
+    "api.kind": "Beholder does not take this kind of request over HTTP; no router was asked.",
+    "api.disabled": (
+        "The HTTP API is off: whoever manages Beholder turns it on by setting BEHOLDER_API_TOKENS."
+    ),
+    "api.method": "Method {method} is not allowed here: use {allowed}.",
+    "api.body": "A GET carries no body: send the request without one.",
+    "api.too_long": "The requested address is too long (more than {limit} characters).",
+    "api.not_found": "There is no {path}: the routes are /live/<user>, /healthz and /openapi.json.",
     # -- live views -----------------------------------------------------------------------
     "live.running": "live",
     "live.length": "{seconds} s",

@@ -318,6 +318,20 @@ MESSAGES: dict[str, str] = {
         "No tenés permiso para consultar a Beholder, así que no consulté ningún router. "
         "Lo pueden usar {who}. {ask} acceso a quien administra Beholder."
     ),
+    # -- the HTTP API (`bot.api`): answers to programs, read by the people who wire them ------
+    "api.unauthorized": (
+        "Falta un token válido: mandá el encabezado `Authorization: Bearer <token>` con "
+        "uno de los tokens de BEHOLDER_API_TOKENS. No se consultó ningún router."
+    ),
+    "api.kind": "Beholder no atiende este tipo de pedido por HTTP; no se consultó ningún router.",
+    "api.disabled": (
+        "La API HTTP está apagada: quien administra Beholder la enciende definiendo "
+        "BEHOLDER_API_TOKENS."
+    ),
+    "api.method": "Método {method} no permitido acá: usá {allowed}.",
+    "api.body": "Un GET no lleva cuerpo: mandá el pedido sin cuerpo.",
+    "api.too_long": "La dirección pedida es demasiado larga (más de {limit} caracteres).",
+    "api.not_found": "No existe {path}: las rutas son /live/<usuario>, /healthz y /openapi.json.",
     # -- live views -----------------------------------------------------------------------
     "live.running": "en vivo",
     "live.length": "{seconds} s",
