@@ -178,6 +178,18 @@ SUSPENDED_STATUSES = frozenset(
 
 
 @dataclass(frozen=True)
+class Asker:
+    """Who asked, where, and how: for the audit, and for the per-asker allowance
+    of targeted pulls. `user` is a Slack member id, an API caller's label
+    (``api:1``) or None (the CLI); `source` one of "command", "mention",
+    "button", "shortcut", "api", "cli"…"""
+
+    user: str | None
+    channel: str = ""
+    source: str = "command"
+
+
+@dataclass(frozen=True)
 class AuditEntry:
     """One question asked of Beholder: who, where, what, and what came of it."""
 

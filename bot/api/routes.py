@@ -37,8 +37,8 @@ from bot.domain.readings import (
     clean_query,
     outcome_of,
 )
-from bot.errors import BeholderError
-from bot.model import Reading
+from bot.errors import BeholderError, InputError
+from bot.model import Asker, Reading
 
 log = logging.getLogger(__name__)
 
@@ -186,25 +186,18 @@ class Api:
     # -- a reading ---------------------------------------------------------------------
 
     async def _read(self, query: str, caller: str) -> Answer:
-        started = time.monotonic()
-        reading: Reading | None = None
-        error: BaseException | None = None
         try:
             # The same rule as /consumo's text: bounded, no control characters.
-            reading = await self.readings.read(clean_query(query), asker=caller)
-        except BeholderError as exc:
-            error = exc
-        except Exception as exc:
-            log.exception("API /live query=%r: unexpected error", query)
-            error = exc
-        elapsed_ms = round((time.monotonic() - started) * 1000)
-        outcome = outcome_of(reading, error)
-        log.info("API /live query=%r by=%s outcome=%s %dms", query, caller, outcome, elapsed_ms)
-        self._audit(query, outcome, caller, elapsed_ms, reading, error)
-        if reading is not None:
-            return Answer(200, live_body(reading))
-        if isinstance(error, BeholderError):
-            return error_answer(error)
+            cleaned = clean_query(query)
+        except InputError as exc:
+            self._audit(query, outcome_of(None, exc), caller, 0, None, exc)
+            return error_answer(exc)
+        # The domain times, logs and audits it, as it does Slack's and the CLI's.
+        answer = await self.readings.ask(cleaned, Asker(caller, "", SOURCE))
+        if answer.reading is not None:
+            return Answer(200, live_body(answer.reading))
+        if isinstance(answer.error, BeholderError):
+            return error_answer(answer.error)
         return unexpected_answer(query)
 
     def _audit(

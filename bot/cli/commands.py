@@ -18,14 +18,16 @@ from collections.abc import Callable
 from bot.cli.progress import SyncProgress
 from bot.cli.report import EXIT_FAILED, sync_report, table
 from bot.config import Settings
-from bot.domain.readings import ReadingService, audit_entry, clean_query, outcome_of
+from bot.domain.readings import ReadingService, clean_query
 from bot.domain.sync import NodeSync, sync_nodes
 from bot.errors import (
     BeholderError,
     ConfigError,
 )
 from bot.inventory.store import Inventory
-from bot.present import numbers
+from bot.model import Asker
+from bot.present import errors as error_texts
+from bot.present import markup, numbers
 from bot.present import reading as reading_texts
 from bot.present.terminal import terminal
 from bot.routeros.client import RouterClient
@@ -65,33 +67,22 @@ def cmd_consumo(args: argparse.Namespace, settings: Settings) -> int:
     settings.require_router_credentials()
     with Inventory(settings.db_path) as inventory:
         service = ReadingService(inventory, RouterClient.from_settings(settings))
-        started = time.monotonic()
-        reading, error = None, None
-        try:
-            reading = asyncio.run(service.read(user))
-        except BeholderError as exc:
-            error = exc
         # The CLI reaches the routers too: its questions are audited like Slack's
         # (the row is written after the answer is printed, when the inventory closes).
-        inventory.audit_later(
-            audit_entry(
-                user,
-                outcome_of(reading, error),
-                reading,
-                error,
-                channel=f"cli:{getpass.getuser()}",
-                source="cli",
-                latency_ms=round((time.monotonic() - started) * 1000),
-            )
-        )
+        asker = Asker(None, f"cli:{getpass.getuser()}", "cli")
+        answer = asyncio.run(service.ask(user, asker))
+        reading, error = answer.reading, answer.error
         if reading is not None:
             if args.json:
                 print(_json_for_terminal(reading_texts.reading_json(reading)), flush=True)
             else:
                 lines = reading_texts.reading_lines(reading, numbers.zone(settings.timezone))
                 print("\n".join(lines), flush=True)
-    if error is not None:
+    if isinstance(error, BeholderError):
         raise error
+    if error is not None:  # ours, logged with its traceback: one line here
+        print(f"beholder: {terminal(markup.plain(error_texts.unexpected(user)))}", file=sys.stderr)
+        return EXIT_FAILED
     return 0
 
 

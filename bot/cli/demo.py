@@ -25,7 +25,7 @@ from bot.domain.readings import ReadingService, clean_query
 from bot.domain.sync import sync_nodes
 from bot.errors import InputError
 from bot.inventory.store import Inventory
-from bot.model import Connection, Node
+from bot.model import Asker, Connection, Node
 from bot.present import markup, numbers
 from bot.present.lang import t
 from bot.present.terminal import TERMINAL_LINE_LIMIT, terminal
@@ -33,7 +33,7 @@ from bot.routeros.client import RouterClient
 from bot.sim.model import demo_network
 from bot.sim.network import SimNetwork
 from bot.slack import blocks
-from bot.slack.replies import Asker, Deps, consult
+from bot.slack.replies import Deps, consult
 
 #: What an operator might type, and why it is in the demo.
 QUESTIONS = (

@@ -16,12 +16,14 @@ import time
 import unicodedata
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.domain import resolve
 from bot.domain.assess import assessed
 from bot.errors import (
     AmbiguousQuery,
+    BeholderError,
     InputError,
     InventoryUnavailable,
     NodeNotInInventory,
@@ -32,6 +34,7 @@ from bot.errors import (
 )
 from bot.inventory.store import Inventory
 from bot.model import (
+    Asker,
     AuditEntry,
     Connection,
     Location,
@@ -44,6 +47,19 @@ from bot.routeros.client import RouterClient
 from bot.routeros.parse import parse_router_time
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A question and how it ended: what every edge (Slack, the API, the CLI)
+    renders. Exactly one of `reading` and `error` is set."""
+
+    query: str
+    reading: Reading | None
+    error: BaseException | None
+    #: How it ended, as the audit records it (`outcome_of`).
+    outcome: str
+    latency_ms: int
 
 
 class ReadingService:
@@ -87,6 +103,55 @@ class ReadingService:
         self._pulled_by: dict[str, deque[float]] = {}
         #: Secrets found by targeted pulls, being written (`_store_later`).
         self._storing: set[asyncio.Future[None]] = set()
+
+    async def ask(self, query: str, asker: Asker, *, exact: bool = False) -> Answer:
+        """Answer `asker`'s question about `query`, and queue its audit row.
+
+        The one path every way in takes: Slack's listeners, the HTTP API and
+        ``beholder consumo`` time, classify, log and audit a question alike.
+        `exact`: `query` is a PPPoE user name (a button's), not typed text.
+        Never raises (but cancellation): a fault is the answer's `error`, and
+        one we did not expect is logged with its traceback.
+        """
+        started = time.monotonic()
+        reading: Reading | None = None
+        error: BaseException | None = None
+        try:
+            if exact:
+                reading = await self.read_user(query)
+            else:
+                reading = await self.read(query, asker=asker.user or None)
+        except BeholderError as exc:
+            error = exc
+        except Exception as exc:
+            log.exception("consumo query=%r: unexpected error", query)
+            error = exc
+        latency_ms = round((time.monotonic() - started) * 1000)
+        outcome = outcome_of(reading, error)
+        log.info(
+            "consumo query=%r by=%s channel=%s source=%s outcome=%s user=%s node=%s %dms",
+            query,
+            asker.user,
+            asker.channel,
+            asker.source,
+            outcome,
+            reading.user if reading else "",
+            reading.node if reading else getattr(error, "node", ""),
+            latency_ms,
+        )
+        self.inventory.audit_later(
+            audit_entry(
+                query,
+                outcome,
+                reading,
+                error,
+                slack_user=asker.user or "",
+                channel=asker.channel,
+                source=asker.source,
+                latency_ms=latency_ms,
+            )
+        )
+        return Answer(query, reading, error, outcome, latency_ms)
 
     async def read(self, query: str, *, asker: str | None = None) -> Reading:
         """A reading of the subscriber `query` designates, or a `BeholderError`.

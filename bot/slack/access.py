@@ -34,12 +34,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.errors import ConfigError
+from bot.model import Asker
 from bot.slack import blocks, delivery, parsing
 from bot.slack.delivery import describe_lookup
 from bot.slack.groups import GroupResolver
 from bot.slack.installation import Installation
 from bot.slack.policy import Decision, Policy, decide
-from bot.slack.replies import Asker, Deps, audit
+from bot.slack.replies import Deps, audit
 
 log = logging.getLogger(__name__)
 

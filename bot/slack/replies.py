@@ -8,14 +8,13 @@ Nothing raised here reaches Slack as a traceback.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from datetime import tzinfo
 
 from bot.domain.live_registry import MIN_SECONDS, LiveRegistry
-from bot.domain.readings import ReadingService, audit_entry, outcome_of
+from bot.domain.readings import ReadingService, audit_entry
 from bot.errors import AmbiguousQuery, BeholderError, InputError, InventoryError
-from bot.model import Reading
+from bot.model import Asker, Reading
 from bot.slack import blocks
 
 log = logging.getLogger(__name__)
@@ -32,15 +31,6 @@ class Deps:
 
 
 @dataclass(frozen=True)
-class Asker:
-    """Who asked, where, and how: for the reply and for the audit."""
-
-    user: str | None
-    channel: str = ""
-    source: str = "command"  # "command", "mention", "button", "shortcut"…
-
-
-@dataclass(frozen=True)
 class Reply:
     message: blocks.Message
     #: "reading", "fault" (a router failed), "not_found" or "error" (ours).
@@ -54,38 +44,14 @@ class Reply:
 
 
 async def consult(deps: Deps, query: str, asker: Asker, *, exact: bool = False) -> Reply:
-    """Read the subscriber `query` designates, render the outcome, audit it.
+    """Ask the domain about `query` (it times, logs and audits the question), and
+    render the answer as the reply for Slack.
 
     `exact`: `query` is a PPPoE user name taken from a button, not typed text.
     Never raises (but cancellation).
     """
-    started = time.monotonic()
-    reading: Reading | None = None
-    error: BaseException | None = None
-    try:
-        if exact:
-            reading = await deps.readings.read_user(query)
-        else:
-            reading = await deps.readings.read(query, asker=asker.user)
-    except BeholderError as exc:
-        error = exc
-    except Exception as exc:
-        log.exception("consumo query=%r: unexpected error", query)
-        error = exc
-    elapsed_ms = round((time.monotonic() - started) * 1000)
-    outcome = outcome_of(reading, error)
-    log.info(
-        "consumo query=%r by=%s channel=%s source=%s outcome=%s user=%s node=%s %dms",
-        query,
-        asker.user,
-        asker.channel,
-        asker.source,
-        outcome,
-        reading.user if reading else "",
-        reading.node if reading else getattr(error, "node", ""),
-        elapsed_ms,
-    )
-    await audit(deps, query, asker, outcome, reading, error, elapsed_ms)
+    answer = await deps.readings.ask(query, asker, exact=exact)
+    reading, error = answer.reading, answer.error
     if reading is not None:
         return Reply(blocks.reading_message(reading, deps.tz, asker.user), "reading")
     if isinstance(error, AmbiguousQuery):

@@ -26,12 +26,12 @@ from bot.domain.live import LiveStats, LiveView, Spread
 from bot.domain.live_registry import LiveBusy, LiveClosed, LiveFull, LiveNodeFull, LiveRegistry
 from bot.domain.readings import ReadingService
 from bot.errors import RouterProtocolError, RouterTimeout
-from bot.model import Sample, Traffic
+from bot.model import Asker, Sample, Traffic
 from bot.serve.socket_mode import serve
 from bot.slack.app import build_app
 from bot.slack.ids import ACTION_LIVE, ACTION_LIVE_STOP
 from bot.slack.listeners import live as slack_live
-from bot.slack.replies import Asker, Deps
+from bot.slack.replies import Deps
 from tests.conftest import LoopThread, slack_settings
 from tests.support.bolt_runner import BoltRunner
 from tests.support.fake_slack import FakeSlack

@@ -7,9 +7,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.model import Asker
 from bot.slack import delivery
 from bot.slack.ids import ACTION_PICK, ACTION_REFRESH
-from bot.slack.replies import Asker, Deps, consult
+from bot.slack.replies import Deps, consult
 
 
 def register(app: AsyncApp, deps: Deps) -> None:

@@ -24,9 +24,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.domain import resolve
 from bot.domain.readings import clean_query
 from bot.errors import InputError
+from bot.model import Asker
 from bot.slack import blocks, delivery, parsing
 from bot.slack.listeners import live
-from bot.slack.replies import Asker, Deps, audit, consult, help_message
+from bot.slack.replies import Deps, audit, consult, help_message
 
 log = logging.getLogger(__name__)
 

@@ -37,12 +37,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.domain.live import LiveView
 from bot.domain.live_service import LiveOutcome, LiveStart, start_live
 from bot.errors import AmbiguousQuery, BeholderError, RouterError, UnknownUser
+from bot.model import Asker
 from bot.present import errors as error_texts
 from bot.present import live as live_texts
 from bot.present.chart import render_chart
 from bot.slack import blocks, delivery
 from bot.slack.ids import ACTION_LIVE, ACTION_LIVE_STOP
-from bot.slack.replies import Asker, Deps, audit, consult
+from bot.slack.replies import Deps, audit, consult
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain import resolve
+from bot.model import Asker
 from bot.slack import blocks, delivery, parsing
 from bot.slack.ids import SHORTCUT_MESSAGE
-from bot.slack.replies import Asker, Deps, audit, consult
+from bot.slack.replies import Deps, audit, consult
 
 log = logging.getLogger(__name__)
 
