@@ -76,6 +76,17 @@ class CircuitBreaker:
         if state is not None:
             state.probing = False
 
+    def states(self) -> dict[str, str]:
+        """Each router whose circuit is not closed: "open" (questions refused) or
+        "half_open" (the cooldown is over: the next question, or the one in flight,
+        is the probe). For ``/metrics``."""
+        now = self.clock()
+        return {
+            node: "half_open" if state.probing or now - state.opened_at >= self.cooldown else "open"
+            for node, state in self._states.items()
+            if state.opened_at is not None
+        }
+
     def is_open(self, node: str) -> bool:
         state = self._states.get(node)
         return state is not None and state.opened_at is not None
