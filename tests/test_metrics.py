@@ -27,7 +27,7 @@ from bot.inventory.store import Inventory
 from bot.model import AuditEntry, Node
 from bot.routeros.breaker import CircuitBreaker
 from bot.serve.socket_mode import bot_for
-from tests.conftest import slack_settings, world
+from tests.conftest import audit_rows, slack_settings, world
 from tests.support.bolt_runner import BoltRunner
 from tests.support.clock import Clock
 
@@ -68,15 +68,19 @@ class Served:
 
 @pytest.fixture
 def serve(fake, sim_world) -> Iterator[Callable[..., tuple[BoltRunner, Served]]]:
-    """Start the app as `serve` wires it: ``serve(breaker=…)`` goes to the router client."""
+    """Start the app as `serve` wires it: ``serve(client_options, **settings)``."""
     runners: list[BoltRunner] = []
 
-    def start(**client_options: object) -> tuple[BoltRunner, Served]:
+    def start(
+        client_options: dict[str, object] | None = None, **overrides: object
+    ) -> tuple[BoltRunner, Served]:
         served = Served()
 
         def build():
             readings, app, live_views = bot_for(
-                slack_settings(fake), sim_world.inventory, sim_world.client(**client_options)
+                slack_settings(fake, **overrides),
+                sim_world.inventory,
+                sim_world.client(**(client_options or {})),
             )
             served.readings, served.live_views = readings, live_views
             return app
@@ -115,14 +119,18 @@ def test_the_exposition_parses_and_every_metric_is_named_beholder(serve, fake):
     }
 
 
-def test_questions_asked_in_slack_move_the_counters_by_outcome(serve, fake):
-    serve()
+def test_questions_asked_in_slack_move_the_counters_by_outcome(serve, fake, sim_world):
+    """Each question counts once by source and outcome; each answered one is timed,
+    a refused one (denied) is not."""
+    serve(allowed_users=frozenset({"U0001"}))
     before = scrape()
     ask(fake, "juan.perez")  # online
     ask(fake, "carlos.lopez")  # offline
     ask(fake, "juan.peres")  # a typo: suggestions
+    fake.wait_for_ack(fake.send_slash_command("juan.perez", user_id="U0STRANGER"))  # denied
+    audit_rows(sim_world.inventory, 1, lambda e: e.slack_user == "U0STRANGER")
     after = scrape()
-    for outcome in ("ok", "offline", "not_found"):
+    for outcome in ("ok", "offline", "not_found", "denied"):
         assert (
             moved(before, after, "beholder_questions_total", source="command", outcome=outcome) == 1
         )
@@ -195,7 +203,7 @@ def test_state_gauges_are_read_at_scrape_time_from_what_serve_runs(serve, fake, 
     """Sessions held, breaker states, live views and sync ages come from the router
     client, the live registry and the inventory `bot_for` wired, when scraped."""
     clock = Clock()
-    runner, served = serve(breaker=CircuitBreaker(threshold=1, cooldown=30.0, clock=clock))
+    runner, served = serve({"breaker": CircuitBreaker(threshold=1, cooldown=30.0, clock=clock)})
     node = sim_world.nodes["bras-norte"]
 
     async def scraped_holding_a_session() -> Samples:
