@@ -19,13 +19,18 @@ Labels are bounded: node names (from the inventory), sources and outcomes from
 fixed sets (anything else is "other"), router error kinds from the classes of
 `bot.errors`. Never a subscriber's name, IP or MAC.
 
-`exposition` renders the text for ``GET /metrics``. Call it on the event loop
-that owns the tracked objects (an aiohttp handler does): the state readers look
-at plain dicts that the loop changes.
+`exposition` renders the text for ``GET /metrics``; the route awaits
+`exposition_in_thread`, which renders it in a worker thread: a scrape at a few
+hundred nodes takes tens of milliseconds of prometheus-client's formatting, which
+on the event loop would hold every reply back that long
+(``bench/metrics_bench.py``). So the state readers run in that thread: each
+copies what the loop changes in one step (``dict(d)``, ``list(d.items())``,
+atomic under the GIL), and the counters are prometheus-client's, thread-safe.
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import math
@@ -284,3 +289,8 @@ def untrack() -> None:
 def exposition() -> tuple[bytes, str]:
     """The body and content type of ``GET /metrics`` (`CONTENT_TYPE`)."""
     return generate_latest(REGISTRY), CONTENT_TYPE
+
+
+async def exposition_in_thread() -> tuple[bytes, str]:
+    """`exposition`, rendered off the event loop (what the route awaits)."""
+    return await asyncio.to_thread(exposition)

@@ -101,9 +101,10 @@ def ask(fake, text: str, user_id: str = "U0001") -> None:
 
 
 def test_the_exposition_parses_and_every_metric_is_named_beholder(serve, fake):
-    serve()
+    """Rendered as the route does, off the bot's loop (`exposition_in_thread`)."""
+    runner, _ = serve()
     ask(fake, "juan.perez")
-    body, content_type = metrics.exposition()
+    body, content_type = runner.run(metrics.exposition_in_thread())
     assert content_type == "text/plain; version=0.0.4; charset=utf-8"
     families = {f.name: f.type for f in text_string_to_metric_families(body.decode())}
     assert families == {

@@ -66,7 +66,9 @@ class SessionSlots:
                 self._in_use[node.name] = left
 
     def in_use(self) -> dict[str, int]:
-        """API sessions held right now, by node name; nodes holding none are absent."""
+        """API sessions held right now, by node name; nodes holding none are absent.
+        A copy made in one step (atomic under the GIL): ``/metrics`` may ask from
+        its own thread."""
         return dict(self._in_use)
 
     def pull_turn(self, node: Node, wait: float) -> AbstractAsyncContextManager[None]:
