@@ -186,7 +186,6 @@ class _State(Collector):
 
     def __init__(self) -> None:
         self.readers: dict[str, _Reader] = {}
-        self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     def describe(self) -> Iterator[Metric]:
         return iter(_families())
@@ -205,7 +204,7 @@ class _State(Collector):
         running = self._read("live_views")
         if running is not None:
             views.add_metric([], len(running))
-        now = self.now()
+        now = datetime.now(UTC)
         for node, at in synced.items():
             syncs.add_metric([node], sync_age_s(at, now))
         yield from (sessions, breakers, views, syncs)
@@ -259,14 +258,13 @@ def track(
     breakers: Callable[[], Mapping[str, str]] | None = None,
     live_views: Callable[[], Sized] | None = None,
     last_syncs: Callable[[], Mapping[str, str | None]] | None = None,
-    now: Callable[[], datetime] | None = None,
 ) -> None:
     """Read the state gauges from these at each scrape, instead of what was tracked before.
 
     `sessions_in_use`: API sessions held, by node; `breakers`: the state ("open",
     "half_open"; absent is closed) by node; `live_views`: the running views (their
     count is reported); `last_syncs`: every inventory node's last good sync (ISO 8601
-    or None); `now`: the clock the sync ages are counted with (tests move it).
+    or None), whose age is counted from the wall clock at the scrape.
     """
     readers = {
         "sessions": sessions_in_use,
@@ -275,12 +273,6 @@ def track(
         "syncs": last_syncs,
     }
     _STATE.readers = {what: _Reader(fn) for what, fn in readers.items() if fn is not None}
-    _STATE.now = now or (lambda: datetime.now(UTC))
-
-
-def untrack() -> None:
-    """Stop reporting state (serving ended)."""
-    _STATE.readers = {}
 
 
 # -- the route ---------------------------------------------------------------------------
