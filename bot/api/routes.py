@@ -26,6 +26,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot import metrics as prometheus
 from bot.api import policy, shapes
 from bot.api.health import Health
 from bot.api.shapes import Answer, error_answer, live_body, unexpected_answer
@@ -70,9 +71,7 @@ ROUTES = (
     Route("/live/{user:.+}", "live", "live", cors=True),
     Route("/healthz", "health", "healthz"),
     Route("/openapi.json", "openapi", "openapi"),
-    # GET /metrics goes here: Route("/metrics", "metrics", "metrics") with an
-    # `Api.metrics` handler answering `bot.metrics.exposition()` as text/plain. Its
-    # rule ("open", like /healthz) is in `policy.RULES`; openapi.json describes it.
+    Route("/metrics", "metrics", "metrics"),
 )
 
 
@@ -179,6 +178,12 @@ class Api:
 
     async def openapi(self, request: web.Request, _: policy.Decision) -> web.StreamResponse:
         return web.Response(text=self._openapi, content_type="application/json")
+
+    async def metrics(self, request: web.Request, _: policy.Decision) -> web.StreamResponse:
+        # Rendered in a worker thread: at hundreds of nodes a scrape takes tens of
+        # milliseconds, which the event loop's replies must not wait for.
+        body, content_type = await prometheus.exposition_in_thread()
+        return web.Response(body=body, headers={"Content-Type": content_type})
 
     async def not_found(self, request: web.Request) -> web.StreamResponse:
         return respond(shapes.no_such_route(request.path))

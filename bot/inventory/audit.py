@@ -23,6 +23,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
+from bot import metrics
 from bot.inventory.db import Database
 from bot.inventory.schema import stamp
 from bot.model import AuditEntry
@@ -111,6 +112,7 @@ class AuditTrail:
             try:
                 self._write(batch)
             except Exception as exc:  # noqa: BLE001 - kept and retried; said once per streak
+                metrics.audit_write_failed()
                 if not failing:
                     log.warning(
                         "audit: %d row(s) waiting, the inventory refused them (%s); retrying",
@@ -133,6 +135,7 @@ class AuditTrail:
 
 def _lost(entries: list[AuditEntry], why: str) -> None:
     """The last resort: the rows go to the log, where they can still be found."""
+    metrics.audit_rows_lost(len(entries))
     for entry in entries:
         log.error(
             "audit row not written (%s): at=%s user=%s channel=%s source=%s query=%r "

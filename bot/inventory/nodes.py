@@ -125,5 +125,11 @@ def node_status(inventory: Database) -> list[NodeStatus]:
     ]
 
 
+def last_syncs(inventory: Database) -> dict[str, str | None]:
+    """The nodes table alone (no count of secrets): read at every metrics scrape."""
+    rows = inventory._read("SELECT name, synced_at FROM nodes ORDER BY name")
+    return {r["name"]: r["synced_at"] for r in rows}
+
+
 def _node(row: sqlite3.Row) -> Node:
     return Node(row["name"], row["host"], row["port"], row["tls"], row["tls_fingerprint"])

@@ -42,6 +42,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+from bot import metrics
 from bot.errors import ConfigError, InventoryUnavailable
 from bot.inventory import audit, management, nodes, search, synced
 from bot.inventory.audit import AuditTrail
@@ -263,6 +264,10 @@ class Inventory:
     def node_status(self) -> list[NodeStatus]:
         return nodes.node_status(self)
 
+    def last_syncs(self) -> dict[str, str | None]:
+        """Every node's last good sync (ISO 8601, UTC; None if never), by name."""
+        return nodes.last_syncs(self)
+
     # -- what the routers have configured (`bot.inventory.synced`) ------------------
 
     def replace_node(
@@ -325,7 +330,11 @@ class Inventory:
     def audit_later(self, entry: AuditEntry) -> None:
         """Queue `entry` for the audit and return at once: a thread of its own
         writes it, retrying while another process holds the database; `close`
-        writes whatever is still pending. Never raises, never blocks."""
+        writes whatever is still pending. Never raises, never blocks.
+
+        Every question reaches the audit here, with its source, outcome and latency:
+        it is counted for ``/metrics`` here too (`bot.metrics.question`), once."""
+        metrics.question(entry.source, entry.outcome, entry.latency_ms / 1000)
         with self._trail_lock:
             if self._trail is None:
                 self._trail = self._new_trail()

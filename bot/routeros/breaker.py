@@ -76,6 +76,20 @@ class CircuitBreaker:
         if state is not None:
             state.probing = False
 
+    def states(self) -> dict[str, str]:
+        """Each router whose circuit is not closed: "open" (questions refused) or
+        "half_open" (the cooldown is over: the next question, or the one in flight,
+        is the probe). For ``/metrics``, which may ask from its own thread: the table
+        is copied in one step (atomic under the GIL) and each state read once."""
+        now = self.clock()
+        states = {}
+        for node, state in list(self._states.items()):
+            opened_at, probing = state.opened_at, state.probing
+            if opened_at is not None:
+                late = probing or now - opened_at >= self.cooldown
+                states[node] = "half_open" if late else "open"
+        return states
+
     def is_open(self, node: str) -> bool:
         state = self._states.get(node)
         return state is not None and state.opened_at is not None

@@ -44,6 +44,7 @@ from pathlib import Path
 
 from librouteros.exceptions import TrapError
 
+from bot import metrics
 from bot.config import Settings, env_suffix
 from bot.errors import (
     RouterBusy,
@@ -159,7 +160,7 @@ class RouterClient:
         tuples freed once converted, so the two forms of a table are never held
         whole at once.
         """
-        with mapped_errors(node, None, self.sync_timeout):
+        with self._counted(node), mapped_errors(node, None, self.sync_timeout):
             async with asyncio.timeout(self.sync_timeout), AsyncExitStack() as stack:
                 # Background work: never the session a reading needs (`spare`).
                 await stack.enter_async_context(self._slots.spare(node, self.sync_timeout))
@@ -182,7 +183,11 @@ class RouterClient:
         deadline (then `RouterBusy`); the pull itself then has a deadline of its
         own, so time spent behind other pulls is never blamed on the router.
         """
-        with self._guarded(node, user), mapped_errors(node, user, self.timeout):
+        with (
+            self._counted(node),
+            self._guarded(node, user),
+            mapped_errors(node, user, self.timeout),
+        ):
             # Entered in order: the deadline starts once the turn is ours.
             async with (
                 self._slots.pull_turn(node, self.timeout),
@@ -198,7 +203,7 @@ class RouterClient:
     async def check(self, node: Node) -> NodeCheck:
         """Log in and report what `beholder nodes check` shows."""
         started = time.monotonic()
-        with mapped_errors(node, None, self.timeout):
+        with self._counted(node), mapped_errors(node, None, self.timeout):
             async with asyncio.timeout(self.timeout), self.session(node) as api:
                 logged_in = time.monotonic()
                 identity = await _rows(api, "/system/identity/print")
@@ -241,7 +246,7 @@ class RouterClient:
         iface = interface_name(user)
         slots = max(1, round(seconds / every))
         loop = asyncio.get_running_loop()
-        with mapped_errors(node, user, self.timeout):
+        with self._counted(node), mapped_errors(node, user, self.timeout):
             async with AsyncExitStack() as stack:
                 await stack.enter_async_context(self._slots.spare(node, self.timeout))
                 async with asyncio.timeout(self.timeout):
@@ -288,7 +293,12 @@ class RouterClient:
 
     async def _snapshot(self, node: Node, user: str) -> Snapshot:
         started = time.monotonic()
-        with self._guarded(node, user), mapped_errors(node, user, self.timeout):
+        # Counted here, in the query twins share: once per router query, not per asker.
+        with (
+            self._counted(node),
+            self._guarded(node, user),
+            mapped_errors(node, user, self.timeout),
+        ):
             async with asyncio.timeout(self.timeout), self.session(node) as api:
                 snapshot = await _read_snapshot(api, node, user)
         latency = time.monotonic() - started
@@ -300,6 +310,21 @@ class RouterClient:
             latency * 1000,
         )
         return Snapshot(**{**snapshot.__dict__, "latency_s": latency})
+
+    def sessions_in_use(self) -> dict[str, int]:
+        """API sessions held right now, by node name (for ``/metrics``)."""
+        return self._slots.in_use()
+
+    @staticmethod
+    @contextmanager
+    def _counted(node: Node) -> Iterator[None]:
+        """Count the `RouterError` this operation on `node` ends with, by its class,
+        for ``/metrics``; the outermost wrapper of each operation, so once."""
+        try:
+            yield
+        except RouterError as exc:
+            metrics.router_error(node.name, exc)
+            raise
 
     @contextmanager
     def _guarded(self, node: Node, user: str | None) -> Iterator[None]:
@@ -338,9 +363,9 @@ class RouterClient:
         offered, so a router without a certificate fails with `RouterTLSError`.
         Within the usual deadline and this router's session limit.
         """
-        if not node.tls:
+        if not node.tls:  # the operator's mistake, not the router's: not counted
             raise RouterTLSError(node.name, f"{node.host}:{node.port} is the plain API (tls=no)")
-        with mapped_errors(node, None, self.timeout):
+        with self._counted(node), mapped_errors(node, None, self.timeout):
             async with (
                 asyncio.timeout(self.timeout),
                 self._connection(node, self._tls.get("pinned")) as conn,

@@ -44,6 +44,8 @@ class SessionSlots:
     _limits: dict[tuple[str, int], asyncio.Semaphore] = field(default_factory=dict, repr=False)
     _pull_turns: dict[tuple[str, int], asyncio.Semaphore] = field(default_factory=dict, repr=False)
     _spares: dict[tuple[str, int], asyncio.Semaphore] = field(default_factory=dict, repr=False)
+    #: Sessions held right now, by node name (nodes holding none are left out).
+    _in_use: dict[str, int] = field(default_factory=dict, repr=False)
 
     @asynccontextmanager
     async def session(self, node: Node) -> AsyncIterator[None]:
@@ -54,10 +56,20 @@ class SessionSlots:
             self._limits[key] = asyncio.Semaphore(self.max_sessions)
         limit = self._limits[key]
         await _wait_for_slot(limit)
+        self._in_use[node.name] = self._in_use.get(node.name, 0) + 1
         try:
             yield
         finally:
             limit.release()
+            left = self._in_use.pop(node.name) - 1
+            if left:
+                self._in_use[node.name] = left
+
+    def in_use(self) -> dict[str, int]:
+        """API sessions held right now, by node name; nodes holding none are absent.
+        A copy made in one step (atomic under the GIL): ``/metrics`` may ask from
+        its own thread."""
+        return dict(self._in_use)
 
     def pull_turn(self, node: Node, wait: float) -> AbstractAsyncContextManager[None]:
         """One of this router's `PULL_SESSIONS` turns for targeted pulls."""

@@ -10,6 +10,7 @@ from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
+from bot import metrics
 from bot.api.health import LoopWatch
 from bot.config import Settings
 from bot.domain import background
@@ -85,11 +86,18 @@ def bot_for(
     settings: Settings, inventory: Inventory, router: RouterClient | None = None
 ) -> tuple[ReadingService, AsyncApp, LiveRegistry]:
     """The app either transport serves, on one inventory and one router client, and
-    its live views (to be shut down when serving ends)."""
+    its live views (to be shut down when serving ends). Their state is what
+    ``/metrics`` reports (`bot.metrics.track`)."""
     if not inventory.count_secrets():
         log.warning("the inventory %s has no secrets: run beholder sync", settings.db_path)
     readings = ReadingService(inventory, router or RouterClient.from_settings(settings))
     live_views = LiveRegistry.from_settings(settings)
+    metrics.track(
+        sessions_in_use=readings.router.sessions_in_use,
+        breakers=readings.router.breaker.states,
+        live_views=live_views.running,
+        last_syncs=inventory.last_syncs,
+    )
     return readings, build_app(settings, readings, live_views), live_views
 
 

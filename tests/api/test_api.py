@@ -25,6 +25,7 @@ import jsonschema
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from prometheus_client.parser import text_string_to_metric_families
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
@@ -417,6 +418,32 @@ def test_healthz_over_http_mode_checks_the_loop_and_the_inventory(start_api):
     assert body["status"] == "ok"
     assert body["checks"]["inventory"]["secrets"] > 0
     assert "slack" not in body["checks"]  # over HTTP, Slack calls us
+
+
+def _api_questions(text: str, outcome: str) -> float:
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    return sum(
+        sample.value
+        for sample in families["beholder_questions"].samples
+        if sample.name == "beholder_questions_total"
+        and sample.labels == {"source": "api", "outcome": outcome}
+    )
+
+
+def test_metrics_over_http_parse_without_a_token_and_count_the_apis_questions(start_api):
+    """GET /metrics on the same listener, open like /healthz: Prometheus text that
+    prometheus_client's own parser reads, every family named beholder_…, and the
+    API's answered question counted under source "api"."""
+    base = start_api()
+    before = call(f"{base}/metrics", token=None)
+    assert before.status == 200
+    assert before.headers["Content-Type"].startswith("text/plain")
+    names = {family.name for family in text_string_to_metric_families(before.body)}
+    assert names
+    assert all(name.startswith("beholder_") for name in names), names
+    assert call(f"{base}/live/juan.perez").status == 200
+    after = call(f"{base}/metrics", token=None)
+    assert _api_questions(after.body, "ok") == _api_questions(before.body, "ok") + 1
 
 
 def test_an_unknown_path_is_a_json_404(start_api):

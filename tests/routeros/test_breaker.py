@@ -72,3 +72,25 @@ def test_bad_credentials_do_not_open_it(breaker):
 def test_routers_are_independent(breaker):
     fail(breaker, 3)
     breaker.before("bras-sur")
+
+
+def test_states_say_open_then_half_open_then_nothing_once_closed(breaker, clock):
+    """What ``/metrics`` reports: a circuit under its threshold is closed (absent);
+    open while the cooldown runs; half-open once it is over, and while the probe runs
+    (questions other than the probe are still refused then)."""
+    fail(breaker, 2)
+    assert breaker.states() == {}
+    fail(breaker, 1)
+    assert breaker.states() == {"bras-norte": "open"}
+    clock.now += 29.9
+    assert breaker.states() == {"bras-norte": "open"}
+    clock.now += 0.1
+    assert breaker.states() == {"bras-norte": "half_open"}
+    breaker.before("bras-norte")  # the probe
+    assert breaker.states() == {"bras-norte": "half_open"}
+    breaker.failure("bras-norte", RouterTimeout("bras-norte", seconds=5))
+    assert breaker.states() == {"bras-norte": "open"}
+    clock.now += 30
+    breaker.before("bras-norte")
+    breaker.success("bras-norte")
+    assert breaker.states() == {}
