@@ -68,7 +68,7 @@ class Route:
 
 #: Every route other than Slack's, each through `Api.guarded`.
 ROUTES = (
-    Route("/live/{user:.+}", "live", "live", cors=True),
+    Route("/live/{user:[\\s\\S]+}", "live", "live", cors=True),
     Route("/healthz", "health", "healthz"),
     Route("/openapi.json", "openapi", "openapi"),
     Route("/metrics", "metrics", "metrics"),
@@ -102,7 +102,7 @@ class Api:
         """Add every route of `ROUTES`, then a JSON 404 for any other path."""
         for route in ROUTES:
             app.router.add_route("*", route.path, self.guarded(route))
-        app.router.add_route("*", "/{tail:.*}", self.not_found)
+        app.router.add_route("*", "/{tail:[\\s\\S]*}", self.not_found)
 
     # -- what every route goes through -------------------------------------------------
 

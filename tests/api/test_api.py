@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 import jsonschema
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 from referencing import Registry
@@ -460,9 +460,13 @@ def test_an_unknown_path_is_a_json_404(start_api):
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(text=st.text(min_size=1, max_size=160))
+# Regression: a newline in the user (`/live/%0A`) fell outside the route's `.+` and
+# got aiohttp's plain-text 404 instead of a documented JSON answer.
+@example(text="\n")
+@example(text="juan\nperez")
 def test_any_text_in_the_path_gets_a_documented_json_answer(start_api_once, text):
-    """Control characters, quotes, slashes, 160 characters, any script: the answer is
-    one of the documented statuses with its documented body, never a 500."""
+    """Control characters, newlines, quotes, slashes, 160 characters, any script: the
+    answer is one of the documented statuses with its documented body, never a 500."""
     answer = call(f"{start_api_once}/live/{quote(text, safe='')}")
     assert answer.status in {200, 400, 404, 409, 414, 503}, answer.body
     conforms(answer)
