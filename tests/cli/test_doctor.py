@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from bot.cli import main as cli
-from bot.cli.doctor import Finding, Level, diagnose, report
+from bot.cli.doctor import diagnose
+from bot.cli.findings import Finding, Level, report
 from bot.config import Settings
 from bot.inventory.schema import SCHEMA_VERSION
 from bot.model import Node, TlsMode
