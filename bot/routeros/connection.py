@@ -73,7 +73,7 @@ class RawApi(AsyncApi):
 
     async def readSentence(self) -> tuple[str, dict[str, str]]:
         [words] = await self.protocol.readSentences(1)
-        return _attributes(words)
+        return sentence_attributes(words)
 
     async def readTable(self, convert: Callable[[dict[str, str]], T | None]) -> list[T]:
         """The rows of one reply, each passed through `convert` as it arrives.
@@ -94,7 +94,7 @@ class RawApi(AsyncApi):
             done = False
             while not done:
                 for sentence in await read():
-                    reply_word, words = _attributes(sentence)
+                    reply_word, words = sentence_attributes(sentence)
                     if reply_word == "!trap":
                         category = words.get("category", "")
                         traps.append(
@@ -124,24 +124,28 @@ class RawApi(AsyncApi):
         return await self.readTable(_as_is)
 
 
-def _attributes(sentence: list[str]) -> tuple[str, dict[str, str]]:
+def sentence_attributes(sentence: list[str]) -> tuple[str, dict[str, str]]:
     """A sentence's reply word and its ``=key=value`` words as a dict of strings.
 
-    ``.tag`` words are skipped; any other word is a `MalformedReply`. One
-    ``partition`` both checks the leading ``=`` and drops it: this runs for
-    every word of every row of a pull.
+    ``.tag`` words are skipped; any other word is a `MalformedReply`. This
+    runs for every word of every row of a pull, so the common word takes one
+    ``split`` that both checks the leading ``=`` and cuts key from value.
     """
     reply_word = sentence[0]
     if not reply_word.startswith("!"):
         raise MalformedReply(f"reply does not start with '!': {reply_word[:40]!r}")
     attributes: dict[str, str] = {}
     for word in sentence[1:]:
-        head, equals, rest = word.partition("=")
-        if head or not equals:  # not "=…"
+        try:
+            head, key, value = word.split("=", 2)  # "=key=value": nearly every word
+            attribute = not head
+        except ValueError:  # at most one "=": "=key" is a key with an empty value
+            attribute = word.startswith("=")
+            key, value = word[1:], ""
+        if not attribute:
             if word.startswith("."):  # .tag=…
                 continue
             raise MalformedReply(f"malformed attribute word {word[:40]!r}")
-        key, _, value = rest.partition("=")
         attributes[key] = value
     return reply_word, attributes
 
