@@ -38,6 +38,10 @@ What it adds:
   arriving in thousands of reads costs no more than one arriving whole;
 * an optional **idle timeout** (`idle_timeout`): no byte for that long while a
   reply is awaited raises `ReplyStalled`, however long the overall deadline;
+* **a table is read without a few awaits per row**: `readSentences` hands
+  out the sentences already parsed in one await, each counted and checked as
+  `readSentence` does (`bot.routeros.connection.RawApi.readTable` reads
+  through it, so any protocol under `RawApi` has it);
 * it yields to the event loop by work done, not by sentences: every
   `YIELD_WORDS` words handed out or `YIELD_BYTES` bytes read, and the parser
   stops after `STEP_BYTES` bytes of one feed, so neither a reply of thousands
