@@ -20,17 +20,48 @@ _CANONICAL_MAC = re.compile(r"[0-9A-F]{2}(?::[0-9A-F]{2}){5}")
 _COMMON_MARKS = re.compile("[\u0300-\u034e\u0350-\u036f]+")
 
 
+def _latin1_fold() -> tuple[bytes, re.Pattern[bytes]]:
+    """What `fold` makes of each Latin-1 character of a casefolded text: a byte
+    table for the characters that fold to one Latin-1 character ("é" → "e",
+    "\xa0" → " ", "æ" stays), and a pattern finding the few that do not
+    ("¼" → "1⁄4"). Derived from the definition itself, once: NFKD decomposes
+    character by character, and the canonical reordering it adds moves only
+    combining marks, which the fold removes anyway."""
+    table = bytearray(range(256))
+    others = []
+    for byte in range(0x80, 0x100):
+        decomposed = unicodedata.normalize("NFKD", chr(byte))
+        folded = "".join(c for c in decomposed if not unicodedata.combining(c))
+        if len(folded) == 1 and folded <= "\xff":
+            table[byte] = ord(folded)
+        else:
+            others.append(byte)
+    return bytes(table), re.compile(b"[" + bytes(others) + b"]")
+
+
+_LATIN1_TABLE, _LATIN1_OTHERS = _latin1_fold()
+
+
 def fold(text: str) -> str:
     """Case- and accent-insensitive form ("Pérez" → "perez"); spacing collapsed.
 
     A sync folds hundreds of thousands of names and comments, so the text ISPs
-    write (ASCII, or Latin with accents) takes a fast path; the result is the
-    same as removing every combining mark of the NFKD form (tests/domain/test_sync.py
-    checks it against that definition).
+    write takes a fast path: ASCII, or Latin-1 once casefolded (Spanish accents,
+    "ñ", "ü"), one byte table; the result is the same as removing every
+    combining mark of the NFKD form (tests/domain/test_sync.py checks it
+    against that definition).
     """
     if text.isascii():  # NFKD changes nothing, casefold is lower, no combining marks
         return " ".join(text.lower().split())
-    stripped = _COMMON_MARKS.sub("", unicodedata.normalize("NFKD", text.casefold()))
+    casefolded = text.casefold()
+    try:
+        latin1 = casefolded.encode("latin-1")
+    except UnicodeEncodeError:
+        pass
+    else:
+        if not _LATIN1_OTHERS.search(latin1):
+            return " ".join(latin1.translate(_LATIN1_TABLE).decode("latin-1").split())
+    stripped = _COMMON_MARKS.sub("", unicodedata.normalize("NFKD", casefolded))
     # No combining mark is below U+0300: only rarer scripts need the slow way.
     if not stripped.isascii() and max(stripped) >= "\u0300":
         stripped = "".join(c for c in stripped if not unicodedata.combining(c))

@@ -72,18 +72,8 @@ class RawApi(AsyncApi):
     protocol: BufferedApiProtocol
 
     async def readSentence(self) -> tuple[str, dict[str, str]]:
-        reply_word, words = await self.protocol.readSentence()
-        if not reply_word.startswith("!"):
-            raise MalformedReply(f"reply does not start with '!': {reply_word[:40]!r}")
-        attributes: dict[str, str] = {}
-        for word in words:
-            if not word.startswith("="):
-                if word.startswith("."):  # .tag=…
-                    continue
-                raise MalformedReply(f"malformed attribute word {word[:40]!r}")
-            key, _, value = word[1:].partition("=")
-            attributes[key] = value
-        return reply_word, attributes
+        [words] = await self.protocol.readSentences(1)
+        return sentence_attributes(words)
 
     async def readTable(self, convert: Callable[[dict[str, str]], T | None]) -> list[T]:
         """The rows of one reply, each passed through `convert` as it arrives.
@@ -91,28 +81,33 @@ class RawApi(AsyncApi):
         Rows are ``!re`` sentences and a ``!done`` that carries words (``=ret=``),
         as in librouteros's ``readResponse``; None from `convert` drops a row.
         Unlike it, no list of every row's dict is built first (a sync pull keeps
-        a compact tuple per row, made as the row arrives), and a ``!trap`` is a
+        a compact tuple per row, made as the row arrives), the sentences already
+        parsed are taken in one await (`BufferedApiProtocol.readSentences`, not
+        a few per row: a pull reads hundreds of thousands), and a ``!trap`` is a
         TrapError whatever its words (librouteros raises TypeError on a word it
         does not expect, which would escape `mapped_errors`).
         """
         rows: list[T] = []
         traps: list[TrapError] = []
+        read = self.protocol.readSentences
         try:
-            while True:
-                reply_word, words = await self.readSentence()
-                if reply_word == "!trap":
-                    category = words.get("category", "")
-                    traps.append(
-                        TrapError(
-                            words.get("message", ""), int(category) if category.isdigit() else None
+            done = False
+            while not done:
+                for sentence in await read():
+                    reply_word, words = sentence_attributes(sentence)
+                    if reply_word == "!trap":
+                        category = words.get("category", "")
+                        traps.append(
+                            TrapError(
+                                words.get("message", ""),
+                                int(category) if category.isdigit() else None,
+                            )
                         )
-                    )
-                elif reply_word in ("!re", "!done") and words:
-                    row = convert(words)
-                    if row is not None:
-                        rows.append(row)
-                if reply_word == "!done":
-                    break
+                    elif reply_word in ("!re", "!done") and words:
+                        row = convert(words)
+                        if row is not None:
+                            rows.append(row)
+                    done = reply_word == "!done"  # the last of its batch
         except BaseException:
             # The error's traceback keeps this frame alive, and a sync keeps
             # the error in its results: without this, the rows read before a
@@ -127,6 +122,32 @@ class RawApi(AsyncApi):
 
     async def readResponse(self) -> list[dict[str, str]]:  # type: ignore[override]
         return await self.readTable(_as_is)
+
+
+def sentence_attributes(sentence: list[str]) -> tuple[str, dict[str, str]]:
+    """A sentence's reply word and its ``=key=value`` words as a dict of strings.
+
+    ``.tag`` words are skipped; any other word is a `MalformedReply`. This
+    runs for every word of every row of a pull, so the common word takes one
+    ``split`` that both checks the leading ``=`` and cuts key from value.
+    """
+    reply_word = sentence[0]
+    if not reply_word.startswith("!"):
+        raise MalformedReply(f"reply does not start with '!': {reply_word[:40]!r}")
+    attributes: dict[str, str] = {}
+    for word in sentence[1:]:
+        try:
+            head, key, value = word.split("=", 2)  # "=key=value": nearly every word
+            attribute = not head
+        except ValueError:  # at most one "=": "=key" is a key with an empty value
+            attribute = word.startswith("=")
+            key, value = word[1:], ""
+        if not attribute:
+            if word.startswith("."):  # .tag=…
+                continue
+            raise MalformedReply(f"malformed attribute word {word[:40]!r}")
+        attributes[key] = value
+    return reply_word, attributes
 
 
 async def drop(rows: list[T]) -> None:

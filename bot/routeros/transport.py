@@ -38,6 +38,10 @@ What it adds:
   arriving in thousands of reads costs no more than one arriving whole;
 * an optional **idle timeout** (`idle_timeout`): no byte for that long while a
   reply is awaited raises `ReplyStalled`, however long the overall deadline;
+* **a table is read without a few awaits per row**: `readSentences` hands
+  out the sentences already parsed in one await, each counted and checked as
+  `readSentence` does (`bot.routeros.connection.RawApi.readTable` reads
+  through it, so any protocol under `RawApi` has it);
 * it yields to the event loop by work done, not by sentences: every
   `YIELD_WORDS` words handed out or `YIELD_BYTES` bytes read, and the parser
   stops after `STEP_BYTES` bytes of one feed, so neither a reply of thousands
@@ -432,33 +436,63 @@ class BufferedApiProtocol(AsyncApiProtocol):
 
     async def readSentence(self) -> Sentence:
         """The next sentence: reply word and the other words, as librouteros returns it."""
+        [words] = await self.readSentences(1)
+        return words[0], tuple(words[1:])
+
+    async def readSentences(self, most: int = sys.maxsize) -> list[list[str]]:
+        """The next sentences as lists of words (the reply word first): at least
+        one, up to `most`, and no further than a ``!done`` (what follows it is
+        the next command's).
+
+        What a table read takes (`bot.routeros.connection.RawApi.readTable`):
+        the sentences already parsed in one call instead of a few awaits per
+        row. Each sentence is counted against the reply's ceilings, logged and
+        checked for ``!fatal`` as it is handed out, exactly as one by one; the
+        batch ends where `YIELD_WORDS` words of work are done, and yields there.
+        """
         ready = self._ready
-        while True:
-            while ready:
-                words = ready.popleft()
-                if words[0] == "!re":
-                    self._rows += 1
-                    if self._rows > self.limit.rows:
-                        rows = self.limit.rows
-                        self._cut(ReplyTooLarge("rows", rows, f"a reply of over {rows} rows"))
-                else:
-                    self._others += 1
-                    if self._others > ENVELOPE_SENTENCES:
-                        self._cut(
-                            ReplyTooLarge(
-                                "rows",
-                                self.limit.rows,
-                                f"over {ENVELOPE_SENTENCES} sentences besides rows in one reply",
-                            )
-                        )
-                await self._worked(len(words))
-                return await self._sentence(words)
+        while not ready:
             if self._parser.backlog:  # the last feed stopped at its step: go on
                 ready.extend(self._feed(b""))
             else:
                 data = await self._read()
                 await self._worked(len(data) * YIELD_WORDS // YIELD_BYTES)
                 ready.extend(self._feed(data))
+        debug = LOGGER.isEnabledFor(logging.DEBUG)
+        limit = self.limit
+        taken: list[list[str]] = []
+        while ready and len(taken) < most:
+            words = ready.popleft()
+            reply_word = words[0]
+            if reply_word == "!re":
+                self._rows += 1
+                if self._rows > limit.rows:
+                    rows = limit.rows
+                    self._cut(ReplyTooLarge("rows", rows, f"a reply of over {rows} rows"))
+            else:
+                self._others += 1
+                if self._others > ENVELOPE_SENTENCES:
+                    self._cut(
+                        ReplyTooLarge(
+                            "rows",
+                            limit.rows,
+                            f"over {ENVELOPE_SENTENCES} sentences besides rows in one reply",
+                        )
+                    )
+            if debug:
+                log("--->", *words)
+            if reply_word == "!fatal":
+                await self.transport.close()
+                raise FatalError(words[1] if len(words) > 1 else "")
+            taken.append(words)
+            self._until_yield -= len(words)
+            if self._until_yield <= 0:
+                self._until_yield = YIELD_WORDS
+                await asyncio.sleep(0)
+                break
+            if reply_word == "!done":
+                break
+        return taken
 
     async def _worked(self, words: int) -> None:
         """Count `words` of work; past `YIELD_WORDS` since the last yield, yield."""
@@ -500,15 +534,6 @@ class BufferedApiProtocol(AsyncApiProtocol):
         dies with it) and raise `exc`."""
         self._writer.transport.abort()
         raise exc
-
-    async def _sentence(self, words: list[str]) -> Sentence:
-        if LOGGER.isEnabledFor(logging.DEBUG):
-            log("--->", *words)
-        reply_word = words[0]
-        if reply_word == "!fatal":
-            await self.transport.close()
-            raise FatalError(words[1] if len(words) > 1 else "")
-        return reply_word, tuple(words[1:])
 
     async def readWord(self) -> str:
         raise NotImplementedError("BufferedApiProtocol reads whole sentences only")

@@ -252,6 +252,16 @@ def test_fast_fold_equals_its_definition():
         assert mac(text) == "AA:BB:CC:DD:EE:FF"
 
 
+def test_fold_of_every_character_equals_its_definition():
+    """Each character below U+3000 (Latin-1 ones take a byte table, and others
+    casefold into Latin-1: "Ÿ", the Kelvin sign), alone and among letters and a
+    combining mark, folds as the definition says."""
+    for code in range(0x3000):
+        char = chr(code)
+        for text in (char, f"Ab{char}c\u0301 D", f"{char.upper()}ß"):
+            assert fold(text) == reference_fold(text), repr(text)
+
+
 def reference_fold(text: str) -> str:
     """The definition `bot.inventory.keys.fold` implements faster: NFKD without combining marks."""
     import unicodedata

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.model import Plan, QueueState, Traffic
+from bot.routeros.connection import sentence_attributes
 from bot.routeros.parse import (
     MAX_COUNTER,
     MAX_RATE_BPS,
@@ -272,3 +273,31 @@ def test_numeric_settings_map_every_text(name, value):
         "BEHOLDER_LIVE_VIEWS": settings.live_views,
     }[name]
     assert 0 < number < float("inf")
+
+
+def reference_attributes(words: list[str]) -> dict[str, str]:
+    """What RawApi makes of a sentence's words, said plainly: ``=key=value``
+    words by key, ``.tag`` words skipped, anything else malformed."""
+    attributes = {}
+    for word in words:
+        if not word.startswith("="):
+            if word.startswith("."):
+                continue
+            raise MalformedReply(word)
+        key, _, value = word[1:].partition("=")
+        attributes[key] = value
+    return attributes
+
+
+@given(st.lists(st.text(alphabet="=.!ab\x00é", max_size=8), max_size=6))
+@many
+def test_sentence_attributes_equal_their_definition(words):
+    """Any words of a reply: the same attributes as the plain definition, or
+    `MalformedReply` where it refuses them (the fast path splits each word once)."""
+    try:
+        expected = reference_attributes(words)
+    except MalformedReply:
+        with pytest.raises(MalformedReply):
+            sentence_attributes(["!re", *words])
+        return
+    assert sentence_attributes(["!re", *words]) == ("!re", expected)

@@ -115,6 +115,15 @@ def run(coro):
     return asyncio.run(coro)
 
 
+class StockProtocol(AsyncApiProtocol):
+    """librouteros's own word-by-word protocol, one sentence per
+    `readSentences` (the call `RawApi` reads through)."""
+
+    async def readSentences(self, most: int = 1) -> list[list[str]]:
+        reply_word, words = await self.readSentence()
+        return [[reply_word, *words]]
+
+
 # -- against the simulator ---------------------------------------------------------
 
 
@@ -125,9 +134,7 @@ def test_big_table_matches_stock_librouteros(net):
     async def stock() -> list[dict[str, str]]:
         reader, writer = await asyncio.open_connection("127.0.0.1", net.port("big"))
         try:
-            api = RawApi(
-                AsyncApiProtocol(AsyncSocketTransport(reader, writer), "utf-8", timeout=None)
-            )
+            api = RawApi(StockProtocol(AsyncSocketTransport(reader, writer), "utf-8", timeout=None))
             await api.protocol.writeSentence(
                 "/login", f"=name={API_USER}", f"=password={API_PASSWORD}"
             )
