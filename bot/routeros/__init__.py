@@ -6,7 +6,8 @@
     connection  opening a session (TCP/TLS, pin, login), raw values, error mapping
     pull        the sync pull's bounded, streamed read of whole tables
     parse       pure parsing of rates, plans, uptimes, dates and rows
-    transport   librouteros with a buffered, bounded reader (`ReplyLimit`)
+    transport   librouteros's protocol, reading the socket in large chunks
+    sentences   sentences cut out of the bytes, each reply within its `ReplyLimit`
     tls         how a router proves who it is (API-SSL contexts, pins)
     breaker     stop asking a router that keeps failing
 

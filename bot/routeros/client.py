@@ -16,7 +16,7 @@ What it guarantees, whatever the load:
   streams forever and nothing would ever end the command.
 * **No password to an unauthenticated router** (`bot.routeros.connection.login`).
 * **Every reply has a ceiling** of rows and bytes for its command
-  (`bot.routeros.transport.ReplyLimit`): a question expects a handful of rows, a live
+  (`bot.routeros.sentences.ReplyLimit`): a question expects a handful of rows, a live
   view's sample one, a sync pull at most `sync_max_rows`. Past it the
   connection is closed and `RouterReplyTooLarge` raised: a hostile or broken
   router cannot make Beholder hold more than that.
@@ -73,8 +73,8 @@ from bot.routeros.parse import (
     traffic_from_row,
 )
 from bot.routeros.pull import SECRET_PROPLIST, node_tables, read_tables
+from bot.routeros.sentences import QUESTION, ReplyLimit
 from bot.routeros.slots import SessionSlots, new_question, queue_to_blame
-from bot.routeros.transport import QUESTION, ReplyLimit
 
 log = logging.getLogger(__name__)
 

@@ -50,9 +50,10 @@ from bot.errors import (
 )
 from bot.model import Node, TlsMode, shown_fingerprint
 from bot.routeros.parse import MalformedReply
+from bot.routeros.sentences import ReplyTooLarge
 from bot.routeros.tls import fingerprint as sha256_fingerprint
 from bot.routeros.tls import insecure_context, pinned_context, verified_context
-from bot.routeros.transport import BufferedApiProtocol, ReplyStalled, ReplyTooLarge
+from bot.routeros.transport import BufferedApiProtocol, ReplyStalled
 
 log = logging.getLogger(__name__)
 

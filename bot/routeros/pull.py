@@ -21,7 +21,7 @@ from typing import TypeVar
 from bot.model import ActiveSession, NodeTables
 from bot.routeros.connection import RawApi, drop
 from bot.routeros.parse import secret_from_values, secret_values
-from bot.routeros.transport import ReplyLimit
+from bot.routeros.sentences import ReplyLimit
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -50,7 +50,7 @@ _SHARED_VALUES = 4096
 #: What a pull keeps of each ``/ppp/active`` row (see `ActiveSession`).
 PULL_ACTIVE_PROPLIST = "name,caller-id,address,uptime"
 #: Bytes a sync pull allows per ``/ppp/secret`` row on average (non-ASCII words
-#: counted as Python holds them, `bot.routeros.transport.SentenceParser`). A row with
+#: counted as Python holds them, `bot.routeros.sentences.SentenceParser`). A row with
 #: `SECRET_PROPLIST` is about 250 bytes on the wire (the keys alone are 100;
 #: name, profile, a MAC, a date, a 40-character comment), 500 with a long
 #: comment: 384 lets a table have half its rows that long. What the bot holds

@@ -35,17 +35,16 @@ from bot.model import Node
 from bot.routeros.client import RouterClient
 from bot.routeros.connection import RawApi
 from bot.routeros.pull import SECRET_PROPLIST
-from bot.routeros.transport import (
+from bot.routeros.sentences import (
     MAX_EMPTY_SENTENCES,
     MAX_SENTENCE_BYTES,
     MAX_SENTENCE_WORDS,
     STEP_BYTES,
-    YIELD_WORDS,
-    BufferedApiProtocol,
     ReplyLimit,
     ReplyTooLarge,
     SentenceParser,
 )
+from bot.routeros.transport import YIELD_WORDS, BufferedApiProtocol
 from bot.sim import faults, wire
 from bot.sim.model import RouterConfig, Subscriber
 from bot.sim.network import SimNetwork

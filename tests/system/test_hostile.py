@@ -22,14 +22,14 @@ from bot.errors import RouterReplyTooLarge, RouterTimeout
 from bot.model import Node
 from bot.routeros.client import SAMPLE, RouterClient, _rows
 from bot.routeros.pull import PULL_FIELD_BYTES, PULL_ROW_WORDS, pull_limit
-from bot.routeros.transport import (
-    CHUNK_BYTES,
+from bot.routeros.sentences import (
     MAX_EMPTY_SENTENCES,
     MAX_SENTENCE_WORDS,
     QUESTION,
     ReplyLimit,
     ReplyTooLarge,
 )
+from bot.routeros.transport import CHUNK_BYTES
 from bot.sim import faults
 from bot.sim.model import RouterConfig, Subscriber
 from bot.sim.network import SimNetwork
