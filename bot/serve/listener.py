@@ -9,6 +9,7 @@ listener of its own for them when ``BEHOLDER_HTTP_PORT`` is set, bound to
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -21,6 +22,14 @@ from bot.domain.readings import ReadingService
 from bot.errors import ConfigError
 
 log = logging.getLogger(__name__)
+
+#: Longest a connection stays open without a complete request, seconds: idle
+#: between requests, or still sending its headers (a slowloris). aiohttp's own
+#: default is an hour, long enough for a few thousand silent clients to take
+#: every file descriptor (router sockets and the inventory's included). 75 s
+#: outlasts how long a reverse proxy reuses an idle connection (nginx: 60 s), so
+#: the proxy lets go first and never sends on a connection being closed.
+IDLE_TIMEOUT_S = 75.0
 
 
 def mount_api(
@@ -48,8 +57,9 @@ def mount_api(
 @contextlib.asynccontextmanager
 async def listening(web_app: web.Application, host: str, port: int) -> AsyncIterator[str]:
     """Serve `web_app` on `host`:`port` (0: a free port) while in the block; yields
-    ``http://HOST:PORT``. A port taken is a `ConfigError` saying so."""
-    runner = web.AppRunner(web_app, access_log=None)
+    ``http://HOST:PORT``. A port taken is a `ConfigError` saying so; a `host`
+    beyond loopback is a warning (plain HTTP: tokens and data in clear)."""
+    runner = web.AppRunner(web_app, access_log=None, keepalive_timeout=IDLE_TIMEOUT_S)
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)
@@ -60,6 +70,13 @@ async def listening(web_app: web.Application, host: str, port: int) -> AsyncIter
                 f"cannot listen on {host}:{port} ({exc.strerror or exc}): "
                 "is another process using that port?"
             ) from None
+        if not on_loopback(host):
+            log.warning(
+                "listening on %s, beyond loopback, over plain HTTP: API tokens and "
+                "subscribers' data cross the network in clear; put a TLS-terminating "
+                "reverse proxy in front of it, or listen on 127.0.0.1",
+                host,
+            )
         bound_host, bound_port = runner.addresses[0][:2]
         try:
             yield f"http://{url_host(bound_host)}:{bound_port}"
@@ -67,6 +84,17 @@ async def listening(web_app: web.Application, host: str, port: int) -> AsyncIter
             await site.stop()
     finally:
         await runner.cleanup()
+
+
+def on_loopback(host: str) -> bool:
+    """Whether `host` is reached only from this machine (a name other than
+    ``localhost`` cannot be told, so it is not)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def url_host(host: str) -> str:
