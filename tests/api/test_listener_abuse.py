@@ -21,6 +21,7 @@ from bot.serve.http import EVENTS_PATH
 from bot.serve.listener import listening
 from tests.api import test_api
 from tests.api.test_api import TOKEN, call, conforms, routers_untouched
+from tests.conftest import beholder
 
 #: `serve_http` (what ``beholder serve --http`` runs) on its thread: Slack's events
 #: and the API on one listener, against the simulator.
@@ -196,3 +197,26 @@ def test_listening_beyond_loopback_warns_that_tokens_travel_in_clear(caplog):
     [warning] = caplog.records
     assert "0.0.0.0" in warning.getMessage()
     assert "TLS" in warning.getMessage()
+
+
+def test_socket_mode_with_its_port_taken_exits_with_one_clear_line(synced, fake):
+    """Bug: ``beholder serve`` with ``BEHOLDER_HTTP_PORT`` already in use said so, then
+    logged ``ERROR asyncio: Unclosed client session``: the Socket Mode handler built
+    before the listener failed was never closed, and the operator was left with an
+    error line that reads like a crash. Exit code 2, the port named, no ERROR line."""
+    env = {
+        **synced,
+        "SLACK_BOT_TOKEN": fake.bot_token,
+        "SLACK_APP_TOKEN": fake.app_token,
+        "SLACK_API_URL": fake.api_url,
+        "BEHOLDER_API_TOKENS": TOKEN,
+    }
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = beholder({**env, "BEHOLDER_HTTP_PORT": str(port)}, "serve")
+    assert result.returncode == 2, result.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert " ERROR " not in result.stderr
+    assert "Unclosed" not in result.stderr
