@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import socket
+import time
 
 import pytest
 from aiohttp import web
@@ -140,6 +141,45 @@ def test_a_timestamp_of_unicode_digits_is_refused_not_a_500(start_api, caplog, t
         "Content-Length: 2\r\n\r\n{}".encode(),
     )
     assert (status, body) == (401, b'{"error": "invalid request"}')
+    assert "Traceback" not in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def slack_post(base: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+    """A POST to the events URL with a current timestamp, `headers` and `body` as is."""
+    sent = {"X-Slack-Request-Timestamp": str(int(time.time())), **headers}
+    head = "".join(f"{name}: {value}\r\n" for name, value in sent.items())
+    return exchange(
+        base,
+        f"POST {EVENTS_PATH} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{head}"
+        f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body,
+    )
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "status"),
+    [
+        pytest.param({"X-Slack-Signature": "v0=é"}, b"{}", 401, id="non-ascii-signature"),
+        pytest.param({"X-Slack-Signature": "v0=00"}, b"command=\xff\xfe", 400, id="latin-1-body"),
+        pytest.param(
+            {"X-Slack-Signature": "v0=00", "Content-Type": "text/plain; charset=klingon"},
+            b"{}",
+            400,
+            id="unknown-charset",
+        ),
+    ],
+)
+def test_a_slack_request_bolt_cannot_decode_is_refused_not_a_500(
+    start_api, caplog, headers, body, status
+):
+    """Bug: a signature that is not ASCII made Bolt's ``hmac.compare_digest`` raise
+    TypeError, and a body that is not UTF-8 (or names a charset Python lacks) made
+    ``request.text()`` raise: 500s, and ERROR lines with tracebacks that anyone who
+    reaches the URL could repeat. They are refused before Bolt, and nothing is
+    logged as an error."""
+    base = start_api()
+    assert slack_post(base, headers, body) == (status, b'{"error": "invalid request"}')
     assert "Traceback" not in caplog.text
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
