@@ -12,8 +12,11 @@ import contextlib
 import ipaddress
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.log import server_logger
 
 from bot.api.health import Health, LoopWatch
 from bot.api.routes import Api
@@ -59,7 +62,9 @@ async def listening(web_app: web.Application, host: str, port: int) -> AsyncIter
     """Serve `web_app` on `host`:`port` (0: a free port) while in the block; yields
     ``http://HOST:PORT``. A port taken is a `ConfigError` saying so; a `host`
     beyond loopback is a warning (plain HTTP: tokens and data in clear)."""
-    runner = web.AppRunner(web_app, access_log=None, keepalive_timeout=IDLE_TIMEOUT_S)
+    runner = web.AppRunner(
+        web_app, access_log=None, keepalive_timeout=IDLE_TIMEOUT_S, logger=ServerLog()
+    )
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)
@@ -84,6 +89,25 @@ async def listening(web_app: web.Application, host: str, port: int) -> AsyncIter
             await site.stop()
     finally:
         await runner.cleanup()
+
+
+class ServerLog(logging.LoggerAdapter[logging.Logger]):
+    """aiohttp's server log, where a malformed request (a NUL in a header, a line
+    past 8 KiB, a bad chunk) is one DEBUG line instead of an ERROR with a
+    traceback: anyone who reaches the port could send thousands, each one paging
+    whoever watches for errors. The client gets aiohttp's 400 saying what was
+    wrong. A handler that raises (our bug) is still an ERROR with its traceback."""
+
+    def __init__(self) -> None:
+        super().__init__(server_logger, {})
+
+    def exception(self, msg: object, *args: object, exc_info: Any = True, **kwargs: Any) -> None:
+        if isinstance(exc_info, HttpProcessingError):
+            self.debug(
+                "%s: malformed request refused (%s)", str(msg) % args, type(exc_info).__name__
+            )
+        else:
+            self.logger.exception(msg, *args, exc_info=exc_info, **kwargs)
 
 
 def on_loopback(host: str) -> bool:

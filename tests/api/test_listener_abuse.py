@@ -125,6 +125,50 @@ def test_a_request_no_route_can_match_is_a_json_404(start_api, request_line):
     assert json.loads(body)["error"] == "no_such_route"
 
 
+# -- the log ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        pytest.param(b"GET /healthz HTTP/1.1\r\nX-A: a\x00b\r\n\r\n", id="nul-in-header"),
+        pytest.param(b"GET /healthz HTTP/1.1\r\nX-A: " + b"a" * 9000 + b"\r\n\r\n", id="long"),
+        pytest.param(b"GET /live/\xff HTTP/1.1\r\n\r\n", id="raw-byte-in-path"),
+    ],
+)
+def test_a_malformed_request_is_no_error_in_the_log(start_api, caplog, request_bytes):
+    """Bug: aiohttp logged every malformed request as ERROR with a traceback, so
+    anyone who reached the port could fill the log (and page whoever watches for
+    errors) at will. The client still gets a 400; the log gets no error."""
+    base = start_api()
+    status, _ = exchange(base, request_bytes)
+    assert status == 400
+    assert "Traceback" not in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_a_handler_that_raises_is_still_an_error_in_the_log(caplog):
+    """What stays an ERROR with its traceback: our own bug, a handler raising."""
+
+    async def broken(request: web.Request) -> web.StreamResponse:
+        raise RuntimeError("a bug of ours")
+
+    async def ask_it() -> int:
+        app = web.Application()
+        app.router.add_get("/", broken)
+        async with listening(app, "127.0.0.1", 0) as base:
+            return (
+                await asyncio.to_thread(
+                    exchange, base, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                )
+            )[0]
+
+    assert asyncio.run(ask_it()) == 500
+    [error] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert error.exc_info is not None
+    assert "a bug of ours" in caplog.text
+
+
 # -- the events URL's own checks ------------------------------------------------------
 
 
