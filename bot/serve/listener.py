@@ -9,6 +9,7 @@ listener of its own for them when ``BEHOLDER_HTTP_PORT`` is set, bound to
 from __future__ import annotations
 
 import contextlib
+import errno
 import ipaddress
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -60,8 +61,9 @@ def mount_api(
 @contextlib.asynccontextmanager
 async def listening(web_app: web.Application, host: str, port: int) -> AsyncIterator[str]:
     """Serve `web_app` on `host`:`port` (0: a free port) while in the block; yields
-    ``http://HOST:PORT``. A port taken is a `ConfigError` saying so; a `host`
-    beyond loopback is a warning (plain HTTP: tokens and data in clear)."""
+    ``http://HOST:PORT``. A port taken (or a host not ours) is a `ConfigError`
+    saying so; a `host` beyond loopback is a warning (plain HTTP: tokens and data
+    in clear)."""
     runner = web.AppRunner(
         web_app, access_log=None, keepalive_timeout=IDLE_TIMEOUT_S, logger=ServerLog()
     )
@@ -72,8 +74,7 @@ async def listening(web_app: web.Application, host: str, port: int) -> AsyncIter
             await site.start()
         except OSError as exc:
             raise ConfigError(
-                f"cannot listen on {host}:{port} ({exc.strerror or exc}): "
-                "is another process using that port?"
+                f"cannot listen on {host}:{port} ({exc.strerror or exc}): {_bind_advice(exc)}"
             ) from None
         if not on_loopback(host):
             log.warning(
@@ -108,6 +109,16 @@ class ServerLog(logging.LoggerAdapter[logging.Logger]):
             )
         else:
             self.logger.exception(msg, *args, exc_info=exc_info, **kwargs)
+
+
+def _bind_advice(exc: OSError) -> str:
+    """What to do about a listener that could not start, from why it could not."""
+    if exc.errno == errno.EADDRINUSE:
+        return "is another process using that port? stop it, or choose another port"
+    if exc.errno == errno.EACCES:
+        return "ports below 1024 need privileges: listen on a higher one behind the proxy"
+    # EADDRNOTAVAIL, a name that does not resolve (socket.gaierror)...
+    return "is that host an address of this machine? check BEHOLDER_HTTP_HOST or --host"
 
 
 def on_loopback(host: str) -> bool:

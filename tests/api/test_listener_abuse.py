@@ -17,6 +17,7 @@ import time
 import pytest
 from aiohttp import web
 
+from bot.errors import ConfigError
 from bot.serve import http, listener
 from bot.serve.http import EVENTS_PATH
 from bot.serve.listener import listening
@@ -304,3 +305,19 @@ def test_socket_mode_with_its_port_taken_exits_with_one_clear_line(synced, fake)
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert " ERROR " not in result.stderr
     assert "Unclosed" not in result.stderr
+
+
+def test_a_host_not_of_this_machine_is_named_as_the_problem():
+    """Bug: whatever stopped the listener, the advice was "is another process using
+    that port?", also for ``BEHOLDER_HTTP_HOST`` set to an address this machine does
+    not have (binding to it sends nothing). The advice now follows the cause."""
+
+    async def listen() -> None:
+        async with listening(web.Application(), "192.0.2.1", 0):  # TEST-NET-1
+            pass
+
+    with pytest.raises(ConfigError) as raised:
+        asyncio.run(listen())
+    assert "cannot listen on 192.0.2.1:0" in str(raised.value)
+    assert "BEHOLDER_HTTP_HOST" in str(raised.value)
+    assert "another process" not in str(raised.value)
