@@ -170,6 +170,37 @@ def test_a_handler_that_raises_is_still_an_error_in_the_log(caplog):
     assert "a bug of ours" in caplog.text
 
 
+def test_connections_past_the_most_get_503_and_the_rest_keep_working(
+    start_api, monkeypatch, caplog
+):
+    """Bug: the listener took every connection offered, so a client holding a few
+    hundred open (each until the idle limit) took every file descriptor: accept()
+    failed with EMFILE, and readings with it (a router socket needs one too).
+    Past `listener.MAX_CONNECTIONS` a new connection gets a JSON 503 with
+    Retry-After and is closed; once one closes, requests are served again."""
+    monkeypatch.setattr(listener, "MAX_CONNECTIONS", 2, raising=False)
+    base = start_api()
+    held = [connect(base) for _ in range(2)]
+    for sock in held:  # answered, and kept alive: both counted
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert sock.recv(4096).startswith(b"HTTP/1.1 200")
+    with connect(base) as third:
+        answer = b""
+        while chunk := third.recv(4096):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 503")
+    assert b"Retry-After: " in head
+    assert json.loads(body)["error"] == "too_many_connections"
+    assert "refused with 503" in caplog.text
+    held.pop().close()
+    deadline = time.monotonic() + WAIT_S  # until the listener has seen it close
+    while call(f"{base}/healthz", token=None).status != 200:
+        assert time.monotonic() < deadline
+    for sock in held:
+        sock.close()
+
+
 # -- the events URL's own checks ------------------------------------------------------
 
 
