@@ -68,7 +68,9 @@ class Route:
 
 #: Every route other than Slack's, each through `Api.guarded`.
 ROUTES = (
-    Route("/live/{user:[\\s\\S]+}", "live", "live", cors=True),
+    # [\s\S], not ".": a user's text may hold a newline (%0A), refused by the handler
+    # with a JSON 400 instead of matching no route at all.
+    Route(r"/live/{user:[\s\S]+}", "live", "live", cors=True),
     Route("/healthz", "health", "healthz"),
     Route("/openapi.json", "openapi", "openapi"),
     Route("/metrics", "metrics", "metrics"),
@@ -99,10 +101,19 @@ class Api:
         self._openapi = json.dumps(openapi_document())
 
     def mount(self, app: web.Application) -> None:
-        """Add every route of `ROUTES`, then a JSON 404 for any other path."""
+        """Add every route of `ROUTES`, then a JSON 404 for any other path (and for a
+        request aiohttp's router cannot match at all: ``OPTIONS *``, ``CONNECT``)."""
         for route in ROUTES:
             app.router.add_route("*", route.path, self.guarded(route))
-        app.router.add_route("*", "/{tail:[\\s\\S]*}", self.not_found)
+        app.router.add_route("*", r"/{tail:[\s\S]*}", self.not_found)
+        app.middlewares.append(self._unmatched)
+
+    @web.middleware
+    async def _unmatched(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except web.HTTPNotFound:
+            return respond(shapes.no_such_route(request.path))
 
     # -- what every route goes through -------------------------------------------------
 
@@ -119,8 +130,7 @@ class Api:
                 return respond(shapes.path_too_long(MAX_PATH), cors)
             if request.body_exists:
                 return respond(shapes.body_not_allowed(), cors)
-            authorization = request.headers.get("Authorization")
-            decision = policy.decide(route.kind, self.tokens, authorization)
+            decision = policy.decide(route.kind, self.tokens, _authorization(request))
             if not decision.allowed and decision.reason == "kind":
                 log.warning("API request of a kind without a rule refused: %s", route.kind)
                 return respond(shapes.kind_refused(), cors)
@@ -256,6 +266,13 @@ class RefusalAudit:
             return True
         self._skipped += 1
         return False
+
+
+def _authorization(request: web.Request) -> str | None:
+    """The one ``Authorization`` header; None when there are two or more: which one a
+    proxy added and which the client sent cannot be told, so neither is believed."""
+    values = request.headers.getall("Authorization", [])
+    return values[0] if len(values) == 1 else None
 
 
 def respond(answer: Answer, extra: dict[str, str] | None = None) -> web.Response:

@@ -137,6 +137,12 @@ def path_too_long(limit: int) -> Answer:
     return refusal(414, "too_long", "api.too_long", limit=limit)
 
 
+def too_many_connections(limit: int, retry_s: int) -> Answer:
+    answer = refusal(503, "too_many_connections", "api.connections", limit=limit, seconds=retry_s)
+    answer.headers["Retry-After"] = str(retry_s)
+    return answer
+
+
 def error_answer(err: BeholderError) -> Answer:
     """What a reading that failed answers: 404 + ``suggestions`` (unknown user),
     409 + ``candidates`` (ambiguous), 504 (the router timed out), 503 +

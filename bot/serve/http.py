@@ -34,6 +34,11 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 3000
+#: Longest wait for the body of a request to `EVENTS_PATH`, seconds. Bolt reads the
+#: whole body before it checks the signature, so without this bound anyone could
+#: hold a connection and a handler by announcing a body and never sending it.
+#: Slack sends a few kilobytes at once (and wants its answer within 3 s).
+BODY_TIMEOUT_S = 10.0
 
 
 async def serve_http(
@@ -53,6 +58,7 @@ async def serve_http(
         installation = await identify(app)  # requests from elsewhere are dropped
         web_app = app.web_app(path=EVENTS_PATH)
         web_app.middlewares.append(_reject_malformed_timestamps)
+        web_app.middlewares.append(_body_in_time)
         async with LoopWatch().running() as loop:
             mount_api(web_app, settings, readings, loop)  # the same listener: /live, /healthz
             # On the way out: no new requests, then every live view ends (its router
@@ -73,10 +79,40 @@ async def serve_http(
 async def _reject_malformed_timestamps(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
-    """401 for a request whose X-Slack-Request-Timestamp is not a number: Bolt's own
-    check would raise on it (a 500 and a traceback in the log) instead of refusing.
-    Missing headers, bad signatures and stale timestamps are Bolt's to refuse."""
+    """401 for a request whose X-Slack-Request-Timestamp is not a number, or whose
+    X-Slack-Signature is not ASCII: Bolt's own checks would raise on them (``int()``,
+    ``hmac.compare_digest`` on a non-ASCII str): a 500 and a traceback in the log
+    instead of a refusal. Missing headers, bad signatures and stale timestamps are
+    Bolt's to refuse."""
     timestamp = request.headers.get("X-Slack-Request-Timestamp")
-    if timestamp is not None and not timestamp.strip().isdigit():
+    signature = request.headers.get("X-Slack-Signature")
+    # ASCII digits only: "²" and "١٢" are digits to isdigit() but not to int().
+    if (timestamp is not None and not (timestamp.isascii() and timestamp.strip().isdigit())) or (
+        signature is not None and not signature.isascii()
+    ):
         return web.json_response({"error": "invalid request"}, status=401)
+    return await handler(request)
+
+
+@web.middleware
+async def _body_in_time(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Read a Slack request's body within `BODY_TIMEOUT_S`, or answer 408 and close
+    the connection; a body that is not UTF-8 (Slack's always is) is a 400, where
+    Bolt's decoding would raise. What is read is kept: Bolt's own read gets it at
+    once. (The API's routes refuse a body unread: `bot.api.routes`.)"""
+    if request.path == EVENTS_PATH and request.body_exists:
+        try:
+            async with asyncio.timeout(BODY_TIMEOUT_S):
+                body = await request.read()
+        except TimeoutError:
+            log.info("a request to %s sent no whole body within %gs", EVENTS_PATH, BODY_TIMEOUT_S)
+            response = web.json_response({"error": "request timeout"}, status=408)
+            response.force_close()
+            return response
+        try:
+            body.decode(request.charset or "utf-8")
+        except (UnicodeDecodeError, LookupError):
+            return web.json_response({"error": "invalid request"}, status=400)
     return await handler(request)

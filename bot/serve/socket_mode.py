@@ -46,19 +46,24 @@ async def serve(
         readings, app, live_views = bot_for(settings, inventory, router)
         installation = await identify(app)
         handler = socket_mode_handler(app, settings.slack_app_token, ping_interval=ping_interval)
-        announce(settings, inventory, "Socket Mode", installation)
-        # On the way out: no new requests, then every live view ends (its router
-        # session closed, its message saying so), then the background jobs.
-        async with (
-            LoopWatch().running() as loop,
-            background.running(settings, inventory, readings.router),
-            live_views,
-            _api_listener(settings, readings, loop, handler, on_listening),
-        ):
-            try:
-                await handler.start_async()
-            finally:
-                await handler.close_async()
+        try:
+            announce(settings, inventory, "Socket Mode", installation)
+            # On the way out: no new requests, then every live view ends (its router
+            # session closed, its message saying so), then the background jobs.
+            async with (
+                LoopWatch().running() as loop,
+                background.running(settings, inventory, readings.router),
+                live_views,
+                _api_listener(settings, readings, loop, handler, on_listening),
+            ):
+                try:
+                    await handler.start_async()
+                finally:
+                    await handler.close_async()
+        finally:
+            # Again, for when it never started (BEHOLDER_HTTP_PORT taken): its HTTP
+            # session would be left for the garbage collector to complain about.
+            await handler.close_async()
 
 
 @contextlib.asynccontextmanager

@@ -432,6 +432,7 @@ def every_message() -> list[str]:
             api_shapes.method_not_allowed("POST"),
             api_shapes.body_not_allowed(),
             api_shapes.path_too_long(512),
+            api_shapes.too_many_connections(256, 5),
         )
     ]
 

@@ -325,6 +325,7 @@ MESSAGES: dict[str, str] = {
     "api.body": "A GET carries no body: send the request without one.",
     "api.too_long": "The requested address is too long (more than {limit} characters).",
     "api.not_found": "There is no {path}: the routes are /live/<user>, /healthz and /openapi.json.",
+    "api.connections": "Beholder has {limit} connections open, its most: try again in {seconds} s.",
     # -- live views -----------------------------------------------------------------------
     "live.running": "live",
     "live.length": "{seconds} s",

@@ -332,6 +332,9 @@ MESSAGES: dict[str, str] = {
     "api.body": "Un GET no lleva cuerpo: mandá el pedido sin cuerpo.",
     "api.too_long": "La dirección pedida es demasiado larga (más de {limit} caracteres).",
     "api.not_found": "No existe {path}: las rutas son /live/<usuario>, /healthz y /openapi.json.",
+    "api.connections": (
+        "Beholder tiene {limit} conexiones abiertas, su máximo: probá de nuevo en {seconds} s."
+    ),
     # -- live views -----------------------------------------------------------------------
     "live.running": "en vivo",
     "live.length": "{seconds} s",
