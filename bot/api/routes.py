@@ -34,7 +34,6 @@ from bot.config import Settings
 from bot.domain.readings import (
     MAX_QUERY_LENGTH,
     ReadingService,
-    audit_entry,
     clean_query,
     outcome_of,
 )
@@ -224,16 +223,8 @@ class Api:
         reading: Reading | None = None,
         error: BaseException | None = None,
     ) -> None:
-        entry = audit_entry(
-            query[:MAX_QUERY_LENGTH],
-            outcome,
-            reading,
-            error,
-            slack_user=caller,
-            source=SOURCE,
-            latency_ms=latency_ms,
-        )
-        self.readings.inventory.audit_later(entry)
+        asker = Asker(caller, "", SOURCE)
+        self.readings.audit(query[:MAX_QUERY_LENGTH], asker, outcome, reading, error, latency_ms)
 
 
 class RefusalAudit:

@@ -139,6 +139,21 @@ class ReadingService:
             reading.node if reading else getattr(error, "node", ""),
             latency_ms,
         )
+        self.audit(query, asker, outcome, reading, error, latency_ms)
+        return Answer(query, reading, error, outcome, latency_ms)
+
+    def audit(
+        self,
+        query: str,
+        asker: Asker,
+        outcome: str,
+        reading: Reading | None = None,
+        error: BaseException | None = None,
+        latency_ms: int = 0,
+    ) -> None:
+        """Queue one question's audit row (`ask` does for every answer; the edges for
+        what never reaches a reading: refused, help, a live view's outcome). Written
+        after the reply, off its path (`Inventory.audit_later`)."""
         self.inventory.audit_later(
             audit_entry(
                 query,
@@ -151,7 +166,6 @@ class ReadingService:
                 latency_ms=latency_ms,
             )
         )
-        return Answer(query, reading, error, outcome, latency_ms)
 
     async def read(self, query: str, *, asker: str | None = None) -> Reading:
         """A reading of the subscriber `query` designates, or a `BeholderError`.

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import tzinfo
 
 from bot.domain.live_registry import MIN_SECONDS, LiveRegistry
-from bot.domain.readings import ReadingService, audit_entry
+from bot.domain.readings import ReadingService
 from bot.errors import AmbiguousQuery, BeholderError, InputError, InventoryError
 from bot.model import Asker, Reading
 from bot.slack import blocks
@@ -79,14 +79,4 @@ async def audit(
 ) -> None:
     """Queue the question's audit row: written after the reply, off its path
     (`Inventory.audit_later`), so a busy database never delays an answer."""
-    entry = audit_entry(
-        query,
-        outcome,
-        reading,
-        error,
-        slack_user=asker.user or "",
-        channel=asker.channel,
-        source=asker.source,
-        latency_ms=latency_ms,
-    )
-    deps.readings.inventory.audit_later(entry)
+    deps.readings.audit(query, asker, outcome, reading, error, latency_ms)
