@@ -11,6 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import queue
+import re
+import signal
 import subprocess
 import sys
 import threading
@@ -329,6 +332,57 @@ def beholder(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str
     return subprocess.run(
         beholder_argv(*args), env=env, capture_output=True, text=True, timeout=60, check=False
     )
+
+
+@dataclass
+class Served:
+    """A `beholder serve` process: the URL it announced, its log lines so far and,
+    once it has ended (SIGINT, as Ctrl-C), its exit code."""
+
+    url: str
+    log: list[str]
+    returncode: int | None = None
+
+    @property
+    def output(self) -> str:
+        return "".join(self.log)
+
+
+@contextlib.contextmanager
+def serve_process(env: dict[str, str], *args: str, ready: str) -> Iterator[Served]:
+    """``beholder serve ARGS`` in its own process, until the block ends; ready once a
+    stderr line matches `ready`, whose first group is the URL it serves at."""
+    process = subprocess.Popen(
+        beholder_argv("serve", *args),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    served = Served("", [])
+
+    def read() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            served.log.append(line)
+            lines.put(line)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not served.url:
+            line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            match = re.search(ready, line)
+            served.url = match.group(1) if match else ""
+        yield served
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, _ = process.communicate(timeout=20)
+        reader.join(5)
+        served.log.append(out)
+        served.returncode = process.returncode
 
 
 @pytest.fixture

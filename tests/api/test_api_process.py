@@ -8,18 +8,13 @@ for the tokens.
 
 from __future__ import annotations
 
-import queue
-import re
-import signal
-import subprocess
-import threading
 from collections.abc import Iterator
 
 import pytest
 
 from bot.sim import faults
 from tests.api.test_api import OTHER_TOKEN, TOKEN, call, conforms
-from tests.conftest import API_PASSWORD, beholder_argv
+from tests.conftest import API_PASSWORD, serve_process
 from tests.support.fake_slack import FakeSlack
 
 
@@ -35,33 +30,10 @@ def beholder_api(synced, fake: FakeSlack) -> Iterator[tuple[str, list[str]]]:
         "BEHOLDER_HTTP_PORT": "0",
         "BEHOLDER_API_TOKENS": f"{TOKEN}, {OTHER_TOKEN}",
     }
-    process = subprocess.Popen(
-        beholder_argv("serve"), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    collected: list[str] = []
-
-    def read() -> None:
-        assert process.stderr is not None
-        for line in process.stderr:
-            collected.append(line)
-            lines.put(line)
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    try:
-        url = None
-        while url is None:
-            match = re.search(r"HTTP API at (http://\S+)", lines.get(timeout=30))
-            url = match.group(1) if match else None
+    with serve_process(env, ready=r"HTTP API at (http://\S+)") as served:
         fake.wait_for_connection(timeout=30)
-        yield url, collected
-    finally:
-        process.send_signal(signal.SIGINT)
-        out, _ = process.communicate(timeout=20)
-        reader.join(5)
-        collected.append(out)
-        assert process.returncode in (0, 130), "".join(collected)
+        yield served.url, served.log
+    assert served.returncode in (0, 130), served.output
 
 
 def test_beholder_serve_answers_the_api_and_each_error_from_its_cause(beholder_api, network, fake):

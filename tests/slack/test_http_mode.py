@@ -11,10 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import queue
-import re
-import signal
-import subprocess
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -28,7 +24,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.serve.http import EVENTS_PATH, serve_http
 from bot.slack.ids import ACTION_REFRESH
-from tests.conftest import LoopThread, beholder, beholder_argv, slack_settings
+from tests.conftest import LoopThread, beholder, serve_process, slack_settings
 from tests.support.fake_slack import APP_ID, BOT_USER_ID, TEAM_ID, FakeSlack
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"  # Slack's documentation example
@@ -345,42 +341,15 @@ def test_beholder_serve_http_process_answers_and_logs_no_secret(synced, fake):
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "BEHOLDER_LOG_LEVEL": "DEBUG",
     }
-    process = subprocess.Popen(
-        beholder_argv("serve", "--http", "--port", "0"),
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    collected: list[str] = []
-
-    def read() -> None:
-        assert process.stderr is not None
-        for line in process.stderr:
-            collected.append(line)
-            lines.put(line)
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    try:
-        deadline = time.monotonic() + 30
-        url = None
-        while url is None and time.monotonic() < deadline:
-            match = re.search(r"serving Slack over HTTP at (\S+):", lines.get(timeout=30))
-            url = match.group(1) if match else None
-        assert url is not None, "".join(collected)
-        assert url.startswith("http://127.0.0.1:")
-        status, _ = post(url, slash_command(fake, "juan.perez", key="proc"))
+    ready = r"serving Slack over HTTP at (\S+):"
+    with serve_process(env, "--http", "--port", "0", ready=ready) as served:
+        assert served.url.startswith("http://127.0.0.1:")
+        status, _ = post(served.url, slash_command(fake, "juan.perez", key="proc"))
         assert status == 200
         [reply] = fake.wait_for_responses(key="proc", timeout=10)
         assert reply.body["text"].startswith(READING)
-    finally:
-        process.send_signal(signal.SIGINT)
-        out, _ = process.communicate(timeout=20)
-        reader.join(5)
-    output = out + "".join(collected)
-    assert process.returncode in (0, 130), output
+    output = served.output
+    assert served.returncode in (0, 130), output
     assert "Traceback" not in output
     assert SIGNING_SECRET not in output
     assert fake.bot_token not in output
