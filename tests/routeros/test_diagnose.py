@@ -7,8 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.errors import RouterTimeout
 from bot.model import Node
 from bot.routeros.client import RouterClient
+from bot.sim import faults
 from bot.sim.model import MBPS, Flow, PingPath, RouterConfig, Subscriber
 from bot.sim.network import SimNetwork
 from tests.conftest import API_PASSWORD, API_USER
@@ -127,4 +129,16 @@ def test_torch_of_an_offline_user_is_none(diag_net) -> None:
     net, node = diag_net
     assert asyncio.run(_client().torch(node, "offline", seconds=1)) is None
     assert asyncio.run(_client().torch(node, "offline", seconds=1, address=LOSSY)) is None
+    _bounded_and_closed(net)
+
+
+def test_ping_of_a_router_gone_silent_ends_at_its_deadline(diag_net) -> None:
+    """A router that stops answering after login: the ping ends in RouterTimeout
+    (the deadline is `timeout` plus the probes' time), its session closed."""
+    net, node = diag_net
+    net.call("bras-diag", lambda sim: setattr(sim, "fault", faults.STALL_LOGIN))
+    client = RouterClient(username=API_USER, password=API_PASSWORD, timeout=0.3)
+    with pytest.raises(RouterTimeout):
+        asyncio.run(client.ping(node, LOSSY, count=2, interval=0.01))
+    net.call("bras-diag", lambda sim: setattr(sim, "fault", None))
     _bounded_and_closed(net)
