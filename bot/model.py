@@ -299,6 +299,48 @@ class Snapshot:
 
 
 @dataclass(frozen=True)
+class PingResult:
+    """A bounded ``/ping`` from the router to one address: the last mile.
+
+    RTTs are in milliseconds, None when no probe came back; `jitter_ms` is the
+    mean difference between consecutive received RTTs (0 with fewer than two).
+    """
+
+    address: str
+    sent: int
+    received: int
+    rtt_min_ms: float | None = None
+    rtt_avg_ms: float | None = None
+    rtt_max_ms: float | None = None
+    jitter_ms: float = 0.0
+
+    @property
+    def loss_pct(self) -> float:
+        """Share of probes lost, in percent (0 when none was sent)."""
+        return 100.0 * (self.sent - self.received) / self.sent if self.sent else 0.0
+
+
+@dataclass(frozen=True)
+class Flow:
+    """What one remote endpoint exchanged with a subscriber during a torch.
+
+    Rates are the subscriber's view (download is the router's tx on his
+    interface), averaged over the torch's samples; `port` is the remote side's,
+    None for protocols without ports.
+    """
+
+    remote: str
+    protocol: str
+    port: int | None
+    download_bps: int
+    upload_bps: int
+
+    @property
+    def total_bps(self) -> int:
+        return self.download_bps + self.upload_bps
+
+
+@dataclass(frozen=True)
 class Sample:
     """One second of a live view (`RouterClient.watch`): one ``monitor-traffic once``."""
 

@@ -12,8 +12,9 @@ What it guarantees, whatever the load:
   always finding one (`bot.routeros.slots`), so an outage in which every
   operator asks at once cannot exhaust the router's ``/ip/service max-sessions``.
 * **Identical snapshots in flight share one router query.**
-* ``monitor-traffic`` is always sent **with ``once``**: without it the router
-  streams forever and nothing would ever end the command.
+* ``monitor-traffic`` is always sent **with ``once``**, ``/ping`` with ``count``
+  and ``/tool/torch`` with ``duration``: without them the router streams
+  forever and nothing would ever end the command.
 * **No password to an unauthenticated router** (`bot.routeros.connection.login`).
 * **Every reply has a ceiling** of rows and bytes for its command
   (`bot.routeros.sentences.ReplyLimit`): a question expects a handful of rows, a live
@@ -33,6 +34,7 @@ session may be opened, for how long, and what is asked on it.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import ssl
 import time
@@ -53,7 +55,7 @@ from bot.errors import (
     RouterTimeout,
     RouterTLSError,
 )
-from bot.model import Node, NodeCheck, NodeTables, Sample, Secret, Snapshot
+from bot.model import Flow, Node, NodeCheck, NodeTables, PingResult, Sample, Secret, Snapshot
 from bot.routeros.breaker import CircuitBreaker
 from bot.routeros.connection import (
     Connection,
@@ -65,8 +67,10 @@ from bot.routeros.connection import (
     peer_der,
 )
 from bot.routeros.parse import (
+    flows_from_rows,
     interface_name,
     parse_int,
+    ping_from_rows,
     queue_from_row,
     secret_from_row,
     session_from_row,
@@ -83,6 +87,27 @@ QUEUE_PROPLIST = "name,max-limit,rate,queued-bytes,dropped"
 
 #: One ``monitor-traffic once`` of a live view: one row.
 SAMPLE = ReplyLimit(rows=1, bytes=64 * 1024)
+
+#: Most probes one ``/ping`` may send (BEHOLDER_PING_COUNT is at most this).
+MAX_PING_COUNT = 50
+#: The ``interval`` between probes RouterOS accepts, in seconds.
+PING_INTERVAL_RANGE = (0.01, 5.0)
+#: Longest ``/tool/torch``, in seconds (one sample each).
+MAX_TORCH_SECONDS = 10
+#: Flows one torch sample may list before the reply is cut: a subscriber's
+#: link has dozens; thousands is a flood (or a router under attack).
+TORCH_FLOWS_PER_SAMPLE = 512
+
+
+def ping_limit(count: int) -> ReplyLimit:
+    """A ``/ping`` of `count` probes: one row each (a row is some 200 bytes)."""
+    return ReplyLimit(rows=count, bytes=64 * 1024 + count * 1024)
+
+
+def torch_limit(seconds: int) -> ReplyLimit:
+    """A ``/tool/torch`` of `seconds` samples, `TORCH_FLOWS_PER_SAMPLE` rows each."""
+    rows = seconds * TORCH_FLOWS_PER_SAMPLE
+    return ReplyLimit(rows=rows, bytes=64 * 1024 + rows * 512)
 
 
 # -- the client ------------------------------------------------------------------------
@@ -282,6 +307,93 @@ class RouterClient:
                     # The next whole second not yet begun: a late sample skips, never bursts.
                     slot = max(slot + 1, int((loop.time() - started) / every) + 1)
                 log.info("watch node=%s user=%s: ended", node.name, user)
+
+    async def ping(
+        self, node: Node, address: str, count: int = 10, interval: float = 0.2
+    ) -> PingResult:
+        """`count` probes from `node` to `address` (a session IP), `interval` apart.
+
+        Always sent with ``count``, so the router stops by itself. It takes
+        ``count × interval`` by design, so the deadline is that plus `timeout`;
+        the session is a spare one (`SessionSlots.spare`, like a live view's):
+        held for seconds, it is never the one a reading needs.
+        """
+        if not 1 <= count <= MAX_PING_COUNT:
+            raise ValueError(f"ping count must be 1..{MAX_PING_COUNT}, not {count}")
+        low, high = PING_INTERVAL_RANGE
+        if not low <= interval <= high:
+            raise ValueError(f"ping interval must be {low:g}..{high:g}s, not {interval:g}")
+        target = str(ipaddress.ip_address(address))  # ValueError for anything else
+        deadline = self.timeout + count * interval
+        async with self._long_session(node, None, deadline) as api:
+            rows = await _rows(
+                api,
+                "/ping",
+                f"=address={target}",
+                f"=count={count}",
+                f"=interval={round(interval * 1000)}ms",
+                limit=ping_limit(count),
+            )
+        result = ping_from_rows(target, rows)
+        log.info("ping node=%s %s: %d/%d back", node.name, target, result.received, result.sent)
+        return result
+
+    async def torch(
+        self, node: Node, user: str, seconds: int = 3, address: str | None = None
+    ) -> list[Flow] | None:
+        """`user`'s flows on `node` over `seconds` of ``/tool/torch``, busiest first.
+
+        Always sent with ``duration``. `address` is the session IP (which side
+        of a flow is the subscriber); when not given it is read from
+        ``/ppp/active`` on the same session. None: `user` has no session on
+        `node` (nothing to torch). Deadline: `seconds` plus `timeout`; a spare
+        session, as for `ping`.
+        """
+        if not 1 <= seconds <= MAX_TORCH_SECONDS:
+            raise ValueError(f"torch seconds must be 1..{MAX_TORCH_SECONDS}, not {seconds}")
+        iface = interface_name(user)
+        async with self._long_session(node, user, self.timeout + seconds) as api:
+            if address is None:
+                active = await _rows(
+                    api, "/ppp/active/print", f"?name={user}", "=.proplist=address"
+                )
+                if not active:
+                    return None
+                address = active[0].get("address", "")
+            try:
+                rows = await _rows(
+                    api,
+                    "/tool/torch",
+                    f"=interface={iface}",
+                    f"=duration={seconds}s",
+                    "=src-address=0.0.0.0/0",
+                    "=dst-address=0.0.0.0/0",
+                    "=port=any",
+                    "=ip-protocol=any",
+                    limit=torch_limit(seconds),
+                )
+            except TrapError as exc:  # the session ended meanwhile
+                log.info("torch %s on %s: %s", iface, node.name, exc)
+                return None
+        return flows_from_rows(rows, address, seconds)
+
+    @asynccontextmanager
+    async def _long_session(
+        self, node: Node, user: str | None, deadline: float
+    ) -> AsyncIterator[RawApi]:
+        """A spare session for a command that takes `deadline` seconds by design,
+        counted, guarded by the breaker, its errors mapped."""
+        with (
+            self._counted(node),
+            self._guarded(node, user),
+            mapped_errors(node, user, deadline),
+        ):
+            async with (
+                self._slots.spare(node, self.timeout),
+                asyncio.timeout(deadline),
+                self.session(node) as api,
+            ):
+                yield api
 
     # -- internals --
 

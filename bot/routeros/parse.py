@@ -7,13 +7,14 @@ exception that a hostile router could use to break a question.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from datetime import datetime
 
 from librouteros.exceptions import LibRouterosError
 
-from bot.model import Plan, QueueState, Secret, Session, Traffic
+from bot.model import Flow, PingResult, Plan, QueueState, Secret, Session, Traffic
 
 
 class MalformedReply(LibRouterosError):
@@ -96,6 +97,105 @@ def parse_uptime(text: str) -> int | None:
     if consumed != rest:
         return None
     return total + sum(int(n) * _UPTIME_SECONDS[u] for n, u in _UPTIME_PART.findall(rest))
+
+
+#: Longest duration text read (``1h2m3s4ms5us`` is 12 characters); longer is unreadable.
+MAX_DURATION_CHARS = 40
+_DURATION_US = {"h": 3_600_000_000, "m": 60_000_000, "s": 1_000_000, "ms": 1_000, "us": 1}
+
+
+def parse_duration_ms(text: str) -> float | None:
+    """RouterOS short durations → milliseconds: ``2ms``, ``2ms345us``, ``345us``, ``1s2ms``.
+
+    How ping prints ``time`` and ``min-rtt``/``avg-rtt``/``max-rtt``. One pass
+    over at most `MAX_DURATION_CHARS` characters; None for anything else
+    (``timeout``, an empty text, a number without its unit).
+    """
+    if not text or len(text) > MAX_DURATION_CHARS:
+        return None
+    total_us, i, end = 0, 0, len(text)
+    while i < end:
+        start = i
+        while i < end and "0" <= text[i] <= "9":
+            i += 1
+        if i == start:
+            return None
+        unit = text[i : i + 2] if text[i : i + 2] in ("ms", "us") else text[i : i + 1]
+        if unit not in _DURATION_US:
+            return None
+        total_us += int(text[start:i]) * _DURATION_US[unit]
+        i += len(unit)
+    return total_us / 1000
+
+
+def ping_from_rows(address: str, rows: list[dict[str, str]]) -> PingResult:
+    """A ``/ping`` reply's rows (one per probe, ``status=timeout`` when lost) → PingResult.
+
+    Counted from the probes themselves, not the router's running summary: a
+    probe is its ``seq``, counted once; it came back when its ``time`` reads.
+    """
+    seen: set[str] = set()
+    rtts: list[float] = []
+    for row in rows:
+        seq = row.get("seq")
+        if seq is None or seq in seen:
+            continue
+        seen.add(seq)
+        rtt = None if "status" in row else parse_duration_ms(row.get("time", ""))
+        if rtt is not None:
+            rtts.append(rtt)
+    if not rtts:
+        return PingResult(address=address, sent=len(seen), received=0)
+    steps = [abs(b - a) for a, b in itertools.pairwise(rtts)]
+    return PingResult(
+        address=address,
+        sent=len(seen),
+        received=len(rtts),
+        rtt_min_ms=min(rtts),
+        rtt_avg_ms=sum(rtts) / len(rtts),
+        rtt_max_ms=max(rtts),
+        jitter_ms=sum(steps) / len(steps) if steps else 0.0,
+    )
+
+
+#: Protocols whose torch rows carry ports.
+_PORTED = frozenset({"tcp", "udp", "sctp", "udp-lite", "dccp"})
+
+
+def _port(text: str) -> int | None:
+    head = text.partition(" ")[0]  # some versions add the service: "443 (https)"
+    if not (head.isascii() and head.isdigit()) or len(head) > 5 or int(head) > 65535:
+        return None
+    return int(head)
+
+
+def flows_from_rows(rows: list[dict[str, str]], local: str, samples: int) -> list[Flow]:
+    """``/tool/torch`` rows → flows per remote address, protocol and remote port,
+    busiest first, rates averaged over `samples` seconds.
+
+    `local` is the subscriber's session IP: the other address of a row is the
+    remote. On his ``<pppoe-…>`` interface the router's tx is his download. A
+    rate that is not a whole number in range is a `MalformedReply`.
+    """
+    totals: dict[tuple[str, str, int | None], list[int]] = {}
+    for row in rows:
+        src, dst = row.get("src-address", ""), row.get("dst-address", "")
+        protocol = row.get("ip-protocol", "")
+        remote_is_src = dst == local and src != local
+        remote = src if remote_is_src else dst
+        port = None
+        if protocol in _PORTED:
+            port = _port(row.get("src-port" if remote_is_src else "dst-port", ""))
+        key = (remote, protocol, port)
+        total = totals.setdefault(key, [0, 0])
+        total[0] += _whole(row, "tx", MAX_RATE_BPS)
+        total[1] += _whole(row, "rx", MAX_RATE_BPS)
+    every = max(1, samples)
+    flows = [
+        Flow(remote, protocol, port, download // every, upload // every)
+        for (remote, protocol, port), (download, upload) in totals.items()
+    ]
+    return sorted(flows, key=lambda f: (-f.total_bps, f.remote, f.protocol, f.port or 0))
 
 
 def parse_bool(text: str) -> bool:

@@ -15,6 +15,38 @@ from bot.sim.tls import SimCertificate
 MBPS = 1_000_000
 
 
+@dataclass(frozen=True)
+class PingPath:
+    """How pings from the router to one address fare: the last mile, modelled.
+
+    Deterministic so tests are exact: of every run of probes, the share `loss`
+    is lost, spread evenly (probe ``seq`` is lost when ``floor((seq + 1) * loss)``
+    steps up); a received probe takes `rtt_ms` plus an offset in
+    ``[-jitter_ms, jitter_ms]`` drawn from a RNG seeded by address and ``seq``.
+    """
+
+    loss: float = 0.0  # 0.0 .. 1.0
+    rtt_ms: float = 1.0
+    jitter_ms: float = 0.0
+    ttl: int = 64
+
+
+@dataclass(frozen=True)
+class Flow:
+    """One conversation of a subscriber with a remote host, as Torch shows it.
+
+    Rates are the router's view on the ``<pppoe-USER>`` interface: `tx_bps`
+    goes toward the subscriber (download), `rx_bps` comes from him (upload).
+    """
+
+    remote: str
+    tx_bps: int
+    rx_bps: int = 0
+    protocol: str = "tcp"  # "tcp", "udp", "icmp"...
+    port: int = 443  # the remote side's port (0 for protocols without ports)
+    local_port: int = 50000  # the subscriber's side
+
+
 @dataclass(slots=True)
 class Subscriber:
     """One PPP secret and, when `online`, its live PPPoE session.
@@ -48,6 +80,8 @@ class Subscriber:
     load: float = 0.0
     # Exact (rx_bps, tx_bps) to report, for deterministic tests; wins over `load`.
     fixed_traffic: tuple[int, int] | None = None
+    # What `/tool/torch` on the session's interface shows, every second.
+    flows: tuple[Flow, ...] = ()
 
     @property
     def interface(self) -> str:
@@ -77,6 +111,10 @@ class RouterConfig:
     # TRICKLE: bytes per write and seconds between writes.
     trickle_bytes: int = 1
     trickle_interval: float = 0.05
+    # `/ping` from this router, by target address. An online subscriber's
+    # session IP not listed here answers like a healthy link (`PingPath()`);
+    # any other address never answers (every probe times out).
+    ping_paths: dict[str, PingPath] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.identity:
@@ -85,6 +123,13 @@ class RouterConfig:
     def subscriber(self, name: str) -> Subscriber | None:
         """The subscriber with that PPP name, if configured here."""
         return next((s for s in self.subscribers if s.name == name), None)
+
+    def ping_path(self, address: str) -> PingPath | None:
+        """How pings to `address` fare; None: nothing answers there."""
+        if address in self.ping_paths:
+            return self.ping_paths[address]
+        online = any(s.online and s.address == address for s in self.subscribers)
+        return PingPath() if online else None
 
 
 def version_tuple(version: str) -> tuple[int, ...]:

@@ -46,6 +46,9 @@ class SimCounters:
     commands: tuple[tuple[str, ...], ...]
     #: ``/login`` sentences received: whether a client sent its password.
     logins: int = 0
+    #: `/ping` without `count`, `/tool/torch` or `monitor-traffic` without
+    #: `duration` (or `once`): commands that never end by themselves.
+    unbounded_commands: int = 0
 
 
 def _check_loopback(host: str) -> None:
@@ -73,6 +76,9 @@ class RouterSim:
       (including logins and sentences left unanswered by a stall; not the raw
       bytes swallowed under "stall_connect" or "blackhole", never parsed).
     - `logins`: ``/login`` sentences received (a password reached this router).
+    - `unbounded_commands`: commands sent so that they never end by themselves
+      (`/ping` without `count`, `/tool/torch` or `monitor-traffic` without
+      `duration` or `once`); a client must keep this at zero.
     """
 
     def __init__(self, config: RouterConfig) -> None:
@@ -87,6 +93,7 @@ class RouterSim:
         self.rejected_connections = 0
         self.commands: list[list[str]] = []
         self.logins = 0
+        self.unbounded_commands = 0
         self._fault: str | None = faults.check_fault(config.fault)
         self._t0 = time.monotonic()
         self._ssl = server_context(config.certificate) if config.tls else None
@@ -145,6 +152,7 @@ class RouterSim:
             rejected_connections=self.rejected_connections,
             commands=tuple(tuple(words) for words in self.commands),
             logins=self.logins,
+            unbounded_commands=self.unbounded_commands,
         )
 
     def reset_counters(self) -> None:
@@ -154,6 +162,7 @@ class RouterSim:
         self.rejected_connections = 0
         self.commands.clear()
         self.logins = 0
+        self.unbounded_commands = 0
 
     # -- lifecycle -----------------------------------------------------------
 

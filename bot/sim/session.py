@@ -1,9 +1,11 @@
 """One API connection: login, command dispatch, streaming, and fault behaviour.
 
 Commands of one connection are answered in order; the only concurrency is a
-streaming `monitor-traffic` (no `once`), which runs as a task of the session so
-that `/cancel` can still be read and answered while it streams, as on a real
-router.
+streaming `monitor-traffic` (no `once`), `/ping` and `/tool/torch`, which run
+as tasks of the session so that `/cancel` and other tagged commands can still be
+read and answered while they stream, as on a real router. Any of those three
+sent so that it never ends by itself (no `once` or `duration`, no `count`) is
+counted in the router's `unbounded_commands`: a client must never do that.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import itertools
 import secrets
+from collections.abc import Coroutine, Iterator
 from contextlib import suppress
 from typing import Protocol
 
-from bot.sim import faults, tables, wire
+from bot.sim import diag, faults, tables, wire
 from bot.sim.command import Command, parse_command
 from bot.sim.model import RouterConfig, version_tuple
 from bot.sim.query import QueryError, matches, project_all
@@ -80,20 +84,31 @@ def _same(given: str, expected: str) -> bool:
 
 
 def _parse_duration(text: str) -> float | None:
-    """Seconds from "10", "10s", "1m30s" (RouterOS duration); None if invalid."""
+    """Seconds from "10", "10s", "1m30s", "200ms" (RouterOS duration); None if invalid."""
     if text.isdigit():
         return float(text)
-    units = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
-    total, number = 0.0, ""
-    for char in text:
+    units = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
+    total, number, i = 0.0, "", 0
+    while i < len(text):
+        char = text[i]
+        unit = "ms" if text.startswith("ms", i) else char
         if char.isdigit() or char == ".":
             number += char
-        elif char in units and number:
-            total += float(number) * units[char]
+        elif unit in units and number:
+            try:
+                total += float(number) * units[unit]
+            except ValueError:  # "1.2.3"
+                return None
             number = ""
+            i += len(unit) - 1
         else:
             return None
+        i += 1
     return None if number else total
+
+
+#: What RouterOS accepts as a ping's `interval`, in seconds.
+PING_INTERVAL_RANGE = (0.01, 5.0)
 
 
 #: Bytes a hostile fault writes at once (then it lets other connections run).
@@ -164,6 +179,7 @@ class Router(Protocol):
     monitor_interval: float
     commands: list[list[str]]
     logins: int
+    unbounded_commands: int
 
     @property
     def fault(self) -> str | None: ...
@@ -332,6 +348,10 @@ class Session:
             sentences = await self._monitor(cmd)
             if sentences is None:
                 return True  # streaming in a task
+        elif cmd.word in ("/ping", "/tool/torch"):
+            sentences = self._ping(cmd) if cmd.word == "/ping" else self._torch(cmd)
+            if sentences is None:
+                return True  # running in a task
         elif cmd.verb in ("print", "getall") and cmd.path in tables.PRINT_TABLES:
             sentences = self._print(cmd)
         else:
@@ -400,6 +420,8 @@ class Session:
             return [_trap(NO_SUCH_ITEM_MESSAGE), ["!done"]]
         if cmd.flag("once"):
             return [*first, ["!done"]]
+        if duration is None:
+            self.sim.unbounded_commands += 1
         if self.sim.fault == faults.STALL_MID_REPLY:
             await self._reply(first, cmd.tag)
             return None
@@ -441,6 +463,84 @@ class Session:
         except (ConnectionError, RuntimeError):
             # The client went away; the session's main loop will notice too.
             return
+
+    # -- ping and torch ----------------------------------------------------------
+
+    def _ping(self, cmd: Command) -> list[Sentence] | None:
+        """`/ping address=… count=N interval=…`: start it, or the trap refusing it."""
+        address = cmd.attrs.get("address", "")
+        if not address:
+            return [_trap("missing value(s) of argument(s) address"), ["!done"]]
+        count: int | None = None
+        if "count" in cmd.attrs:
+            text = cmd.attrs["count"]
+            if not (text.isascii() and text.isdigit() and int(text[:9]) > 0 and len(text) <= 9):
+                return [_trap("invalid value for argument count"), ["!done"]]
+            count = int(text)
+        interval = _parse_duration(cmd.attrs.get("interval", "1s"))
+        low, high = PING_INTERVAL_RANGE
+        if interval is None or not low <= interval <= high:
+            return [_trap("invalid value for argument interval"), ["!done"]]
+        probes: Iterator[tables.Row] = diag.ping_probes(self.sim.config, address)
+        if count is None:
+            self.sim.unbounded_commands += 1  # pings until cancelled, like the router
+        else:
+            probes = itertools.islice(probes, count)
+        self._start(self._paced(([_row(row)] for row in probes), interval, cmd.tag), cmd.tag)
+        return None
+
+    def _torch(self, cmd: Command) -> list[Sentence] | None:
+        """`/tool/torch interface=… duration=…`: start it, or the trap refusing it.
+
+        One sample per `monitor_interval` (the router's second); `duration`
+        counts samples, so a test with a short interval runs a "3s" torch fast.
+        """
+        interface = cmd.attrs.get("interface", "")
+        config = self.sim.config
+        try:
+            diag.torch_rows(config, interface)
+        except tables.NoSuchItem:
+            return [_trap("input does not match any value of interface"), ["!done"]]
+        samples: Iterator[int] = itertools.count()
+        if "duration" in cmd.attrs:
+            duration = _parse_duration(cmd.attrs["duration"])
+            if duration is None or duration <= 0:
+                return [_trap("invalid value for argument duration"), ["!done"]]
+            samples = iter(range(max(1, round(duration))))
+        else:
+            self.sim.unbounded_commands += 1  # torches until cancelled, like the router
+        sections = (
+            [["!re", f".section={n}", *_row(row)[1:]] for row in diag.torch_rows(config, interface)]
+            for n in samples
+        )
+        self._start(self._paced(sections, self.sim.monitor_interval, cmd.tag), cmd.tag)
+        return None
+
+    def _start(self, coroutine: Coroutine[None, None, None], tag: str | None) -> None:
+        """Run a reply that takes time as a task of the session (`/cancel` stops it)."""
+        self._streams.append((tag, asyncio.create_task(coroutine)))
+
+    async def _paced(
+        self, batches: Iterator[list[Sentence]], pause: float, tag: str | None
+    ) -> None:
+        """Send each batch of rows `pause` seconds after the one before, then ``!done``.
+
+        A batch that cannot be built because the session went away
+        (`tables.NoSuchItem`) ends the reply with the router's trap.
+        """
+        try:
+            for number, batch in enumerate(batches):
+                if number:
+                    await asyncio.sleep(pause)
+                if batch and not self._silent():
+                    await self._send(batch, tag)
+            if not self._silent():
+                await self._send([["!done"]], tag)
+        except tables.NoSuchItem:
+            if not self._silent():
+                await self._send([_trap(NO_SUCH_ITEM_MESSAGE), ["!done"]], tag)
+        except (ConnectionError, RuntimeError):
+            return  # the client went away; the session's main loop will notice too
 
     async def _cancel_streams(self, tag: str | None, *, everything: bool) -> list[str | None]:
         """Stop matching streams; return the tags of those stopped."""

@@ -15,13 +15,17 @@ from bot.model import Plan, QueueState, Traffic
 from bot.routeros.connection import sentence_attributes
 from bot.routeros.parse import (
     MAX_COUNTER,
+    MAX_DURATION_CHARS,
     MAX_RATE_BPS,
     MalformedReply,
+    flows_from_rows,
     parse_bps,
+    parse_duration_ms,
     parse_pair,
     parse_plan,
     parse_router_time,
     parse_uptime,
+    ping_from_rows,
     queue_from_row,
     traffic_from_row,
 )
@@ -301,3 +305,68 @@ def test_sentence_attributes_equal_their_definition(words):
             sentence_attributes(["!re", *words])
         return
     assert sentence_attributes(["!re", *words]) == ("!re", expected)
+
+
+# -- ping and torch ------------------------------------------------------------------
+
+DURATION_PIECES = ["0", "1", "2", "9", "345", "ms", "us", "s", "m", "h", "timeout", ".", " ", "µ"]
+
+
+@many
+@given(st.one_of(st.text(max_size=50), st.lists(st.sampled_from(DURATION_PIECES)).map("".join)))
+def test_duration_is_total(text: str) -> None:
+    """Any text reads as a non-negative number of milliseconds or None, never raises."""
+    value = parse_duration_ms(text)
+    assert value is None or value >= 0
+    if len(text) > MAX_DURATION_CHARS:
+        assert value is None
+
+
+@many
+@given(st.integers(0, 59), st.integers(0, 999), st.integers(0, 999), st.sampled_from([0, 1, 2, 3]))
+def test_duration_round_trip(seconds: int, millis: int, micros: int, drop: int) -> None:
+    """``1s2ms345us`` and every shorter form RouterOS prints read back exactly."""
+    parts = [(seconds, "s"), (millis, "ms"), (micros, "us")]
+    if drop:
+        parts[drop - 1] = (0, "")
+    text = "".join(f"{value}{unit}" for value, unit in parts if value and unit)
+    assume(text)
+    expected = sum(v * {"s": 1000, "ms": 1, "us": 0.001}[u] for v, u in parts if u)
+    assert parse_duration_ms(text) == pytest.approx(expected)
+
+
+def test_duration_examples() -> None:
+    """The forms ping prints, and what is not a duration."""
+    assert parse_duration_ms("2ms") == 2
+    assert parse_duration_ms("2ms345us") == pytest.approx(2.345)
+    assert parse_duration_ms("345us") == pytest.approx(0.345)
+    assert parse_duration_ms("1s2ms") == 1002
+    for bad in ("", "timeout", "2", "ms", "2 ms", "2.5ms", "-2ms", "2ns"):
+        assert parse_duration_ms(bad) is None, bad
+
+
+ROW_KEYS = ["seq", "time", "status", "src-address", "dst-address", "ip-protocol", "tx", "rx"]
+ROWS = st.lists(st.dictionaries(st.sampled_from(ROW_KEYS), NUMBERISH, max_size=6), max_size=12)
+some = settings(max_examples=60, deadline=None)
+
+
+@some
+@given(ROWS)
+def test_ping_rows_never_raise(rows: list[dict[str, str]]) -> None:
+    """Any rows give a PingResult with received <= sent and loss in 0..100."""
+    result = ping_from_rows("100.64.0.10", rows)
+    assert 0 <= result.received <= result.sent
+    assert 0 <= result.loss_pct <= 100
+
+
+@some
+@given(ROWS)
+def test_torch_rows_flows_or_malformed(rows: list[dict[str, str]]) -> None:
+    """Any rows give flows busiest first with rates in range, or a MalformedReply."""
+    try:
+        flows = flows_from_rows(rows, "100.64.0.10", 3)
+    except MalformedReply:
+        return
+    totals = [flow.total_bps for flow in flows]
+    assert totals == sorted(totals, reverse=True)
+    assert all(0 <= f.download_bps <= MAX_RATE_BPS for f in flows)
