@@ -76,6 +76,11 @@ class Settings:
     live_max: int = 120
     #: Live views running at once, over every router (each holds one API session).
     live_views: int = 5
+    #: Probes in a diagnosis' ping of the session IP (``beholder diag``); at most 50.
+    ping_count: int = 10
+    #: A diagnosis blames the last mile from this loss (percent) or average RTT (ms).
+    diag_loss_pct: float = 2.0
+    diag_rtt_ms: float = 30.0
     #: Bearer tokens of the HTTP API (``GET /live/…``, `bot.api`); none: the API is off.
     api_tokens: tuple[str, ...] = field(default=(), repr=False)
     #: Web origins whose pages may call the API from a browser (CORS); none: CORS off.
@@ -147,6 +152,9 @@ class Settings:
             audit_days=_number(env, "BEHOLDER_AUDIT_DAYS", 180, int, maximum=36_500),
             live_max=_number(env, "BEHOLDER_LIVE_MAX", 120, int, maximum=3_600),
             live_views=_number(env, "BEHOLDER_LIVE_VIEWS", 5, int, maximum=100),
+            ping_count=_number(env, "BEHOLDER_PING_COUNT", 10, int, maximum=50),
+            diag_loss_pct=_number(env, "BEHOLDER_DIAG_LOSS_PCT", 2.0, float, maximum=100),
+            diag_rtt_ms=_number(env, "BEHOLDER_DIAG_RTT_MS", 30.0, float, maximum=10_000),
             node_credentials=_node_credentials(env),
             api_tokens=_api_tokens(env),
             api_cors_origins=_origins(env),

@@ -341,6 +341,27 @@ class Flow:
 
 
 @dataclass(frozen=True)
+class Diagnosis:
+    """Why a subscriber's link may feel slow, from the router holding his session.
+
+    The domain's conclusion (`bot.domain.diagnose`) as a code, so renderers only
+    choose words: ``last_mile`` (loss or latency between the router and the
+    CPE), ``dominant_flow`` (saturated, and one flow carries most of it:
+    `dominant`), ``healthy`` (a clean last mile and a link not saturated), or
+    ``inconclusive``. `ping` is None when it could not be measured; `top` is
+    empty when torch could not run or saw nothing.
+    """
+
+    verdict: str  # "last_mile", "dominant_flow", "healthy", "inconclusive"
+    ping: PingResult | None
+    #: The busiest flows, busiest first (at most `bot.domain.diagnose.TOP_FLOWS`).
+    top: tuple[Flow, ...] = ()
+    dominant: Flow | None = None
+    #: Seconds torch watched (`top`'s rates are averaged over them).
+    torch_seconds: int = 3
+
+
+@dataclass(frozen=True)
 class Sample:
     """One second of a live view (`RouterClient.watch`): one ``monitor-traffic once``."""
 

@@ -2,7 +2,7 @@
 
     main      the argument parser, dispatch, one error line and an exit code
     admin     ``nodes`` and ``connections``: the admin's side of the inventory
-    commands  ``sync``, ``consumo``, ``audit``, ``serve``, ``demo``
+    commands  ``sync``, ``consumo``, ``diag``, ``audit``, ``serve``, ``demo``
     doctor    one line per check of what ``serve`` needs, with what to do;
               doctor_remote asks Slack and the nodes, findings holds the lines
     report    exit codes and the tables printed (sync results, lists)

@@ -1,4 +1,4 @@
-"""The operator's commands: ``sync``, ``consumo``, ``audit``, ``serve`` and ``demo``.
+"""The operator's commands: ``sync``, ``consumo``, ``diag``, ``audit``, ``serve``, ``demo``.
 
 Each function takes the parsed arguments and the settings and returns the exit
 code; `bot.cli.main` parses and dispatches, and maps errors to one line.
@@ -18,14 +18,16 @@ from collections.abc import Callable
 from bot.cli.progress import SyncProgress
 from bot.cli.report import EXIT_FAILED, sync_report, table
 from bot.config import Settings
-from bot.domain.readings import ReadingService, clean_query
+from bot.domain.diagnose import Thresholds, diagnose
+from bot.domain.readings import Answer, ReadingService, clean_query, outcome_of
 from bot.domain.sync import NodeSync, sync_nodes
 from bot.errors import (
     BeholderError,
     ConfigError,
 )
 from bot.inventory.store import Inventory
-from bot.model import Asker
+from bot.model import Asker, Diagnosis
+from bot.present import diagnosis as diagnosis_texts
 from bot.present import errors as error_texts
 from bot.present import markup, numbers
 from bot.present import reading as reading_texts
@@ -77,6 +79,51 @@ def cmd_consumo(args: argparse.Namespace, settings: Settings) -> int:
                 print(_json_for_terminal(reading_texts.reading_json(reading)), flush=True)
             else:
                 lines = reading_texts.reading_lines(reading, numbers.zone(settings.timezone))
+                print("\n".join(lines), flush=True)
+    if isinstance(error, BeholderError):
+        raise error
+    if error is not None:  # ours, logged with its traceback: one line here
+        print(f"beholder: {terminal(markup.plain(error_texts.unexpected(user)))}", file=sys.stderr)
+        return EXIT_FAILED
+    return 0
+
+
+def cmd_diag(args: argparse.Namespace, settings: Settings) -> int:
+    """One reading, then why the link may feel slow: the last mile and the top flows."""
+    user = clean_query(" ".join(args.query))
+    settings.require_router_credentials()
+    with Inventory(settings.db_path) as inventory:
+        service = ReadingService(inventory, RouterClient.from_settings(settings))
+        asker = Asker(None, f"cli:{getpass.getuser()}", "cli")
+
+        async def run() -> tuple[Answer, Diagnosis | None, BaseException | None]:
+            answer = await service.ask(user, asker, audit=False)
+            diagnosis: Diagnosis | None = None
+            error = answer.error
+            if answer.reading is not None:
+                try:
+                    diagnosis = await diagnose(
+                        service,
+                        answer.reading,
+                        ping_count=settings.ping_count,
+                        thresholds=Thresholds.from_settings(settings),
+                    )
+                except BeholderError as exc:
+                    error = exc
+            outcome = "diag" if diagnosis else outcome_of(answer.reading, error)
+            service.audit(user, asker, outcome, answer.reading, error, answer.latency_ms)
+            return answer, diagnosis, error
+
+        answer, diagnosis, error = asyncio.run(run())
+        reading = answer.reading
+        if reading is not None and error is None:
+            if args.json:
+                data = diagnosis_texts.diagnosis_json(reading, diagnosis)
+                print(_json_for_terminal(data), flush=True)
+            else:
+                lines = reading_texts.reading_lines(reading, numbers.zone(settings.timezone))
+                if diagnosis is not None:
+                    lines += diagnosis_texts.diagnosis_lines(diagnosis)
                 print("\n".join(lines), flush=True)
     if isinstance(error, BeholderError):
         raise error

@@ -150,6 +150,13 @@ def build_parser() -> argparse.ArgumentParser:
     consumo.add_argument("--json", action="store_true", help="print one JSON object")
     consumo.set_defaults(handler=commands.cmd_consumo)
 
+    diag = subcommands.add_parser(
+        "diag", help="a reading, then the last mile (ping) and the top flows (torch)"
+    )
+    diag.add_argument("query", nargs="+", help="PPPoE user, customer name, IP or MAC")
+    diag.add_argument("--json", action="store_true", help="print one JSON object")
+    diag.set_defaults(handler=commands.cmd_diag)
+
     audit = subcommands.add_parser("audit", help="who asked what, newest first")
     audit.add_argument("--since", type=_since, help="e.g. 24h, 7d, or a date: 2026-11-01")
     audit.add_argument("--user", help="only this Slack user id (e.g. U0123ABCD)")

@@ -104,12 +104,16 @@ class ReadingService:
         #: Secrets found by targeted pulls, being written (`_store_later`).
         self._storing: set[asyncio.Future[None]] = set()
 
-    async def ask(self, query: str, asker: Asker, *, exact: bool = False) -> Answer:
+    async def ask(
+        self, query: str, asker: Asker, *, exact: bool = False, audit: bool = True
+    ) -> Answer:
         """Answer `asker`'s question about `query`, and queue its audit row.
 
         The one path every way in takes: Slack's listeners, the HTTP API and
         ``beholder consumo`` time, classify, log and audit a question alike.
         `exact`: `query` is a PPPoE user name (a button's), not typed text.
+        `audit`: False when the caller goes on (a diagnosis) and audits how
+        the whole ended itself, with `audit`.
         Never raises (but cancellation): a fault is the answer's `error`, and
         one we did not expect is logged with its traceback.
         """
@@ -139,7 +143,8 @@ class ReadingService:
             reading.node if reading else getattr(error, "node", ""),
             latency_ms,
         )
-        self.audit(query, asker, outcome, reading, error, latency_ms)
+        if audit:
+            self.audit(query, asker, outcome, reading, error, latency_ms)
         return Answer(query, reading, error, outcome, latency_ms)
 
     def audit(

@@ -52,8 +52,10 @@ from bot.errors import (
 )
 from bot.model import (
     Connection,
+    Diagnosis,
     Hit,
     Match,
+    PingResult,
     Plan,
     QueueState,
     Reading,
@@ -62,6 +64,8 @@ from bot.model import (
     Session,
     Traffic,
 )
+from bot.model import Flow as DiagFlow
+from bot.present import diagnosis as diagnosis_texts
 from bot.present import errors as error_texts
 from bot.present import lang, numbers
 from bot.present import live as live_texts
@@ -193,6 +197,26 @@ def offline(**changes: object) -> Reading:
     )
     values.update(changes)
     return assessed(Reading(**values))  # type: ignore[arg-type]
+
+
+def diagnoses() -> list[Diagnosis]:
+    """One of each verdict, with and without a ping and flows."""
+    lossy = PingResult("10.20.0.15", 10, 7, 41.2, 45.0, 49.9, 3.1)
+    clean = PingResult("10.20.0.15", 10, 10, 1.0, 1.2, 2.0, 0.2)
+    silent = PingResult("10.20.0.15", 10, 0)
+    rtmp = DiagFlow("203.0.113.9", "tcp", 1935, 40_000_000, 900_000)
+    flows = (
+        rtmp,
+        DiagFlow("8.8.8.8", "udp", 53, 20_000, 10_000),
+        DiagFlow("10.0.0.1", "icmp", None, 1, 1),
+    )
+    return [
+        Diagnosis("last_mile", lossy, flows),
+        Diagnosis("last_mile", silent),
+        Diagnosis("dominant_flow", clean, flows, dominant=rtmp),
+        Diagnosis("healthy", clean),
+        Diagnosis("inconclusive", None),
+    ]
 
 
 def readings() -> list[Reading]:
@@ -398,6 +422,8 @@ def every_message() -> list[str]:
         out.append(demo.render(message))
         out.append(demo.render(blocks.reading_message(reading, UTC, requested_by="U0DEMO"), True))
     out += strings(blocks.consulting_message("juan.perez"))
+    for diagnosis in diagnoses():
+        out += diagnosis_texts.diagnosis_lines(diagnosis)
 
     for err in every_error():
         out.append(error_texts.error(err))

@@ -205,6 +205,9 @@ NUMERIC_SETTINGS = [
     "BEHOLDER_AUDIT_DAYS",
     "BEHOLDER_LIVE_MAX",
     "BEHOLDER_LIVE_VIEWS",
+    "BEHOLDER_PING_COUNT",
+    "BEHOLDER_DIAG_LOSS_PCT",
+    "BEHOLDER_DIAG_RTT_MS",
 ]
 
 
@@ -241,6 +244,14 @@ def test_numeric_settings_have_sensible_floors_and_plain_digits(name, value, sai
     assert Settings.from_env({"MIKROTIK_TIMEOUT": "0.1"}).mikrotik_timeout == 0.1
 
 
+def test_ping_count_is_bounded_like_the_router_client():
+    """BEHOLDER_PING_COUNT: 10 by default, up to 50 (`RouterClient.ping`'s ceiling)."""
+    assert Settings.from_env({}).ping_count == 10
+    assert Settings.from_env({"BEHOLDER_PING_COUNT": "50"}).ping_count == 50
+    with pytest.raises(ConfigError, match="BEHOLDER_PING_COUNT must be at most 50"):
+        Settings.from_env({"BEHOLDER_PING_COUNT": "51"})
+
+
 def test_numeric_settings_keep_sensible_values():
     settings = Settings.from_env(
         {
@@ -275,6 +286,9 @@ def test_numeric_settings_map_every_text(name, value):
         "BEHOLDER_AUDIT_DAYS": settings.audit_days,
         "BEHOLDER_LIVE_MAX": settings.live_max,
         "BEHOLDER_LIVE_VIEWS": settings.live_views,
+        "BEHOLDER_PING_COUNT": settings.ping_count,
+        "BEHOLDER_DIAG_LOSS_PCT": settings.diag_loss_pct,
+        "BEHOLDER_DIAG_RTT_MS": settings.diag_rtt_ms,
     }[name]
     assert 0 < number < float("inf")
 

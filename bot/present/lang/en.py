@@ -91,6 +91,19 @@ MESSAGES: dict[str, str] = {
     "verdict.no_data": "The session ended during the check: try Refresh.",
     "verdict.queue_dropping": "The plan's queue is dropping packets ({dropped} this session).",
     "verdict.recent_reconnect": "Reconnected {uptime} ago: the link may be unstable.",
+    # -- a diagnosis (beholder diag) ---------------------------------------------------------
+    "diag.last_mile": ("Last-mile problem (loss {loss}, latency {rtt} ms): check the signal/CPE."),
+    "diag.dominant_flow": "Most of it is {flow}: that device or application fills the link.",
+    "diag.healthy": "The link is healthy; check the WiFi or the customer's equipment.",
+    "diag.inconclusive": "No clear conclusion: check the usage and run the diagnosis again.",
+    "diag.ping": (
+        "Ping to {address}: {received}/{sent} replies, loss {loss}, "
+        "latency min/avg/max {rtt_min}/{rtt_avg}/{rtt_max} ms, jitter {jitter} ms"
+    ),
+    "diag.ping_unmeasured": "Ping: could not be measured (the router did not answer in time).",
+    "diag.top": "Top traffic over {seconds} s:",
+    "diag.flow": "{flow}: download {download}, upload {upload}",
+    "diag.no_flows": "Torch: no traffic, or it could not be measured.",
     "match.ip": "Found by IP {detail}.",
     "match.mac": "Found by MAC {detail}.",
     "match.key": "You searched “{query}”: the PPPoE user is {user}.",

@@ -93,6 +93,21 @@ MESSAGES: dict[str, str] = {
         "La cola del plan está descartando paquetes ({dropped} en esta sesión)."
     ),
     "verdict.recent_reconnect": "Reconectó hace {uptime}: puede ser un enlace inestable.",
+    # -- a diagnosis (beholder diag) ---------------------------------------------------------
+    "diag.last_mile": (
+        "Problema en la última milla (pérdida {loss}, latencia {rtt} ms): revisar señal/CPE."
+    ),
+    "diag.dominant_flow": "La mayor parte es {flow}: ese equipo o aplicación llena el enlace.",
+    "diag.healthy": "El enlace está sano; revisar WiFi o el equipo del cliente.",
+    "diag.inconclusive": "Sin conclusión clara: revisar el consumo y repetir el diagnóstico.",
+    "diag.ping": (
+        "Ping a {address}: {received}/{sent} respuestas, pérdida {loss}, "
+        "latencia mín/prom/máx {rtt_min}/{rtt_avg}/{rtt_max} ms, jitter {jitter} ms"
+    ),
+    "diag.ping_unmeasured": "Ping: no se pudo medir (el router no respondió a tiempo).",
+    "diag.top": "Mayor tráfico en {seconds} s:",
+    "diag.flow": "{flow}: bajada {download}, subida {upload}",
+    "diag.no_flows": "Torch: sin tráfico, o no se pudo medir.",
     "match.ip": "Encontrado por la IP {detail}.",
     "match.mac": "Encontrado por la MAC {detail}.",
     "match.key": "Buscaste «{query}»: el usuario PPPoE es {user}.",

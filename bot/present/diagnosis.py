@@ -1,0 +1,142 @@
+"""A diagnosis in words (terminal lines) and as ``--json``.
+
+The domain decided (`bot.model.Diagnosis.verdict` is a code); this maps the
+code and the figures to the operator's language, and names well-known ports.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.model import Diagnosis, Flow, PingResult, Reading
+from bot.present.lang import t
+from bot.present.numbers import figure, mbps, percent
+from bot.present.reading import reading_json
+from bot.present.terminal import terminal
+
+#: Remote ports an operator recognises by name (what the subscriber is doing).
+PORT_NAMES: dict[int, str] = {
+    20: "FTP",
+    21: "FTP",
+    22: "SSH",
+    25: "SMTP",
+    53: "DNS",
+    80: "HTTP",
+    123: "NTP",
+    443: "HTTPS",
+    587: "SMTP",
+    993: "IMAPS",
+    1194: "OpenVPN",
+    1935: "RTMP",
+    3074: "Xbox Live",
+    3478: "STUN",
+    3479: "STUN",
+    5060: "SIP",
+    5222: "XMPP",
+    8080: "HTTP",
+    19302: "STUN",
+    27015: "Steam",
+    51820: "WireGuard",
+}
+
+
+def flow_label(flow: Flow) -> str:
+    """``203.0.113.9 tcp/443 (HTTPS)``: where the traffic goes, as an operator reads it."""
+    if flow.port is None:
+        return f"{flow.remote} {flow.protocol}"
+    name = PORT_NAMES.get(flow.port)
+    label = f"{flow.remote} {flow.protocol}/{flow.port}"
+    return f"{label} ({name})" if name else label
+
+
+def _ms(value: float | None) -> str:
+    return t("na") if value is None else figure(value, 1)
+
+
+def verdict_line(diagnosis: Diagnosis) -> str:
+    """The diagnosis' conclusion, one sentence."""
+    match diagnosis.verdict:
+        case "last_mile":
+            ping = diagnosis.ping
+            assert ping is not None
+            return t("diag.last_mile", loss=percent(ping.loss_pct), rtt=_ms(ping.rtt_avg_ms))
+        case "dominant_flow":
+            assert diagnosis.dominant is not None
+            return t("diag.dominant_flow", flow=flow_label(diagnosis.dominant))
+        case "healthy":
+            return t("diag.healthy")
+        case _:
+            return t("diag.inconclusive")
+
+
+def ping_line(ping: PingResult | None) -> str:
+    if ping is None:
+        return t("diag.ping_unmeasured")
+    return t(
+        "diag.ping",
+        address=ping.address,
+        received=ping.received,
+        sent=ping.sent,
+        loss=percent(ping.loss_pct),
+        rtt_min=_ms(ping.rtt_min_ms),
+        rtt_avg=_ms(ping.rtt_avg_ms),
+        rtt_max=_ms(ping.rtt_max_ms),
+        jitter=_ms(ping.jitter_ms),
+    )
+
+
+def diagnosis_lines(diagnosis: Diagnosis) -> list[str]:
+    """The diagnosis as terminal lines, after the reading's (``beholder diag``);
+    made safe by `terminal`: the addresses come from the router."""
+    lines = ["  » " + verdict_line(diagnosis), "  " + ping_line(diagnosis.ping)]
+    if diagnosis.top:
+        lines.append("  " + t("diag.top", seconds=diagnosis.torch_seconds))
+        lines += [
+            "    "
+            + t(
+                "diag.flow",
+                flow=flow_label(flow),
+                download=mbps(flow.download_bps),
+                upload=mbps(flow.upload_bps),
+            )
+            for flow in diagnosis.top
+        ]
+    else:
+        lines.append("  " + t("diag.no_flows"))
+    return [terminal(line) for line in lines]
+
+
+def diagnosis_json(reading: Reading, diagnosis: Diagnosis | None) -> dict[str, Any]:
+    """The reading's ``--json`` plus `diagnosis` (the verdict code), `ping` and `top`;
+    all three null/empty for an offline subscriber (no diagnosis is made)."""
+    data = reading_json(reading)
+    ping = diagnosis.ping if diagnosis else None
+    data["diagnosis"] = diagnosis.verdict if diagnosis else None
+    data["ping"] = (
+        {
+            "sent": ping.sent,
+            "received": ping.received,
+            "loss_pct": round(ping.loss_pct, 1),
+            "rtt_min_ms": _rounded(ping.rtt_min_ms),
+            "rtt_avg_ms": _rounded(ping.rtt_avg_ms),
+            "rtt_max_ms": _rounded(ping.rtt_max_ms),
+            "jitter_ms": round(ping.jitter_ms, 1),
+        }
+        if ping
+        else None
+    )
+    data["top"] = [
+        {
+            "remote": flow.remote,
+            "protocol": flow.protocol,
+            "port": flow.port,
+            "download_bps": flow.download_bps,
+            "upload_bps": flow.upload_bps,
+        }
+        for flow in (diagnosis.top if diagnosis else ())
+    ]
+    return data
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
