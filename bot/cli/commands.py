@@ -97,6 +97,7 @@ def cmd_diag(args: argparse.Namespace, settings: Settings) -> int:
         asker = Asker(None, f"cli:{getpass.getuser()}", "cli")
 
         async def run() -> tuple[Answer, Diagnosis | None, BaseException | None]:
+            started = time.monotonic()
             answer = await service.ask(user, asker, audit=False)
             diagnosis: Diagnosis | None = None
             error = answer.error
@@ -111,7 +112,8 @@ def cmd_diag(args: argparse.Namespace, settings: Settings) -> int:
                 except BeholderError as exc:
                     error = exc
             outcome = "diag" if diagnosis else outcome_of(answer.reading, error)
-            service.audit(user, asker, outcome, answer.reading, error, answer.latency_ms)
+            latency_ms = round((time.monotonic() - started) * 1000)  # the reading and the diagnosis
+            service.audit(user, asker, outcome, answer.reading, error, latency_ms)
             return answer, diagnosis, error
 
         answer, diagnosis, error = asyncio.run(run())
