@@ -29,7 +29,6 @@ import os
 import re
 import resource
 import selectors
-import signal
 import socket
 import subprocess
 import sys
@@ -44,12 +43,12 @@ from benchkit import Results, ms, report
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import load_bench  # noqa: E402
 from load_bench import (  # noqa: E402
-    PASSWORD,
-    USER,
     Sim,
     prepare_inventory,
     router_name,
+    stop_bot,
     subscriber_name,
 )
 
@@ -61,38 +60,13 @@ TARGET_REPLY_S = 5.0
 
 
 def start_bot(fake: FakeSlack, db: Path, log: Path, nofile: int) -> subprocess.Popen[bytes]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("MIKROTIK_", "BEHOLDER_", "SLACK_"))
-    }
-    env.update(
-        PYTHONPATH=str(ROOT),
-        BEHOLDER_DB=str(db),
-        MIKROTIK_USER=USER,
-        MIKROTIK_PASSWORD=PASSWORD,
-        SLACK_BOT_TOKEN=fake.bot_token,
-        SLACK_APP_TOKEN=fake.app_token,
-        SLACK_API_URL=fake.api_url,
-        BEHOLDER_LOG_LEVEL="INFO",
-        BEHOLDER_HTTP_PORT="0",
-        BEHOLDER_API_TOKENS=TOKEN,
-    )
+    """`load_bench.start_bot` with the HTTP listener on and at most `nofile` open files."""
 
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
 
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "--env-file", os.devnull, "serve"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            preexec_fn=limit,
-        )
-    fake.wait_for_connection(timeout=60)
-    return process
+    listener = {"BEHOLDER_HTTP_PORT": "0", "BEHOLDER_API_TOKENS": TOKEN}
+    return load_bench.start_bot(fake, db, log, listener, preexec_fn=limit)
 
 
 def listener_url(log: Path, timeout: float = 30.0) -> str:
@@ -222,15 +196,6 @@ def main() -> int:
         sim.stop()
     header = json.dumps({"connections": args.connections, "nofile": args.nofile})
     return report(results, f"flood_bench {header}, load {os.getloadavg()[0]:.1f}")
-
-
-def stop_bot(process: subprocess.Popen[bytes]) -> None:
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(5)
 
 
 if __name__ == "__main__":

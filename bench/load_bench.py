@@ -48,6 +48,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -193,7 +194,16 @@ def prepare_inventory(db: Path, ports: dict[str, int]) -> None:
             raise SystemExit(f"sync failed for {failed}")
 
 
-def start_bot(fake: FakeSlack, db: Path, log: Path) -> subprocess.Popen[bytes]:
+def start_bot(
+    fake: FakeSlack,
+    db: Path,
+    log: Path,
+    settings: dict[str, str] | None = None,
+    preexec_fn: Callable[[], None] | None = None,
+) -> subprocess.Popen[bytes]:
+    """`beholder serve` against the fake Slack, on the prepared inventory, with only
+    our own settings (none inherited from the caller's environment) plus `settings`;
+    its log in `log`. Returns once it holds the Socket Mode connection."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -204,12 +214,11 @@ def start_bot(fake: FakeSlack, db: Path, log: Path) -> subprocess.Popen[bytes]:
         BEHOLDER_DB=str(db),
         MIKROTIK_USER=USER,
         MIKROTIK_PASSWORD=PASSWORD,
-        MIKROTIK_TIMEOUT=str(TIMEOUT),
-        MIKROTIK_MAX_SESSIONS=str(MAX_SESSIONS),
         SLACK_BOT_TOKEN=fake.bot_token,
         SLACK_APP_TOKEN=fake.app_token,
         SLACK_API_URL=fake.api_url,
         BEHOLDER_LOG_LEVEL="INFO",
+        **(settings or {}),
     )
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -218,6 +227,7 @@ def start_bot(fake: FakeSlack, db: Path, log: Path) -> subprocess.Popen[bytes]:
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
+            preexec_fn=preexec_fn,
         )
     fake.wait_for_connection(timeout=60)
     return process
@@ -503,7 +513,12 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp, FakeSlack() as fake:
             db, log = Path(tmp) / "beholder.db", Path(tmp) / "serve.log"
             prepare_inventory(db, sim.ports)
-            bot = start_bot(fake, db, log)
+            bot = start_bot(
+                fake,
+                db,
+                log,
+                {"MIKROTIK_TIMEOUT": str(TIMEOUT), "MIKROTIK_MAX_SESSIONS": str(MAX_SESSIONS)},
+            )
             try:
                 # Warm up: one question per router (imports, first connections).
                 warm = send_paced(
