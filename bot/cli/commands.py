@@ -71,7 +71,7 @@ def cmd_consumo(args: argparse.Namespace, settings: Settings) -> int:
         service = ReadingService(inventory, RouterClient.from_settings(settings))
         # The CLI reaches the routers too: its questions are audited like Slack's
         # (the row is written after the answer is printed, when the inventory closes).
-        asker = Asker(None, f"cli:{getpass.getuser()}", "cli")
+        asker = _cli_asker()
         answer = asyncio.run(service.ask(user, asker))
         reading, error = answer.reading, answer.error
         if reading is not None:
@@ -80,12 +80,7 @@ def cmd_consumo(args: argparse.Namespace, settings: Settings) -> int:
             else:
                 lines = reading_texts.reading_lines(reading, numbers.zone(settings.timezone))
                 print("\n".join(lines), flush=True)
-    if isinstance(error, BeholderError):
-        raise error
-    if error is not None:  # ours, logged with its traceback: one line here
-        print(f"beholder: {terminal(markup.plain(error_texts.unexpected(user)))}", file=sys.stderr)
-        return EXIT_FAILED
-    return 0
+    return _ended(user, error)
 
 
 def cmd_diag(args: argparse.Namespace, settings: Settings) -> int:
@@ -94,7 +89,7 @@ def cmd_diag(args: argparse.Namespace, settings: Settings) -> int:
     settings.require_router_credentials()
     with Inventory(settings.db_path) as inventory:
         service = ReadingService(inventory, RouterClient.from_settings(settings))
-        asker = Asker(None, f"cli:{getpass.getuser()}", "cli")
+        asker = _cli_asker()
 
         async def run() -> tuple[Answer, Diagnosis | None, BaseException | None]:
             started = time.monotonic()
@@ -127,9 +122,20 @@ def cmd_diag(args: argparse.Namespace, settings: Settings) -> int:
                 if diagnosis is not None:
                     lines += diagnosis_texts.diagnosis_lines(diagnosis)
                 print("\n".join(lines), flush=True)
+    return _ended(user, error)
+
+
+def _cli_asker() -> Asker:
+    """Who asks from this terminal, as the audit records it."""
+    return Asker(None, f"cli:{getpass.getuser()}", "cli")
+
+
+def _ended(user: str, error: BaseException | None) -> int:
+    """How a question from the terminal ends: 0, our error's one line (raised to
+    `main`), or one line for an error we did not expect (logged with its traceback)."""
     if isinstance(error, BeholderError):
         raise error
-    if error is not None:  # ours, logged with its traceback: one line here
+    if error is not None:
         print(f"beholder: {terminal(markup.plain(error_texts.unexpected(user)))}", file=sys.stderr)
         return EXIT_FAILED
     return 0
