@@ -375,7 +375,8 @@ class RouterClient:
             except TrapError as exc:  # the session ended meanwhile
                 log.info("torch %s on %s: %s", iface, node.name, exc)
                 return None
-        return flows_from_rows(rows, address, seconds)
+            # Read within the mapped errors: a garbage rate is a RouterProtocolError.
+            return flows_from_rows(rows, address, seconds)
 
     @asynccontextmanager
     async def _long_session(

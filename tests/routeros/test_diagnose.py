@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Iterator
 
 import pytest
 
-from bot.errors import RouterTimeout
+from bot.errors import RouterProtocolError, RouterTimeout
 from bot.model import Node
 from bot.routeros.client import RouterClient
+from bot.routeros.parse import MAX_RATE_BPS
 from bot.sim import faults
 from bot.sim.model import MBPS, Flow, PingPath, RouterConfig, Subscriber
 from bot.sim.network import SimNetwork
@@ -122,6 +124,26 @@ def test_dominant_flow_comes_first(diag_net) -> None:
     assert len(torches) == 1
     assert "=duration=3s" in torches[0]
     _bounded_and_closed(net)
+
+
+def test_torch_rate_out_of_range_is_a_router_protocol_error() -> None:
+    """Regression: a torch row whose ``tx`` was past `MAX_RATE_BPS` escaped as a raw
+    MalformedReply (parsed after the mapped session ended), which `diagnose` took
+    for a bug and the whole diag failed; now it is a RouterProtocolError."""
+    config = _config()
+    flood = Flow("1.1.1.1", tx_bps=MAX_RATE_BPS + 1, port=443)
+    config = dataclasses.replace(
+        config,
+        subscribers=[
+            dataclasses.replace(s, flows=(flood,)) if s.name == "busy" else s
+            for s in config.subscribers
+        ],
+    )
+    with SimNetwork([config]) as net:
+        node = Node("bras-diag", "127.0.0.1", net.ports["bras-diag"])
+        with pytest.raises(RouterProtocolError, match="tx out of range"):
+            asyncio.run(_client().torch(node, "busy", seconds=1, address=HEALTHY))
+        _bounded_and_closed(net)
 
 
 def test_torch_of_an_offline_user_is_none(diag_net) -> None:
