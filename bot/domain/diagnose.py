@@ -13,13 +13,14 @@ always ``duration``): nothing stays running on the router.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 from dataclasses import dataclass
 
 from bot.config import Settings
 from bot.domain.readings import ReadingService
 from bot.errors import RouterError
-from bot.model import Diagnosis, Flow, PingResult, Reading
+from bot.model import Diagnosis, Flow, Node, PingResult, Reading
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,8 @@ async def diagnose(
 
     None when the reading is offline (it already says so). A part that fails
     (its deadline, a trap) leaves the other standing: the diagnosis is made
-    with what was measured. Both failing raises the ping's `RouterError`.
+    with what was measured. Both failing raises the ping's `RouterError`. A
+    session address that is not an IP is not pinged (`_ping`).
     """
     session = reading.session
     if session is None:
@@ -96,7 +98,7 @@ async def diagnose(
     router = service.router
     node = await asyncio.to_thread(service.inventory.node, reading.node)
     ping, flows = await asyncio.gather(
-        router.ping(node, session.address, count=ping_count, interval=PING_INTERVAL_S),
+        _ping(service, node, session.address, ping_count),
         router.torch(node, reading.user, TORCH_SECONDS, address=session.address),
         return_exceptions=True,
     )
@@ -114,3 +116,17 @@ async def diagnose(
         flows if isinstance(flows, list) else None,
         thresholds,
     )
+
+
+async def _ping(service: ReadingService, node: Node, address: str, count: int) -> PingResult | None:
+    """The ping of the session IP; None (not measured) when the router gave the
+    session no address, or one that is not an IP: nothing to ping, and the
+    router's text never reaches the ping command."""
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        log.info(
+            "diagnosis on %s: session address %r is not an IP, not pinged", node.name, address[:64]
+        )
+        return None
+    return await service.router.ping(node, address, count=count, interval=PING_INTERVAL_S)

@@ -45,6 +45,8 @@ def _config() -> RouterConfig:
                     Flow("8.8.8.8", tx_bps=20_000, rx_bps=10_000, protocol="udp", port=53),
                 ),
             ),
+            # A session the router lists without an address (a broken or hostile reply).
+            Subscriber("noip", "pw", online=True, address="\x1b[2J"),
             Subscriber("gone", "pw", last_logged_out="2026-11-20 10:33:12"),
         ],
         ping_paths={LOSSY: PingPath(loss=0.3, rtt_ms=45.0, jitter_ms=4.0)},
@@ -130,6 +132,22 @@ def test_offline_subscriber_gets_the_reading_and_no_diagnosis(diag_env) -> None:
     sent = [words[0] for words in network.counters("bras-diag").commands if words]
     assert "/ping" not in sent
     assert "/tool/torch" not in sent
+
+
+def test_session_without_an_ip_is_diagnosed_without_its_ping(diag_env) -> None:
+    """Regression: a session address that is not an IP made `RouterClient.ping` raise
+    ValueError and `beholder diag` end in a traceback; now the ping is not measured,
+    not sent, and the rest of the diagnosis stands."""
+    network, env = diag_env
+    result = beholder(env, "diag", "noip", "--json")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    data = json.loads(result.stdout)
+    assert (data["online"], data["ping"], data["diagnosis"]) == (True, None, "inconclusive")
+    sent = [words[0] for words in network.counters("bras-diag").commands if words]
+    assert "/ping" not in sent
+    assert "/tool/torch" in sent
+    _nothing_left_running(network)
 
 
 def test_unknown_user_is_one_line_and_an_exit_code(diag_env) -> None:
