@@ -102,6 +102,8 @@ def parse_uptime(text: str) -> int | None:
 #: Longest duration text read (``1h2m3s4ms5us`` is 12 characters); longer is unreadable.
 MAX_DURATION_CHARS = 40
 _DURATION_US = {"h": 3_600_000_000, "m": 60_000_000, "s": 1_000_000, "ms": 1_000, "us": 1}
+#: Longest round trip read, in microseconds: a probe back after an hour is lost.
+MAX_DURATION_US = 3_600_000_000
 
 
 def parse_duration_ms(text: str) -> float | None:
@@ -109,11 +111,12 @@ def parse_duration_ms(text: str) -> float | None:
 
     How ping prints ``time`` and ``min-rtt``/``avg-rtt``/``max-rtt``. One pass
     over at most `MAX_DURATION_CHARS` characters; None for anything else
-    (``timeout``, an empty text, a number without its unit).
+    (``timeout``, an empty text, a number without its unit, units out of order
+    or repeated as in ``1ms1ms``, more than `MAX_DURATION_US`).
     """
     if not text or len(text) > MAX_DURATION_CHARS:
         return None
-    total_us, i, end = 0, 0, len(text)
+    total_us, i, end, last = 0, 0, len(text), None
     while i < end:
         start = i
         while i < end and "0" <= text[i] <= "9":
@@ -121,11 +124,12 @@ def parse_duration_ms(text: str) -> float | None:
         if i == start:
             return None
         unit = text[i : i + 2] if text[i : i + 2] in ("ms", "us") else text[i : i + 1]
-        if unit not in _DURATION_US:
+        if unit not in _DURATION_US or (last is not None and _DURATION_US[unit] >= last):
             return None
-        total_us += int(text[start:i]) * _DURATION_US[unit]
+        last = _DURATION_US[unit]
+        total_us += int(text[start:i]) * last
         i += len(unit)
-    return total_us / 1000
+    return total_us / 1000 if total_us <= MAX_DURATION_US else None
 
 
 def ping_from_rows(address: str, rows: list[dict[str, str]]) -> PingResult:

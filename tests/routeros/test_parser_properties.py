@@ -359,6 +359,16 @@ def test_duration_examples() -> None:
         assert parse_duration_ms(bad) is None, bad
 
 
+def test_duration_refuses_repeated_units_and_absurd_times() -> None:
+    """Regression: ``1ms1ms…`` read as a sum and ``99999999999s`` as 10^14 ms, so a
+    hostile router's ping printed a 46-digit RTT; now both are unreadable (lost)."""
+    assert parse_duration_ms("1ms" * 13) is None
+    assert parse_duration_ms("2ms1s") is None
+    assert parse_duration_ms("99999999999s") is None
+    assert parse_duration_ms("9" * 39 + "h") is None
+    assert parse_duration_ms("1h") == 3_600_000
+
+
 ROW_KEYS = ["seq", "time", "status", "src-address", "dst-address", "ip-protocol", "tx", "rx"]
 ROWS = st.lists(st.dictionaries(st.sampled_from(ROW_KEYS), NUMBERISH, max_size=6), max_size=12)
 some = settings(max_examples=60, deadline=None)
