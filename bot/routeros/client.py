@@ -56,6 +56,7 @@ from bot.errors import (
     RouterTLSError,
 )
 from bot.model import Flow, Node, NodeCheck, NodeTables, PingResult, Sample, Secret, Snapshot
+from bot.routeros.batch import Ask, Batch
 from bot.routeros.breaker import CircuitBreaker
 from bot.routeros.connection import (
     Connection,
@@ -521,32 +522,41 @@ async def _rows(
 
 
 async def _read_snapshot(api: RawApi, node: Node, user: str) -> Snapshot:
-    """The three reads of routeros.md, on one session."""
-    taken_at = datetime.now(UTC)
+    """The reads of routeros.md, sent together on one session (`bot.routeros.batch`).
+
+    The session, the traffic, the queue and the secret go out at once: one
+    round trip to the router whatever it answers. An offline user's
+    ``monitor-traffic`` traps ("no such item": his interface is gone), which is
+    expected and read as no figures; the secret is what an offline reading
+    shows (last logout, reason, MAC), and is left out of an online one.
+    """
     query = f"?name={user}"
-    active = await _rows(api, "/ppp/active/print", query, f"=.proplist={ACTIVE_PROPLIST}")
-    if not active:
-        rows = await _rows(api, "/ppp/secret/print", query, f"=.proplist={SECRET_PROPLIST}")
+    iface = interface_name(user)
+    active, monitor, queues, secrets = await Batch(
+        [
+            Ask("/ppp/active/print", (query, f"=.proplist={ACTIVE_PROPLIST}")),
+            # `once` is what makes the command end: never send it without.
+            Ask("/interface/monitor-traffic", (f"=interface={iface}", "=once=")),
+            Ask("/queue/simple/print", (f"?name={iface}", f"=.proplist={QUEUE_PROPLIST}")),
+            Ask("/ppp/secret/print", (query, f"=.proplist={SECRET_PROPLIST}")),
+        ]
+    ).run(api)
+    taken_at = datetime.now(UTC)
+    sessions = active.table()
+    if not sessions:
+        rows = secrets.table()
         secret = secret_from_row(rows[0], node.name) if rows else None
         return Snapshot(node=node.name, user=user, taken_at=taken_at, secret=secret)
-    session = session_from_row(active[0])
-    iface = interface_name(user)
-    try:
-        # `once` is what makes the command end: never send it without.
-        monitor = await _rows(api, "/interface/monitor-traffic", f"=interface={iface}", "=once=")
-    except TrapError as exc:
-        # The session ended between the two reads: report it without figures.
-        log.info("monitor-traffic %s on %s: %s", iface, node.name, exc)
-        monitor = []
-    taken_at = datetime.now(UTC)
-    queues = await _rows(
-        api, "/queue/simple/print", f"?name={iface}", f"=.proplist={QUEUE_PROPLIST}"
-    )
+    if monitor.trap is not None:
+        # The session ended between the reads: report it without figures.
+        log.info("monitor-traffic %s on %s: %s", iface, node.name, monitor.trap)
+    traffic_rows = [] if monitor.trap is not None else monitor.rows
+    queue_rows = queues.table()
     return Snapshot(
         node=node.name,
         user=user,
         taken_at=taken_at,
-        session=session,
-        traffic=traffic_from_row(monitor[0]) if monitor else None,
-        queue=queue_from_row(queues[0]) if queues else None,
+        session=session_from_row(sessions[0]),
+        traffic=traffic_from_row(traffic_rows[0]) if traffic_rows else None,
+        queue=queue_from_row(queue_rows[0]) if queue_rows else None,
     )

@@ -48,17 +48,32 @@ class ReplyLimit:
     """The most one command's reply may bring before it is cut.
 
     `rows`: ``!re`` sentences (other sentences have their own small ceiling,
-    `ENVELOPE_SENTENCES`, so a flood of them is cut too). `bytes`: bytes on
+    `envelope`, so a flood of them is cut too). `bytes`: bytes on
     the wire, a non-ASCII word counted at what Python holds for it (up to 4
     bytes a character: see `SentenceParser`). `field`: the longest word (a
     key and its value) on the wire, at least 128; None: only the sentence's
     ceiling and `bytes` bound it. `words`: most words in one sentence.
+    `envelope`: sentences other than rows (`ENVELOPE_SENTENCES` per reply).
     """
 
     rows: int
     bytes: int
     field: int | None = None
     words: int = MAX_SENTENCE_WORDS
+    envelope: int = ENVELOPE_SENTENCES
+
+    def __add__(self, other: ReplyLimit) -> ReplyLimit:
+        """The ceiling of two replies read as one stream (tagged commands sent
+        together): their rows, bytes and envelopes add up; a word and a
+        sentence may be as long as the larger of the two allows."""
+        fields = None if self.field is None or other.field is None else max(self.field, other.field)
+        return ReplyLimit(
+            rows=self.rows + other.rows,
+            bytes=self.bytes + other.bytes,
+            field=fields,
+            words=max(self.words, other.words),
+            envelope=self.envelope + other.envelope,
+        )
 
 
 #: A question (a snapshot's reads, a targeted pull, ``nodes check``, login):

@@ -69,7 +69,6 @@ from librouteros.exceptions import ConnectionClosed, FatalError, ProtocolError
 from librouteros.protocol import LOGGER, AsyncApiProtocol, log
 
 from bot.routeros.sentences import (
-    ENVELOPE_SENTENCES,
     QUESTION,
     ReplyLimit,
     ReplyTooLarge,
@@ -183,15 +182,15 @@ class BufferedApiProtocol(AsyncApiProtocol):
                 self._rows += 1
                 if self._rows > limit.rows:
                     rows = limit.rows
-                    self._cut(ReplyTooLarge("rows", rows, f"a reply of over {rows} rows"))
+                    self.cut(ReplyTooLarge("rows", rows, f"a reply of over {rows} rows"))
             else:
                 self._others += 1
-                if self._others > ENVELOPE_SENTENCES:
-                    self._cut(
+                if self._others > limit.envelope:
+                    self.cut(
                         ReplyTooLarge(
                             "rows",
                             limit.rows,
-                            f"over {ENVELOPE_SENTENCES} sentences besides rows in one reply",
+                            f"over {limit.envelope} sentences besides rows in one reply",
                         )
                     )
             if debug:
@@ -235,16 +234,16 @@ class BufferedApiProtocol(AsyncApiProtocol):
         self.received += len(data)
         if horizon is not None and self.received > horizon[0]:
             ceiling = horizon[1]
-            self._cut(ReplyTooLarge("bytes", ceiling, f"a reply of over {ceiling} bytes"))
+            self.cut(ReplyTooLarge("bytes", ceiling, f"a reply of over {ceiling} bytes"))
         return data
 
     def _feed(self, data: bytes) -> list[list[str]]:
         try:
             return self._parser.feed(data)
         except ProtocolError as exc:
-            self._cut(exc)
+            self.cut(exc)
 
-    def _cut(self, exc: ProtocolError) -> NoReturn:
+    def cut(self, exc: ProtocolError) -> NoReturn:
         """Stop reading for good: abort the connection (the router's command
         dies with it) and raise `exc`."""
         self._writer.transport.abort()

@@ -49,6 +49,8 @@ class SimCounters:
     #: `/ping` without `count`, `/tool/torch` or `monitor-traffic` without
     #: `duration` (or `once`): commands that never end by themselves.
     unbounded_commands: int = 0
+    #: Most tagged commands answered at once on one connection.
+    peak_concurrent_commands: int = 0
 
 
 def _check_loopback(host: str) -> None:
@@ -79,6 +81,8 @@ class RouterSim:
     - `unbounded_commands`: commands sent so that they never end by themselves
       (`/ping` without `count`, `/tool/torch` or `monitor-traffic` without
       `duration` or `once`); a client must keep this at zero.
+    - `peak_concurrent_commands`: most tagged commands being answered at once on
+      one connection (a client that pipelines its reads makes it over 1).
     """
 
     def __init__(self, config: RouterConfig) -> None:
@@ -94,6 +98,8 @@ class RouterSim:
         self.commands: list[list[str]] = []
         self.logins = 0
         self.unbounded_commands = 0
+        self.peak_concurrent_commands = 0
+        self.peak_concurrent_commands = 0
         self._fault: str | None = faults.check_fault(config.fault)
         self._t0 = time.monotonic()
         self._ssl = server_context(config.certificate) if config.tls else None
@@ -153,6 +159,7 @@ class RouterSim:
             commands=tuple(tuple(words) for words in self.commands),
             logins=self.logins,
             unbounded_commands=self.unbounded_commands,
+            peak_concurrent_commands=self.peak_concurrent_commands,
         )
 
     def reset_counters(self) -> None:
@@ -163,6 +170,7 @@ class RouterSim:
         self.commands.clear()
         self.logins = 0
         self.unbounded_commands = 0
+        self.peak_concurrent_commands = 0
 
     # -- lifecycle -----------------------------------------------------------
 

@@ -1,9 +1,12 @@
 """One API connection: login, command dispatch, streaming, and fault behaviour.
 
-Commands of one connection are answered in order; the only concurrency is a
-streaming `monitor-traffic` (no `once`), `/ping` and `/tool/torch`, which run
-as tasks of the session so that `/cancel` and other tagged commands can still be
-read and answered while they stream, as on a real router. Any of those three
+Tagged commands run concurrently, as on RouterOS: each after login is its own
+task, so three reads sent together are answered in one reply latency, not
+three, and their sentences may interleave (each marked with its tag). Untagged
+commands, login among them, are answered in order. A streaming
+`monitor-traffic` (no `once`), `/ping` and `/tool/torch` run as tasks of the
+session too, so that `/cancel` and other commands can still be read and
+answered while they stream. Any of those three
 sent so that it never ends by itself (no `once` or `duration`, no `count`) is
 counted in the router's `unbounded_commands`: a client must never do that.
 """
@@ -180,6 +183,7 @@ class Router(Protocol):
     commands: list[list[str]]
     logins: int
     unbounded_commands: int
+    peak_concurrent_commands: int
 
     @property
     def fault(self) -> str | None: ...
@@ -204,6 +208,8 @@ class Session:
         # Set once a reply was cut by STALL_MID_REPLY: the connection is dead air.
         self._stalled = False
         self._streams: list[tuple[str | None, asyncio.Task[None]]] = []
+        # Tagged commands being answered, each in its own task.
+        self._running: set[asyncio.Task[None]] = set()
 
     # -- main loop ---------------------------------------------------------
 
@@ -221,10 +227,34 @@ class Session:
                 self.sim.commands.append(words)
                 if words[0] == "/login":
                     self.sim.logins += 1
-                if not await self._handle(parse_command(words)):
+                cmd = parse_command(words)
+                if cmd.tag is not None and self.logged_in:
+                    self._concurrently(cmd)
+                elif not await self._handle(cmd):
                     return
         finally:
+            for task in self._running:
+                task.cancel()
             await self._cancel_streams(None, everything=True)
+
+    def _concurrently(self, cmd: Command) -> None:
+        """Answer a tagged command in a task of its own; one that ends the
+        connection (a `!fatal`, a cut reply) closes it, which ends `run`."""
+
+        async def answer() -> None:
+            try:
+                ended = not await self._handle(cmd)
+            except (ConnectionError, OSError):
+                ended = True  # the client left mid-reply: as `run` does, drop it
+            if ended:
+                self.writer.transport.abort()
+
+        task = asyncio.create_task(answer())
+        self._running.add(task)
+        self.sim.peak_concurrent_commands = max(
+            self.sim.peak_concurrent_commands, len(self._running)
+        )
+        task.add_done_callback(self._running.discard)
 
     def _silent(self) -> bool:
         """True when the router, as configured right now, answers nothing."""

@@ -347,10 +347,11 @@ def test_time_in_our_own_session_queue_is_not_blamed_on_the_router(sim_world):
     own session slots, then timed out at the router, counted as the router's failure,
     so a burst of questions to a healthy router opened its circuit. Such a timeout is
     now RouterBusy (Beholder's queue) and the circuit stays closed."""
-    sim_world.network.set_latency("bras-norte", 0.1)  # a reading: ~0.5 s
+    # A reading: ~0.2 s (login, then its reads at once); ten of them outrun 1.5 s.
+    sim_world.network.set_latency("bras-norte", 0.1)
     client = sim_world.client(timeout=1.5, max_sessions=1)
     node = sim_world.nodes["bras-norte"]
-    users = ["juan.perez", *(f"cliente{i:02d}" for i in range(1, 6))]
+    users = ["juan.perez", *(f"cliente{i:02d}" for i in range(1, 10))]
 
     async def burst():
         return await asyncio.gather(

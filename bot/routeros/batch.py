@@ -1,0 +1,120 @@
+"""Tagged commands sent together on one session, their replies gathered.
+
+RouterOS runs the commands of one API session concurrently when they carry a
+``.tag``, and marks every sentence of a reply with its command's tag, in
+whatever order the replies interleave. So after login the reads a question
+needs can go out at once: one round trip to the router instead of one per read
+(on a rural link of 100-300 ms that is most of the reply time).
+
+`Batch` writes each `Ask` with the tag of its place, then reads the stream,
+hands each sentence to its `Reply`, and ends when every reply has its
+``!done``. Each reply keeps its own row ceiling; the stream as a whole has the
+sum of the asks' ceilings (`ReplyLimit.__add__`), counted by the transport as
+for one command. A ``!trap`` is kept in its reply rather than raised, so an
+expected one (``monitor-traffic`` on an interface that is gone) does not lose
+the others; `Reply.table` raises it where the caller wants it raised.
+
+The replies fill in place: a caller whose deadline ends the batch (a ping and a
+torch that stream for seconds) still holds what arrived (`Batch.replies`). The
+connection is closed after that, which ends whatever the router still runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import reduce
+from operator import add
+
+from librouteros.exceptions import TrapError
+
+from bot.routeros.connection import RawApi, sentence_attributes
+from bot.routeros.parse import MalformedReply
+from bot.routeros.sentences import QUESTION, ReplyLimit, ReplyTooLarge
+
+TAG_PREFIX = ".tag="
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One command of a batch: its path, its words, the ceiling of its reply."""
+
+    command: str
+    words: tuple[str, ...] = ()
+    limit: ReplyLimit = QUESTION
+
+
+@dataclass
+class Reply:
+    """One command's reply as it arrives: rows (a ``!done`` with words, such as
+    ``=ret=``, counts as a row, as in `RawApi.readTable`), its first trap, and
+    whether its ``!done`` came."""
+
+    rows: list[dict[str, str]] = field(default_factory=list)
+    trap: TrapError | None = None
+    done: bool = False
+
+    def table(self) -> list[dict[str, str]]:
+        """The rows, or the trap raised: for a command that must not fail."""
+        if self.trap is not None:
+            raise self.trap
+        return self.rows
+
+
+class Batch:
+    """Commands sent at once on one session (see the module's docstring)."""
+
+    def __init__(self, asks: Sequence[Ask]) -> None:
+        if not asks:
+            raise ValueError("a batch needs at least one command")
+        self.asks = tuple(asks)
+        self.replies = [Reply() for _ in self.asks]
+
+    async def run(self, api: RawApi) -> list[Reply]:
+        """Send every ask, then read until every reply is done."""
+        protocol = api.protocol
+        protocol.limit = reduce(add, (ask.limit for ask in self.asks))
+        for tag, ask in enumerate(self.asks):
+            await protocol.writeSentence(ask.command, *ask.words, f"{TAG_PREFIX}{tag}")
+        pending = len(self.asks)
+        while pending:
+            for sentence in await protocol.readSentences():
+                reply_word, words = sentence_attributes(sentence)
+                tag = _tag_of(sentence, len(self.asks))
+                reply = self.replies[tag]
+                if reply.done:
+                    raise MalformedReply(f"a sentence for tag {tag} after its !done")
+                if reply_word == "!re":
+                    ceiling = self.asks[tag].limit.rows
+                    if len(reply.rows) >= ceiling:
+                        protocol.cut(
+                            ReplyTooLarge("rows", ceiling, f"a reply of over {ceiling} rows")
+                        )
+                    reply.rows.append(words)
+                elif reply_word == "!trap":
+                    if reply.trap is None:
+                        category = words.get("category", "")
+                        numbered = category.isascii() and category.isdigit() and len(category) < 6
+                        reply.trap = TrapError(
+                            words.get("message", ""), int(category) if numbered else None
+                        )
+                elif reply_word == "!done":
+                    if words:
+                        reply.rows.append(words)
+                    reply.done = True
+                    pending -= 1
+                # `!empty` (RouterOS 7.18+, an empty print) carries nothing.
+        return self.replies
+
+
+def _tag_of(sentence: list[str], asks: int) -> int:
+    """The place of the command `sentence` answers; a sentence without a tag, or
+    with one we did not send, is a `MalformedReply` (it would otherwise be
+    read as part of the wrong reply)."""
+    for word in sentence[1:]:
+        if word.startswith(TAG_PREFIX):
+            value = word[len(TAG_PREFIX) :]
+            if value.isascii() and value.isdigit() and len(value) < 6 and int(value) < asks:
+                return int(value)
+            break
+    raise MalformedReply(f"reply sentence {sentence[0][:20]!r} without one of our tags")
