@@ -86,6 +86,9 @@ log = logging.getLogger(__name__)
 ACTIVE_PROPLIST = "name,service,caller-id,address,uptime"
 QUEUE_PROPLIST = "name,max-limit,rate,queued-bytes,dropped"
 
+#: One of a snapshot's four reads: a handful of rows, a quarter of a `QUESTION`'s
+#: bytes, so the four sent together are held to what one question may bring.
+SNAPSHOT_READ = ReplyLimit(rows=QUESTION.rows, bytes=QUESTION.bytes // 4)
 #: One ``monitor-traffic once`` of a live view: one row.
 SAMPLE = ReplyLimit(rows=1, bytes=64 * 1024)
 
@@ -534,11 +537,15 @@ async def _read_snapshot(api: RawApi, node: Node, user: str) -> Snapshot:
     iface = interface_name(user)
     active, monitor, queues, secrets = await Batch(
         [
-            Ask("/ppp/active/print", (query, f"=.proplist={ACTIVE_PROPLIST}")),
+            Ask("/ppp/active/print", (query, f"=.proplist={ACTIVE_PROPLIST}"), SNAPSHOT_READ),
             # `once` is what makes the command end: never send it without.
-            Ask("/interface/monitor-traffic", (f"=interface={iface}", "=once=")),
-            Ask("/queue/simple/print", (f"?name={iface}", f"=.proplist={QUEUE_PROPLIST}")),
-            Ask("/ppp/secret/print", (query, f"=.proplist={SECRET_PROPLIST}")),
+            Ask("/interface/monitor-traffic", (f"=interface={iface}", "=once="), SNAPSHOT_READ),
+            Ask(
+                "/queue/simple/print",
+                (f"?name={iface}", f"=.proplist={QUEUE_PROPLIST}"),
+                SNAPSHOT_READ,
+            ),
+            Ask("/ppp/secret/print", (query, f"=.proplist={SECRET_PROPLIST}"), SNAPSHOT_READ),
         ]
     ).run(api)
     taken_at = datetime.now(UTC)

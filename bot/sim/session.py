@@ -118,28 +118,37 @@ PING_INTERVAL_RANGE = (0.01, 5.0)
 HOSTILE_CHUNK_BYTES = 64 * 1024
 
 
-def _flood_rows(start: int, count: int) -> bytes:
-    """`count` well-formed ``/ppp/secret`` rows, numbered from `start`."""
+def _flood_rows(start: int, count: int, tag: str | None = None) -> bytes:
+    """`count` well-formed ``/ppp/secret`` rows, numbered from `start`, tagged
+    as replies to `tag` (a broken router floods the command it answers)."""
     return b"".join(
         wire.encode_sentence(
-            [
-                "!re",
-                f"=name=flood{i:08d}",
-                "=profile=plan-50M",
-                "=service=pppoe",
-                "=disabled=false",
-                f"=comment=Cliente {i} - Av. San Martín {i % 5000}",
-                f"=last-caller-id=4C:5E:0C:{i >> 16 & 255:02X}:{i >> 8 & 255:02X}:{i & 255:02X}",
-                "=last-logged-out=2025-11-17 06:02:41",
-                "=last-disconnect-reason=hung-up",
-            ]
+            _tagged(
+                [
+                    "!re",
+                    f"=name=flood{i:08d}",
+                    "=profile=plan-50M",
+                    "=service=pppoe",
+                    "=disabled=false",
+                    f"=comment=Cliente {i} - Av. San Martín {i % 5000}",
+                    f"=last-caller-id=4C:5E:0C:{_mac_tail(i)}",
+                    "=last-logged-out=2025-11-17 06:02:41",
+                    "=last-disconnect-reason=hung-up",
+                ],
+                tag,
+            )
         )
         for i in range(start, start + count)
     )
 
 
-async def _hostile(writer: asyncio.StreamWriter, fault: str) -> None:
+def _mac_tail(i: int) -> str:
+    return f"{i >> 16 & 255:02X}:{i >> 8 & 255:02X}:{i & 255:02X}"
+
+
+async def _hostile(writer: asyncio.StreamWriter, fault: str, tag: str | None) -> None:
     """Talk forever, as `fault` says, until the client hangs up (the write fails).
+    Rows that end carry `tag`, as the command's own reply would.
 
     Writes wait for the client to read (drain), so what the simulator holds
     stays small whatever the client does.
@@ -169,7 +178,7 @@ async def _hostile(writer: asyncio.StreamWriter, fault: str) -> None:
             await asyncio.sleep(0)
     row = 0
     while True:  # FLOOD_ROWS
-        await wire.send_raw(writer, _flood_rows(row, 256))
+        await wire.send_raw(writer, _flood_rows(row, 256, tag))
         row += 256
         await asyncio.sleep(0)
 
@@ -208,6 +217,8 @@ class Session:
         # Set once a reply was cut by STALL_MID_REPLY: the connection is dead air.
         self._stalled = False
         self._streams: list[tuple[str | None, asyncio.Task[None]]] = []
+        # Set once a hostile fault started talking (it answers one command).
+        self._hostile_started = False
         # Tagged commands being answered, each in its own task.
         self._running: set[asyncio.Task[None]] = set()
 
@@ -361,7 +372,12 @@ class Session:
             faults.ENDLESS_SENTENCE,
             faults.EMPTY_FLOOD,
         ):
-            await _hostile(self.writer, fault)
+            # Only the first command after login gets it (tagged commands run at
+            # once; two floods would interleave mid-sentence): the others wait.
+            if self._hostile_started:
+                return True
+            self._hostile_started = True
+            await _hostile(self.writer, fault, cmd.tag)
             return False
         return None
 

@@ -199,6 +199,8 @@ def _random_unicode(rng: random.Random, length: int) -> str:
 # -- what a router may receive ------------------------------------------------------------
 
 LOGIN = ("/login", f"=name={API_USER}", f"=password={API_PASSWORD}")
+#: A snapshot's reads go out together, tagged by their place (bot/routeros/batch.py).
+BATCH_TAGS = frozenset(f".tag={place}" for place in range(4))
 
 
 def sentence_problem(words: tuple[str, ...], names: set[str], plausible: set[str]) -> str | None:
@@ -208,6 +210,8 @@ def sentence_problem(words: tuple[str, ...], names: set[str], plausible: set[str
     queries that passed the bot's plausible-name check.
     """
     command, rest = words[0], list(words[1:])
+    if rest and rest[-1] in BATCH_TAGS:  # the tag the bot gives a read sent in a batch
+        rest.pop()
     if command == "/login":
         return None if words == LOGIN else "login words"
     if command in ("/ppp/active/print", "/ppp/secret/print"):
