@@ -29,16 +29,21 @@ from bot.errors import (
     ConfigError,
     InputError,
     InventoryError,
+    InventoryUnavailable,
     NodeNotInInventory,
+    PullDeferred,
     RouterAuthFailed,
     RouterBusy,
+    RouterCertificateError,
     RouterCircuitOpen,
     RouterProtocolError,
     RouterRefused,
+    RouterReplyTooLarge,
     RouterTimeout,
     RouterTLSError,
     RouterUnreachable,
     UnknownUser,
+    UserNotConfirmed,
 )
 from bot.model import (
     Connection,
@@ -184,6 +189,23 @@ def errors() -> list[BeholderError]:
         NodeNotInInventory(HOSTILE, HOSTILE),
         InventoryError(HOSTILE),
         ConfigError(HOSTILE),
+        # The kinds "Trust" and "Bounded" added: a certificate refused (pinned or not), a
+        # reply past its ceiling, routers not asked or not answering, a damaged file.
+        RouterCertificateError(HOSTILE, HOSTILE, user=HOSTILE),
+        RouterCertificateError(HOSTILE, user=HOSTILE, pinned="a" * 64, presented="b" * 64),
+        *(
+            RouterReplyTooLarge(HOSTILE, user=HOSTILE, kind=kind, ceiling=16)
+            for kind in ("rows", "bytes", "words", "field", "empty")
+        ),
+        UserNotConfirmed(HOSTILE, (HOSTILE,), unchecked=(RouterRefused(HOSTILE, user=HOSTILE),)),
+        *(
+            PullDeferred(HOSTILE, (HOSTILE,), reason=r, limit=5, retry_in_s=30)
+            for r in ("rate", "busy")
+        ),
+        *(
+            InventoryUnavailable(HOSTILE, reason, HOSTILE)
+            for reason in ("corrupt", "read_only", "cannot_open", "locked", "full", "io")
+        ),
     ]
 
 
