@@ -20,6 +20,7 @@ from typing import Any
 from bot import logs
 from bot.cli.report import sync_report
 from bot.config import Settings
+from bot.domain.diagnose import DiagnosisService
 from bot.domain.live_registry import LiveRegistry
 from bot.domain.readings import ReadingService, clean_query
 from bot.domain.sync import sync_nodes
@@ -89,10 +90,12 @@ async def _main(settings: Settings, inventory: Inventory, nodes: list[Node], sla
     _say(f"Simulated routers on loopback: {', '.join(f'{n.name}:{n.port}' for n in nodes)}")
     _say("$ beholder sync")
     print(sync_report(await sync_nodes(inventory, router, nodes)))
+    readings = ReadingService(inventory, router)
     deps = Deps(
-        ReadingService(inventory, router),
+        readings,
         numbers.zone(settings.timezone),
         LiveRegistry.from_settings(settings),
+        DiagnosisService.from_settings(readings, settings),
     )
     for text, why in QUESTIONS:
         _say(f"/consumo {text}".rstrip() + f"    # {why}")
