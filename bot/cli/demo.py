@@ -1,8 +1,8 @@
 """``beholder demo``: the whole job on a built-in RouterOS simulator.
 
 Starts simulated routers on loopback, a throw-away inventory, syncs it, and
-shows what Beholder would post in Slack for a handful of typical questions,
-rendered in the terminal. With Slack tokens configured it then serves Slack
+shows what Beholder would post in Slack for a handful of typical questions and
+two diagnoses, rendered in the terminal. With Slack tokens configured it then serves Slack
 against the same simulated network until Ctrl-C.
 """
 
@@ -34,7 +34,7 @@ from bot.routeros.client import RouterClient
 from bot.sim.model import demo_network
 from bot.sim.network import SimNetwork
 from bot.slack import blocks
-from bot.slack.replies import Deps, consult
+from bot.slack.replies import Deps, consult, diagnose
 
 #: What an operator might type, and why it is in the demo.
 QUESTIONS = (
@@ -48,6 +48,12 @@ QUESTIONS = (
     ("gomez belgrano", "a customer name and street from the secret's comment"),
     ("juan.peres", "a typo: close names are suggested"),
     ("", "empty input: usage"),
+)
+
+#: Diagnoses (``/consumo USER diag``): each pings and torches for a few seconds.
+DIAGNOSES = (
+    ("martin.benitez", "a lossy last mile: 30 % of the pings lost, 45 ms"),
+    ("lucas.moreno", "a saturated link, most of it one RTMP stream"),
 )
 
 #: A small export of the management system (ISPCube in ADR-005).
@@ -106,6 +112,13 @@ async def _main(settings: Settings, inventory: Inventory, nodes: list[Node], sla
             continue
         reply = await consult(deps, user, Asker(DEMO_OPERATOR, "demo", "command"))
         print(render(reply.message, ephemeral=not reply.public))
+    # Both at once (they are on different routers): a few seconds, not twice that.
+    diagnosed = await asyncio.gather(
+        *(diagnose(deps, user, Asker(DEMO_OPERATOR, "demo", "command")) for user, _ in DIAGNOSES)
+    )
+    for (user, why), reply in zip(DIAGNOSES, diagnosed, strict=True):
+        _say(f"/consumo {user} diag    # {why}")
+        print(render(reply.message, ephemeral=not reply.public))
     if not slack:
         _say(
             "Set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (see README) and run "
@@ -131,6 +144,8 @@ _EMOJI = {
     ":grey_question:": "?",
     ":no_entry:": "⛔",
     ":mag:": "🔎",
+    ":stethoscope:": "🩺",
+    ":information_source:": "ℹ",
 }
 
 
