@@ -2,10 +2,10 @@
 
 Deny by default, as for Slack (`bot.slack.access`): every route names its kind
 (`RULES`) and `decide` refuses a kind it has no rule for, so a route added later
-is closed until it is given one. ``live`` (a subscriber's traffic, IP and MAC:
-personal data) needs a token from ``BEHOLDER_API_TOKENS``; ``health``,
-``openapi`` and ``metrics`` say nothing about anyone and are open, for load
-balancers and scrapers.
+is closed until it is given one. ``live`` and ``diag`` (a subscriber's traffic,
+IP, MAC and the addresses he talks to: personal data) need a token from
+``BEHOLDER_API_TOKENS``; ``health``, ``openapi`` and ``metrics`` say nothing
+about anyone and are open, for load balancers and scrapers.
 
 Tokens are compared in constant time against every configured token
 (`hmac.compare_digest`, no early exit), and a caller is known by its token's
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 #: Request kind → what it needs: "token" (a valid bearer token) or "open".
 RULES: dict[str, str] = {
     "live": "token",
+    "diag": "token",
     "health": "open",
     "openapi": "open",
     "metrics": "open",

@@ -9,9 +9,9 @@ router and looked nobody up. Every answer is JSON (``/metrics`` excepted: the
 Prometheus text format).
 
 ``GET /live/{user}`` asks the same `ReadingService` as Slack (one deadline,
-the session caps, coalescing, the breakers) and writes every call to the
-audit with source ``api`` and the token's label; refused ones too, up to 60 a
-minute (`RefusalAudit`).
+the session caps, coalescing, the breakers), ``GET /diag/{user}`` the same
+`DiagnosisService`; both write every call to the audit with source ``api`` and
+the token's label; refused ones too, up to 60 a minute (`RefusalAudit`).
 """
 
 from __future__ import annotations
@@ -29,8 +29,9 @@ from aiohttp import web
 from bot import metrics as prometheus
 from bot.api import policy, shapes
 from bot.api.health import Health
-from bot.api.shapes import Answer, error_answer, live_body, unexpected_answer
+from bot.api.shapes import Answer, diag_body, error_answer, live_body, unexpected_answer
 from bot.config import Settings
+from bot.domain.diagnose import DiagnosisService
 from bot.domain.readings import (
     MAX_QUERY_LENGTH,
     ReadingService,
@@ -70,6 +71,7 @@ ROUTES = (
     # [\s\S], not ".": a user's text may hold a newline (%0A), refused by the handler
     # with a JSON 400 instead of matching no route at all.
     Route(r"/live/{user:[\s\S]+}", "live", "live", cors=True),
+    Route(r"/diag/{user:[\s\S]+}", "diag", "diag", cors=True),
     Route("/healthz", "health", "healthz"),
     Route("/openapi.json", "openapi", "openapi"),
     Route("/metrics", "metrics", "metrics"),
@@ -93,6 +95,7 @@ class Api:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.readings = readings
+        self.diagnoses = DiagnosisService.from_settings(readings, settings)
         self.health = health
         self.refused = RefusalAudit(clock)
         self.tokens = policy.Tokens(settings.api_tokens)
@@ -171,15 +174,32 @@ class Api:
     async def live(self, request: web.Request, decision: policy.Decision) -> web.StreamResponse:
         """``GET /live/{user}``: one reading, or the JSON error its cause calls for.
         Refused (no valid token): audited (`RefusalAudit`), and nothing else is done."""
+        refused = self._refused(request, decision, "live")
+        if refused is not None:
+            return refused
+        return respond(await self._read(request.match_info["user"], decision.caller))
+
+    async def diag(self, request: web.Request, decision: policy.Decision) -> web.StreamResponse:
+        """``GET /diag/{user}``: a reading and its diagnosis (a few seconds: the router
+        pings and torches), or the JSON error its cause calls for, as ``/live``."""
+        refused = self._refused(request, decision, "diag")
+        if refused is not None:
+            return refused
+        return respond(await self._diagnose(request.match_info["user"], decision.caller))
+
+    def _refused(
+        self, request: web.Request, decision: policy.Decision, route: str
+    ) -> web.StreamResponse | None:
+        """The answer when the API is off or the caller has no valid token (audited,
+        `RefusalAudit`, and nothing else is done); None when the call may go on."""
         if not self.tokens.enabled:
             return respond(shapes.api_disabled())
-        query = request.match_info["user"]
-        if not decision.allowed:
-            if self.refused.admit():  # a flood is counted, not logged line by line
-                log.info("API /live refused: no valid token (from %s)", request.remote)
-                self._audit(query, "denied", "", 0)
-            return respond(shapes.unauthorized())
-        return respond(await self._read(query, decision.caller))
+        if decision.allowed:
+            return None
+        if self.refused.admit():  # a flood is counted, not logged line by line
+            log.info("API /%s refused: no valid token (from %s)", route, request.remote)
+            self._audit(request.match_info["user"], "denied", "", 0)
+        return respond(shapes.unauthorized())
 
     async def healthz(self, request: web.Request, _: policy.Decision) -> web.StreamResponse:
         ok, body = await self.health.check()
@@ -200,19 +220,32 @@ class Api:
     # -- a reading ---------------------------------------------------------------------
 
     async def _read(self, query: str, caller: str) -> Answer:
-        try:
-            # The same rule as /consumo's text: bounded, no control characters.
-            cleaned = clean_query(query)
-        except InputError as exc:
-            self._audit(query, outcome_of(None, exc), caller, 0, None, exc)
-            return error_answer(exc)
+        cleaned = self._cleaned(query, caller)
+        if isinstance(cleaned, Answer):
+            return cleaned
         # The domain times, logs and audits it, as it does Slack's and the CLI's.
         answer = await self.readings.ask(cleaned, Asker(caller, "", SOURCE))
         if answer.reading is not None:
             return Answer(200, live_body(answer.reading))
-        if isinstance(answer.error, BeholderError):
-            return error_answer(answer.error)
-        return unexpected_answer(query)
+        return _failed(query, answer.error)
+
+    async def _diagnose(self, query: str, caller: str) -> Answer:
+        cleaned = self._cleaned(query, caller)
+        if isinstance(cleaned, Answer):
+            return cleaned
+        answer = await self.diagnoses.ask(cleaned, Asker(caller, "", SOURCE))
+        if answer.reading is not None and answer.error is None:
+            return Answer(200, diag_body(answer.reading, answer.diagnosis))
+        return _failed(query, answer.error)
+
+    def _cleaned(self, query: str, caller: str) -> str | Answer:
+        """The query, by the same rule as /consumo's text (bounded, no control
+        characters), or the 400 answer (audited) when it cannot be a user."""
+        try:
+            return clean_query(query)
+        except InputError as exc:
+            self._audit(query, outcome_of(None, exc), caller, 0, None, exc)
+            return error_answer(exc)
 
     def _audit(
         self,
@@ -225,6 +258,13 @@ class Api:
     ) -> None:
         asker = Asker(caller, "", SOURCE)
         self.readings.audit(query[:MAX_QUERY_LENGTH], asker, outcome, reading, error, latency_ms)
+
+
+def _failed(query: str, error: BaseException | None) -> Answer:
+    """The JSON error for a question that got no reading (or no diagnosis)."""
+    if isinstance(error, BeholderError):
+        return error_answer(error)
+    return unexpected_answer(query)
 
 
 class RefusalAudit:

@@ -26,7 +26,8 @@ from bot.errors import (
     RouterTimeout,
     UnknownUser,
 )
-from bot.model import Reading
+from bot.model import Diagnosis, Reading
+from bot.present import diagnosis as diagnosis_texts
 from bot.present import errors as error_texts
 from bot.present.lang import t
 from bot.present.markup import plain
@@ -75,6 +76,23 @@ def live_body(reading: Reading) -> dict[str, Any]:
         "taken_at": utc_text(reading.taken_at),
         "also_on": list(reading.also_on),
     }
+
+
+def diag_body(reading: Reading, diagnosis: Diagnosis | None) -> dict[str, Any]:
+    """``GET /diag/{user}``'s answer: `live_body` plus `diagnosis` (the verdict as a
+    code and a sentence; null offline) and what was measured, `ping` and `top`, as
+    ``beholder diag --json`` has them (`bot.present.diagnosis.measured_json`)."""
+    body = live_body(reading)
+    body["diagnosis"] = (
+        None
+        if diagnosis is None
+        else {
+            "code": diagnosis.verdict,
+            "sentence": plain(diagnosis_texts.verdict_line(diagnosis)),
+        }
+    )
+    body.update(diagnosis_texts.measured_json(diagnosis))
+    return body
 
 
 def mbps(bps: int | None) -> float | None:

@@ -18,15 +18,12 @@ from collections.abc import Callable
 from bot.cli.progress import SyncProgress
 from bot.cli.report import EXIT_FAILED, sync_report, table
 from bot.config import Settings
-from bot.domain.diagnose import Thresholds, diagnose
-from bot.domain.readings import Answer, ReadingService, clean_query, outcome_of
+from bot.domain.diagnose import DiagnosisService
+from bot.domain.readings import ReadingService, clean_query
 from bot.domain.sync import NodeSync, sync_nodes
-from bot.errors import (
-    BeholderError,
-    ConfigError,
-)
+from bot.errors import BeholderError, ConfigError
 from bot.inventory.store import Inventory
-from bot.model import Asker, Diagnosis
+from bot.model import Asker
 from bot.present import diagnosis as diagnosis_texts
 from bot.present import errors as error_texts
 from bot.present import markup, numbers
@@ -88,31 +85,10 @@ def cmd_diag(args: argparse.Namespace, settings: Settings) -> int:
     user = clean_query(" ".join(args.query))
     settings.require_router_credentials()
     with Inventory(settings.db_path) as inventory:
-        service = ReadingService(inventory, RouterClient.from_settings(settings))
-        asker = _cli_asker()
-
-        async def run() -> tuple[Answer, Diagnosis | None, BaseException | None]:
-            started = time.monotonic()
-            answer = await service.ask(user, asker, audit=False)
-            diagnosis: Diagnosis | None = None
-            error = answer.error
-            if answer.reading is not None:
-                try:
-                    diagnosis = await diagnose(
-                        service,
-                        answer.reading,
-                        ping_count=settings.ping_count,
-                        thresholds=Thresholds.from_settings(settings),
-                    )
-                except BeholderError as exc:
-                    error = exc
-            outcome = "diag" if diagnosis else outcome_of(answer.reading, error)
-            latency_ms = round((time.monotonic() - started) * 1000)  # the reading and the diagnosis
-            service.audit(user, asker, outcome, answer.reading, error, latency_ms)
-            return answer, diagnosis, error
-
-        answer, diagnosis, error = asyncio.run(run())
-        reading = answer.reading
+        readings = ReadingService(inventory, RouterClient.from_settings(settings))
+        service = DiagnosisService.from_settings(readings, settings)
+        answer = asyncio.run(service.ask(user, _cli_asker()))
+        reading, diagnosis, error = answer.reading, answer.diagnosis, answer.error
         if reading is not None and error is None:
             if args.json:
                 data = diagnosis_texts.diagnosis_json(reading, diagnosis)

@@ -1,8 +1,8 @@
 """``beholder demo``: the whole job on a built-in RouterOS simulator.
 
 Starts simulated routers on loopback, a throw-away inventory, syncs it, and
-shows what Beholder would post in Slack for a handful of typical questions,
-rendered in the terminal. With Slack tokens configured it then serves Slack
+shows what Beholder would post in Slack for a handful of typical questions and
+two diagnoses, rendered in the terminal. With Slack tokens configured it then serves Slack
 against the same simulated network until Ctrl-C.
 """
 
@@ -20,6 +20,7 @@ from typing import Any
 from bot import logs
 from bot.cli.report import sync_report
 from bot.config import Settings
+from bot.domain.diagnose import DiagnosisService
 from bot.domain.live_registry import LiveRegistry
 from bot.domain.readings import ReadingService, clean_query
 from bot.domain.sync import sync_nodes
@@ -33,7 +34,7 @@ from bot.routeros.client import RouterClient
 from bot.sim.model import demo_network
 from bot.sim.network import SimNetwork
 from bot.slack import blocks
-from bot.slack.replies import Deps, consult
+from bot.slack.replies import Deps, consult, diagnose
 
 #: What an operator might type, and why it is in the demo.
 QUESTIONS = (
@@ -47,6 +48,12 @@ QUESTIONS = (
     ("gomez belgrano", "a customer name and street from the secret's comment"),
     ("juan.peres", "a typo: close names are suggested"),
     ("", "empty input: usage"),
+)
+
+#: Diagnoses (``/consumo USER diag``): each pings and torches for a few seconds.
+DIAGNOSES = (
+    ("martin.benitez", "a lossy last mile: 30 % of the pings lost, 45 ms"),
+    ("lucas.moreno", "a saturated link, most of it one RTMP stream"),
 )
 
 #: A small export of the management system (ISPCube in ADR-005).
@@ -89,10 +96,12 @@ async def _main(settings: Settings, inventory: Inventory, nodes: list[Node], sla
     _say(f"Simulated routers on loopback: {', '.join(f'{n.name}:{n.port}' for n in nodes)}")
     _say("$ beholder sync")
     print(sync_report(await sync_nodes(inventory, router, nodes)))
+    readings = ReadingService(inventory, router)
     deps = Deps(
-        ReadingService(inventory, router),
+        readings,
         numbers.zone(settings.timezone),
         LiveRegistry.from_settings(settings),
+        DiagnosisService.from_settings(readings, settings),
     )
     for text, why in QUESTIONS:
         _say(f"/consumo {text}".rstrip() + f"    # {why}")
@@ -102,6 +111,13 @@ async def _main(settings: Settings, inventory: Inventory, nodes: list[Node], sla
             print(render(blocks.error_message(exc), ephemeral=True))
             continue
         reply = await consult(deps, user, Asker(DEMO_OPERATOR, "demo", "command"))
+        print(render(reply.message, ephemeral=not reply.public))
+    # Both at once (they are on different routers): a few seconds, not twice that.
+    diagnosed = await asyncio.gather(
+        *(diagnose(deps, user, Asker(DEMO_OPERATOR, "demo", "command")) for user, _ in DIAGNOSES)
+    )
+    for (user, why), reply in zip(DIAGNOSES, diagnosed, strict=True):
+        _say(f"/consumo {user} diag    # {why}")
         print(render(reply.message, ephemeral=not reply.public))
     if not slack:
         _say(
@@ -128,6 +144,8 @@ _EMOJI = {
     ":grey_question:": "?",
     ":no_entry:": "⛔",
     ":mag:": "🔎",
+    ":stethoscope:": "🩺",
+    ":information_source:": "ℹ",
 }
 
 

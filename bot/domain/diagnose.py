@@ -8,6 +8,10 @@ router (a bad last mile: radio signal, fiber, CPE) and runs Torch on the
 subscriber's interface (one device or application eating the link). Both are
 bounded commands (`RouterClient.ping` always sends ``count``, `RouterClient.torch`
 always ``duration``): nothing stays running on the router.
+
+`DiagnosisService.ask` is the one way in for every edge (Slack, the HTTP API,
+``beholder diag``): the reading, then the diagnosis, timed and audited once
+(outcome ``diag``).
 """
 
 from __future__ import annotations
@@ -15,12 +19,13 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import time
 from dataclasses import dataclass
 
 from bot.config import Settings
-from bot.domain.readings import ReadingService
-from bot.errors import RouterError
-from bot.model import Diagnosis, Flow, Node, PingResult, Reading
+from bot.domain.readings import Answer, ReadingService, outcome_of
+from bot.errors import BeholderError, RouterError
+from bot.model import Asker, Diagnosis, Flow, Node, PingResult, Reading
 
 log = logging.getLogger(__name__)
 
@@ -130,3 +135,87 @@ async def _ping(service: ReadingService, node: Node, address: str, count: int) -
         )
         return None
     return await service.router.ping(node, address, count=count, interval=PING_INTERVAL_S)
+
+
+# -- one question, for every edge ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DiagAnswer:
+    """A diagnosis asked for, and how it ended: what every edge renders.
+
+    `reading` is set whenever the subscriber was read (online or not);
+    `diagnosis` only for an online one whose ping or torch answered; `error`
+    when the reading, or the whole diagnosis, failed.
+    """
+
+    query: str
+    reading: Reading | None
+    diagnosis: Diagnosis | None
+    error: BaseException | None
+    #: As the audit records it: ``diag``, or how the reading ended (`outcome_of`).
+    outcome: str
+    latency_ms: int
+
+
+class DiagnosisService:
+    """Answers "why is it slow?": a reading (`ReadingService.ask`), then, when the
+    subscriber is online, `diagnose` from the router that holds the session."""
+
+    def __init__(
+        self,
+        readings: ReadingService,
+        *,
+        ping_count: int = 10,
+        thresholds: Thresholds = Thresholds(),
+    ) -> None:
+        self.readings = readings
+        self.ping_count = ping_count
+        self.thresholds = thresholds
+
+    @classmethod
+    def from_settings(cls, readings: ReadingService, settings: Settings) -> DiagnosisService:
+        return cls(
+            readings,
+            ping_count=settings.ping_count,
+            thresholds=Thresholds.from_settings(settings),
+        )
+
+    async def ask(self, query: str, asker: Asker, *, exact: bool = False) -> DiagAnswer:
+        """Diagnose what `asker` asked about (`exact`: a PPPoE name from a button),
+        and queue one audit row for the whole (the reading and the diagnosis).
+
+        Never raises (but cancellation): a fault is the answer's `error`, and one
+        we did not expect is logged with its traceback.
+        """
+        started = time.monotonic()
+        answer: Answer = await self.readings.ask(query, asker, exact=exact, audit=False)
+        reading, error = answer.reading, answer.error
+        diagnosis: Diagnosis | None = None
+        if reading is not None:
+            try:
+                diagnosis = await diagnose(
+                    self.readings,
+                    reading,
+                    ping_count=self.ping_count,
+                    thresholds=self.thresholds,
+                )
+            except BeholderError as exc:
+                error = exc
+            except Exception as exc:
+                log.exception("diag of %s: unexpected error", reading.user)
+                error = exc
+        latency_ms = round((time.monotonic() - started) * 1000)
+        # Not diagnosed: offline (the reading says so), or how it failed.
+        outcome = "diag" if diagnosis else outcome_of(None if error else reading, error)
+        log.info(
+            "diag query=%r by=%s source=%s outcome=%s verdict=%s %dms",
+            query,
+            asker.user,
+            asker.source,
+            outcome,
+            diagnosis.verdict if diagnosis else "",
+            latency_ms,
+        )
+        self.readings.audit(query, asker, outcome, reading, error, latency_ms)
+        return DiagAnswer(query, reading, diagnosis, error, outcome, latency_ms)

@@ -1,7 +1,10 @@
-"""A diagnosis in words (terminal lines) and as ``--json``.
+"""A diagnosis in words (Slack mrkdwn sentences, terminal lines) and as JSON.
 
 The domain decided (`bot.model.Diagnosis.verdict` is a code); this maps the
 code and the figures to the operator's language, and names well-known ports.
+Sentences are Slack mrkdwn with every value from the router (addresses,
+protocols) put in through `literal`, as `bot.present.reading` does; the
+terminal lines are the same sentences through `plain` and `terminal`.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from typing import Any
 
 from bot.model import Diagnosis, Flow, PingResult, Reading
 from bot.present.lang import t
+from bot.present.markup import literal, plain
 from bot.present.numbers import figure, mbps, percent
 from bot.present.reading import reading_json
 from bot.present.terminal import terminal
@@ -41,11 +45,12 @@ PORT_NAMES: dict[int, str] = {
 
 
 def flow_label(flow: Flow) -> str:
-    """``203.0.113.9 tcp/443 (HTTPS)``: where the traffic goes, as an operator reads it."""
+    """``203.0.113.9 tcp/443 (HTTPS)``: where the traffic goes, as an operator reads
+    it (the router's address and protocol through `literal`)."""
     if flow.port is None:
-        return f"{flow.remote} {flow.protocol}"
+        return f"{literal(flow.remote)} {literal(flow.protocol)}"
     name = PORT_NAMES.get(flow.port)
-    label = f"{flow.remote} {flow.protocol}/{flow.port}"
+    label = f"{literal(flow.remote)} {literal(flow.protocol)}/{flow.port}"
     return f"{label} ({name})" if name else label
 
 
@@ -74,7 +79,7 @@ def ping_line(ping: PingResult | None) -> str:
         return t("diag.ping_unmeasured")
     return t(
         "diag.ping",
-        address=ping.address,
+        address=literal(ping.address),
         received=ping.received,
         sent=ping.sent,
         loss=percent(ping.loss_pct),
@@ -85,33 +90,58 @@ def ping_line(ping: PingResult | None) -> str:
     )
 
 
+def flow_line(flow: Flow) -> str:
+    """One of the top flows: where to, then its download and upload."""
+    return t(
+        "diag.flow",
+        flow=flow_label(flow),
+        download=mbps(flow.download_bps),
+        upload=mbps(flow.upload_bps),
+    )
+
+
+def top_lines(diagnosis: Diagnosis) -> list[str]:
+    """The top flows' title and one line each, or the line saying there were none."""
+    if not diagnosis.top:
+        return [t("diag.no_flows")]
+    return [t("diag.top", seconds=diagnosis.torch_seconds)] + [
+        flow_line(flow) for flow in diagnosis.top
+    ]
+
+
+def offline_line(user: str) -> str:
+    """An offline subscriber: the reading says so, and there is nothing to diagnose."""
+    return t("diag.offline", user=literal(user, "code"))
+
+
+def diagnosing(user: str) -> str:
+    """The state shown while the router pings and torches (a few seconds)."""
+    return t("diagnosing", user=literal(user, "code"))
+
+
 def diagnosis_lines(diagnosis: Diagnosis) -> list[str]:
     """The diagnosis as terminal lines, after the reading's (``beholder diag``);
     made safe by `terminal`: the addresses come from the router."""
+    top = top_lines(diagnosis)
     lines = ["  » " + verdict_line(diagnosis), "  " + ping_line(diagnosis.ping)]
-    if diagnosis.top:
-        lines.append("  " + t("diag.top", seconds=diagnosis.torch_seconds))
-        lines += [
-            "    "
-            + t(
-                "diag.flow",
-                flow=flow_label(flow),
-                download=mbps(flow.download_bps),
-                upload=mbps(flow.upload_bps),
-            )
-            for flow in diagnosis.top
-        ]
-    else:
-        lines.append("  " + t("diag.no_flows"))
-    return [terminal(line) for line in lines]
+    lines += ["  " + top[0], *("    " + line for line in top[1:])]
+    return [terminal(plain(line)) for line in lines]
 
 
 def diagnosis_json(reading: Reading, diagnosis: Diagnosis | None) -> dict[str, Any]:
     """The reading's ``--json`` plus `diagnosis` (the verdict code), `ping` and `top`;
     all three null/empty for an offline subscriber (no diagnosis is made)."""
     data = reading_json(reading)
-    ping = diagnosis.ping if diagnosis else None
     data["diagnosis"] = diagnosis.verdict if diagnosis else None
+    data.update(measured_json(diagnosis))
+    return data
+
+
+def measured_json(diagnosis: Diagnosis | None) -> dict[str, Any]:
+    """What the router measured, as JSON: `ping` (null when not measured) and `top`
+    (the busiest flows, busiest first); shared by ``--json`` and the HTTP API."""
+    data: dict[str, Any] = {}
+    ping = diagnosis.ping if diagnosis else None
     data["ping"] = (
         {
             "sent": ping.sent,

@@ -53,6 +53,7 @@ def help_text(low: int, high: int, button_seconds: int) -> str:
         high=high,
         refresh=t("button.refresh"),
         live=t("button.live", seconds=button_seconds),
+        diag=t("button.diag"),
     )
 
 

@@ -152,7 +152,9 @@ def demo_network() -> list[RouterConfig]:
     Covers the cases the bot must explain: a saturated plan, an idle one, a
     numeric username, an offline user with last-logout data, a user configured
     on two routers (a migration), a session without a dynamic queue and a
-    disabled secret. All nodes share the same API credentials.
+    disabled secret; for diagnoses, a lossy last mile (martin.benitez: 30 % of
+    the pings lost at 45 ms) and a saturated link that one RTMP stream fills
+    (lucas.moreno). All nodes share the same API credentials.
     """
     centro = RouterConfig(
         name="bras-centro",
@@ -276,6 +278,24 @@ def demo_network() -> list[RouterConfig]:
                 load=0.3,
             ),
             Subscriber(
+                name="lucas.moreno",
+                password="lm-2024",
+                profile="plan-50M",
+                comment="Moreno, Lucas - Alvear 915 (streaming)",
+                plan=_plan(10, 50),
+                online=True,
+                address="100.64.20.88",
+                caller_id="3C:84:6A:0D:0E:0F",
+                uptime_s=4 * 86400 + 6 * 3600,
+                fixed_traffic=(1_300_000, 48_400_000),  # 97 % of the plan: saturated
+                flows=(
+                    Flow("203.0.113.50", tx_bps=39 * MBPS, rx_bps=700_000, port=1935),
+                    Flow("142.250.79.46", tx_bps=6 * MBPS, rx_bps=300_000, port=443),
+                    Flow("157.240.22.35", tx_bps=2_500_000, rx_bps=200_000, port=443),
+                    Flow("8.8.8.8", tx_bps=30_000, rx_bps=20_000, protocol="udp", port=53),
+                ),
+            ),
+            Subscriber(
                 name="diego.sanchez",
                 password="ds-2024",
                 profile="plan-50M",
@@ -314,6 +334,10 @@ def demo_network() -> list[RouterConfig]:
                 caller_id="48:8F:5A:11:22:33",
                 uptime_s=9 * 60 + 12,
                 load=0.15,
+                flows=(
+                    Flow("142.250.79.46", tx_bps=1_800_000, rx_bps=150_000, port=443),
+                    Flow("8.8.4.4", tx_bps=10_000, rx_bps=8_000, protocol="udp", port=53),
+                ),
             ),
             Subscriber(
                 name="paula.gimenez",
@@ -327,6 +351,8 @@ def demo_network() -> list[RouterConfig]:
                 last_disconnect_reason="port-error",
             ),
         ],
+        # martin.benitez reconnected minutes ago: his radio link loses pings.
+        ping_paths={"100.64.30.22": PingPath(loss=0.3, rtt_ms=45.0, jitter_ms=6.0)},
     )
     return [centro, norte, sur]
 

@@ -2,7 +2,7 @@
 personal data.
 
 Deny by default: `guarded` names the kind of every request (slash command,
-mention, button, message shortcut, view) and only `HARMLESS_TYPES` and the
+mention, one of the `BUTTONS`, message shortcut, view) and only `HARMLESS_TYPES` and the
 mentions the mention listener ignores (a bot's, an edited one) pass unchecked; a kind it does
 not know is refused whoever sends it, so a listener added later is guarded until
 it is given a rule. `middleware` applies the rule (`bot.slack.policy.decide`,
@@ -38,6 +38,7 @@ from bot.model import Asker
 from bot.slack import blocks, delivery, parsing
 from bot.slack.delivery import describe_lookup
 from bot.slack.groups import GroupResolver
+from bot.slack.ids import ACTION_DIAG, ACTION_LIVE, ACTION_LIVE_STOP, ACTION_PICK, ACTION_REFRESH
 from bot.slack.installation import Installation
 from bot.slack.policy import Decision, Policy, decide
 from bot.slack.replies import Deps, audit
@@ -49,6 +50,9 @@ GROUP_LOOKUP_DEADLINE = 2.0
 
 #: Request kinds with an access rule: what `guarded` knows how to check.
 KNOWN_SOURCES = frozenset({"command", "mention", "button", "shortcut", "view"})
+#: The buttons checked as "button" (each asks a router about a subscriber, or stops
+#: a live view): a click on any other action id is a kind without a rule, refused.
+BUTTONS = frozenset({ACTION_REFRESH, ACTION_PICK, ACTION_LIVE, ACTION_LIVE_STOP, ACTION_DIAG})
 #: Payloads that carry no one's question: Slack's own handshakes (Bolt answers
 #: them before any middleware; listed so they stay harmless if that changes).
 HARMLESS_TYPES = frozenset({"url_verification", "ssl_check"})
@@ -59,7 +63,8 @@ class Request:
     """A request that would reach a listener, and who made it where."""
 
     #: "command", "mention", "button", "shortcut", "view"; any other value
-    #: (``event:message``, ``block_suggestion``…) is a kind without a rule.
+    #: (``event:message``, ``block_suggestion``, ``action:<id>`` for a button not in
+    #: `BUTTONS`…) is a kind without a rule.
     source: str
     user: str | None
     channel: str
@@ -88,6 +93,9 @@ def guarded(body: dict[str, Any]) -> Request | None:
             "channel_id", ""
         )
         user = (body.get("user") or {}).get("id")
+        action_id = str(actions[0].get("action_id", ""))
+        if action_id not in BUTTONS:
+            return Request(f"action:{action_id[:40]}", user, channel, "")
         return Request("button", user, channel, str(actions[0].get("value", "")))
     if kind in ("message_action", "shortcut"):
         message = body.get("message") or {}

@@ -12,6 +12,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
+from bot.domain.diagnose import DiagnosisService
 from bot.domain.live_registry import LiveRegistry
 from bot.domain.readings import ReadingService
 from bot.errors import BeholderError
@@ -37,7 +38,7 @@ def build_app(
     *,
     clock: Callable[[], float] = time.monotonic,
 ) -> AsyncApp:
-    """The Slack app: `/consumo`, `@Beholder` mentions and the refresh button.
+    """The Slack app: `/consumo`, `@Beholder` mentions and the reading's buttons.
 
     `live_views`: the live views' registry, for `serve` to shut them down on
     exit (by default one from `settings`). `clock`: the monotonic clock the
@@ -64,6 +65,7 @@ def build_app(
         readings=readings,
         tz=zone(settings.timezone),
         live_views=LiveRegistry.from_settings(settings) if live_views is None else live_views,
+        diagnoses=DiagnosisService.from_settings(readings, settings),
     )
     policy = Policy.from_settings(settings)
     resolver = GroupResolver(client, policy.usergroups, clock=clock) if policy.usergroups else None

@@ -19,7 +19,8 @@ from datetime import tzinfo
 from typing import Any
 
 from bot.errors import AmbiguousQuery, BeholderError
-from bot.model import Reading
+from bot.model import Diagnosis, Reading
+from bot.present import diagnosis as diagnosis_texts
 from bot.present import errors as error_texts
 from bot.present import live as live_texts
 from bot.present import numbers
@@ -29,6 +30,7 @@ from bot.present.live import LiveView
 from bot.present.markup import literal
 from bot.present.reading import Note
 from bot.slack.ids import (
+    ACTION_DIAG,
     ACTION_LIVE,
     ACTION_LIVE_STOP,
     ACTION_PICK,
@@ -45,7 +47,8 @@ FIELD_MAX = 2000
 
 
 def reading_message(reading: Reading, tz: tzinfo, requested_by: str | None = None) -> Message:
-    """The reading, posted in the channel or thread, with an "Actualizar" button."""
+    """The reading, posted in the channel or thread, with an "Actualizar" button
+    (and, online, "En vivo 30 s" and "Diagnosticar")."""
     blocks: list[dict[str, Any]] = [
         _header(_title(reading)),
         _section(
@@ -78,11 +81,31 @@ def reading_message(reading: Reading, tz: tzinfo, requested_by: str | None = Non
                     "text": {"type": "plain_text", "text": t("button.refresh"), "emoji": True},
                     "value": reading.user,
                 },
-                *([live_button(reading.user)] if reading.online else []),
+                *([live_button(reading.user), diag_button(reading.user)] if reading.online else []),
             ],
         }
     )
     return {"text": reading_texts.summary(reading), "blocks": blocks}
+
+
+def diagnosis_message(
+    reading: Reading, diagnosis: Diagnosis | None, tz: tzinfo, requested_by: str | None = None
+) -> Message:
+    """The reading with its diagnosis first, under the title: the verdict sentence,
+    then the last mile's figures and the top flows. Offline (`diagnosis` None):
+    the reading, with the note that there is nothing to diagnose."""
+    message = reading_message(reading, tz, requested_by)
+    head, rest = message["blocks"][:1], message["blocks"][1:]
+    if diagnosis is None:
+        note = f":information_source: {diagnosis_texts.offline_line(reading.user)}"
+        return {"text": message["text"], "blocks": [*head, _section(note), *rest]}
+    verdict = diagnosis_texts.verdict_line(diagnosis)
+    ping = diagnosis_texts.ping_line(diagnosis.ping)
+    title, *flows = diagnosis_texts.top_lines(diagnosis)
+    top = "\n".join([title, *(f"• {line}" for line in flows)])
+    added = [_section(f":stethoscope: *{verdict}*"), _section(ping), _section(top), _divider()]
+    # Phone notifications show only `text`: the verdict and the last mile lead it.
+    return {"text": f"{verdict}\n{ping}\n{message['text']}", "blocks": [*head, *added, *rest]}
 
 
 def error_message(err: BeholderError) -> Message:
@@ -133,6 +156,11 @@ def help_message(low: int, high: int) -> Message:
 
 def consulting_message(user: str) -> Message:
     return {"text": reading_texts.consulting(user)}
+
+
+def diagnosing_message(user: str) -> Message:
+    """The state while a diagnosis runs (the router pings and torches for seconds)."""
+    return {"text": diagnosis_texts.diagnosing(user)}
 
 
 # -- pieces -------------------------------------------------------------------------
@@ -206,6 +234,10 @@ def _fields(items: list[str]) -> dict[str, Any]:
     }
 
 
+def _divider() -> dict[str, Any]:
+    return {"type": "divider"}
+
+
 def _context(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
@@ -230,6 +262,16 @@ def live_button(user: str) -> dict[str, Any]:
             "text": t("button.live", seconds=LIVE_BUTTON_SECONDS),
             "emoji": True,
         },
+        "value": user,
+    }
+
+
+def diag_button(user: str) -> dict[str, Any]:
+    """The "Diagnosticar" button, for the actions block of an online reading."""
+    return {
+        "type": "button",
+        "action_id": ACTION_DIAG,
+        "text": {"type": "plain_text", "text": t("button.diag"), "emoji": True},
         "value": user,
     }
 

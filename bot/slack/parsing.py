@@ -84,6 +84,22 @@ def asks_help(query: str, seconds: int | None) -> bool:
     return seconds is None and query.strip().casefold() in HELP_WORDS
 
 
+#: ``/consumo juan.perez diag``: a diagnosis instead of a reading.
+DIAG_WORD = "diag"
+
+
+def split_diag(text: str) -> tuple[str, bool]:
+    """``juan.perez diag`` → (``juan.perez``, True): a diagnosis of juan.perez.
+
+    The word must follow a query, after whitespace, so a PPPoE user named
+    ``diag`` is still asked for by name. One split from the end: linear.
+    """
+    words = text.rsplit(maxsplit=1)
+    if len(words) == 2 and words[1].casefold() == DIAG_WORD:
+        return words[0], True
+    return text, False
+
+
 def message_text(text: str) -> str:
     """What the shortcut searches of a message: its first `MAX_MESSAGE` characters."""
     return cut(text, MAX_MESSAGE)

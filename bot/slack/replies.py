@@ -8,9 +8,10 @@ Nothing raised here reaches Slack as a traceback.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import tzinfo
 
+from bot.domain.diagnose import DiagnosisService
 from bot.domain.live_registry import MIN_SECONDS, LiveRegistry
 from bot.domain.readings import ReadingService
 from bot.errors import AmbiguousQuery, BeholderError, InputError, InventoryError
@@ -28,6 +29,12 @@ class Deps:
     tz: tzinfo
     #: The app's running live views: one registry per app, which `serve` shuts down.
     live_views: LiveRegistry
+    #: Diagnoses, on `readings` (by default with the settings' defaults).
+    diagnoses: DiagnosisService = field(default=None)  # type: ignore[assignment]  # set below
+
+    def __post_init__(self) -> None:
+        if self.diagnoses is None:
+            object.__setattr__(self, "diagnoses", DiagnosisService(self.readings))
 
 
 @dataclass(frozen=True)
@@ -51,9 +58,27 @@ async def consult(deps: Deps, query: str, asker: Asker, *, exact: bool = False) 
     Never raises (but cancellation).
     """
     answer = await deps.readings.ask(query, asker, exact=exact)
-    reading, error = answer.reading, answer.error
-    if reading is not None:
-        return Reply(blocks.reading_message(reading, deps.tz, asker.user), "reading")
+    if answer.reading is not None:
+        return Reply(blocks.reading_message(answer.reading, deps.tz, asker.user), "reading")
+    return _failed(query, answer.error)
+
+
+async def diagnose(deps: Deps, query: str, asker: Asker, *, exact: bool = False) -> Reply:
+    """Ask the domain for a diagnosis of `query` (the reading, then the last mile and
+    the top flows; it times, logs and audits the whole), rendered for Slack: the
+    reading with its diagnosis, or the same replies as `consult` for what failed.
+    Never raises (but cancellation).
+    """
+    answer = await deps.diagnoses.ask(query, asker, exact=exact)
+    reading = answer.reading
+    if reading is not None and answer.error is None:
+        message = blocks.diagnosis_message(reading, answer.diagnosis, deps.tz, asker.user)
+        return Reply(message, "reading")
+    return _failed(query, answer.error)
+
+
+def _failed(query: str, error: BaseException | None) -> Reply:
+    """The reply to a question that got no reading: who sees it depends on why."""
     if isinstance(error, AmbiguousQuery):
         return Reply(blocks.candidates_message(error), "not_found")
     if isinstance(error, InputError | InventoryError):

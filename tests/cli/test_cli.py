@@ -133,6 +133,9 @@ def test_demo_runs_end_to_end(env):
     assert "juan.perez" in result.stdout
     assert "Bajada" in result.stdout
     assert "¿Quisiste decir" in result.stdout
+    # The two diagnoses: a lossy last mile with its figures, a dominant flow named.
+    assert "Problema en la última milla (pérdida 30 %, latencia 4" in result.stdout
+    assert "La mayor parte es 203.0.113.50 tcp/1935 (RTMP)" in result.stdout
     assert "Traceback" not in result.stderr
 
 

@@ -10,47 +10,14 @@ from collections.abc import Iterator
 import pytest
 
 from bot.inventory.store import Inventory
-from bot.sim.model import MBPS, Flow, PingPath, RouterConfig, Subscriber
+from bot.sim.model import MBPS, RouterConfig
 from bot.sim.network import SimNetwork
 from tests.conftest import API_PASSWORD, API_USER, beholder
-
-LOSSY = "100.64.9.30"
-BUSY = "100.64.9.31"
+from tests.support.diag_world import FAST_SECOND, diag_config
 
 
 def _config() -> RouterConfig:
-    return RouterConfig(
-        "bras-diag",
-        username=API_USER,
-        password=API_PASSWORD,
-        subscribers=[
-            Subscriber(
-                "lossy",
-                "pw",
-                online=True,
-                address=LOSSY,
-                plan=(10 * MBPS, 50 * MBPS),
-                fixed_traffic=(200_000, 3 * MBPS),
-            ),
-            Subscriber(
-                "busy",
-                "pw",
-                online=True,
-                address=BUSY,
-                plan=(10 * MBPS, 50 * MBPS),
-                fixed_traffic=(1 * MBPS, 48 * MBPS),  # 96 % of the plan: saturated
-                flows=(
-                    Flow("203.0.113.9", tx_bps=40 * MBPS, rx_bps=900_000, port=1935),
-                    Flow("151.101.1.1", tx_bps=6 * MBPS, rx_bps=100_000, port=443),
-                    Flow("8.8.8.8", tx_bps=20_000, rx_bps=10_000, protocol="udp", port=53),
-                ),
-            ),
-            # A session the router lists without an address (a broken or hostile reply).
-            Subscriber("noip", "pw", online=True, address="\x1b[2J"),
-            Subscriber("gone", "pw", last_logged_out="2026-11-20 10:33:12"),
-        ],
-        ping_paths={LOSSY: PingPath(loss=0.3, rtt_ms=45.0, jitter_ms=4.0)},
-    )
+    return diag_config(API_USER, API_PASSWORD)
 
 
 @pytest.fixture
@@ -58,7 +25,7 @@ def diag_env(env: dict[str, str], tmp_path) -> Iterator[tuple[SimNetwork, dict[s
     """`env` with the inventory synced from one simulated router whose torch
     samples come fast (its "second" is 10 ms)."""
     with SimNetwork([_config()]) as network:
-        network.call("bras-diag", lambda sim: setattr(sim, "monitor_interval", 0.01))
+        network.call("bras-diag", lambda sim: setattr(sim, "monitor_interval", FAST_SECOND))
         csv = tmp_path / "nodes.csv"
         csv.write_text(f"name,host,port\nbras-diag,127.0.0.1,{network.port('bras-diag')}\n")
         for args in (("nodes", "import", str(csv)), ("sync",)):

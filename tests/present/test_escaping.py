@@ -47,8 +47,11 @@ from bot.errors import (
 )
 from bot.model import (
     Connection,
+    Diagnosis,
+    Flow,
     Hit,
     Match,
+    PingResult,
     Plan,
     QueueState,
     Reading,
@@ -256,6 +259,23 @@ def test_errors_candidates_and_notes_are_inert():
             blocks.denied_message(reason, ["C0123ABCD"], ["S0123ABCD"], True),
             carries_value=False,
         )
+
+
+def test_diagnoses_are_inert():
+    """A diagnosis of every verdict, its ping address and its flows' remote addresses
+    and protocols from the router, the offline note and the "Diagnosticando…" state."""
+    flow = Flow(HOSTILE, HOSTILE, 1935, 40_000_000, 900_000)
+    portless = Flow(HOSTILE, HOSTILE, None, 1_000, 0)
+    ping = PingResult(HOSTILE, 10, 7, 40.0, 45.0, 50.0, 4.0)
+    for diagnosis in (
+        Diagnosis("last_mile", ping, (flow, portless)),
+        Diagnosis("dominant_flow", ping, (flow,), dominant=flow),
+        Diagnosis("healthy", ping, ()),
+        Diagnosis("inconclusive", None, ()),
+    ):
+        check(blocks.diagnosis_message(online(), diagnosis, UTC, requested_by="U0001"))
+    check(blocks.diagnosis_message(offline(), None, UTC))
+    check(blocks.diagnosing_message(HOSTILE))
 
 
 def test_live_views_and_their_notes_are_inert():

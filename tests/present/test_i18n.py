@@ -424,6 +424,9 @@ def every_message() -> list[str]:
     out += strings(blocks.consulting_message("juan.perez"))
     for diagnosis in diagnoses():
         out += diagnosis_texts.diagnosis_lines(diagnosis)
+        out += strings(blocks.diagnosis_message(readings()[0], diagnosis, UTC, "U0001"))
+    out += strings(blocks.diagnosis_message(offline(), None, UTC))
+    out += strings(blocks.diagnosing_message("juan.perez"))
 
     for err in every_error():
         out.append(error_texts.error(err))

@@ -23,6 +23,7 @@ from bot.errors import ConfigError
 from bot.slack import access, groups
 from bot.slack.app import build_app
 from bot.slack.ids import (
+    ACTION_DIAG,
     ACTION_LIVE,
     ACTION_LIVE_STOP,
     ACTION_PICK,
@@ -408,6 +409,8 @@ KINDS: dict[str, tuple[Callable[..., Payload], str]] = {
     "pick button": (_click(ACTION_PICK), "button"),
     "live button": (_click(ACTION_LIVE), "button"),
     "stop button": (_click(ACTION_LIVE_STOP), "button"),
+    "diag button": (_click(ACTION_DIAG), "button"),
+    "unnamed button (no rule)": (_click("consumo_export"), "action:consumo_export"),
     "message shortcut": (
         lambda user, channel, url, team, app: (
             "interactive",
@@ -504,6 +507,30 @@ def test_every_kind_of_request_is_denied_outside_the_lists(fake, start_bot, sim_
     assert told.body["text"].startswith("Beholder no atiende consultas en este canal")
 
 
+def test_a_button_access_control_does_not_name_is_refused(fake, start_bot, sim_world):
+    """A listener added later for a new button (here: ``consumo_export``) does not run
+    until `access.BUTTONS` names its action id, even for an allowed user in an allowed
+    channel with open access: the click is acked, audited as denied, and its author
+    told privately; a named button (Diagnosticar) still reaches its listener."""
+    runner = start_bot()
+    ran: list[dict[str, Any]] = []
+
+    async def on_export(ack: Any, body: dict[str, Any]) -> None:
+        await ack()
+        ran.append(body)
+
+    runner.app.action("consumo_export")(on_export)
+    eid = send_kind(fake, "unnamed button (no rule)", ANA, SUPPORT)
+    [told] = fake.wait_for_responses(key=eid)
+    assert told.body["response_type"] == "ephemeral"
+    [entry] = audit_rows(sim_world.inventory, 1)
+    assert (entry.outcome, entry.source) == ("denied", "action:consumo_export")
+    assert ran == []
+    assert routers_untouched(sim_world)
+    eid = send_kind(fake, "diag button", ANA, SUPPORT)
+    assert fake.wait_for_responses(key=eid)[0].body["text"].startswith("Diagnosticando")
+
+
 def test_a_kind_without_a_rule_is_refused_even_for_allowed_users(fake, start_bot, sim_world):
     """A listener added later for a new kind of request (here: plain messages) does not
     run until access control knows that kind, even for an allowed user in an allowed
@@ -541,7 +568,7 @@ def test_the_kinds_table_covers_every_listener_the_app_registers(fake, sim_world
         return found
 
     listeners = list(app._async_listeners)
-    assert len(listeners) >= 7  # command, mention, 4 buttons, shortcut
+    assert len(listeners) >= 8  # command, mention, 5 buttons, shortcut
     for listener in listeners:
         kinds = asyncio.run(kinds_of(listener))
         assert kinds, f"no row of KINDS for {listener.ack_function.__qualname__}"

@@ -130,12 +130,17 @@ def test_router_comment_cannot_inject_markup():
 def test_refresh_button_carries_the_user():
     message = blocks.reading_message(online(user="20513"), UTC)
     [actions] = [b for b in message["blocks"] if b["type"] == "actions"]
-    refresh, live = actions["elements"]
+    refresh, live, diag = actions["elements"]
     assert (refresh["action_id"], refresh["value"]) == (ACTION_REFRESH, "20513")
     assert (live["action_id"], live["value"], live["text"]["text"]) == (
         "consumo_live",
         "20513",
         "En vivo 30 s",
+    )
+    assert (diag["action_id"], diag["value"], diag["text"]["text"]) == (
+        "consumo_diag",
+        "20513",
+        "Diagnosticar",
     )
     offline_actions = [
         b for b in blocks.reading_message(offline(), UTC)["blocks"] if b["type"] == "actions"

@@ -40,6 +40,8 @@ def test_consumo_ayuda_shows_every_way_to_ask_to_the_asker_alone(fake, start_bot
         "*Ver consumo*",
         "*Actualizar*",
         "*En vivo 30 s*",
+        "`/consumo juan.perez diag`",
+        "*Diagnosticar*",
     ):
         assert way in text, way
     assert ack.payload.get("response_type") != "in_channel"  # an ack is ephemeral
@@ -58,7 +60,8 @@ def test_help_in_english(fake, start_bot, sim_world, english):
     start_bot()
     ack = fake.wait_for_ack(fake.send_slash_command("help"))
     assert ack.payload["text"].startswith("*How to ask Beholder*")
-    assert "*Refresh* takes a new sample and *Live 30 s* watches it live" in ack.payload["text"]
+    assert "*Refresh* takes a new sample, *Live 30 s* watches it live" in ack.payload["text"]
+    assert "*Diagnose* diagnoses it" in ack.payload["text"]
 
 
 def test_mention_ayuda_in_a_thread_is_for_the_asker_alone(fake, start_bot, sim_world):

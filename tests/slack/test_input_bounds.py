@@ -162,6 +162,31 @@ def test_query_cleaning_maps_every_text(text):
         assert reason in {"ok", "empty", "too_long", "invalid"}
 
 
+@given(
+    st.text(min_size=1, max_size=40).filter(lambda s: s == s.strip() and s),
+    st.sampled_from([" ", "  ", "\t", " \u3000 "]),
+    st.sampled_from(["diag", "DIAG", "Diag"]),
+)
+@many
+def test_split_diag_takes_the_word_after_a_query(name, space, word):
+    """``juan.perez diag`` asks a diagnosis of juan.perez, whatever the spacing or case."""
+    assert parsing.split_diag(f"{name}{space}{word}") == (name, True)
+
+
+@given(st.one_of(st.text(max_size=40), long_texts()))
+@many
+def test_split_diag_keeps_any_other_text(text):
+    """A text whose last word is not ``diag`` (or that is that word alone, a PPPoE name)
+    is a question as it was; one that ends so is its head and True."""
+    query, diag = parsing.split_diag(text)
+    words = text.split()
+    if len(words) >= 2 and words[-1].casefold() == "diag":
+        assert diag
+        assert query.split() == words[:-1]
+    else:
+        assert (query, diag) == (text, False)
+
+
 # -- through the real app -----------------------------------------------------------------
 
 

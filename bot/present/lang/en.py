@@ -52,16 +52,20 @@ MESSAGES: dict[str, str] = {
         "MAC (`/consumo 4c-5e-0c-12-34-56`).\n"
         "• `/consumo juan.perez 30s`: watches it live for that many seconds "
         "(from {low} to {high}), then posts a chart in the thread.\n"
+        "• `/consumo juan.perez diag`: the reading and why it may feel slow: a ping from "
+        "the router to the subscriber's IP (the last mile) and what carries the most traffic.\n"
         "• In a thread, where Slack allows no commands: `@Beholder consumo juan.perez`; "
         "`@Beholder` alone checks the subscriber of the thread's first message.\n"
         "• *Ver consumo*, in a message's … menu: finds the user, IP or MAC in that "
         "message and answers in its thread.\n"
-        "• On a reading, *{refresh}* takes a new sample and *{live}* watches it live.\n"
+        "• On a reading, *{refresh}* takes a new sample, *{live}* watches it live "
+        "and *{diag}* diagnoses it.\n"
         "Typos and suggestions are shown to you alone; a router's faults are posted in "
         "the channel, so that the team knows."
     ),
     # -- a reading ----------------------------------------------------------------------
     "consulting": "Checking {user} on its router…",
+    "diagnosing": "Diagnosing {user} from its router (ping and traffic, a few seconds)…",
     "direction.ended": "n/a (the session ended during the check)",
     "direction.share": "{rate} · {share} of {plan} Mbps",
     "summary.where": "{user} on {node}",
@@ -96,6 +100,7 @@ MESSAGES: dict[str, str] = {
     "diag.dominant_flow": "Most of it is {flow}: that device or application fills the link.",
     "diag.healthy": "The link is healthy; check the WiFi or the customer's equipment.",
     "diag.inconclusive": "No clear conclusion: check the usage and run the diagnosis again.",
+    "diag.offline": "{user} is not connected: there is nothing to diagnose.",
     "diag.ping": (
         "Ping to {address}: {received}/{sent} replies, loss {loss}, "
         "latency min/avg/max {rtt_min}/{rtt_avg}/{rtt_max} ms, jitter {jitter} ms"
@@ -161,6 +166,7 @@ MESSAGES: dict[str, str] = {
     "button.refresh": "Refresh",
     "button.pick": "Check",
     "button.live": "Live {seconds} s",
+    "button.diag": "Diagnose",
     "button.stop": "Stop",
     # -- errors ---------------------------------------------------------------------------
     "error.who": " while checking {user}",

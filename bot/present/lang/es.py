@@ -52,16 +52,20 @@ MESSAGES: dict[str, str] = {
         "de la CPE (`/consumo 4c-5e-0c-12-34-56`).\n"
         "• `/consumo juan.perez 30s`: lo mira en vivo esa cantidad de segundos "
         "(de {low} a {high}) y al final deja un gráfico en el hilo.\n"
+        "• `/consumo juan.perez diag`: la lectura y por qué puede andar lento: ping desde "
+        "el router a la IP del abonado (última milla) y lo que más tráfico lleva.\n"
         "• En un hilo, donde Slack no permite comandos: `@Beholder consumo juan.perez`; "
         "`@Beholder` solo consulta al abonado del primer mensaje del hilo.\n"
         "• *Ver consumo*, en el menú … de un mensaje: busca el usuario, la IP o la MAC "
         "en ese mensaje y responde en su hilo.\n"
-        "• En una lectura, *{refresh}* toma una muestra nueva y *{live}* la mira en vivo.\n"
+        "• En una lectura, *{refresh}* toma una muestra nueva, *{live}* la mira en vivo "
+        "y *{diag}* la diagnostica.\n"
         "Los errores de tipeo y las sugerencias los ves solo vos; las fallas de un router "
         "se publican en el canal, para que el equipo se entere."
     ),
     # -- a reading ----------------------------------------------------------------------
     "consulting": "Consultando {user} en su router…",
+    "diagnosing": "Diagnosticando {user} desde su router (ping y tráfico, unos segundos)…",
     "direction.ended": "s/d (la sesión terminó durante la consulta)",
     "direction.share": "{rate} · {share} de {plan} Mbps",
     "summary.where": "{user} en {node}",
@@ -100,6 +104,7 @@ MESSAGES: dict[str, str] = {
     "diag.dominant_flow": "La mayor parte es {flow}: ese equipo o aplicación llena el enlace.",
     "diag.healthy": "El enlace está sano; revisar WiFi o el equipo del cliente.",
     "diag.inconclusive": "Sin conclusión clara: revisar el consumo y repetir el diagnóstico.",
+    "diag.offline": "{user} no está conectado, no hay nada que diagnosticar.",
     "diag.ping": (
         "Ping a {address}: {received}/{sent} respuestas, pérdida {loss}, "
         "latencia mín/prom/máx {rtt_min}/{rtt_avg}/{rtt_max} ms, jitter {jitter} ms"
@@ -167,6 +172,7 @@ MESSAGES: dict[str, str] = {
     "button.refresh": "Actualizar",
     "button.pick": "Consultar",
     "button.live": "En vivo {seconds} s",
+    "button.diag": "Diagnosticar",
     "button.stop": "Detener",
     # -- errors ---------------------------------------------------------------------------
     "error.who": " al consultar {user}",

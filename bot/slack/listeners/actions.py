@@ -1,4 +1,6 @@
-"""The "Actualizar" button: a new snapshot that replaces the message in place."""
+"""A reading's buttons: "Actualizar" (a new snapshot that replaces the message in
+place), "Diagnosticar" (the reading with its diagnosis, posted where the reading
+is), and a candidate's "Consultar"."""
 
 from __future__ import annotations
 
@@ -8,9 +10,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.model import Asker
-from bot.slack import delivery
-from bot.slack.ids import ACTION_PICK, ACTION_REFRESH
-from bot.slack.replies import Deps, consult
+from bot.slack import blocks, delivery
+from bot.slack.ids import ACTION_DIAG, ACTION_PICK, ACTION_REFRESH
+from bot.slack.replies import Deps, consult, diagnose
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -25,6 +27,18 @@ def register(app: AsyncApp, deps: Deps) -> None:
         else:
             # Keep the last good reading on screen; tell only the one who clicked.
             await delivery.reply(client, target, reply.message, public=False)
+
+    @app.action(ACTION_DIAG)
+    async def diag(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """Diagnose the reading's subscriber: "Diagnosticando…" to the one who clicked
+        at once, then the reading with its diagnosis in the reading's channel or thread
+        (the reading stays as it was)."""
+        await ack()
+        user = body["actions"][0].get("value", "")
+        target = delivery.Target.of_action(body)
+        await delivery.reply(client, target, blocks.diagnosing_message(user), public=False)
+        reply = await diagnose(deps, user, _asker(body), exact=True)
+        await delivery.reply(client, target, reply.message, public=reply.public)
 
     @app.action(ACTION_PICK)
     async def pick(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:

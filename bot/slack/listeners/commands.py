@@ -5,7 +5,8 @@ ask the router and post the reading in the channel through ``response_url``,
 which works in any channel the command was typed in, even without inviting
 the bot (`bot.slack.delivery` retries it and falls back to the Web API).
 ``/consumo ayuda`` (or ``help``) is answered in the ack itself, to the asker alone,
-without asking any router.
+without asking any router. ``/consumo juan.perez diag`` acks "Diagnosticando…"
+and posts the reading with its diagnosis (a few seconds later) the same way.
 Every command runs as its own asyncio task (AsyncApp), so twenty operators
 asking at once are all acked at once.
 """
@@ -23,7 +24,7 @@ from bot.model import Asker
 from bot.slack import blocks, delivery, parsing
 from bot.slack.ids import COMMAND
 from bot.slack.listeners import live
-from bot.slack.replies import Deps, audit, consult, help_message
+from bot.slack.replies import Deps, audit, consult, diagnose, help_message
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -36,9 +37,18 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 await ack(**help_message(deps))  # the ack is seen by the asker alone
                 await audit(deps, text.strip(), asker, "help")
                 return
+            diag = False
+            if seconds is None:
+                text, diag = parsing.split_diag(text)
             user = clean_query(text)
         except InputError as exc:
             await ack(**blocks.error_message(exc))
+            return
+        if diag:
+            await ack(**blocks.diagnosing_message(user))
+            reply = await diagnose(deps, user, asker)
+            target = delivery.Target.of_command(command)
+            await delivery.reply(client, target, reply.message, public=reply.public)
             return
         await ack(**blocks.consulting_message(user))
         if seconds is not None:

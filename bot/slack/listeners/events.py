@@ -8,6 +8,8 @@ whole thread should see is posted there (a reading, a router fault: see
 operator who asked alone, as an ephemeral message in that thread. Inside a
 thread, a mention with no user takes the subscriber from the thread's first
 message (the ticket that opened the escalation). ``… 30s`` starts a live view;
+``… diag`` diagnoses (a note "Diagnosticando…" to the asker, then the diagnosis
+in the thread);
 ``@Beholder ayuda`` (or ``help``) shows every way to ask, to the asker alone.
 """
 
@@ -27,7 +29,7 @@ from bot.errors import InputError
 from bot.model import Asker
 from bot.slack import blocks, delivery, parsing
 from bot.slack.listeners import live
-from bot.slack.replies import Deps, audit, consult, help_message
+from bot.slack.replies import Deps, audit, consult, diagnose, help_message
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +42,15 @@ def register(app: AsyncApp, deps: Deps) -> None:
         channel = event["channel"]
         thread_ts = event.get("thread_ts") or event["ts"]
         asker = Asker(event.get("user"), channel, "mention")
-        exact = False
+        exact = diag = False
         try:
             text, seconds = parsing.mention_question(event.get("text", ""))
             if parsing.asks_help(text, seconds):
                 await _post(client, channel, thread_ts, asker.user, help_message(deps))
                 await audit(deps, text.strip(), asker, "help")
                 return
+            if seconds is None:
+                text, diag = parsing.split_diag(text)
             if not text.strip() and event.get("thread_ts"):
                 found = await _thread_subscriber(deps, client, channel, event["thread_ts"])
                 if found is not None:
@@ -58,7 +62,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if seconds is not None:
             await live.answer(deps, client, channel, thread_ts, query, seconds, asker, exact=exact)
             return
-        reply = await consult(deps, query, asker, exact=exact)
+        if diag:
+            await _post(client, channel, thread_ts, asker.user, blocks.diagnosing_message(query))
+            reply = await diagnose(deps, query, asker, exact=exact)
+        else:
+            reply = await consult(deps, query, asker, exact=exact)
         await _post(client, channel, thread_ts, asker.user, reply.message, public=reply.public)
 
 
