@@ -8,7 +8,7 @@ Nothing raised here reaches Slack as a traceback.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import tzinfo
 
 from bot.domain.diagnose import DiagnosisService
@@ -29,12 +29,8 @@ class Deps:
     tz: tzinfo
     #: The app's running live views: one registry per app, which `serve` shuts down.
     live_views: LiveRegistry
-    #: Diagnoses, on `readings` (by default with the settings' defaults).
-    diagnoses: DiagnosisService = field(default=None)  # type: ignore[assignment]  # set below
-
-    def __post_init__(self) -> None:
-        if self.diagnoses is None:
-            object.__setattr__(self, "diagnoses", DiagnosisService(self.readings))
+    #: Diagnoses, asked through `readings` (`DiagnosisService.from_settings`).
+    diagnoses: DiagnosisService
 
 
 @dataclass(frozen=True)

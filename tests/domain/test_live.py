@@ -22,6 +22,7 @@ import pytest
 from PIL import Image
 
 from bot.config import Settings
+from bot.domain.diagnose import DiagnosisService
 from bot.domain.live import LiveStats, LiveView, Spread
 from bot.domain.live_registry import LiveBusy, LiveClosed, LiveFull, LiveNodeFull, LiveRegistry
 from bot.domain.readings import ReadingService
@@ -444,7 +445,9 @@ def live_bot(fake, sim_world, registry_options) -> Iterator[LiveBot]:
     )
     readings = ReadingService(sim_world.inventory, sim_world.client())
     registry = LiveRegistry(min_tick_s=1.0, **registry_options)  # type: ignore[arg-type]
-    deps = Deps(readings=readings, tz=UTC, live_views=registry)
+    deps = Deps(
+        readings=readings, tz=UTC, live_views=registry, diagnoses=DiagnosisService(readings)
+    )
 
     def factory():
         return build_app(settings, readings, registry)
