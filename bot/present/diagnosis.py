@@ -69,9 +69,15 @@ def verdict_line(diagnosis: Diagnosis) -> str:
             return t("diag.inconclusive")
 
 
-def ping_line(ping: PingResult | None) -> str:
+#: Why a ping was not measured (`Diagnosis.ping_unmeasured`) → its words.
+_UNMEASURED = {"no_address": "diag.ping_no_address"}
+
+
+def ping_line(ping: PingResult | None, unmeasured: str | None = None) -> str:
+    """The ping's figures, or why there are none (`unmeasured`: the domain's code;
+    any other, or none, reads as the router not answering in time)."""
     if ping is None:
-        return t("diag.ping_unmeasured")
+        return t(_UNMEASURED.get(unmeasured or "", "diag.ping_unmeasured"))
     return t(
         "diag.ping",
         address=ping.address,
@@ -88,7 +94,10 @@ def ping_line(ping: PingResult | None) -> str:
 def diagnosis_lines(diagnosis: Diagnosis) -> list[str]:
     """The diagnosis as terminal lines, after the reading's (``beholder diag``);
     made safe by `terminal`: the addresses come from the router."""
-    lines = ["  » " + verdict_line(diagnosis), "  " + ping_line(diagnosis.ping)]
+    lines = ["  » " + verdict_line(diagnosis)]
+    if diagnosis.partial:
+        lines.append("  " + t("diag.partial"))
+    lines.append("  " + ping_line(diagnosis.ping, diagnosis.ping_unmeasured))
     if diagnosis.top:
         lines.append("  " + t("diag.top", seconds=diagnosis.torch_seconds))
         lines += [
@@ -108,12 +117,17 @@ def diagnosis_lines(diagnosis: Diagnosis) -> list[str]:
 
 def diagnosis_json(reading: Reading, diagnosis: Diagnosis | None) -> dict[str, Any]:
     """The reading's ``--json`` plus `diagnosis` (the verdict code), `ping` and `top`;
-    all three null/empty for an offline subscriber (no diagnosis is made)."""
+    all three null/empty for an offline subscriber (no diagnosis is made).
+    `partial`: the figures are of what arrived by the deadline; `ping_unmeasured`:
+    why `ping` is null (``no_address``, ``no_answer``); ping's `asked`: probes asked."""
     data = reading_json(reading)
     ping = diagnosis.ping if diagnosis else None
     data["diagnosis"] = diagnosis.verdict if diagnosis else None
+    data["partial"] = diagnosis.partial if diagnosis else False
+    data["ping_unmeasured"] = diagnosis.ping_unmeasured if diagnosis else None
     data["ping"] = (
         {
+            "asked": ping.asked,
             "sent": ping.sent,
             "received": ping.received,
             "loss_pct": round(ping.loss_pct, 1),
