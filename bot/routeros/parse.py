@@ -262,6 +262,11 @@ class FlowTally:
         self._totals = dict(busiest)
 
     @property
+    def held(self) -> int:
+        """Distinct flows held right now (at most ``2 × keep``)."""
+        return len(self._totals)
+
+    @property
     def samples(self) -> int:
         """Samples the rates are averaged over: those seen (at most `seconds`)."""
         return min(self.sections, self.seconds) if self.sections else self.seconds
