@@ -182,14 +182,15 @@ def _port(text: str) -> int | None:
     return int(head)
 
 
-def _ip(text: str) -> bool:
-    if len(text) > _MAX_ADDRESS_CHARS:
-        return False
+def _ip(text: str) -> str | None:
+    """`text` as an IP address in its usual form, or None: anything else (an
+    IPv6 scope, ``fe80::1%eth0``, is refused: it is free text)."""
+    if len(text) > _MAX_ADDRESS_CHARS or "%" in text:
+        return None
     try:
-        ipaddress.ip_address(text)
+        return str(ipaddress.ip_address(text))
     except ValueError:
-        return False
-    return True
+        return None
 
 
 class FlowTally:
@@ -243,10 +244,11 @@ class FlowTally:
             if port is None:
                 self.skipped += 1
                 return
-        if not _ip(remote):
+        address = _ip(remote)
+        if address is None:
             self.skipped += 1
             return
-        key = (remote, protocol, port)
+        key = (address, protocol, port)
         total = self._totals.get(key)
         if total is None:
             if len(self._totals) >= 2 * self.keep:

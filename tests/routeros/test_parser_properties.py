@@ -427,7 +427,9 @@ def test_torch_port_out_of_range_is_skipped_not_merged() -> None:
     assert [(f.port, f.download_bps) for f in flows] == [(443, 1_000), (0, 10)]
 
 
-@pytest.mark.parametrize("remote", ["\x1b[2J", "example.com", "", "203.0.113.999", "1" * 60])
+@pytest.mark.parametrize(
+    "remote", ["\x1b[2J", "example.com", "", "203.0.113.999", "fe80::1%\x1b[2J", "1" * 60]
+)
 def test_torch_remote_that_is_not_an_ip_is_dropped(remote: str) -> None:
     """Regression: torch's remote address was not checked to be an IP, so whatever
     text a router put there was shown as a flow; now that row is dropped."""
