@@ -198,8 +198,8 @@ def test_deadline_with_nothing_measured_is_a_timeout(diag_net) -> None:
     """A ping that stalls before its first probe and a torch the router refuses
     (the session is gone): nothing measured, so the deadline is RouterTimeout."""
     net, node = diag_net
-    config = net.call("bras-diag", lambda sim: sim.config)
-    config.ping_paths[STALLING] = PingPath(hangs_after=0)
+    silent = PingPath(hangs_after=0)
+    net.call("bras-diag", lambda sim: sim.config.ping_paths.update({STALLING: silent}))
     with pytest.raises(RouterTimeout):
         asyncio.run(_client(timeout=0.2).probe(node, "offline", STALLING, 2, 0.01, 1))
     _bounded_and_closed(net)
