@@ -304,6 +304,8 @@ class PingResult:
 
     RTTs are in milliseconds, None when no probe came back; `jitter_ms` is the
     mean difference between consecutive received RTTs (0 with fewer than two).
+    `sent` counts the probes the router reported; `asked`, the probes asked
+    (None: not known), is more when the deadline cut the ping short.
     """
 
     address: str
@@ -313,6 +315,12 @@ class PingResult:
     rtt_avg_ms: float | None = None
     rtt_max_ms: float | None = None
     jitter_ms: float = 0.0
+    asked: int | None = None
+
+    @property
+    def partial(self) -> bool:
+        """Fewer probes reported than asked: the figures are of those only."""
+        return self.asked is not None and self.sent < self.asked
 
     @property
     def loss_pct(self) -> float:
@@ -341,6 +349,26 @@ class Flow:
 
 
 @dataclass(frozen=True)
+class Probe:
+    """What one ping and one torch, run at once on one router session, measured
+    (`RouterClient.probe`), each part possibly partial or absent.
+
+    `ping` is None when it was not asked (`ping_skipped`) or nothing of it came
+    back; `flows` (busiest first) is None when torch did not run (the session
+    ended) or nothing of it came back, empty when it saw no traffic.
+    `torch_samples`: the seconds the flows' rates are averaged over, fewer than
+    `torch_seconds` when cut. `partial`: the deadline ended the commands before
+    both were done, so the figures are of what arrived.
+    """
+
+    ping: PingResult | None
+    flows: tuple[Flow, ...] | None
+    torch_seconds: int
+    torch_samples: int
+    partial: bool = False
+
+
+@dataclass(frozen=True)
 class Diagnosis:
     """Why a subscriber's link may feel slow, from the router holding his session.
 
@@ -348,8 +376,11 @@ class Diagnosis:
     choose words: ``last_mile`` (loss or latency between the router and the
     CPE), ``dominant_flow`` (saturated, and one flow carries most of it:
     `dominant`), ``healthy`` (a clean last mile and a link not saturated), or
-    ``inconclusive``. `ping` is None when it could not be measured; `top` is
-    empty when torch could not run or saw nothing.
+    ``inconclusive``. `ping` is None when it could not be measured
+    (`ping_unmeasured` says why: ``no_address``, the session has no IP to ping;
+    ``no_answer``, the router did not answer in time); `top` is empty when torch
+    could not run or saw nothing. `partial`: the measurement was cut at its
+    deadline and the figures are of what arrived (``medición parcial``).
     """
 
     verdict: str  # "last_mile", "dominant_flow", "healthy", "inconclusive"
@@ -359,6 +390,9 @@ class Diagnosis:
     dominant: Flow | None = None
     #: Seconds torch watched (`top`'s rates are averaged over them).
     torch_seconds: int = 3
+    #: Why `ping` is None: "no_address" or "no_answer" (None when measured).
+    ping_unmeasured: str | None = None
+    partial: bool = False
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,9 @@
 An operator on the phone with "internet lento" pings the session IP from the
 router (a bad last mile: radio signal, fiber, CPE) and runs Torch on the
 subscriber's interface (one device or application eating the link). Both are
-bounded commands (`RouterClient.ping` always sends ``count``, `RouterClient.torch`
-always ``duration``): nothing stays running on the router.
+bounded commands (``/ping`` always with ``count``, ``/tool/torch`` always with
+``duration``), sent together on one router session (`RouterClient.probe`):
+nothing stays running on the router, and what arrived by the deadline is used.
 
 `DiagnosisService.ask` is the one way in for every edge (Slack, the HTTP API,
 ``beholder diag``): the reading, then the diagnosis, timed and audited once
@@ -17,6 +18,7 @@ always ``duration``): nothing stays running on the router.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import ipaddress
 import logging
 import time
@@ -24,8 +26,8 @@ from dataclasses import dataclass
 
 from bot.config import Settings
 from bot.domain.readings import Answer, ReadingService, outcome_of
-from bot.errors import BeholderError, RouterError
-from bot.model import Asker, Diagnosis, Flow, Node, PingResult, Reading
+from bot.errors import BeholderError
+from bot.model import Asker, Diagnosis, Flow, PingResult, Reading
 
 log = logging.getLogger(__name__)
 
@@ -89,52 +91,50 @@ async def diagnose(
     ping_count: int = 10,
     thresholds: Thresholds = Thresholds(),
 ) -> Diagnosis | None:
-    """Ping the session IP and torch the subscriber at once, from the router
-    that holds the session (`reading.node`), through `service`'s client.
+    """Ping the session IP and torch the subscriber at once, on one session of
+    the router that holds the session (`reading.node`), through `service`'s
+    client (`RouterClient.probe`).
 
-    None when the reading is offline (it already says so). A part that fails
-    (its deadline, a trap) leaves the other standing: the diagnosis is made
-    with what was measured. Both failing raises the ping's `RouterError`. A
-    session address that is not an IP is not pinged (`_ping`).
+    None when the reading is offline (it already says so). What arrived by the
+    deadline is used, said as `Diagnosis.partial`; a part not measured (a
+    trap, a torch row of garbage) leaves the other standing. Nothing measured
+    at all raises the `RouterError`. A session address that is not an IP is
+    not pinged (`Diagnosis.ping_unmeasured` is ``no_address``): the router's
+    text never reaches the ping command.
     """
     session = reading.session
     if session is None:
         return None
-    router = service.router
     node = await asyncio.to_thread(service.inventory.node, reading.node)
-    ping, flows = await asyncio.gather(
-        _ping(service, node, session.address, ping_count),
-        router.torch(node, reading.user, TORCH_SECONDS, address=session.address),
-        return_exceptions=True,
-    )
-    for part in (ping, flows):
-        if isinstance(part, BaseException) and not isinstance(part, RouterError):
-            raise part  # a bug, not a router fault: let the edge log it
-    if isinstance(ping, RouterError) and isinstance(flows, RouterError):
-        raise ping
-    for part in (ping, flows):
-        if isinstance(part, RouterError):
-            log.info("diagnosis of %s on %s: %s", reading.user, node.name, part)
-    return judge(
-        reading,
-        ping if isinstance(ping, PingResult) else None,
-        flows if isinstance(flows, list) else None,
-        thresholds,
-    )
-
-
-async def _ping(service: ReadingService, node: Node, address: str, count: int) -> PingResult | None:
-    """The ping of the session IP; None (not measured) when the router gave the
-    session no address, or one that is not an IP: nothing to ping, and the
-    router's text never reaches the ping command."""
+    address: str | None = session.address
     try:
-        ipaddress.ip_address(address)
+        ipaddress.ip_address(session.address)
     except ValueError:
         log.info(
-            "diagnosis on %s: session address %r is not an IP, not pinged", node.name, address[:64]
+            "diagnosis on %s: session address %r is not an IP, not pinged",
+            node.name,
+            session.address[:64],
         )
-        return None
-    return await service.router.ping(node, address, count=count, interval=PING_INTERVAL_S)
+        address = None
+    probe = await service.router.probe(
+        node,
+        reading.user,
+        address,
+        ping_count=ping_count,
+        interval=PING_INTERVAL_S,
+        torch_seconds=TORCH_SECONDS,
+    )
+    flows = list(probe.flows) if probe.flows is not None else None
+    diagnosis = judge(reading, probe.ping, flows, thresholds)
+    unmeasured = None
+    if probe.ping is None:
+        unmeasured = "no_address" if address is None else "no_answer"
+    return dataclasses.replace(
+        diagnosis,
+        torch_seconds=probe.torch_samples,
+        ping_unmeasured=unmeasured,
+        partial=probe.partial,
+    )
 
 
 # -- one question, for every edge ------------------------------------------------------

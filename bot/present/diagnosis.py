@@ -74,9 +74,15 @@ def verdict_line(diagnosis: Diagnosis) -> str:
             return t("diag.inconclusive")
 
 
-def ping_line(ping: PingResult | None) -> str:
+#: Why a ping was not measured (`Diagnosis.ping_unmeasured`) → its words.
+_UNMEASURED = {"no_address": "diag.ping_no_address"}
+
+
+def ping_line(ping: PingResult | None, unmeasured: str | None = None) -> str:
+    """The ping's figures, or why there are none (`unmeasured`: the domain's code;
+    any other, or none, reads as the router not answering in time)."""
     if ping is None:
-        return t("diag.ping_unmeasured")
+        return t(_UNMEASURED.get(unmeasured or "", "diag.ping_unmeasured"))
     return t(
         "diag.ping",
         address=literal(ping.address),
@@ -119,18 +125,30 @@ def diagnosing(user: str) -> str:
     return t("diagnosing", user=literal(user, "code"))
 
 
+def last_mile_lines(diagnosis: Diagnosis) -> list[str]:
+    """The ping's line, after a note when the figures are of what arrived by
+    the deadline (`Diagnosis.partial`)."""
+    partial = [t("diag.partial")] if diagnosis.partial else []
+    return [*partial, ping_line(diagnosis.ping, diagnosis.ping_unmeasured)]
+
+
 def diagnosis_lines(diagnosis: Diagnosis) -> list[str]:
     """The diagnosis as terminal lines, after the reading's (``beholder diag``);
     made safe by `terminal`: the addresses come from the router."""
     top = top_lines(diagnosis)
-    lines = ["  » " + verdict_line(diagnosis), "  " + ping_line(diagnosis.ping)]
+    lines = [
+        "  » " + verdict_line(diagnosis),
+        *("  " + line for line in last_mile_lines(diagnosis)),
+    ]
     lines += ["  " + top[0], *("    " + line for line in top[1:])]
     return [terminal(plain(line)) for line in lines]
 
 
 def diagnosis_json(reading: Reading, diagnosis: Diagnosis | None) -> dict[str, Any]:
     """The reading's ``--json`` plus `diagnosis` (the verdict code), `ping` and `top`;
-    all three null/empty for an offline subscriber (no diagnosis is made)."""
+    all three null/empty for an offline subscriber (no diagnosis is made).
+    `partial`: the figures are of what arrived by the deadline; `ping_unmeasured`:
+    why `ping` is null (``no_address``, ``no_answer``); ping's `asked`: probes asked."""
     data = reading_json(reading)
     data["diagnosis"] = diagnosis.verdict if diagnosis else None
     data.update(measured_json(diagnosis))
@@ -138,12 +156,18 @@ def diagnosis_json(reading: Reading, diagnosis: Diagnosis | None) -> dict[str, A
 
 
 def measured_json(diagnosis: Diagnosis | None) -> dict[str, Any]:
-    """What the router measured, as JSON: `ping` (null when not measured) and `top`
-    (the busiest flows, busiest first); shared by ``--json`` and the HTTP API."""
+    """What the router measured, as JSON: `partial` (the figures are of what
+    arrived by the deadline), `ping_unmeasured` (why `ping` is null:
+    ``no_address``, ``no_answer``), `ping` (null when not measured; `asked`: the
+    probes asked) and `top` (the busiest flows, busiest first); shared by
+    ``--json`` and the HTTP API."""
     data: dict[str, Any] = {}
+    data["partial"] = diagnosis.partial if diagnosis else False
+    data["ping_unmeasured"] = diagnosis.ping_unmeasured if diagnosis else None
     ping = diagnosis.ping if diagnosis else None
     data["ping"] = (
         {
+            "asked": ping.asked,
             "sent": ping.sent,
             "received": ping.received,
             "loss_pct": round(ping.loss_pct, 1),

@@ -17,11 +17,13 @@ the others; `Reply.table` raises it where the caller wants it raised.
 The replies fill in place: a caller whose deadline ends the batch (a ping and a
 torch that stream for seconds) still holds what arrived (`Batch.replies`). The
 connection is closed after that, which ends whatever the router still runs.
+A reply too long to hold (a torch's rows, second after second) is handed row by
+row to its ask's `Ask.each` instead of kept: the row ceiling still counts them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import reduce
 from operator import add
@@ -35,24 +37,34 @@ from bot.routeros.sentences import QUESTION, ReplyLimit, ReplyTooLarge
 TAG_PREFIX = ".tag="
 
 
+#: Takes one row as it arrives: its attributes, and the sentence as read (for
+#: words the attributes leave out, such as torch's ``.section``).
+RowSink = Callable[[dict[str, str], list[str]], None]
+
+
 @dataclass(frozen=True)
 class Ask:
-    """One command of a batch: its path, its words, the ceiling of its reply."""
+    """One command of a batch: its path, its words, the ceiling of its reply,
+    and `each`, when its rows are handed over as they arrive rather than kept
+    in `Reply.rows` (what memory it holds is then the sink's to bound)."""
 
     command: str
     words: tuple[str, ...] = ()
     limit: ReplyLimit = QUESTION
+    each: RowSink | None = None
 
 
 @dataclass
 class Reply:
     """One command's reply as it arrives: rows (a ``!done`` with words, such as
     ``=ret=``, counts as a row, as in `RawApi.readTable`), its first trap, and
-    whether its ``!done`` came."""
+    whether its ``!done`` came. `count`: the ``!re`` rows received, kept or
+    handed to `Ask.each`."""
 
     rows: list[dict[str, str]] = field(default_factory=list)
     trap: TrapError | None = None
     done: bool = False
+    count: int = 0
 
     def table(self) -> list[dict[str, str]]:
         """The rows, or the trap raised: for a command that must not fail."""
@@ -81,16 +93,20 @@ class Batch:
             for sentence in await protocol.readSentences():
                 reply_word, words = sentence_attributes(sentence)
                 tag = _tag_of(sentence, len(self.asks))
-                reply = self.replies[tag]
+                reply, ask = self.replies[tag], self.asks[tag]
                 if reply.done:
                     raise MalformedReply(f"a sentence for tag {tag} after its !done")
                 if reply_word == "!re":
-                    ceiling = self.asks[tag].limit.rows
-                    if len(reply.rows) >= ceiling:
+                    ceiling = ask.limit.rows
+                    if reply.count >= ceiling:
                         protocol.cut(
                             ReplyTooLarge("rows", ceiling, f"a reply of over {ceiling} rows")
                         )
-                    reply.rows.append(words)
+                    reply.count += 1
+                    if ask.each is None:
+                        reply.rows.append(words)
+                    else:
+                        ask.each(words, sentence)
                 elif reply_word == "!trap":
                     if reply.trap is None:
                         category = words.get("category", "")
@@ -99,7 +115,9 @@ class Batch:
                             words.get("message", ""), int(category) if numbered else None
                         )
                 elif reply_word == "!done":
-                    if words:
+                    if words and ask.each is not None:
+                        ask.each(words, sentence)
+                    elif words:
                         reply.rows.append(words)
                     reply.done = True
                     pending -= 1

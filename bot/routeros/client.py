@@ -34,6 +34,7 @@ session may be opened, for how long, and what is asked on it.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import ipaddress
 import logging
 import ssl
@@ -55,7 +56,7 @@ from bot.errors import (
     RouterTimeout,
     RouterTLSError,
 )
-from bot.model import Flow, Node, NodeCheck, NodeTables, PingResult, Sample, Secret, Snapshot
+from bot.model import Node, NodeCheck, NodeTables, Probe, Sample, Secret, Snapshot
 from bot.routeros.batch import Ask, Batch
 from bot.routeros.breaker import CircuitBreaker
 from bot.routeros.connection import (
@@ -68,7 +69,9 @@ from bot.routeros.connection import (
     peer_der,
 )
 from bot.routeros.parse import (
-    flows_from_rows,
+    FLOWS_KEPT,
+    FlowTally,
+    MalformedReply,
     interface_name,
     parse_int,
     ping_from_rows,
@@ -98,9 +101,11 @@ MAX_PING_COUNT = 50
 PING_INTERVAL_RANGE = (0.01, 5.0)
 #: Longest ``/tool/torch``, in seconds (one sample each).
 MAX_TORCH_SECONDS = 10
-#: Flows one torch sample may list before the reply is cut: a subscriber's
-#: link has dozens; thousands is a flood (or a router under attack).
-TORCH_FLOWS_PER_SAMPLE = 512
+#: Rows one torch sample may list before the reply is cut: a subscriber's link
+#: has dozens of flows, and past `bot.routeros.parse.FLOWS_KEPT` distinct ones
+#: only the busiest are kept (`FlowTally`); this many a second is a flood (or a
+#: router under attack), and the flood ends there.
+TORCH_ROWS_PER_SAMPLE = 8 * FLOWS_KEPT
 
 
 def ping_limit(count: int) -> ReplyLimit:
@@ -109,8 +114,9 @@ def ping_limit(count: int) -> ReplyLimit:
 
 
 def torch_limit(seconds: int) -> ReplyLimit:
-    """A ``/tool/torch`` of `seconds` samples, `TORCH_FLOWS_PER_SAMPLE` rows each."""
-    rows = seconds * TORCH_FLOWS_PER_SAMPLE
+    """A ``/tool/torch`` of `seconds` samples, `TORCH_ROWS_PER_SAMPLE` rows each
+    (a row is some 250 bytes). Its rows are summed as they arrive, never held."""
+    rows = seconds * TORCH_ROWS_PER_SAMPLE
     return ReplyLimit(rows=rows, bytes=64 * 1024 + rows * 512)
 
 
@@ -312,93 +318,121 @@ class RouterClient:
                     slot = max(slot + 1, int((loop.time() - started) / every) + 1)
                 log.info("watch node=%s user=%s: ended", node.name, user)
 
-    async def ping(
-        self, node: Node, address: str, count: int = 10, interval: float = 0.2
-    ) -> PingResult:
-        """`count` probes from `node` to `address` (a session IP), `interval` apart.
+    async def probe(
+        self,
+        node: Node,
+        user: str,
+        address: str | None,
+        ping_count: int = 10,
+        interval: float = 0.2,
+        torch_seconds: int = 3,
+    ) -> Probe:
+        """Ping `address` (the session IP; None: no ping) from `node`, `ping_count`
+        probes `interval` apart, and torch `user`'s interface for `torch_seconds`,
+        at once on one spare session (`SessionSlots.spare`, like a live view's:
+        held for seconds, it is never the one a reading needs), logged in once.
 
-        Always sent with ``count``, so the router stops by itself. It takes
-        ``count × interval`` by design, so the deadline is that plus `timeout`;
-        the session is a spare one (`SessionSlots.spare`, like a live view's):
-        held for seconds, it is never the one a reading needs.
+        Both are sent bounded (``count``, ``duration``) and tagged together
+        (`bot.routeros.batch`). The deadline is `timeout` plus the longer of the
+        two by design (``count × interval``, the torch's seconds). When it ends,
+        or the router stops answering one of the two, what arrived is used: the
+        probes reported so far (`PingResult.asked` says how many were asked),
+        the torch averaged over the samples seen, `Probe.partial` set. Only
+        when nothing at all arrived is the deadline an error (`RouterTimeout`).
+        The connection is closed at the end, which ends whatever the router
+        still runs.
+
+        A torch trap (the session ended meanwhile) or a garbage rate in a torch
+        row leaves the ping standing (`Probe.flows` None, logged); a garbage rate
+        is a `RouterProtocolError` only when there is no ping to show.
         """
-        if not 1 <= count <= MAX_PING_COUNT:
-            raise ValueError(f"ping count must be 1..{MAX_PING_COUNT}, not {count}")
+        if not 1 <= ping_count <= MAX_PING_COUNT:
+            raise ValueError(f"ping count must be 1..{MAX_PING_COUNT}, not {ping_count}")
         low, high = PING_INTERVAL_RANGE
         if not low <= interval <= high:
             raise ValueError(f"ping interval must be {low:g}..{high:g}s, not {interval:g}")
-        target = str(ipaddress.ip_address(address))  # ValueError for anything else
-        deadline = self.timeout + count * interval
-        async with self._long_session(node, None, deadline) as api:
-            rows = await _rows(
-                api,
-                "/ping",
-                f"=address={target}",
-                f"=count={count}",
-                f"=interval={round(interval * 1000)}ms",
-                limit=ping_limit(count),
-            )
-        result = ping_from_rows(target, rows)
-        log.info("ping node=%s %s: %d/%d back", node.name, target, result.received, result.sent)
-        return result
+        if not 1 <= torch_seconds <= MAX_TORCH_SECONDS:
+            raise ValueError(f"torch seconds must be 1..{MAX_TORCH_SECONDS}, not {torch_seconds}")
+        # ValueError for anything but an IP: the router's text never reaches /ping.
+        target = None if address is None else str(ipaddress.ip_address(address))
+        tally = FlowTally(target or "", torch_seconds)
+        garbage: list[MalformedReply] = []
 
-    async def torch(
-        self, node: Node, user: str, seconds: int = 3, address: str | None = None
-    ) -> list[Flow] | None:
-        """`user`'s flows on `node` over `seconds` of ``/tool/torch``, busiest first.
-
-        Always sent with ``duration``. `address` is the session IP (which side
-        of a flow is the subscriber); when not given it is read from
-        ``/ppp/active`` on the same session. None: `user` has no session on
-        `node` (nothing to torch). Deadline: `seconds` plus `timeout`; a spare
-        session, as for `ping`.
-        """
-        if not 1 <= seconds <= MAX_TORCH_SECONDS:
-            raise ValueError(f"torch seconds must be 1..{MAX_TORCH_SECONDS}, not {seconds}")
-        iface = interface_name(user)
-        async with self._long_session(node, user, self.timeout + seconds) as api:
-            if address is None:
-                active = await _rows(
-                    api, "/ppp/active/print", f"?name={user}", "=.proplist=address"
-                )
-                if not active:
-                    return None
-                address = active[0].get("address", "")
+        def count_flow(row: dict[str, str], sentence: list[str]) -> None:
+            if garbage:
+                return
             try:
-                rows = await _rows(
-                    api,
-                    "/tool/torch",
-                    f"=interface={iface}",
-                    f"=duration={seconds}s",
+                tally.add(row, sentence)
+            except MalformedReply as exc:
+                garbage.append(exc)  # torch is unreadable; the ping goes on
+
+        asks = [
+            Ask(
+                "/tool/torch",
+                (
+                    f"=interface={interface_name(user)}",
+                    f"=duration={torch_seconds}s",
                     "=src-address=0.0.0.0/0",
                     "=dst-address=0.0.0.0/0",
                     "=port=any",
                     "=ip-protocol=any",
-                    limit=torch_limit(seconds),
-                )
-            except TrapError as exc:  # the session ended meanwhile
-                log.info("torch %s on %s: %s", iface, node.name, exc)
-                return None
-            # Read within the mapped errors: a garbage rate is a RouterProtocolError.
-            return flows_from_rows(rows, address, seconds)
-
-    @asynccontextmanager
-    async def _long_session(
-        self, node: Node, user: str | None, deadline: float
-    ) -> AsyncIterator[RawApi]:
-        """A spare session for a command that takes `deadline` seconds by design,
-        counted, guarded by the breaker, its errors mapped."""
+                ),
+                limit=torch_limit(torch_seconds),
+                each=count_flow,
+            )
+        ]
+        if target is not None:
+            ping = Ask(
+                "/ping",
+                (
+                    f"=address={target}",
+                    f"=count={ping_count}",
+                    f"=interval={round(interval * 1000)}ms",
+                ),
+                limit=ping_limit(ping_count),
+            )
+            asks.insert(0, ping)
+        batch = Batch(asks)
+        by_design = max(ping_count * interval if target is not None else 0.0, torch_seconds)
+        deadline = self.timeout + by_design
+        loop = asyncio.get_running_loop()
         with (
             self._counted(node),
             self._guarded(node, user),
             mapped_errors(node, user, deadline),
         ):
-            async with (
-                self._slots.spare(node, self.timeout),
-                asyncio.timeout(deadline),
-                self.session(node) as api,
-            ):
-                yield api
+            async with AsyncExitStack() as stack:
+                await stack.enter_async_context(self._slots.spare(node, self.timeout))
+                ends = loop.time() + deadline
+                async with asyncio.timeout_at(ends):
+                    api = await stack.enter_async_context(self.session(node))
+                try:
+                    async with asyncio.timeout_at(ends):
+                        await batch.run(api)
+                    cut = False
+                except TimeoutError:
+                    cut = True
+            # Closed: whatever the router still ran ended with the connection.
+            result = _probe_of(batch, target, ping_count, tally, garbage, cut)
+            if result.ping is None and result.flows is None:
+                if cut:
+                    raise TimeoutError  # nothing measured: RouterTimeout, as any deadline
+                if garbage:
+                    raise garbage[0]
+        for ask, reply in zip(asks, batch.replies, strict=True):
+            if reply.trap is not None:
+                log.info("%s on %s for %s: %s", ask.command, node.name, user, reply.trap)
+        if garbage:
+            log.info("torch on %s for %s: %s", node.name, user, garbage[0])
+        log.info(
+            "probe node=%s user=%s ping=%s flows=%s partial=%s",
+            node.name,
+            user,
+            f"{result.ping.received}/{result.ping.sent}" if result.ping else "-",
+            len(result.flows) if result.flows is not None else "-",
+            result.partial,
+        )
+        return result
 
     # -- internals --
 
@@ -567,3 +601,27 @@ async def _read_snapshot(api: RawApi, node: Node, user: str) -> Snapshot:
         traffic=traffic_from_row(traffic_rows[0]) if traffic_rows else None,
         queue=queue_from_row(queue_rows[0]) if queue_rows else None,
     )
+
+
+def _probe_of(
+    batch: Batch,
+    target: str | None,
+    count: int,
+    tally: FlowTally,
+    garbage: list[MalformedReply],
+    cut: bool,
+) -> Probe:
+    """What a probe's batch brought (`RouterClient.probe`), each part as far as
+    it got: a ping with no probe reported, or a torch with no row before the
+    deadline (or trapped, or unreadable), is None."""
+    *pinged, torched = batch.replies
+    ping = None
+    if pinged and target is not None:
+        result = ping_from_rows(target, pinged[0].rows)
+        if result.sent:
+            ping = dataclasses.replace(result, asked=count)
+    flows = None
+    if torched.trap is None and not garbage and (torched.done or tally.rows):
+        flows = tuple(tally.flows())
+    # `cut`: the deadline came before every reply was done (`Batch.run` returns only then).
+    return Probe(ping, flows, tally.seconds, tally.samples, partial=cut)

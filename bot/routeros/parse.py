@@ -7,9 +7,11 @@ exception that a hostile router could use to break a question.
 
 from __future__ import annotations
 
+import heapq
+import ipaddress
 import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from librouteros.exceptions import LibRouterosError
@@ -164,42 +166,130 @@ def ping_from_rows(address: str, rows: list[dict[str, str]]) -> PingResult:
 
 #: Protocols whose torch rows carry ports.
 _PORTED = frozenset({"tcp", "udp", "sctp", "udp-lite", "dccp"})
+#: Longest text read as an address (an IPv6 address is at most 45 characters).
+_MAX_ADDRESS_CHARS = 45
+#: Distinct flows a `FlowTally` keeps between evictions (it holds at most twice this).
+FLOWS_KEPT = 512
+
+_FlowKey = tuple[str, str, int | None]
 
 
 def _port(text: str) -> int | None:
+    """A remote port in 0..65535, or None: unreadable or out of range."""
     head = text.partition(" ")[0]  # some versions add the service: "443 (https)"
     if not (head.isascii() and head.isdigit()) or len(head) > 5 or int(head) > 65535:
         return None
     return int(head)
 
 
-def flows_from_rows(rows: list[dict[str, str]], local: str, samples: int) -> list[Flow]:
+def _ip(text: str) -> str | None:
+    """`text` as an IP address in its usual form, or None: anything else (an
+    IPv6 scope, ``fe80::1%eth0``, is refused: it is free text)."""
+    if len(text) > _MAX_ADDRESS_CHARS or "%" in text:
+        return None
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        return None
+
+
+class FlowTally:
     """``/tool/torch`` rows → flows per remote address, protocol and remote port,
-    busiest first, rates averaged over `samples` seconds.
+    summed as the rows arrive, so what is held does not grow with the reply.
 
     `local` is the subscriber's session IP: the other address of a row is the
-    remote. On his ``<pppoe-…>`` interface the router's tx is his download. A
-    rate that is not a whole number in range is a `MalformedReply`.
+    remote. On his ``<pppoe-…>`` interface the router's tx is his download.
+
+    Memory is bounded however many flows a router lists: at most
+    ``2 × keep`` distinct flows are held; when that many are, only the `keep`
+    busiest so far stay (a flow evicted and seen again starts from zero, so
+    only flows far below the busiest can be undercounted). A row the flows
+    could not name honestly is skipped, never shown: a remote address that is
+    not an IP, or a ported protocol (tcp, udp…) whose remote port is missing or
+    outside 0..65535 (those once merged into one "no port" flow). A rate that is
+    not a whole number in range is a `MalformedReply`.
+
+    Samples are told apart by the rows' ``.section`` word (one per second); a
+    router that sends none is taken to have sent `seconds` of them.
     """
-    totals: dict[tuple[str, str, int | None], list[int]] = {}
-    for row in rows:
+
+    def __init__(self, local: str, seconds: int, keep: int = FLOWS_KEPT) -> None:
+        self.local = local
+        self.seconds = max(1, seconds)
+        self.keep = keep
+        self.rows = 0  # rows read (skipped ones included)
+        self.skipped = 0
+        self.sections = 0  # samples seen: changes of `.section`
+        self._section: str | None = None
+        self._totals: dict[_FlowKey, list[int]] = {}
+
+    def add(self, row: dict[str, str], sentence: Sequence[str] = ()) -> None:
+        """Count one row (`sentence`, when given, for its ``.section``)."""
+        self.rows += 1
+        for word in sentence:
+            if word.startswith(".section="):
+                if word != self._section:
+                    self._section = word
+                    self.sections += 1
+                break
         src, dst = row.get("src-address", ""), row.get("dst-address", "")
         protocol = row.get("ip-protocol", "")
-        remote_is_src = dst == local and src != local
+        remote_is_src = dst == self.local and src != self.local
         remote = src if remote_is_src else dst
+        download = _whole(row, "tx", MAX_RATE_BPS)
+        upload = _whole(row, "rx", MAX_RATE_BPS)
         port = None
         if protocol in _PORTED:
             port = _port(row.get("src-port" if remote_is_src else "dst-port", ""))
-        key = (remote, protocol, port)
-        total = totals.setdefault(key, [0, 0])
-        total[0] += _whole(row, "tx", MAX_RATE_BPS)
-        total[1] += _whole(row, "rx", MAX_RATE_BPS)
-    every = max(1, samples)
-    flows = [
-        Flow(remote, protocol, port, download // every, upload // every)
-        for (remote, protocol, port), (download, upload) in totals.items()
-    ]
-    return sorted(flows, key=lambda f: (-f.total_bps, f.remote, f.protocol, f.port or 0))
+            if port is None:
+                self.skipped += 1
+                return
+        address = _ip(remote)
+        if address is None:
+            self.skipped += 1
+            return
+        key = (address, protocol, port)
+        total = self._totals.get(key)
+        if total is None:
+            if len(self._totals) >= 2 * self.keep:
+                self._evict()
+            total = self._totals[key] = [0, 0]
+        total[0] += download
+        total[1] += upload
+
+    def _evict(self) -> None:
+        """Keep the `keep` busiest flows: once every `keep` new flows, so a flood
+        of distinct flows costs O(log keep) a row, not a scan of them all."""
+        busiest = heapq.nlargest(self.keep, self._totals.items(), key=lambda kv: sum(kv[1]))
+        self._totals = dict(busiest)
+
+    @property
+    def held(self) -> int:
+        """Distinct flows held right now (at most ``2 × keep``)."""
+        return len(self._totals)
+
+    @property
+    def samples(self) -> int:
+        """Samples the rates are averaged over: those seen (at most `seconds`)."""
+        return min(self.sections, self.seconds) if self.sections else self.seconds
+
+    def flows(self, samples: int | None = None) -> list[Flow]:
+        """The flows, busiest first, averaged over `samples` (default `samples`)."""
+        every = max(1, self.samples if samples is None else samples)
+        flows = [
+            Flow(remote, protocol, port, download // every, upload // every)
+            for (remote, protocol, port), (download, upload) in self._totals.items()
+        ]
+        return sorted(flows, key=lambda f: (-f.total_bps, f.remote, f.protocol, f.port or 0))
+
+
+def flows_from_rows(rows: list[dict[str, str]], local: str, samples: int) -> list[Flow]:
+    """``/tool/torch`` rows (`FlowTally`) → flows, busiest first, rates averaged
+    over `samples` seconds."""
+    tally = FlowTally(local, samples)
+    for row in rows:
+        tally.add(row)
+    return tally.flows(samples)
 
 
 def parse_bool(text: str) -> bool:

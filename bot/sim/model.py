@@ -29,6 +29,9 @@ class PingPath:
     rtt_ms: float = 1.0
     jitter_ms: float = 0.0
     ttl: int = 64
+    #: Probes reported before the ping hangs: nothing more on that command, not
+    #: even its ``!done`` (a router whose ping stalls). None: it never hangs.
+    hangs_after: int | None = None
 
 
 @dataclass(frozen=True)

@@ -249,8 +249,10 @@ class Session:
             await self._cancel_streams(None, everything=True)
 
     def _concurrently(self, cmd: Command) -> None:
-        """Answer a tagged command in a task of its own; one that ends the
-        connection (a `!fatal`, a cut reply) closes it, which ends `run`."""
+        """Answer a tagged command in a task of its own, until its reply is done
+        (a stream such as a ping's included, so `peak_concurrent_commands`
+        counts it while it runs); one that ends the connection (a `!fatal`, a
+        cut reply) closes it, which ends `run`."""
 
         async def answer() -> None:
             try:
@@ -259,6 +261,10 @@ class Session:
                 ended = True  # the client left mid-reply: as `run` does, drop it
             if ended:
                 self.writer.transport.abort()
+                return
+            streams = {task for tag, task in self._streams if tag == cmd.tag}
+            if streams:  # not cancelled with this task: `/cancel` and `run` own them
+                await asyncio.wait(streams)
 
         task = asyncio.create_task(answer())
         self._running.add(task)
@@ -532,7 +538,13 @@ class Session:
             self.sim.unbounded_commands += 1  # pings until cancelled, like the router
         else:
             probes = itertools.islice(probes, count)
-        self._start(self._paced(([_row(row)] for row in probes), interval, cmd.tag), cmd.tag)
+        path = self.sim.config.ping_path(address)
+        stall = path.hangs_after if path is not None else None
+        hang = stall is not None and (count is None or stall < count)
+        if stall is not None and hang:
+            probes = itertools.islice(probes, stall)
+        batches = ([_row(row)] for row in probes)
+        self._start(self._paced(batches, interval, cmd.tag, hang=hang), cmd.tag)
         return None
 
     def _torch(self, cmd: Command) -> list[Sentence] | None:
@@ -567,9 +579,15 @@ class Session:
         self._streams.append((tag, asyncio.create_task(coroutine)))
 
     async def _paced(
-        self, batches: Iterator[list[Sentence]], pause: float, tag: str | None
+        self,
+        batches: Iterator[list[Sentence]],
+        pause: float,
+        tag: str | None,
+        *,
+        hang: bool = False,
     ) -> None:
-        """Send each batch of rows `pause` seconds after the one before, then ``!done``.
+        """Send each batch of rows `pause` seconds after the one before, then ``!done``
+        (with `hang`, nothing more: the command stalls until cancelled).
 
         A batch that cannot be built because the session went away
         (`tables.NoSuchItem`) ends the reply with the router's trap.
@@ -580,6 +598,8 @@ class Session:
                     await asyncio.sleep(pause)
                 if batch and not self._silent():
                     await self._send(batch, tag)
+            if hang:
+                await asyncio.Event().wait()  # until `/cancel` or the connection ends
             if not self._silent():
                 await self._send([["!done"]], tag)
         except tables.NoSuchItem:

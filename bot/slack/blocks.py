@@ -100,7 +100,7 @@ def diagnosis_message(
         note = f":information_source: {diagnosis_texts.offline_line(reading.user)}"
         return {"text": message["text"], "blocks": [*head, _section(note), *rest]}
     verdict = diagnosis_texts.verdict_line(diagnosis)
-    ping = diagnosis_texts.ping_line(diagnosis.ping)
+    ping = "\n".join(diagnosis_texts.last_mile_lines(diagnosis))
     title, *flows = diagnosis_texts.top_lines(diagnosis)
     top = "\n".join([title, *(f"• {line}" for line in flows)])
     added = [_section(f":stethoscope: *{verdict}*"), _section(ping), _section(top), _divider()]

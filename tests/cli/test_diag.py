@@ -48,17 +48,22 @@ def _nothing_left_running(network: SimNetwork) -> None:
 
 def test_lossy_last_mile_gives_the_last_mile_verdict_with_its_figures(diag_env) -> None:
     """A 30 % loss / 45 ms path to the session IP: the JSON says ``last_mile`` with
-    10 probes sent, 7 back, ~30 % loss and ~45 ms; the audit row says ``diag``."""
+    10 probes sent, 7 back, ~30 % loss and ~45 ms; the audit row says ``diag``. The
+    router saw two logins, one session at a time: the reading's, then one for the
+    ping and the torch together."""
     network, env = diag_env
     result = beholder(env, "diag", "lossy", "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert (data["user"], data["online"], data["diagnosis"]) == ("lossy", True, "last_mile")
     ping = data["ping"]
-    assert (ping["sent"], ping["received"]) == (10, 7)
+    assert (ping["sent"], ping["received"], ping["asked"]) == (10, 7, 10)
+    assert data["partial"] is False
     assert ping["loss_pct"] == pytest.approx(30, abs=3)
     assert ping["rtt_avg_ms"] == pytest.approx(45, abs=5)
     assert ping["rtt_min_ms"] <= ping["rtt_avg_ms"] <= ping["rtt_max_ms"]
+    counters = network.counters("bras-diag")
+    assert (counters.logins, counters.peak_sessions) == (2, 1)
     _nothing_left_running(network)
     with Inventory(env["BEHOLDER_DB"]) as inventory:
         [entry] = inventory.audit(None, None, 10)
@@ -104,13 +109,14 @@ def test_offline_subscriber_gets_the_reading_and_no_diagnosis(diag_env) -> None:
 def test_session_without_an_ip_is_diagnosed_without_its_ping(diag_env) -> None:
     """Regression: a session address that is not an IP made `RouterClient.ping` raise
     ValueError and `beholder diag` end in a traceback; now the ping is not measured,
-    not sent, and the rest of the diagnosis stands."""
+    not sent, the JSON says why (``no_address``), and the rest of the diagnosis stands."""
     network, env = diag_env
     result = beholder(env, "diag", "noip", "--json")
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     data = json.loads(result.stdout)
     assert (data["online"], data["ping"], data["diagnosis"]) == (True, None, "inconclusive")
+    assert (data["ping_unmeasured"], data["partial"]) == ("no_address", False)
     sent = [words[0] for words in network.counters("bras-diag").commands if words]
     assert "/ping" not in sent
     assert "/tool/torch" in sent

@@ -216,6 +216,8 @@ def diagnoses() -> list[Diagnosis]:
         Diagnosis("dominant_flow", clean, flows, dominant=rtmp),
         Diagnosis("healthy", clean),
         Diagnosis("inconclusive", None),
+        Diagnosis("inconclusive", None, flows, ping_unmeasured="no_address"),
+        Diagnosis("last_mile", PingResult("10.20.0.15", 4, 3, asked=10), partial=True),
     ]
 
 

@@ -17,6 +17,7 @@ from bot.routeros.parse import (
     MAX_COUNTER,
     MAX_DURATION_CHARS,
     MAX_RATE_BPS,
+    FlowTally,
     MalformedReply,
     flows_from_rows,
     parse_bps,
@@ -396,3 +397,58 @@ def test_torch_rows_flows_or_malformed(rows: list[dict[str, str]]) -> None:
     totals = [flow.total_bps for flow in flows]
     assert totals == sorted(totals, reverse=True)
     assert all(0 <= f.download_bps <= MAX_RATE_BPS for f in flows)
+
+
+LOCAL = "100.64.0.10"
+
+
+def _torch_row(remote: str, port: str, tx: int = 1_000, protocol: str = "tcp") -> dict[str, str]:
+    return {
+        "ip-protocol": protocol,
+        "src-address": LOCAL,
+        "dst-address": remote,
+        "src-port": "50000",
+        "dst-port": port,
+        "tx": str(tx),
+        "rx": "0",
+    }
+
+
+def test_torch_port_out_of_range_is_skipped_not_merged() -> None:
+    """Regression: remote ports outside 0-65535 (70000, 99999) all merged into one
+    "no port" flow shown with their summed traffic; now such a row is malformed
+    and skipped (never shown), and the rest of the torch stands."""
+    rows = [
+        _torch_row("203.0.113.9", "70000", 5_000),
+        _torch_row("203.0.113.9", "99999", 5_000),
+        _torch_row("203.0.113.9", "", 5_000),
+        _torch_row("203.0.113.9", "443", 1_000),
+        _torch_row("203.0.113.9", "0", 10),
+    ]
+    flows = flows_from_rows(rows, LOCAL, 1)
+    assert [(f.port, f.download_bps) for f in flows] == [(443, 1_000), (0, 10)]
+
+
+@pytest.mark.parametrize(
+    "remote", ["\x1b[2J", "example.com", "", "203.0.113.999", "fe80::1%\x1b[2J", "1" * 60]
+)
+def test_torch_remote_that_is_not_an_ip_is_dropped(remote: str) -> None:
+    """Regression: torch's remote address was not checked to be an IP, so whatever
+    text a router put there was shown as a flow; now that row is dropped."""
+    rows = [_torch_row(remote, "443", 9_000), _torch_row("2001:db8::1", "443", 1_000)]
+    assert [f.remote for f in flows_from_rows(rows, LOCAL, 1)] == ["2001:db8::1"]
+
+
+@some
+@given(st.lists(st.tuples(st.integers(0, 200), st.integers(0, 10**6)), max_size=400))
+def test_flow_tally_holds_a_bounded_number_of_flows(rows: list[tuple[int, int]]) -> None:
+    """However many distinct flows arrive, a tally holds at most twice the flows it
+    keeps; a flow busier than the sum of all the others is always kept, exactly."""
+    tally = FlowTally(LOCAL, 1, keep=8)
+    giant = 1 + sum(rate for _, rate in rows)
+    tally.add(_torch_row("198.51.100.1", "443", giant))
+    for host, rate in rows:
+        tally.add(_torch_row(f"203.0.113.{host % 250}", str(1000 + host), rate))
+        assert tally.held <= 16
+    flows = tally.flows()
+    assert (flows[0].remote, flows[0].download_bps) == ("198.51.100.1", giant)

@@ -12,6 +12,7 @@ from bot.sim.network import SimNetwork
 from tests.sim.test_sim import PASSWORD, USER, Raw, wait_for
 
 LOSSY = "100.64.9.30"
+STALLING = "100.64.9.32"
 
 
 @pytest.fixture
@@ -29,7 +30,10 @@ def net() -> Iterator[SimNetwork]:
                 flows=(Flow("203.0.113.9", tx_bps=30 * MBPS, rx_bps=900_000, port=443),),
             ),
         ],
-        ping_paths={LOSSY: PingPath(loss=0.5, rtt_ms=2.345)},
+        ping_paths={
+            LOSSY: PingPath(loss=0.5, rtt_ms=2.345),
+            STALLING: PingPath(hangs_after=2),
+        },
     )
     with SimNetwork([config]) as network:
         network.call("diag", lambda sim: setattr(sim, "monitor_interval", 0.01))
@@ -96,6 +100,16 @@ def test_ping_and_torch_run_at_once_on_one_connection(net: SimNetwork, client: R
         "900000",
     )
     assert net.counters("diag").unbounded_commands == 0
+
+
+def test_a_stalling_ping_path_reports_its_probes_then_nothing(client: Raw) -> None:
+    """A path that hangs after 2 probes: 2 rows of a 5-probe ping, then no ``!done``;
+    the next thing on the wire is what a ``/cancel`` of it brings."""
+    client.send("/ping", f"=address={STALLING}", "=count=5", "=interval=10ms", ".tag=p")
+    rows = [client.sentence() for _ in range(2)]
+    assert [_fields(s)["seq"] for s in rows] == ["0", "1"]
+    client.send("/cancel", "=tag=p", ".tag=c")
+    assert client.sentence()[:1] == ["!trap"]
 
 
 @pytest.mark.parametrize(

@@ -106,6 +106,12 @@ MESSAGES: dict[str, str] = {
         "latency min/avg/max {rtt_min}/{rtt_avg}/{rtt_max} ms, jitter {jitter} ms"
     ),
     "diag.ping_unmeasured": "Ping: could not be measured (the router did not answer in time).",
+    "diag.ping_no_address": (
+        "Ping: not run (the router gives no IP for this session); check the PPPoE session."
+    ),
+    "diag.partial": (
+        "Partial measurement: the router did not finish in time; the figures are of what arrived."
+    ),
     "diag.top": "Top traffic over {seconds} s:",
     "diag.flow": "{flow}: download {download}, upload {upload}",
     "diag.no_flows": "Torch: no traffic, or it could not be measured.",

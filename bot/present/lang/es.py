@@ -110,6 +110,12 @@ MESSAGES: dict[str, str] = {
         "latencia mín/prom/máx {rtt_min}/{rtt_avg}/{rtt_max} ms, jitter {jitter} ms"
     ),
     "diag.ping_unmeasured": "Ping: no se pudo medir (el router no respondió a tiempo).",
+    "diag.ping_no_address": (
+        "Ping: no se hizo (el router no da una IP para esta sesión); revisar la sesión PPPoE."
+    ),
+    "diag.partial": (
+        "Medición parcial: el router no terminó a tiempo; las cifras son de lo que llegó."
+    ),
     "diag.top": "Mayor tráfico en {seconds} s:",
     "diag.flow": "{flow}: bajada {download}, subida {upload}",
     "diag.no_flows": "Torch: sin tráfico, o no se pudo medir.",
