@@ -118,28 +118,30 @@ PING_INTERVAL_RANGE = (0.01, 5.0)
 HOSTILE_CHUNK_BYTES = 64 * 1024
 
 
-def _flood_rows(start: int, count: int) -> bytes:
-    """`count` well-formed ``/ppp/secret`` rows, numbered from `start`."""
-    return b"".join(
-        wire.encode_sentence(
-            [
-                "!re",
-                f"=name=flood{i:08d}",
-                "=profile=plan-50M",
-                "=service=pppoe",
-                "=disabled=false",
-                f"=comment=Cliente {i} - Av. San Martín {i % 5000}",
-                f"=last-caller-id=4C:5E:0C:{i >> 16 & 255:02X}:{i >> 8 & 255:02X}:{i & 255:02X}",
-                "=last-logged-out=2025-11-17 06:02:41",
-                "=last-disconnect-reason=hung-up",
-            ]
-        )
-        for i in range(start, start + count)
-    )
+def _flood_rows(start: int, count: int, tag: str | None = None) -> bytes:
+    """`count` well-formed ``/ppp/secret`` rows, numbered from `start`, each with
+    `tag` when the command had one (the flood is that command's reply)."""
+
+    def row(i: int) -> Sentence:
+        mac = f"4C:5E:0C:{i >> 16 & 255:02X}:{i >> 8 & 255:02X}:{i & 255:02X}"
+        return [
+            "!re",
+            f"=name=flood{i:08d}",
+            "=profile=plan-50M",
+            "=service=pppoe",
+            "=disabled=false",
+            f"=comment=Cliente {i} - Av. San Martín {i % 5000}",
+            f"=last-caller-id={mac}",
+            "=last-logged-out=2025-11-17 06:02:41",
+            "=last-disconnect-reason=hung-up",
+        ]
+
+    return b"".join(wire.encode_sentence(_tagged(row(i), tag)) for i in range(start, start + count))
 
 
-async def _hostile(writer: asyncio.StreamWriter, fault: str) -> None:
+async def _hostile(writer: asyncio.StreamWriter, fault: str, tag: str | None) -> None:
     """Talk forever, as `fault` says, until the client hangs up (the write fails).
+    A flood of rows is the reply to the command tagged `tag`.
 
     Writes wait for the client to read (drain), so what the simulator holds
     stays small whatever the client does.
@@ -169,7 +171,7 @@ async def _hostile(writer: asyncio.StreamWriter, fault: str) -> None:
             await asyncio.sleep(0)
     row = 0
     while True:  # FLOOD_ROWS
-        await wire.send_raw(writer, _flood_rows(row, 256))
+        await wire.send_raw(writer, _flood_rows(row, 256, tag))
         row += 256
         await asyncio.sleep(0)
 
@@ -361,7 +363,7 @@ class Session:
             faults.ENDLESS_SENTENCE,
             faults.EMPTY_FLOOD,
         ):
-            await _hostile(self.writer, fault)
+            await _hostile(self.writer, fault, cmd.tag)
             return False
         return None
 
