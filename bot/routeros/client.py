@@ -273,11 +273,11 @@ class RouterClient:
         Each sample is its own ``monitor-traffic … once`` and a read of the
         subscriber's queue, sent together (`_read_sample`): one round trip a
         second, and nothing keeps running on the router if Beholder dies
-        mid-way. The session is held (and counts
-        toward this router's session limit) until the watch ends: after
-        `seconds`, when `stop` is set, on an error, or when the caller closes
-        the iterator; iterate it inside ``contextlib.aclosing`` so that leaving
-        early closes the session at once. Connecting and each sample have their
+        mid-way. The session is held (and counts toward this router's
+        session limit) until the watch ends: after `seconds`, when `stop` is
+        set, on an error, or when the caller closes the iterator; iterate it
+        inside ``contextlib.aclosing`` so that leaving early closes the session
+        at once. Connecting and each sample have their
         own deadline (`timeout`); a slow sample skips the seconds it missed, so
         the watch never outlasts `seconds` by more than one deadline. A sample
         whose interface is gone (the subscriber disconnected) is yielded with
