@@ -97,6 +97,10 @@ log = logging.getLogger(__name__)
 ACTIVE_PROPLIST = "name,service,caller-id,address,uptime"
 QUEUE_PROPLIST = "name,max-limit,rate,queued-bytes,dropped"
 
+#: Each of a snapshot's four reads, sent together: its own `QUESTION` rows, and a
+#: quarter of its bytes, so that the four together may bring what one question
+#: may (1 MiB), not four times that.
+SNAPSHOT_READ = ReplyLimit(rows=QUESTION.rows, bytes=QUESTION.bytes // 4)
 #: One ``monitor-traffic once`` of a live view: one row.
 SAMPLE = ReplyLimit(rows=1, bytes=64 * 1024)
 #: The subscriber's own queue (``?name=<pppoe-USER>``): one row.
@@ -567,11 +571,15 @@ async def _read_snapshot(api: RawApi, node: Node, user: str) -> Snapshot:
     iface = interface_name(user)
     active, monitor, queues, secrets = await Batch(
         [
-            Ask("/ppp/active/print", (query, f"=.proplist={ACTIVE_PROPLIST}")),
+            Ask("/ppp/active/print", (query, f"=.proplist={ACTIVE_PROPLIST}"), SNAPSHOT_READ),
             # `once` is what makes the command end: never send it without.
-            Ask("/interface/monitor-traffic", (f"=interface={iface}", "=once=")),
-            Ask("/queue/simple/print", (f"?name={iface}", f"=.proplist={QUEUE_PROPLIST}")),
-            Ask("/ppp/secret/print", (query, f"=.proplist={SECRET_PROPLIST}")),
+            Ask("/interface/monitor-traffic", (f"=interface={iface}", "=once="), SNAPSHOT_READ),
+            Ask(
+                "/queue/simple/print",
+                (f"?name={iface}", f"=.proplist={QUEUE_PROPLIST}"),
+                SNAPSHOT_READ,
+            ),
+            Ask("/ppp/secret/print", (query, f"=.proplist={SECRET_PROPLIST}"), SNAPSHOT_READ),
         ]
     ).run(api)
     taken_at = datetime.now(UTC)
