@@ -205,8 +205,11 @@ def sentence_problem(words: tuple[str, ...], names: set[str], plausible: set[str
     """Why `words` is not a sentence the bot composes (None when it is).
 
     `names`: PPPoE users in the inventory (and on the routers); `plausible`:
-    queries that passed the bot's plausible-name check.
+    queries that passed the bot's plausible-name check. A command sent together
+    with others (`bot.routeros.batch`) ends with its tag, the number of its place.
     """
+    if len(words) > 1 and re.fullmatch(r"\.tag=\d{1,2}", words[-1]):
+        words = words[:-1]
     command, rest = words[0], list(words[1:])
     if command == "/login":
         return None if words == LOGIN else "login words"
