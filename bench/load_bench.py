@@ -136,6 +136,12 @@ def sim_process(conn: Connection, latency: float) -> None:
             elif op == "reset":
                 network.reset_counters()
                 conn.send(None)
+            elif op == "latency":
+                for name in network.sims:
+                    network.set_latency(name, *args)
+                conn.send(None)
+            elif op == "peak_commands":
+                conn.send(max(network.counters(n).peak_concurrent_commands for n in network.sims))
             elif op == "counters":
                 counters = {name: network.counters(name) for name in network.sims}
                 conn.send(

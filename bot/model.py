@@ -397,13 +397,17 @@ class Diagnosis:
 
 @dataclass(frozen=True)
 class Sample:
-    """One second of a live view (`RouterClient.watch`): one ``monitor-traffic once``."""
+    """One second of a live view (`RouterClient.watch`): ``monitor-traffic once``
+    and the subscriber's queue, read together."""
 
     #: Seconds since the live view's first sample was asked for.
     offset_s: float
     taken_at: datetime
     #: None: the PPPoE session was gone at that second (the watch ends there).
     traffic: Traffic | None
+    #: The dynamic queue's counters at that second (its ``dropped`` only grows
+    #: while the session lasts); None when the session has no queue.
+    queue: QueueState | None = None
 
 
 # -- what the domain answers -----------------------------------------------------------

@@ -1,14 +1,15 @@
 """A live view: one subscriber's traffic, second by second, and its figures.
 
 `LiveView` is what a running view knows (its samples, who asked, when it ends);
-`LiveStats`, `Spread` and `Now` are the figures the presentation shows, computed
-here so that renderers only format them. Starting, capping and ending views is
+`LiveStats`, `Spread`, `Now` and `queue_drops` are the figures the presentation
+shows, computed here so that renderers only format them. Starting, capping and ending views is
 `bot.domain.live_registry`; the operator's request, `bot.domain.live_service`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import math
 import time
@@ -73,6 +74,25 @@ class LiveStats:
             samples=len(measured),
             span_s=measured[-1].offset_s - measured[0].offset_s,
         )
+
+
+def queue_drops(samples: Sequence[Sample]) -> int:
+    """Packets the subscriber's queue dropped during the samples, both directions.
+
+    The queue's ``dropped`` counters count from the start of the session, so
+    this is how much they grew from the first sample that read the queue to the
+    last: on a steady session, the last's minus the first's. A counter that
+    went down was reset (the session came back between two samples, and its
+    queue with it): what it shows then was dropped since, and counts as such.
+    """
+    counters = [
+        (s.queue.dropped_download, s.queue.dropped_upload) for s in samples if s.queue is not None
+    ]
+    dropped = 0
+    for before, after in itertools.pairwise(counters):
+        for was, now in zip(before, after, strict=True):
+            dropped += now - was if now >= was else now
+    return dropped
 
 
 @dataclass(frozen=True)
@@ -143,6 +163,11 @@ class LiveView:
     @property
     def stats(self) -> LiveStats | None:
         return LiveStats.of(self.samples)
+
+    @property
+    def dropped(self) -> int:
+        """Packets the plan's queue dropped during the view (`queue_drops`)."""
+        return queue_drops(self.samples)
 
     @property
     def now(self) -> Now | None:

@@ -18,7 +18,7 @@ from bot.model import Plan, Sample
 from bot.present.errors import error, unexpected
 from bot.present.lang import t
 from bot.present.markup import literal
-from bot.present.numbers import mbps_figure, plan_label, rate_of_plan
+from bot.present.numbers import figure, mbps_figure, plan_label, rate_of_plan
 from bot.present.reading import where
 
 
@@ -87,6 +87,8 @@ class LiveView(Protocol):
     def stats(self) -> Stats | None: ...
     @property
     def now(self) -> Now | None: ...
+    @property
+    def dropped(self) -> int: ...
 
 
 def live_title(view: LiveView) -> str:
@@ -128,37 +130,51 @@ def live_spread(view: LiveView, direction: str) -> str:
         return t("live.no_samples")
     spread = stats.download if direction == "download" else stats.upload
 
-    def figure(bps: float) -> str:
+    def rate(bps: float) -> str:
         return mbps_figure(round(bps))
 
     return t(
         "live.spread",
-        min=figure(spread.min),
-        avg=figure(spread.avg),
-        p95=figure(spread.p95),
-        max=figure(spread.max),
+        min=rate(spread.min),
+        avg=rate(spread.avg),
+        p95=rate(spread.p95),
+        max=rate(spread.max),
     )
 
 
 def live_ended(view: LiveView) -> str:
-    """How a live view ended, in one sentence."""
+    """How a live view ended, in one sentence; then, when the plan's queue
+    dropped packets meanwhile, how many (`live_dropped`)."""
     at = t("live.at", seconds=round(view.last.offset_s) if view.last else 0)
     match view.outcome:
         case "completed":
-            return t("live.completed", count=len(view.samples), seconds=view.seconds)
+            ended = t("live.completed", count=len(view.samples), seconds=view.seconds)
         case "stopped" if view.stopped_by:
-            return t("live.stopped_by", user=view.stopped_by, at=at)
+            ended = t("live.stopped_by", user=view.stopped_by, at=at)
         case "stopped":
-            return t("live.stopped", at=at)
+            ended = t("live.stopped", at=at)
         case "offline":
-            return t("live.offline", user=literal(view.user, "code"), at=at)
+            ended = t("live.offline", user=literal(view.user, "code"), at=at)
         case "cancelled":
-            return t("live.cancelled", at=at)
+            ended = t("live.cancelled", at=at)
         case "failed" if view.error is not None:
             return error(view.error)
         case "failed":
             return unexpected(view.user)
-    return live_progress(view)
+        case _:
+            return live_progress(view)
+    dropped = live_dropped(view)
+    return f"{ended} {dropped}" if dropped else ended
+
+
+def live_dropped(view: LiveView) -> str:
+    """``La cola del plan descartó 1.234 paquetes durante la vista.``; empty when
+    it dropped none."""
+    if view.dropped <= 0:
+        return ""
+    if view.dropped == 1:
+        return t("live.dropped_one")
+    return t("live.dropped_many", count=figure(view.dropped, 0))
 
 
 def live_summary(view: LiveView) -> str:

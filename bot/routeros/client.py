@@ -45,8 +45,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from librouteros.exceptions import TrapError
-
 from bot import metrics
 from bot.config import Settings, env_suffix
 from bot.errors import (
@@ -56,7 +54,17 @@ from bot.errors import (
     RouterTimeout,
     RouterTLSError,
 )
-from bot.model import Node, NodeCheck, NodeTables, Probe, Sample, Secret, Snapshot
+from bot.model import (
+    Node,
+    NodeCheck,
+    NodeTables,
+    Probe,
+    QueueState,
+    Sample,
+    Secret,
+    Snapshot,
+    Traffic,
+)
 from bot.routeros.batch import Ask, Batch
 from bot.routeros.breaker import CircuitBreaker
 from bot.routeros.connection import (
@@ -94,6 +102,8 @@ QUEUE_PROPLIST = "name,max-limit,rate,queued-bytes,dropped"
 SNAPSHOT_READ = ReplyLimit(rows=QUESTION.rows, bytes=QUESTION.bytes // 4)
 #: One ``monitor-traffic once`` of a live view: one row.
 SAMPLE = ReplyLimit(rows=1, bytes=64 * 1024)
+#: The subscriber's own queue (``?name=<pppoe-USER>``): one row.
+SAMPLE_QUEUE = ReplyLimit(rows=1, bytes=64 * 1024)
 
 #: Most probes one ``/ping`` may send (BEHOLDER_PING_COUNT is at most this).
 MAX_PING_COUNT = 50
@@ -266,12 +276,14 @@ class RouterClient:
     ) -> AsyncIterator[Sample]:
         """`user`'s traffic once per `every` seconds for `seconds`, on one API session.
 
-        Each sample is its own ``monitor-traffic … once``: nothing keeps running
-        on the router if Beholder dies mid-way. The session is held (and counts
-        toward this router's session limit) until the watch ends: after
-        `seconds`, when `stop` is set, on an error, or when the caller closes
-        the iterator; iterate it inside ``contextlib.aclosing`` so that leaving
-        early closes the session at once. Connecting and each sample have their
+        Each sample is its own ``monitor-traffic … once`` and a read of the
+        subscriber's queue, sent together (`_read_sample`): one round trip a
+        second, and nothing keeps running on the router if Beholder dies
+        mid-way. The session is held (and counts toward this router's
+        session limit) until the watch ends: after `seconds`, when `stop` is
+        set, on an error, or when the caller closes the iterator; iterate it
+        inside ``contextlib.aclosing`` so that leaving early closes the session
+        at once. Connecting and each sample have their
         own deadline (`timeout`); a slow sample skips the seconds it missed, so
         the watch never outlasts `seconds` by more than one deadline. A sample
         whose interface is gone (the subscriber disconnected) is yielded with
@@ -299,19 +311,8 @@ class RouterClient:
                             pass
                     asked = loop.time()
                     async with asyncio.timeout(self.timeout):
-                        try:
-                            rows = await _rows(
-                                api,
-                                "/interface/monitor-traffic",
-                                f"=interface={iface}",
-                                "=once=",
-                                limit=SAMPLE,
-                            )
-                        except TrapError as exc:
-                            log.info("watch %s on %s: %s", iface, node.name, exc)
-                            rows = None
-                    traffic = traffic_from_row(rows[0]) if rows else None
-                    yield Sample(asked - started, datetime.now(UTC), traffic)
+                        traffic, queue = await _read_sample(api, node, iface)
+                    yield Sample(asked - started, datetime.now(UTC), traffic, queue)
                     if traffic is None:
                         break
                     # The next whole second not yet begun: a late sample skips, never bursts.
@@ -556,6 +557,35 @@ async def _rows(
     """The rows of one command, its reply cut at `limit`."""
     api.protocol.limit = limit
     return [row async for row in api.rawCmd(command, *words)]
+
+
+async def _read_sample(
+    api: RawApi, node: Node, iface: str
+) -> tuple[Traffic | None, QueueState | None]:
+    """One second of a live view: ``monitor-traffic once`` on `iface` and its
+    queue's counters, sent together (`bot.routeros.batch`).
+
+    The monitor's trap ("no such item": the interface is gone, the subscriber
+    disconnected) is expected and read as no traffic, which ends the watch; a
+    trap on the queue's print is not, and is raised.
+    """
+    monitor, queues = await Batch(
+        [
+            # `once` is what makes the command end: never send it without.
+            Ask("/interface/monitor-traffic", (f"=interface={iface}", "=once="), SAMPLE),
+            Ask(
+                "/queue/simple/print",
+                (f"?name={iface}", f"=.proplist={QUEUE_PROPLIST}"),
+                SAMPLE_QUEUE,
+            ),
+        ]
+    ).run(api)
+    queue_rows = queues.table()
+    queue = queue_from_row(queue_rows[0]) if queue_rows else None
+    if monitor.trap is not None:
+        log.info("watch %s on %s: %s", iface, node.name, monitor.trap)
+        return None, queue
+    return (traffic_from_row(monitor.rows[0]) if monitor.rows else None), queue
 
 
 async def _read_snapshot(api: RawApi, node: Node, user: str) -> Snapshot:

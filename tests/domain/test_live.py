@@ -23,11 +23,11 @@ from PIL import Image
 
 from bot.config import Settings
 from bot.domain.diagnose import DiagnosisService
-from bot.domain.live import LiveStats, LiveView, Spread
+from bot.domain.live import LiveStats, LiveView, Spread, queue_drops
 from bot.domain.live_registry import LiveBusy, LiveClosed, LiveFull, LiveNodeFull, LiveRegistry
 from bot.domain.readings import ReadingService
 from bot.errors import RouterProtocolError, RouterTimeout
-from bot.model import Asker, Sample, Traffic
+from bot.model import Asker, QueueState, Sample, Traffic
 from bot.serve.socket_mode import serve
 from bot.slack.app import build_app
 from bot.slack.ids import ACTION_LIVE, ACTION_LIVE_STOP
@@ -413,6 +413,33 @@ def test_stats_min_average_p95_max():
     assert stats is not None
     assert (stats.samples, stats.span_s, stats.download.max, stats.upload.avg) == (4, 3.0, 4e6, 1e6)
     assert LiveStats.of([]) is None
+
+
+def queued(offset: float, download: int, upload: int = 0) -> Sample:
+    """A sample whose queue has dropped `download` / `upload` packets so far this session."""
+    queue = QueueState(plan=None, dropped_download=download, dropped_upload=upload)
+    return Sample(offset, None, Traffic(MBPS, MBPS), queue)  # type: ignore[arg-type]
+
+
+def test_the_view_counts_what_the_queue_dropped_during_it():
+    """The queue's counters run from the session's start: the view counts how much
+    they grew between its first and last sample, in both directions, not the
+    session's total; a last sample without a queue (the session gone) adds nothing."""
+    view = LiveView("v1", "juan.perez", NODE, 30)
+    assert view.dropped == 0  # no sample yet
+    view.samples += [queued(0.0, 1_000, 50), queued(1.0, 1_040, 50), queued(2.0, 1_100, 53)]
+    assert view.dropped == 100 + 3
+    view.samples.append(Sample(3.0, None, None))  # type: ignore[arg-type]
+    assert view.dropped == 103
+    assert queue_drops([queued(0.0, 9_999, 9_999)]) == 0  # one reading: nothing seen dropped
+    assert queue_drops([Sample(0.0, None, Traffic(MBPS, MBPS))] * 3) == 0  # type: ignore[arg-type]
+
+
+def test_a_queue_counter_that_went_down_was_reset_and_counts_from_zero():
+    """The session came back between two samples, its queue with it: the counter
+    starts over, so what it shows then was dropped since (not a negative count)."""
+    samples = [queued(0.0, 5_000), queued(1.0, 5_200), queued(2.0, 30), queued(3.0, 70)]
+    assert queue_drops(samples) == 200 + 30 + 40
 
 
 # -- through Slack ------------------------------------------------------------------------------

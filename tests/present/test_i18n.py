@@ -359,6 +359,15 @@ def live_views() -> list[LiveView]:
         return LiveView(**values)  # type: ignore[arg-type]
 
     timeout = RouterTimeout("bras-norte", "x", user="juan.perez", seconds=5)
+
+    def queued(dropped: int) -> list[Sample]:
+        """The samples, their queue's download drops growing by `dropped` in all."""
+        grows = [0, dropped // 2, dropped]
+        return [
+            Sample(s.offset_s, s.taken_at, s.traffic, QueueState(PLAN, 500 + d, 7))
+            for s, d in zip(samples, grows, strict=True)
+        ]
+
     return [
         view(),
         view(samples=[], plan=None, started_by=None, watchers=[]),
@@ -370,6 +379,8 @@ def live_views() -> list[LiveView]:
         view(outcome="cancelled", samples=[], plan=None, started_by=None, watchers=[]),
         view(outcome="failed", error=timeout),
         view(outcome="failed"),
+        view(outcome="completed", samples=queued(12_345)),
+        view(outcome="stopped", samples=queued(1)),
     ]
 
 

@@ -124,3 +124,24 @@ def test_live_view_gives_the_last_second_with_its_shares_of_the_plan():
     view.samples.append(Sample(1.0, TAKEN, None))
     assert view.now is None
     assert live_texts.live_now(view, "download") == "s/d"
+
+
+def test_the_end_of_a_live_view_says_how_many_packets_the_queue_dropped():
+    """The final message (its text, its blocks, the chart's comment) says how many
+    packets the plan's queue dropped during the view, the domain's number; a view
+    during which it dropped none says nothing about it."""
+    view = LiveView("v1", "juan.perez", "bras-norte", 3, plan=PLAN, outcome="completed")
+    view.samples += [
+        Sample(float(i), TAKEN, Traffic(45_200_000, 2_100_000), QueueState(PLAN, dropped, 0))
+        for i, dropped in enumerate([10_000, 10_000, 10_000])
+    ]
+    message = blocks.live_message(view)
+    assert "descartó" not in str(message) + live_texts.live_report(view)
+
+    view.samples[-1] = replace(view.samples[-1], queue=QueueState(PLAN, 11_234, 0))
+    said = "La cola del plan descartó 1.234 paquetes durante la vista."
+    message = blocks.live_message(view)
+    assert live_texts.live_ended(view) == f"Terminó: 3 muestras en 3 s. {said}"
+    assert said in message["text"]
+    assert any(said in str(block) for block in message["blocks"])
+    assert said in live_texts.live_report(view)

@@ -11,18 +11,24 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
+from contextlib import aclosing
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from librouteros.exceptions import TrapError
 
+from bot.domain.live import queue_drops
+from bot.model import Plan, Sample
 from bot.routeros.batch import Ask, Batch, Reply
 from bot.routeros.connection import RawApi
 from bot.routeros.parse import MalformedReply
 from bot.routeros.sentences import ReplyLimit, ReplyTooLarge
 from bot.routeros.transport import BufferedApiProtocol
-from bot.sim import wire
+from bot.sim import traffic, wire
+
+MBPS = 1_000_000
 
 # -- a snapshot's reads, against the simulator ----------------------------------------
 
@@ -65,6 +71,56 @@ def test_an_offline_user_is_read_in_the_same_round_trip(sim_world):
     assert reading.secret.name == "carlos.lopez"
     assert reading.secret.last_logged_out
     assert reading.traffic is None
+    sim_world.quiet()
+
+
+# -- a live view's samples, against the simulator ---------------------------------------
+
+
+def test_a_live_sample_reads_traffic_and_queue_together_and_counts_the_drops(sim_world):
+    """Each second of a live view sends ``monitor-traffic once`` and the subscriber's
+    queue together: the simulator has both in hand at once. juan.perez runs at 90 %
+    of his plan, so his queue drops packets; when his session ages ten minutes
+    between two samples, the drops counted for the view are the router's drops of
+    those ten minutes (and of the moment the test itself took)."""
+    node = sim_world.nodes["bras-norte"]
+    sim_world.network.set_latency("bras-norte", 0.02)
+    client = sim_world.client()
+
+    def age(sim) -> None:
+        sim.config.subscriber("juan.perez").uptime_s += 600
+
+    async def watch() -> list[Sample]:
+        samples = []
+        async with aclosing(client.watch(node, "juan.perez", 0.2, every=0.1)) as watching:
+            async for sample in watching:
+                samples.append(sample)
+                if len(samples) == 1:
+                    sim_world.network.call("bras-norte", age)
+        return samples
+
+    started = time.monotonic()
+    samples = asyncio.run(watch())
+    took = time.monotonic() - started
+    counters = sim_world.network.counters("bras-norte")
+    assert counters.peak_concurrent_commands == 2
+    asked = [words for words in counters.commands if words[0] != "/login"]
+    assert [words[0] for words in asked] == [
+        "/interface/monitor-traffic",
+        "/queue/simple/print",
+    ] * 2
+    assert all("=once=" in words for words in asked[::2])
+    assert all("?name=<pppoe-juan.perez>" in words for words in asked[1::2])
+    assert all(any(word.startswith(".tag=") for word in words) for words in asked)
+    assert len(samples) == 2
+    assert all(s.queue is not None and s.queue.plan == Plan(50 * MBPS, 10 * MBPS) for s in samples)
+    subscriber = sim_world.network.call(
+        "bras-norte", lambda sim: sim.config.subscriber("juan.perez")
+    )
+    per_second = traffic.queue_totals(subscriber, 1000).dropped[1] / 1000
+    assert per_second > 10  # the model drops at 90 % of the plan
+    assert 600 * per_second - 1 <= queue_drops(samples) <= (600 + took) * per_second + 1
+    sim_world.network.set_latency("bras-norte", 0.0)
     sim_world.quiet()
 
 

@@ -364,6 +364,8 @@ MESSAGES: dict[str, str] = {
     "live.stopped_by": "Stopped by <@{user}> {at}.",
     "live.offline": "{user}'s PPPoE session dropped {at}: the equipment disconnected.",
     "live.cancelled": "Interrupted {at}: Beholder stopped.",
+    "live.dropped_one": "The plan's queue dropped 1 packet during the view.",
+    "live.dropped_many": "The plan's queue dropped {count} packets during the view.",
     "live.summary_running": (
         "{where}, live ({count}/{seconds} s): Download {download}; Upload {upload}."
     ),

@@ -375,6 +375,8 @@ MESSAGES: dict[str, str] = {
     "live.stopped_by": "Detenida por <@{user}> {at}.",
     "live.offline": "Se cortó la sesión PPPoE de {user} {at}: el equipo se desconectó.",
     "live.cancelled": "Interrumpida {at}: Beholder se detuvo.",
+    "live.dropped_one": "La cola del plan descartó 1 paquete durante la vista.",
+    "live.dropped_many": "La cola del plan descartó {count} paquetes durante la vista.",
     "live.summary_running": (
         "{where}, en vivo ({count}/{seconds} s): Bajada {download}; Subida {upload}."
     ),
