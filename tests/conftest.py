@@ -179,6 +179,16 @@ def sim_world(network: SimNetwork, tmp_path) -> Iterator[World]:
 
 
 @pytest.fixture
+def diag_world(tmp_path) -> Iterator[World]:
+    """Routers whose paths and flows a diagnosis can tell apart
+    (`tests.support.diag_world`, which builds on this module), the inventory synced."""
+    from tests.support.diag_world import synced_diag_world
+
+    with synced_diag_world(tmp_path / "beholder.db") as world:
+        yield world
+
+
+@pytest.fixture
 def fake() -> Iterator[FakeSlack]:
     """The fake Slack (a test module may override this fixture, e.g. with a subclass)."""
     with FakeSlack() as f:

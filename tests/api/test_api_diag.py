@@ -14,23 +14,10 @@ import pytest
 
 from bot.serve.http import EVENTS_PATH, serve_http
 from tests.api.test_api import OTHER_TOKEN, TOKEN, call, conforms
-from tests.conftest import LoopThread, World, audit_rows, slack_settings
-from tests.support.diag_world import NODE, synced_diag_world
-from tests.support.fake_slack import FakeSlack
+from tests.conftest import LoopThread, audit_rows, slack_settings
+from tests.support.diag_world import NODE
 
 DIAG = "/diag/{pppoe_user}"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as f:
-        yield f
-
-
-@pytest.fixture
-def diag_world(tmp_path) -> Iterator[World]:
-    with synced_diag_world(tmp_path / "beholder.db") as world:
-        yield world
 
 
 @pytest.fixture

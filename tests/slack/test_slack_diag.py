@@ -19,22 +19,9 @@ from bot.slack.app import build_app
 from bot.slack.ids import ACTION_DIAG
 from tests.conftest import API_PASSWORD, World, audit_rows
 from tests.support.bolt_runner import BoltRunner
-from tests.support.diag_world import NODE, synced_diag_world
-from tests.support.fake_slack import FakeSlack
+from tests.support.diag_world import NODE
 
 RTMP = "203.0.113.9 tcp/1935 (RTMP)"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as f:
-        yield f
-
-
-@pytest.fixture
-def diag_world(tmp_path) -> Iterator[World]:
-    with synced_diag_world(tmp_path / "beholder.db") as world:
-        yield world
 
 
 @pytest.fixture
