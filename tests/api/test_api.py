@@ -10,6 +10,7 @@ real cause: a simulator fault, the session caps, the breaker, the inventory.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import socket
@@ -34,7 +35,7 @@ from bot.model import Node
 from bot.routeros.breaker import CircuitBreaker
 from bot.serve.http import EVENTS_PATH, serve_http
 from bot.sim import faults
-from tests.conftest import LoopThread, audit_rows, slack_settings
+from tests.conftest import LoopThread, World, audit_rows, slack_settings
 
 TOKEN = "tok-noc-dashboard-0123456789abcdef"
 OTHER_TOKEN = "tok-ticketing-system-fedcba9876543210"
@@ -89,10 +90,11 @@ def routers_untouched(sim_world) -> bool:
     return all(sim_world.network.counters(n).total_connections == 0 for n in sim_world.nodes)
 
 
-@pytest.fixture
-def start_api(fake, sim_world, tmp_path) -> Iterator[Callable[..., str]]:
-    """Run `serve_http` on 127.0.0.1, port 0; ``start_api(**settings)`` returns the
-    listener's base URL. ``client`` overrides the router client's options."""
+@contextlib.contextmanager
+def api_servers(fake, world: World, tmp_path) -> Iterator[Callable[..., str]]:
+    """``start(**settings)`` runs `serve_http` over `world` on 127.0.0.1, port 0,
+    and returns the listener's base URL; ``client`` overrides the router client's
+    options. Every listener started is stopped on exit."""
     threads: list[LoopThread] = []
 
     def start(client: dict[str, Any] | None = None, **overrides: Any) -> str:
@@ -104,14 +106,23 @@ def start_api(fake, sim_world, tmp_path) -> Iterator[Callable[..., str]]:
             **overrides,
         )
         ready: queue.Queue[str] = queue.Queue()
-        router = sim_world.client(**(client or {}))
+        router = world.client(**(client or {}))
         coro = serve_http(settings, "127.0.0.1", 0, router, on_ready=ready.put)
         threads.append(LoopThread(coro, "serve_http").start())
         return ready.get(timeout=10).removesuffix(EVENTS_PATH)
 
-    yield start
-    for thread in threads:
-        thread.stop()
+    try:
+        yield start
+    finally:
+        for thread in threads:
+            thread.stop()
+
+
+@pytest.fixture
+def start_api(fake, sim_world, tmp_path) -> Iterator[Callable[..., str]]:
+    """``start_api(**settings)``: `api_servers` over the usual routers."""
+    with api_servers(fake, sim_world, tmp_path) as start:
+        yield start
 
 
 # -- a reading -------------------------------------------------------------------------

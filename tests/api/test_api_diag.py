@@ -7,14 +7,12 @@ The same token, errors and audit as ``/live``; the body is the reading's JSON pl
 
 from __future__ import annotations
 
-import queue
 from collections.abc import Callable, Iterator
 
 import pytest
 
-from bot.serve.http import EVENTS_PATH, serve_http
-from tests.api.test_api import OTHER_TOKEN, TOKEN, call, conforms
-from tests.conftest import LoopThread, audit_rows, slack_settings
+from tests.api.test_api import OTHER_TOKEN, api_servers, call, conforms
+from tests.conftest import audit_rows
 from tests.support.diag_world import NODE
 
 DIAG = "/diag/{pppoe_user}"
@@ -22,26 +20,9 @@ DIAG = "/diag/{pppoe_user}"
 
 @pytest.fixture
 def start_api(fake, diag_world, tmp_path) -> Iterator[Callable[..., str]]:
-    """``start_api(**settings)``: `serve_http` on 127.0.0.1 port 0 over `diag_world`;
-    returns the base URL."""
-    threads: list[LoopThread] = []
-
-    def start(**overrides: object) -> str:
-        overrides.setdefault("api_tokens", (TOKEN, OTHER_TOKEN))
-        settings = slack_settings(
-            fake,
-            db_path=tmp_path / "beholder.db",
-            slack_signing_secret="8f742231b10e8888abcd99yyyzzz85a5",
-            **overrides,
-        )
-        ready: queue.Queue[str] = queue.Queue()
-        coro = serve_http(settings, "127.0.0.1", 0, diag_world.client(), on_ready=ready.put)
-        threads.append(LoopThread(coro, "serve_http").start())
-        return ready.get(timeout=10).removesuffix(EVENTS_PATH)
-
-    yield start
-    for thread in threads:
-        thread.stop()
+    """``start_api(**settings)``: `api_servers` over `diag_world`."""
+    with api_servers(fake, diag_world, tmp_path) as start:
+        yield start
 
 
 def test_diag_of_a_lossy_last_mile_is_the_readings_json_plus_the_diagnosis(start_api, diag_world):
