@@ -386,14 +386,17 @@ class RouterClient:
     async def _long_session(
         self, node: Node, user: str | None, deadline: float
     ) -> AsyncIterator[RawApi]:
-        """A spare session for a command that takes `deadline` seconds by design,
-        counted, guarded by the breaker, its errors mapped."""
+        """A spare session for a diagnosis's command, which takes `deadline` seconds
+        by design: one of the router's `DIAG_SESSIONS` turns first, so however many
+        diagnoses are asked at once, live views and targeted pulls keep a spare
+        session. Counted, guarded by the breaker, its errors mapped."""
         with (
             self._counted(node),
             self._guarded(node, user),
             mapped_errors(node, user, deadline),
         ):
             async with (
+                self._slots.diag_turn(node, self.timeout),
                 self._slots.spare(node, self.timeout),
                 asyncio.timeout(deadline),
                 self.session(node) as api,
