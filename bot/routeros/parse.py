@@ -162,6 +162,13 @@ def ping_from_rows(address: str, rows: list[dict[str, str]]) -> PingResult:
     )
 
 
+#: Longest remote address kept from a torch row: an IPv6 address's longest text
+#: (IPv4-mapped). A hostile router's longer word is cut, not carried into every
+#: message, log line and JSON body that names the flow.
+MAX_REMOTE = 45
+#: Longest protocol name kept from a torch row (RouterOS's are short: "udp-lite").
+MAX_PROTOCOL = 16
+
 #: Protocols whose torch rows carry ports.
 _PORTED = frozenset({"tcp", "udp", "sctp", "udp-lite", "dccp"})
 
@@ -179,14 +186,15 @@ def flows_from_rows(rows: list[dict[str, str]], local: str, samples: int) -> lis
 
     `local` is the subscriber's session IP: the other address of a row is the
     remote. On his ``<pppoe-…>`` interface the router's tx is his download. A
-    rate that is not a whole number in range is a `MalformedReply`.
+    rate that is not a whole number in range is a `MalformedReply`; a remote or
+    a protocol longer than any real one is cut (`MAX_REMOTE`, `MAX_PROTOCOL`).
     """
     totals: dict[tuple[str, str, int | None], list[int]] = {}
     for row in rows:
         src, dst = row.get("src-address", ""), row.get("dst-address", "")
-        protocol = row.get("ip-protocol", "")
+        protocol = row.get("ip-protocol", "")[:MAX_PROTOCOL]
         remote_is_src = dst == local and src != local
-        remote = src if remote_is_src else dst
+        remote = (src if remote_is_src else dst)[:MAX_REMOTE]
         port = None
         if protocol in _PORTED:
             port = _port(row.get("src-port" if remote_is_src else "dst-port", ""))

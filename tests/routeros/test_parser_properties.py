@@ -16,7 +16,9 @@ from bot.routeros.connection import sentence_attributes
 from bot.routeros.parse import (
     MAX_COUNTER,
     MAX_DURATION_CHARS,
+    MAX_PROTOCOL,
     MAX_RATE_BPS,
+    MAX_REMOTE,
     MalformedReply,
     flows_from_rows,
     parse_bps,
@@ -396,3 +398,20 @@ def test_torch_rows_flows_or_malformed(rows: list[dict[str, str]]) -> None:
     totals = [flow.total_bps for flow in flows]
     assert totals == sorted(totals, reverse=True)
     assert all(0 <= f.download_bps <= MAX_RATE_BPS for f in flows)
+
+
+@some
+@given(st.text(min_size=46, max_size=3000), st.text(min_size=17, max_size=3000))
+def test_torch_rows_keep_no_remote_or_protocol_longer_than_a_real_one(
+    remote: str, protocol: str
+) -> None:
+    """Regression: a torch row's remote address and protocol were kept whole, so a
+    hostile router's 100 KB word became the verdict sentence ("la mayor parte es …")
+    in Slack, the log and the JSON. They are cut to MAX_REMOTE and MAX_PROTOCOL."""
+    rows = [
+        {"src-address": "100.64.0.10", "dst-address": remote, "ip-protocol": protocol, "tx": "8"}
+    ]
+    [flow] = flows_from_rows(rows, "100.64.0.10", 1)
+    assert flow.remote == remote[:MAX_REMOTE]
+    assert flow.protocol == protocol[:MAX_PROTOCOL]
+    assert flow.download_bps == 8
