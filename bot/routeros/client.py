@@ -403,6 +403,9 @@ class RouterClient:
             mapped_errors(node, user, deadline),
         ):
             async with AsyncExitStack() as stack:
+                # One of the router's `DIAG_SESSIONS` turns first: however many
+                # diagnoses are asked at once, live views and pulls keep a spare.
+                await stack.enter_async_context(self._slots.diag_turn(node, self.timeout))
                 await stack.enter_async_context(self._slots.spare(node, self.timeout))
                 ends = loop.time() + deadline
                 async with asyncio.timeout_at(ends):

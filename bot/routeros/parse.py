@@ -164,6 +164,9 @@ def ping_from_rows(address: str, rows: list[dict[str, str]]) -> PingResult:
     )
 
 
+#: Longest protocol name kept from a torch row (RouterOS's are short: "udp-lite").
+MAX_PROTOCOL = 16
+
 #: Protocols whose torch rows carry ports.
 _PORTED = frozenset({"tcp", "udp", "sctp", "udp-lite", "dccp"})
 #: Longest text read as an address (an IPv6 address is at most 45 characters).
@@ -207,7 +210,8 @@ class FlowTally:
     could not name honestly is skipped, never shown: a remote address that is
     not an IP, or a ported protocol (tcp, udp…) whose remote port is missing or
     outside 0..65535 (those once merged into one "no port" flow). A rate that is
-    not a whole number in range is a `MalformedReply`.
+    not a whole number in range is a `MalformedReply`. A protocol name longer than
+    any real one is cut (`MAX_PROTOCOL`).
 
     Samples are told apart by the rows' ``.section`` word (one per second); a
     router that sends none is taken to have sent `seconds` of them.
@@ -233,7 +237,7 @@ class FlowTally:
                     self.sections += 1
                 break
         src, dst = row.get("src-address", ""), row.get("dst-address", "")
-        protocol = row.get("ip-protocol", "")
+        protocol = row.get("ip-protocol", "")[:MAX_PROTOCOL]
         remote_is_src = dst == self.local and src != self.local
         remote = src if remote_is_src else dst
         download = _whole(row, "tx", MAX_RATE_BPS)

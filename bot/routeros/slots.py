@@ -5,7 +5,8 @@
   exhaust the router's ``/ip/service max-sessions``.
 * **A reading always finds a session**: work other than a reading (live views,
   targeted and sync pulls) holds at most ``max_sessions - 1`` of them
-  (`SessionSlots.spare`), and targeted pulls `PULL_SESSIONS` (`SessionSlots.pull_turn`).
+  (`SessionSlots.spare`), targeted pulls `PULL_SESSIONS` (`SessionSlots.pull_turn`)
+  and diagnoses (ping and torch on one session each) `DIAG_SESSIONS` (`SessionSlots.diag_turn`).
 * **Our queue is not the router's fault**: each question notes whether, and
   how long, it waited here (`queue_to_blame`), so a timeout spent queued
   becomes `RouterBusy` instead of a failure counted against the router.
@@ -34,6 +35,10 @@ _waited: ContextVar[float] = ContextVar("beholder_waited_for_session", default=0
 BUSY_SHARE = 0.1
 #: API sessions to one router that targeted pulls (`RouterClient.find_secret`) may hold.
 PULL_SESSIONS = 1
+#: API sessions to one router that diagnoses' pings and torches may hold: one
+#: diagnosis (a ping and a torch, seconds each). A burst of "Diagnosticar" clicks
+#: must not take every spare session from live views and targeted pulls.
+DIAG_SESSIONS = 2
 
 
 @dataclass
@@ -43,6 +48,7 @@ class SessionSlots:
     max_sessions: int
     _limits: dict[tuple[str, int], asyncio.Semaphore] = field(default_factory=dict, repr=False)
     _pull_turns: dict[tuple[str, int], asyncio.Semaphore] = field(default_factory=dict, repr=False)
+    _diag_turns: dict[tuple[str, int], asyncio.Semaphore] = field(default_factory=dict, repr=False)
     _spares: dict[tuple[str, int], asyncio.Semaphore] = field(default_factory=dict, repr=False)
     #: Sessions held right now, by node name (nodes holding none are left out).
     _in_use: dict[str, int] = field(default_factory=dict, repr=False)
@@ -74,6 +80,10 @@ class SessionSlots:
     def pull_turn(self, node: Node, wait: float) -> AbstractAsyncContextManager[None]:
         """One of this router's `PULL_SESSIONS` turns for targeted pulls."""
         return self._reserved(self._pull_turns, node, PULL_SESSIONS, wait)
+
+    def diag_turn(self, node: Node, wait: float) -> AbstractAsyncContextManager[None]:
+        """One of this router's `DIAG_SESSIONS` turns for a diagnosis (its ping and torch)."""
+        return self._reserved(self._diag_turns, node, DIAG_SESSIONS, wait)
 
     def spare(self, node: Node, wait: float) -> AbstractAsyncContextManager[None]:
         """One of the sessions work other than a reading may hold on `node`: live

@@ -96,7 +96,7 @@ def guarded(body: dict[str, Any]) -> Request | None:
         action_id = str(actions[0].get("action_id", ""))
         if action_id not in BUTTONS:
             return Request(f"action:{action_id[:40]}", user, channel, "")
-        return Request("button", user, channel, str(actions[0].get("value", "")))
+        return Request("button", user, channel, parsing.button_value(body))
     if kind in ("message_action", "shortcut"):
         message = body.get("message") or {}
         return Request(

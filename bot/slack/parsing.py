@@ -16,6 +16,7 @@ comment on each).
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from bot.errors import InputError
 
@@ -98,6 +99,14 @@ def split_diag(text: str) -> tuple[str, bool]:
     if len(words) == 2 and words[1].casefold() == DIAG_WORD:
         return words[0], True
     return text, False
+
+
+def button_value(body: dict[str, Any]) -> str:
+    """The value of the clicked button (a PPPoE name, a live view's key), cut to
+    `MAX_TEXT`: it is logged and echoed back, and a payload not drawn by Slack may
+    carry any length."""
+    actions = body.get("actions") or [{}]
+    return cut(str(actions[0].get("value", "")))
 
 
 def message_text(text: str) -> str:

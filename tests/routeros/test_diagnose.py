@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.errors import RouterProtocolError, RouterReplyTooLarge, RouterTimeout
+from bot.errors import RouterBusy, RouterProtocolError, RouterReplyTooLarge, RouterTimeout
 from bot.model import Node
 from bot.routeros.client import TORCH_ROWS_PER_SAMPLE, RouterClient
 from bot.routeros.parse import FLOWS_KEPT, MAX_RATE_BPS
@@ -283,4 +283,28 @@ def test_probe_of_a_router_gone_silent_ends_at_its_deadline(diag_net) -> None:
     with pytest.raises(RouterTimeout):
         asyncio.run(client.probe(node, "busy", LOSSY, 2, 0.01, 1))
     net.call("bras-diag", lambda sim: setattr(sim, "fault", None))
+    _bounded_and_closed(net)
+
+
+def test_a_burst_of_diagnoses_leaves_a_spare_session_for_a_pull(diag_net) -> None:
+    """Regression: every diagnosis took one of the router's spare sessions, so a
+    burst of "Diagnosticar" clicks held all of them for seconds and a targeted pull
+    (or a live view) asked meanwhile got "busy". Now diagnoses hold at most
+    `DIAG_SESSIONS`: with three asked at once, the pull still gets a session and
+    finds its secret, and the diagnosis over the turns is refused as busy."""
+    net, node = diag_net
+    client = RouterClient(username=API_USER, password=API_PASSWORD, timeout=0.5, max_sessions=4)
+
+    async def burst() -> tuple[list[object], object]:
+        probes = [
+            asyncio.create_task(client.probe(node, "busy", LOSSY, 5, 0.2, 1)) for _ in range(3)
+        ]
+        await asyncio.sleep(0)  # each probe has taken its slots before its first I/O
+        pull = await asyncio.gather(client.find_secret(node, "lossy"), return_exceptions=True)
+        return await asyncio.gather(*probes, return_exceptions=True), pull[0]
+
+    probes, pulled = asyncio.run(burst())
+    assert getattr(pulled, "name", None) == "lossy", pulled
+    assert sum(isinstance(p, RouterBusy) for p in probes) == 1
+    assert net.counters("bras-diag").peak_sessions == 3  # two diagnoses and the pull
     _bounded_and_closed(net)

@@ -16,6 +16,7 @@ from bot.routeros.connection import sentence_attributes
 from bot.routeros.parse import (
     MAX_COUNTER,
     MAX_DURATION_CHARS,
+    MAX_PROTOCOL,
     MAX_RATE_BPS,
     FlowTally,
     MalformedReply,
@@ -452,3 +453,17 @@ def test_flow_tally_holds_a_bounded_number_of_flows(rows: list[tuple[int, int]])
         assert tally.held <= 16
     flows = tally.flows()
     assert (flows[0].remote, flows[0].download_bps) == ("198.51.100.1", giant)
+
+
+@some
+@given(st.text(min_size=17, max_size=3000))
+def test_torch_rows_keep_no_protocol_longer_than_a_real_one(protocol: str) -> None:
+    """Regression: a torch row's protocol was kept whole, so a hostile router's
+    100 KB word became the verdict sentence ("la mayor parte es …") in Slack, the
+    log and the JSON. It is cut to MAX_PROTOCOL (the remote must be an IP anyway)."""
+    rows = [
+        {"src-address": LOCAL, "dst-address": "203.0.113.9", "ip-protocol": protocol, "tx": "8"}
+    ]
+    flows = flows_from_rows(rows, LOCAL, 1)
+    assert all(len(flow.protocol) <= MAX_PROTOCOL for flow in flows)
+    assert [flow.download_bps for flow in flows] in ([8], [])

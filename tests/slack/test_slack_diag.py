@@ -8,6 +8,7 @@ session is left open.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterator
 
@@ -15,6 +16,7 @@ import pytest
 
 from bot.config import Settings
 from bot.domain.readings import ReadingService
+from bot.slack import parsing
 from bot.slack.app import build_app
 from bot.slack.ids import ACTION_DIAG
 from tests.conftest import API_PASSWORD, World, audit_rows
@@ -154,3 +156,23 @@ def test_router_down_gets_the_spanish_fault_in_the_channel(fake, start, diag_wor
     assert API_PASSWORD not in repr(post.body)
     [entry] = audit_rows(diag_world.inventory, 1)
     assert entry.outcome == "failed:RouterAuthFailed"
+
+
+def test_a_huge_forged_button_value_is_read_up_to_the_bound(fake, start, diag_world, caplog):
+    """Regression: a button's value was read whole, so a forged Diagnosticar click with
+    100,000 characters was logged twice at full length and echoed back in the
+    "Diagnosticando…" note and the reply. It is read up to `parsing.MAX_TEXT`: both
+    replies and every log line of the bot stay short; no router is asked."""
+    caplog.set_level(logging.INFO)
+    start(ping_count=1)
+    diag_world.network.reset_counters()
+    click = fake.send_block_action(ACTION_DIAG, "x" * 100_000)
+    note, reply = fake.wait_for_responses(key=click, count=2, timeout=10)
+    assert note.body["text"].startswith("Diagnosticando `xxx")
+    assert reply.body["text"].startswith("No encontré `xxx")
+    assert len(note.body["text"]) < 2 * parsing.MAX_TEXT
+    assert len(reply.body["text"]) < 2 * parsing.MAX_TEXT
+    ours = [r.getMessage() for r in caplog.records if r.name.startswith("bot.")]
+    assert ours
+    assert max(len(line) for line in ours) < 2 * parsing.MAX_TEXT
+    assert sent_commands(diag_world) == []

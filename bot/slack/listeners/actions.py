@@ -10,7 +10,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.model import Asker
-from bot.slack import blocks, delivery
+from bot.slack import blocks, delivery, parsing
 from bot.slack.ids import ACTION_DIAG, ACTION_PICK, ACTION_REFRESH
 from bot.slack.replies import Deps, consult, diagnose
 
@@ -19,7 +19,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @app.action(ACTION_REFRESH)
     async def refresh(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        user = body["actions"][0].get("value", "")
+        user = parsing.button_value(body)
         reply = await consult(deps, user, _asker(body), exact=True)
         target = delivery.Target.of_action(body)
         if reply.kind == "reading":
@@ -34,7 +34,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         at once, then the reading with its diagnosis in the reading's channel or thread
         (the reading stays as it was)."""
         await ack()
-        user = body["actions"][0].get("value", "")
+        user = parsing.button_value(body)
         target = delivery.Target.of_action(body)
         await delivery.reply(client, target, blocks.diagnosing_message(user), public=False)
         reply = await diagnose(deps, user, _asker(body), exact=True)
@@ -44,7 +44,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def pick(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         """One subscriber chosen from a list of candidates: post its reading."""
         await ack()
-        user = body["actions"][0].get("value", "")
+        user = parsing.button_value(body)
         reply = await consult(deps, user, _asker(body), exact=True)
         target = delivery.Target.of_action(body)
         await delivery.reply(client, target, reply.message, public=reply.public)

@@ -41,7 +41,7 @@ from bot.model import Asker
 from bot.present import errors as error_texts
 from bot.present import live as live_texts
 from bot.present.chart import render_chart
-from bot.slack import blocks, delivery
+from bot.slack import blocks, delivery, parsing
 from bot.slack.ids import ACTION_LIVE, ACTION_LIVE_STOP
 from bot.slack.replies import Deps, audit, consult
 
@@ -96,7 +96,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         container = body.get("container") or {}
         channel = (body.get("channel") or {}).get("id") or container.get("channel_id") or ""
         thread_ts = container.get("thread_ts") or (body.get("message") or {}).get("thread_ts")
-        user = body["actions"][0].get("value", "")
+        user = parsing.button_value(body)
         asker = Asker((body.get("user") or {}).get("id"), channel, "button")
         await answer(
             deps,
@@ -113,7 +113,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @app.action(ACTION_LIVE_STOP)
     async def stop(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        view = deps.live_views.find(body["actions"][0].get("value", ""))
+        view = deps.live_views.find(parsing.button_value(body))
         who = (body.get("user") or {}).get("id")
         if view is None or not view.stop(who):
             note = blocks.live_note_message(live_texts.live_already_over())
