@@ -105,6 +105,20 @@ def test_mention_diag_in_a_thread_names_the_dominant_rtmp_flow(fake, start, diag
     assert (entry.outcome, entry.source) == ("diag", "mention")
 
 
+def test_bare_diag_in_a_ticket_thread_diagnoses_the_tickets_subscriber(fake, start, diag_world):
+    """``@Beholder diag`` in an escalation thread diagnoses the subscriber the ticket
+    (the thread's first message) names, as a bare mention reads him; it used to look
+    up a PPPoE user called "diag"."""
+    start(ping_count=1)
+    fake.seed_message("C0001", "1700002000.000100", "Reclamo de busy: se corta el streaming")
+    fake.send_app_mention("<@UBOT> diag", ts="1700002050.000200", thread_ts="1700002000.000100")
+    [call] = fake.wait_for_calls("chat.postMessage", timeout=10)
+    assert call.params["thread_ts"] == "1700002000.000100"
+    assert call.params["text"].startswith(f"La mayor parte es {RTMP}")
+    [entry] = audit_rows(diag_world.inventory, 1)
+    assert (entry.outcome, entry.pppoe_user) == ("diag", "busy")
+
+
 def test_diagnosticar_button_on_an_online_reading_posts_the_diagnosis(fake, start, diag_world):
     """An online reading carries "Diagnosticar"; clicking it tells the clicker
     "Diagnosticando…" privately, then posts the diagnosis in the channel, leaving the

@@ -9,7 +9,7 @@ operator who asked alone, as an ephemeral message in that thread. Inside a
 thread, a mention with no user takes the subscriber from the thread's first
 message (the ticket that opened the escalation). ``… 30s`` starts a live view;
 ``… diag`` diagnoses (a note "Diagnosticando…" to the asker, then the diagnosis
-in the thread);
+in the thread), and a bare ``@Beholder diag`` diagnoses the ticket's subscriber;
 ``@Beholder ayuda`` (or ``help``) shows every way to ask, to the asker alone.
 """
 
@@ -51,10 +51,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 return
             if seconds is None:
                 text, diag = parsing.split_diag(text)
-            if not text.strip() and event.get("thread_ts"):
+            # A bare ``diag`` in a ticket's thread asks about the ticket's subscriber
+            # (a user named "diag" is still found when the ticket names nobody).
+            bare_diag = seconds is None and text.strip().casefold() == parsing.DIAG_WORD
+            if (not text.strip() or bare_diag) and event.get("thread_ts"):
                 found = await _thread_subscriber(deps, client, channel, event["thread_ts"])
                 if found is not None:
-                    text, exact = found, True
+                    text, exact, diag = found, True, diag or bare_diag
             query = clean_query(text)
         except InputError as exc:
             await _post(client, channel, thread_ts, asker.user, blocks.error_message(exc))
