@@ -160,7 +160,13 @@ class DiagAnswer:
 
 class DiagnosisService:
     """Answers "why is it slow?": a reading (`ReadingService.ask`), then, when the
-    subscriber is online, `diagnose` from the router that holds the session."""
+    subscriber is online, `diagnose` from the router that holds the session.
+
+    One diagnosis of a subscriber runs at a time: whoever asks while one runs
+    (a "Diagnosticar" clicked by three operators on the same ticket) shares it,
+    instead of seconds more of ping and torch on his router. Each asker still
+    gets his own reading, reply and audit row. Use from one event loop.
+    """
 
     def __init__(
         self,
@@ -172,6 +178,7 @@ class DiagnosisService:
         self.readings = readings
         self.ping_count = ping_count
         self.thresholds = thresholds
+        self._inflight: dict[tuple[str, str], asyncio.Task[Diagnosis | None]] = {}
 
     @classmethod
     def from_settings(cls, readings: ReadingService, settings: Settings) -> DiagnosisService:
@@ -194,12 +201,7 @@ class DiagnosisService:
         diagnosis: Diagnosis | None = None
         if reading is not None:
             try:
-                diagnosis = await diagnose(
-                    self.readings,
-                    reading,
-                    ping_count=self.ping_count,
-                    thresholds=self.thresholds,
-                )
+                diagnosis = await self._shared(reading)
             except BeholderError as exc:
                 error = exc
             except Exception as exc:
@@ -219,3 +221,26 @@ class DiagnosisService:
         )
         self.readings.audit(query, asker, outcome, reading, error, latency_ms)
         return DiagAnswer(query, reading, diagnosis, error, outcome, latency_ms)
+
+    async def _shared(self, reading: Reading) -> Diagnosis | None:
+        """The diagnosis of `reading`'s subscriber on its router: the one running, if
+        any, else a new one that later askers share (see the class docstring)."""
+        key = (reading.node, reading.user)
+        task = self._inflight.get(key)
+        if task is None:
+            task = asyncio.create_task(
+                diagnose(
+                    self.readings, reading, ping_count=self.ping_count, thresholds=self.thresholds
+                ),
+                name=f"diagnose {reading.user}",
+            )
+            self._inflight[key] = task
+            task.add_done_callback(lambda done: self._forget(key, done))
+        # shield: one asker who leaves must not cancel what the others wait for.
+        return await asyncio.shield(task)
+
+    def _forget(self, key: tuple[str, str], task: asyncio.Task[Diagnosis | None]) -> None:
+        if self._inflight.get(key) is task:
+            del self._inflight[key]
+        if not task.cancelled():
+            task.exception()  # retrieved here: each asker got it; not logged again

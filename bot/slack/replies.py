@@ -14,7 +14,7 @@ from datetime import tzinfo
 from bot.domain.diagnose import DiagnosisService
 from bot.domain.live_registry import MIN_SECONDS, LiveRegistry
 from bot.domain.readings import ReadingService
-from bot.errors import AmbiguousQuery, BeholderError, InputError, InventoryError
+from bot.errors import AmbiguousQuery, BeholderError, InputError, InventoryError, RouterBusy
 from bot.model import Asker, Reading
 from bot.slack import blocks
 
@@ -36,7 +36,8 @@ class Deps:
 @dataclass(frozen=True)
 class Reply:
     message: blocks.Message
-    #: "reading", "fault" (a router failed), "not_found" or "error" (ours).
+    #: "reading", "fault" (a router failed), "busy" (our own queue to it is
+    #: full), "not_found" or "error" (ours).
     kind: str
 
     @property
@@ -56,7 +57,7 @@ async def consult(deps: Deps, query: str, asker: Asker, *, exact: bool = False) 
     answer = await deps.readings.ask(query, asker, exact=exact)
     if answer.reading is not None:
         return Reply(blocks.reading_message(answer.reading, deps.tz, asker.user), "reading")
-    return _failed(query, answer.error)
+    return failed_reply(query, answer.error)
 
 
 async def diagnose(deps: Deps, query: str, asker: Asker, *, exact: bool = False) -> Reply:
@@ -70,15 +71,19 @@ async def diagnose(deps: Deps, query: str, asker: Asker, *, exact: bool = False)
     if reading is not None and answer.error is None:
         message = blocks.diagnosis_message(reading, answer.diagnosis, deps.tz, asker.user)
         return Reply(message, "reading")
-    return _failed(query, answer.error)
+    return failed_reply(query, answer.error)
 
 
-def _failed(query: str, error: BaseException | None) -> Reply:
+def failed_reply(query: str, error: BaseException | None) -> Reply:
     """The reply to a question that got no reading: who sees it depends on why."""
     if isinstance(error, AmbiguousQuery):
         return Reply(blocks.candidates_message(error), "not_found")
     if isinstance(error, InputError | InventoryError):
         return Reply(blocks.error_message(error), "not_found")
+    if isinstance(error, RouterBusy):
+        # Beholder's own queue to that router is full: news for the asker alone
+        # (a burst of clicks would otherwise fill the channel with "ocupado").
+        return Reply(blocks.error_message(error), "busy")
     if isinstance(error, BeholderError):
         return Reply(blocks.error_message(error), "fault")
     return Reply(blocks.unexpected_message(query), "error")

@@ -16,7 +16,8 @@ import time
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack import delivery
+from bot.errors import RouterBusy, RouterTimeout
+from bot.slack import delivery, replies
 from bot.slack.app import SOCKET_MODE_PING_INTERVAL
 from bot.slack.ids import ACTION_REFRESH
 
@@ -204,3 +205,19 @@ def test_serve_reconnects_at_once_when_slack_asks(fake, served):
     eid = fake.send_slash_command("juan.perez")
     [post] = fake.wait_for_responses(key=eid, timeout=10)
     assert post.body["text"].startswith(READING)
+
+
+def test_our_own_full_queue_is_told_to_the_asker_alone_a_router_fault_to_all():
+    """RouterBusy (Beholder's own sessions to a router all in use) is not news for
+    the channel: it goes to the asker alone (a burst of clicks once filled the
+    channel with "ocupado"); a router that failed (RouterTimeout) is still posted
+    for everyone, and both say which router."""
+    busy = replies.failed_reply(
+        "juan.perez", RouterBusy("bras-norte", user="juan.perez", seconds=5, sessions=4)
+    )
+    slow = replies.failed_reply(
+        "juan.perez", RouterTimeout("bras-norte", user="juan.perez", seconds=5)
+    )
+    assert (busy.public, slow.public) == (False, True)
+    assert "bras-norte" in busy.message["text"]
+    assert "bras-norte" in slow.message["text"]
