@@ -616,16 +616,16 @@ async def _read_snapshot(api: RawApi, node: Node, user: str) -> Snapshot:
         ]
     ).run(api)
     taken_at = datetime.now(UTC)
-    sessions = active.table()
+    sessions = _named(active.table(), user)
     if not sessions:
-        rows = secrets.table()
+        rows = _named(secrets.table(), user)
         secret = secret_from_row(rows[0], node.name) if rows else None
         return Snapshot(node=node.name, user=user, taken_at=taken_at, secret=secret)
     if monitor.trap is not None:
         # The session ended between the reads: report it without figures.
         log.info("monitor-traffic %s on %s: %s", iface, node.name, monitor.trap)
-    traffic_rows = [] if monitor.trap is not None else monitor.rows
-    queue_rows = queues.table()
+    traffic_rows = [] if monitor.trap is not None else _named(monitor.rows, iface)
+    queue_rows = _named(queues.table(), iface)
     return Snapshot(
         node=node.name,
         user=user,
@@ -634,6 +634,16 @@ async def _read_snapshot(api: RawApi, node: Node, user: str) -> Snapshot:
         traffic=traffic_from_row(traffic_rows[0]) if traffic_rows else None,
         queue=queue_from_row(queue_rows[0]) if queue_rows else None,
     )
+
+
+def _named(rows: list[dict[str, str]], name: str) -> list[dict[str, str]]:
+    """`rows`, each checked to be about `name` (what the read asked for): a reply
+    read under the wrong tag, or a router answering another question, must not
+    become this subscriber's figures. A row without a name is taken as is."""
+    for row in rows:
+        if row.get("name", name) != name:
+            raise MalformedReply(f"a row for {row['name'][:64]!r} in the reply about {name!r}")
+    return rows
 
 
 def _probe_of(

@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 from librouteros.exceptions import TrapError
 
 from bot.domain.live import queue_drops
-from bot.model import Plan, Sample
+from bot.model import Node, Plan, Sample
 from bot.routeros.batch import Ask, Batch, Reply
+from bot.routeros.client import _read_snapshot
 from bot.routeros.connection import RawApi
 from bot.routeros.parse import MalformedReply
 from bot.routeros.sentences import ReplyLimit, ReplyTooLarge
@@ -244,3 +245,66 @@ def test_ceilings_of_a_batch_add_up():
     b = ReplyLimit(rows=3, bytes=50, field=200, words=10)
     total = a + b
     assert (total.rows, total.bytes, total.field, total.envelope) == (5, 150, 300, 8)
+
+
+def _snapshot_against(stream: list[list[str]]):
+    """`_read_snapshot` of juan.perez against a peer that sends `stream`."""
+
+    async def read():
+        ours, theirs = socket.socketpair()
+        try:
+            reader, writer = await asyncio.open_connection(sock=ours)
+            theirs.sendall(b"".join(wire.encode_sentence(s) for s in stream))
+            try:
+                async with asyncio.timeout(5):
+                    return await _read_snapshot(
+                        RawApi(BufferedApiProtocol(reader, writer)),
+                        Node("bras-norte", "127.0.0.1", 1),
+                        "juan.perez",
+                    )
+            finally:
+                writer.transport.abort()
+        finally:
+            theirs.close()
+
+    return asyncio.run(read())
+
+
+IFACE = "<pppoe-juan.perez>"
+
+
+@pytest.mark.parametrize(
+    "stream",
+    [
+        # Another subscriber's session under the session's tag.
+        _reply(0, [{"name": "otro.usuario", "address": "100.64.0.99"}])
+        + _reply(1, [{"name": IFACE, "tx-bits-per-second": "1"}])
+        + _reply(2, [])
+        + _reply(3, []),
+        # The right session, but another interface's traffic under the monitor's tag.
+        _reply(0, [{"name": "juan.perez", "address": "100.64.0.10"}])
+        + _reply(1, [{"name": "<pppoe-otro>", "tx-bits-per-second": "1"}])
+        + _reply(2, [])
+        + _reply(3, []),
+    ],
+    ids=["session", "traffic"],
+)
+def test_a_row_about_someone_else_is_never_read_as_this_subscribers(stream):
+    """A reply read under the wrong tag (a router mixing up its replies) carries
+    another name: the snapshot refuses it (MalformedReply, mapped to a protocol
+    fault) instead of showing another subscriber's figures as his."""
+    with pytest.raises(MalformedReply):
+        _snapshot_against(stream)
+
+
+def test_rows_about_the_subscriber_make_his_snapshot():
+    """The same replies with the right names: a reading, tx as download."""
+    stream = (
+        _reply(0, [{"name": "juan.perez", "address": "100.64.0.10"}])
+        + _reply(1, [{"name": IFACE, "tx-bits-per-second": "45200000", "rx-bits-per-second": "1"}])
+        + _reply(2, [])
+        + _reply(3, [])
+    )
+    snapshot = _snapshot_against(stream)
+    assert snapshot.online
+    assert snapshot.traffic.download_bps == 45_200_000
