@@ -222,7 +222,6 @@ class FlowTally:
         self.seconds = max(1, seconds)
         self.keep = keep
         self.rows = 0  # rows read (skipped ones included)
-        self.skipped = 0
         self.sections = 0  # samples seen: changes of `.section`
         self._section: str | None = None
         self._totals: dict[_FlowKey, list[int]] = {}
@@ -246,11 +245,9 @@ class FlowTally:
         if protocol in _PORTED:
             port = _port(row.get("src-port" if remote_is_src else "dst-port", ""))
             if port is None:
-                self.skipped += 1
                 return
         address = _ip(remote)
         if address is None:
-            self.skipped += 1
             return
         key = (address, protocol, port)
         total = self._totals.get(key)
@@ -277,23 +274,14 @@ class FlowTally:
         """Samples the rates are averaged over: those seen (at most `seconds`)."""
         return min(self.sections, self.seconds) if self.sections else self.seconds
 
-    def flows(self, samples: int | None = None) -> list[Flow]:
-        """The flows, busiest first, averaged over `samples` (default `samples`)."""
-        every = max(1, self.samples if samples is None else samples)
+    def flows(self) -> list[Flow]:
+        """The flows, busiest first, averaged over `samples`."""
+        every = self.samples
         flows = [
             Flow(remote, protocol, port, download // every, upload // every)
             for (remote, protocol, port), (download, upload) in self._totals.items()
         ]
         return sorted(flows, key=lambda f: (-f.total_bps, f.remote, f.protocol, f.port or 0))
-
-
-def flows_from_rows(rows: list[dict[str, str]], local: str, samples: int) -> list[Flow]:
-    """``/tool/torch`` rows (`FlowTally`) → flows, busiest first, rates averaged
-    over `samples` seconds."""
-    tally = FlowTally(local, samples)
-    for row in rows:
-        tally.add(row)
-    return tally.flows(samples)
 
 
 def parse_bool(text: str) -> bool:

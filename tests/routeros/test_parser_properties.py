@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from bot.config import Settings
 from bot.errors import ConfigError
-from bot.model import Plan, QueueState, Traffic
+from bot.model import Flow, Plan, QueueState, Traffic
 from bot.routeros.connection import sentence_attributes
 from bot.routeros.parse import (
     MAX_COUNTER,
@@ -20,7 +20,6 @@ from bot.routeros.parse import (
     MAX_RATE_BPS,
     FlowTally,
     MalformedReply,
-    flows_from_rows,
     parse_bps,
     parse_duration_ms,
     parse_pair,
@@ -387,12 +386,20 @@ def test_ping_rows_never_raise(rows: list[dict[str, str]]) -> None:
     assert 0 <= result.loss_pct <= 100
 
 
+def _flows(rows: list[dict[str, str]], local: str, samples: int) -> list[Flow]:
+    """`rows` through a `FlowTally`, as `RouterClient.probe` hands them over."""
+    tally = FlowTally(local, samples)
+    for row in rows:
+        tally.add(row)
+    return tally.flows()
+
+
 @some
 @given(ROWS)
 def test_torch_rows_flows_or_malformed(rows: list[dict[str, str]]) -> None:
     """Any rows give flows busiest first with rates in range, or a MalformedReply."""
     try:
-        flows = flows_from_rows(rows, "100.64.0.10", 3)
+        flows = _flows(rows, "100.64.0.10", 3)
     except MalformedReply:
         return
     totals = [flow.total_bps for flow in flows]
@@ -426,7 +433,7 @@ def test_torch_port_out_of_range_is_skipped_not_merged() -> None:
         _torch_row("203.0.113.9", "443", 1_000),
         _torch_row("203.0.113.9", "0", 10),
     ]
-    flows = flows_from_rows(rows, LOCAL, 1)
+    flows = _flows(rows, LOCAL, 1)
     assert [(f.port, f.download_bps) for f in flows] == [(443, 1_000), (0, 10)]
 
 
@@ -437,7 +444,7 @@ def test_torch_remote_that_is_not_an_ip_is_dropped(remote: str) -> None:
     """Regression: torch's remote address was not checked to be an IP, so whatever
     text a router put there was shown as a flow; now that row is dropped."""
     rows = [_torch_row(remote, "443", 9_000), _torch_row("2001:db8::1", "443", 1_000)]
-    assert [f.remote for f in flows_from_rows(rows, LOCAL, 1)] == ["2001:db8::1"]
+    assert [f.remote for f in _flows(rows, LOCAL, 1)] == ["2001:db8::1"]
 
 
 @some
@@ -478,6 +485,6 @@ def test_torch_rows_keep_no_protocol_longer_than_a_real_one(protocol: str) -> No
     rows = [
         {"src-address": LOCAL, "dst-address": "203.0.113.9", "ip-protocol": protocol, "tx": "8"}
     ]
-    flows = flows_from_rows(rows, LOCAL, 1)
+    flows = _flows(rows, LOCAL, 1)
     assert all(len(flow.protocol) <= MAX_PROTOCOL for flow in flows)
     assert [flow.download_bps for flow in flows] in ([8], [])
