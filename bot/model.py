@@ -353,9 +353,10 @@ class Probe:
     """What one ping and one torch, run at once on one router session, measured
     (`RouterClient.probe`), each part possibly partial or absent.
 
-    `ping` is None when it was not asked (`ping_skipped`) or nothing of it came
+    `ping` is None when it was not asked (no address to ping) or nothing of it came
     back; `flows` (busiest first) is None when torch did not run (the session
-    ended) or nothing of it came back, empty when it saw no traffic.
+    ended), a row of it was garbage, or nothing of it came back; empty when it
+    saw no traffic.
     `torch_samples`: the seconds the flows' rates are averaged over, fewer than
     `torch_seconds` when cut. `partial`: the deadline ended the commands before
     both were done, so the figures are of what arrived.
