@@ -139,7 +139,10 @@ def test_the_end_of_a_live_view_says_how_many_packets_the_queue_dropped():
     assert "descartó" not in str(message) + live_texts.live_report(view)
 
     view.samples[-1] = replace(view.samples[-1], queue=QueueState(PLAN, 11_234, 0))
-    said = "La cola del plan descartó 1.234 paquetes durante la vista."
+    said = (
+        "La cola del plan descartó 1.234 paquetes durante la vista en vivo: "
+        "el tráfico superó por momentos la velocidad del plan."
+    )
     message = blocks.live_message(view)
     assert live_texts.live_ended(view) == f"Terminó: 3 muestras en 3 s. {said}"
     assert said in message["text"]

@@ -143,14 +143,15 @@ def test_diagnosticar_button_on_an_online_reading_posts_the_diagnosis(fake, star
 
 
 def test_offline_subscriber_gets_the_reading_and_nothing_to_diagnose(fake, start, diag_world):
-    """Offline: the reading is posted with "no está conectado, no hay nada que
-    diagnosticar", no Diagnosticar button, and nothing is pinged or torched."""
+    """Offline: the reading is posted with "no está conectado: no hay nada que
+    diagnosticar" and what to check, no Diagnosticar button, and nothing is pinged
+    or torched."""
     start(ping_count=1)
     eid = fake.send_slash_command("gone diag")
     [post] = fake.wait_for_responses(key=eid)
     assert post.body["response_type"] == "in_channel"
     shown = repr(post.body["blocks"])
-    assert "`gone` no está conectado, no hay nada que diagnosticar." in shown
+    assert "`gone` no está conectado: no hay nada que diagnosticar. Revisar la CPE" in shown
     assert ACTION_DIAG not in shown
     assert "/ping" not in sent_commands(diag_world)
     assert "/tool/torch" not in sent_commands(diag_world)

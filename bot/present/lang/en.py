@@ -100,7 +100,10 @@ MESSAGES: dict[str, str] = {
     "diag.dominant_flow": "Most of it is {flow}: that device or application fills the link.",
     "diag.healthy": "The link is healthy; check the WiFi or the customer's equipment.",
     "diag.inconclusive": "No clear conclusion: check the usage and run the diagnosis again.",
-    "diag.offline": "{user} is not connected: there is nothing to diagnose.",
+    "diag.offline": (
+        "{user} is not connected: there is nothing to diagnose. Check the CPE "
+        "(power, signal) and try again once it reconnects."
+    ),
     "diag.ping": (
         "Ping to {address}: {received}/{sent} replies, loss {loss}, "
         "latency min/avg/max {rtt_min}/{rtt_avg}/{rtt_max} ms, jitter {jitter} ms"
@@ -364,8 +367,14 @@ MESSAGES: dict[str, str] = {
     "live.stopped_by": "Stopped by <@{user}> {at}.",
     "live.offline": "{user}'s PPPoE session dropped {at}: the equipment disconnected.",
     "live.cancelled": "Interrupted {at}: Beholder stopped.",
-    "live.dropped_one": "The plan's queue dropped 1 packet during the view.",
-    "live.dropped_many": "The plan's queue dropped {count} packets during the view.",
+    "live.dropped_one": (
+        "The plan's queue dropped 1 packet during the live view: "
+        "the traffic went over the plan's speed at times."
+    ),
+    "live.dropped_many": (
+        "The plan's queue dropped {count} packets during the live view: "
+        "the traffic went over the plan's speed at times."
+    ),
     "live.summary_running": (
         "{where}, live ({count}/{seconds} s): Download {download}; Upload {upload}."
     ),

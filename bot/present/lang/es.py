@@ -104,7 +104,10 @@ MESSAGES: dict[str, str] = {
     "diag.dominant_flow": "La mayor parte es {flow}: ese equipo o aplicación llena el enlace.",
     "diag.healthy": "El enlace está sano; revisar WiFi o el equipo del cliente.",
     "diag.inconclusive": "Sin conclusión clara: revisar el consumo y repetir el diagnóstico.",
-    "diag.offline": "{user} no está conectado, no hay nada que diagnosticar.",
+    "diag.offline": (
+        "{user} no está conectado: no hay nada que diagnosticar. Revisar la CPE "
+        "(energía, señal) y repetir cuando vuelva a conectarse."
+    ),
     "diag.ping": (
         "Ping a {address}: {received}/{sent} respuestas, pérdida {loss}, "
         "latencia mín/prom/máx {rtt_min}/{rtt_avg}/{rtt_max} ms, jitter {jitter} ms"
@@ -375,8 +378,14 @@ MESSAGES: dict[str, str] = {
     "live.stopped_by": "Detenida por <@{user}> {at}.",
     "live.offline": "Se cortó la sesión PPPoE de {user} {at}: el equipo se desconectó.",
     "live.cancelled": "Interrumpida {at}: Beholder se detuvo.",
-    "live.dropped_one": "La cola del plan descartó 1 paquete durante la vista.",
-    "live.dropped_many": "La cola del plan descartó {count} paquetes durante la vista.",
+    "live.dropped_one": (
+        "La cola del plan descartó 1 paquete durante la vista en vivo: "
+        "el tráfico superó por momentos la velocidad del plan."
+    ),
+    "live.dropped_many": (
+        "La cola del plan descartó {count} paquetes durante la vista en vivo: "
+        "el tráfico superó por momentos la velocidad del plan."
+    ),
     "live.summary_running": (
         "{where}, en vivo ({count}/{seconds} s): Bajada {download}; Subida {upload}."
     ),
