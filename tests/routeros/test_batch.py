@@ -64,9 +64,13 @@ def test_a_snapshot_sends_its_reads_together_and_reads_them_right(sim_world):
 
 def test_an_offline_user_is_read_in_the_same_round_trip(sim_world):
     """An offline user's monitor-traffic traps (his interface is gone); that trap is
-    expected: the reading still says offline, with the secret's last logout."""
+    expected: the reading still says offline, with the secret's last logout, and
+    the secret was asked together with the other reads, not after them."""
+    sim_world.network.set_latency("bras-norte", 0.05)
     client = sim_world.client()
     reading = asyncio.run(client.snapshot(sim_world.nodes["bras-norte"], "carlos.lopez"))
+    sim_world.network.set_latency("bras-norte", 0.0)
+    assert sim_world.network.counters("bras-norte").peak_concurrent_commands == 4
     assert not reading.online
     assert reading.secret is not None
     assert reading.secret.name == "carlos.lopez"
