@@ -30,7 +30,7 @@ from operator import add
 
 from librouteros.exceptions import TrapError
 
-from bot.routeros.connection import RawApi, sentence_attributes
+from bot.routeros.connection import RawApi, sentence_attributes, trap_error
 from bot.routeros.parse import MalformedReply
 from bot.routeros.sentences import QUESTION, ReplyLimit, ReplyTooLarge
 
@@ -109,11 +109,7 @@ class Batch:
                         ask.each(words, sentence)
                 elif reply_word == "!trap":
                     if reply.trap is None:
-                        category = words.get("category", "")
-                        numbered = category.isascii() and category.isdigit() and len(category) < 6
-                        reply.trap = TrapError(
-                            words.get("message", ""), int(category) if numbered else None
-                        )
+                        reply.trap = trap_error(words)
                 elif reply_word == "!done":
                     if words and ask.each is not None:
                         ask.each(words, sentence)

@@ -97,13 +97,7 @@ class RawApi(AsyncApi):
                 for sentence in await read():
                     reply_word, words = sentence_attributes(sentence)
                     if reply_word == "!trap":
-                        category = words.get("category", "")
-                        traps.append(
-                            TrapError(
-                                words.get("message", ""),
-                                int(category) if category.isdigit() else None,
-                            )
-                        )
+                        traps.append(trap_error(words))
                     elif reply_word in ("!re", "!done") and words:
                         row = convert(words)
                         if row is not None:
@@ -160,6 +154,15 @@ async def drop(rows: list[T]) -> None:
             await asyncio.sleep(0)
     finally:
         rows.clear()
+
+
+def trap_error(words: dict[str, str]) -> TrapError:
+    """A ``!trap``'s words as the `TrapError` it raises: its message, and its
+    category when that is a short ASCII number (``isdigit`` alone takes "²",
+    which `int` refuses, and a router's 5,000 digits, which `int` refuses too)."""
+    category = words.get("category", "")
+    numbered = category.isascii() and category.isdigit() and len(category) < 6
+    return TrapError(words.get("message", ""), int(category) if numbered else None)
 
 
 def _as_is(row: dict[str, str]) -> dict[str, str]:

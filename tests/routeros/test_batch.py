@@ -213,6 +213,35 @@ def test_a_trap_stays_with_its_command_and_the_others_are_read():
         got[1].table()
 
 
+@pytest.mark.parametrize("category", ["²", "9" * 5000])
+def test_a_trap_whose_category_is_no_short_number_is_still_a_trap(category: str) -> None:
+    """Regression: a one-command read turned a ``!trap`` whose category passes
+    `isdigit` but not `int` ("²", or 5,000 digits) into a ValueError (mapped as a
+    reply of garbage, not as the router's trap), while the batch had its own,
+    stricter copy of the rule. Both read the trap now, with no category."""
+    trap = ["!trap", f"=category={category}", "=message=no such item"]
+
+    async def table() -> None:
+        ours, theirs = socket.socketpair()
+        try:
+            reader, writer = await asyncio.open_connection(sock=ours)
+            theirs.sendall(b"".join(wire.encode_sentence(s) for s in [trap, ["!done"]]))
+            try:
+                async with asyncio.timeout(5):
+                    await RawApi(BufferedApiProtocol(reader, writer)).readTable(dict)
+            finally:
+                writer.transport.abort()
+        finally:
+            theirs.close()
+
+    with pytest.raises(TrapError, match="no such item") as raised:
+        asyncio.run(table())
+    assert raised.value.category is None
+    [reply], _ = asyncio.run(_batch_against([[*trap, ".tag=0"], ["!done", ".tag=0"]], [Ask("/b")]))
+    assert reply.trap is not None
+    assert (str(reply.trap), reply.trap.category) == ("no such item", None)
+
+
 @pytest.mark.parametrize(
     "stream",
     [
