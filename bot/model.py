@@ -318,11 +318,6 @@ class PingResult:
     asked: int | None = None
 
     @property
-    def partial(self) -> bool:
-        """Fewer probes reported than asked: the figures are of those only."""
-        return self.asked is not None and self.sent < self.asked
-
-    @property
     def loss_pct(self) -> float:
         """Share of probes lost, in percent (0 when none was sent)."""
         return 100.0 * (self.sent - self.received) / self.sent if self.sent else 0.0
