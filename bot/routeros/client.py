@@ -570,7 +570,8 @@ async def _read_sample(
 
     The monitor's trap ("no such item": the interface is gone, the subscriber
     disconnected) is expected and read as no traffic, which ends the watch; a
-    trap on the queue's print is not, and is raised.
+    trap on the queue's print is not, and is raised. A row about another
+    interface is refused, as in a snapshot (`_named`).
     """
     monitor, queues = await Batch(
         [
@@ -583,12 +584,13 @@ async def _read_sample(
             ),
         ]
     ).run(api)
-    queue_rows = queues.table()
+    queue_rows = _named(queues.table(), iface)
     queue = queue_from_row(queue_rows[0]) if queue_rows else None
     if monitor.trap is not None:
         log.info("watch %s on %s: %s", iface, node.name, monitor.trap)
         return None, queue
-    return (traffic_from_row(monitor.rows[0]) if monitor.rows else None), queue
+    traffic_rows = _named(monitor.rows, iface)
+    return (traffic_from_row(traffic_rows[0]) if traffic_rows else None), queue
 
 
 async def _read_snapshot(api: RawApi, node: Node, user: str) -> Snapshot:

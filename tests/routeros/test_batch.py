@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
+from collections.abc import Awaitable, Callable
 from contextlib import aclosing
+from typing import TypeVar
 
 import pytest
 from hypothesis import given, settings
@@ -20,9 +22,9 @@ from hypothesis import strategies as st
 from librouteros.exceptions import TrapError
 
 from bot.domain.live import queue_drops
-from bot.model import Node, Plan, Sample
+from bot.model import Node, Plan, Sample, Snapshot
 from bot.routeros.batch import Ask, Batch, Reply
-from bot.routeros.client import _read_snapshot
+from bot.routeros.client import _read_sample, _read_snapshot
 from bot.routeros.connection import RawApi
 from bot.routeros.parse import MalformedReply
 from bot.routeros.sentences import ReplyLimit, ReplyTooLarge
@@ -30,6 +32,7 @@ from bot.routeros.transport import BufferedApiProtocol
 from bot.sim import traffic, wire
 
 MBPS = 1_000_000
+T = TypeVar("T")
 
 # -- a snapshot's reads, against the simulator ----------------------------------------
 
@@ -280,27 +283,29 @@ def test_ceilings_of_a_batch_add_up():
     assert (total.rows, total.bytes, total.field, total.envelope) == (5, 150, 300, 8)
 
 
-def _snapshot_against(stream: list[list[str]]):
-    """`_read_snapshot` of juan.perez against a peer that sends `stream`."""
+def _read_against(stream: list[list[str]], read: Callable[[RawApi, Node], Awaitable[T]]) -> T:
+    """`read` (a snapshot's or a live sample's reads) against a peer that sends `stream`."""
 
-    async def read():
+    async def run() -> T:
         ours, theirs = socket.socketpair()
         try:
             reader, writer = await asyncio.open_connection(sock=ours)
             theirs.sendall(b"".join(wire.encode_sentence(s) for s in stream))
             try:
                 async with asyncio.timeout(5):
-                    return await _read_snapshot(
-                        RawApi(BufferedApiProtocol(reader, writer)),
-                        Node("bras-norte", "127.0.0.1", 1),
-                        "juan.perez",
-                    )
+                    api = RawApi(BufferedApiProtocol(reader, writer))
+                    return await read(api, Node("bras-norte", "127.0.0.1", 1))
             finally:
                 writer.transport.abort()
         finally:
             theirs.close()
 
-    return asyncio.run(read())
+    return asyncio.run(run())
+
+
+def _snapshot_against(stream: list[list[str]]) -> Snapshot:
+    """`_read_snapshot` of juan.perez against a peer that sends `stream`."""
+    return _read_against(stream, lambda api, node: _read_snapshot(api, node, "juan.perez"))
 
 
 IFACE = "<pppoe-juan.perez>"
@@ -328,6 +333,23 @@ def test_a_row_about_someone_else_is_never_read_as_this_subscribers(stream):
     fault) instead of showing another subscriber's figures as his."""
     with pytest.raises(MalformedReply):
         _snapshot_against(stream)
+
+
+@pytest.mark.parametrize(
+    "stream",
+    [
+        _reply(0, [{"name": "<pppoe-otro>", "tx-bits-per-second": "1"}]) + _reply(1, []),
+        _reply(0, [{"name": IFACE, "tx-bits-per-second": "1"}])
+        + _reply(1, [{"name": "<pppoe-otro>", "max-limit": "10000000/50000000"}]),
+    ],
+    ids=["traffic", "queue"],
+)
+def test_a_live_sample_about_someone_else_is_refused(stream):
+    """Regression: a live view's second took the first row of each reply whatever
+    its name (the snapshot checked it, the live sample did not), so a reply under
+    the wrong tag showed another interface's traffic or queue as his."""
+    with pytest.raises(MalformedReply):
+        _read_against(stream, lambda api, node: _read_sample(api, node, IFACE))
 
 
 def test_rows_about_the_subscriber_make_his_snapshot():
