@@ -84,13 +84,13 @@ def serve(fake, sim_world) -> Iterator[Callable[..., tuple[BoltRunner, Served]]]
         served = Served()
 
         def build():
-            readings, app, live_views = bot_for(
+            bot = bot_for(
                 slack_settings(fake, **overrides),
                 sim_world.inventory,
                 sim_world.client(**(client_options or {})),
             )
-            served.readings, served.live_views = readings, live_views
-            return app
+            served.readings, served.live_views = bot.readings, bot.live_views
+            return bot.app
 
         runner = BoltRunner(build, fake).start()
         runners.append(runner)

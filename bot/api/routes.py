@@ -92,10 +92,12 @@ class Api:
         readings: ReadingService,
         health: Health,
         *,
+        diagnoses: DiagnosisService | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.readings = readings
-        self.diagnoses = DiagnosisService.from_settings(readings, settings)
+        #: The process's one `DiagnosisService` (shared with Slack), else one of its own.
+        self.diagnoses = diagnoses or DiagnosisService.from_settings(readings, settings)
         self.health = health
         self.refused = RefusalAudit(clock)
         self.tokens = policy.Tokens(settings.api_tokens)

@@ -54,18 +54,19 @@ async def serve_http(
     (``http://127.0.0.1:PORT/slack/events``) once it accepts connections.
     """
     with Inventory(settings.db_path) as inventory:
-        readings, app, live_views = bot_for(settings, inventory, router)
-        installation = await identify(app)  # requests from elsewhere are dropped
-        web_app = app.web_app(path=EVENTS_PATH)
+        bot = bot_for(settings, inventory, router)
+        installation = await identify(bot.app)  # requests from elsewhere are dropped
+        web_app = bot.app.web_app(path=EVENTS_PATH)
         web_app.middlewares.append(_reject_malformed_timestamps)
         web_app.middlewares.append(_body_in_time)
         async with LoopWatch().running() as loop:
-            mount_api(web_app, settings, readings, loop)  # the same listener: /live, /healthz
+            # The same listener: /live, /diag, /healthz, with Slack's diagnoses.
+            mount_api(web_app, settings, bot.readings, loop, diagnoses=bot.diagnoses)
             # On the way out: no new requests, then every live view ends (its router
             # session closed, its message saying so), then the background jobs.
             async with (
-                background.running(settings, inventory, readings.router),
-                live_views,
+                background.running(settings, inventory, bot.readings.router),
+                bot.live_views,
                 listening(web_app, host, port) as base,
             ):
                 url = base + EVENTS_PATH

@@ -26,6 +26,7 @@ from bot.api import shapes
 from bot.api.health import Health, LoopWatch
 from bot.api.routes import Api
 from bot.config import Settings
+from bot.domain.diagnose import DiagnosisService
 from bot.domain.readings import ReadingService
 from bot.errors import ConfigError
 
@@ -53,10 +54,12 @@ def mount_api(
     readings: ReadingService,
     loop: LoopWatch,
     slack_connected: Callable[[], Awaitable[bool]] | None = None,
+    diagnoses: DiagnosisService | None = None,
 ) -> Api:
     """Add ``/live``, ``/healthz``, ``/openapi.json`` to `web_app`, and say whether
     the API is on (it is off while ``BEHOLDER_API_TOKENS`` is unset)."""
-    api = Api(settings, readings, Health(readings.inventory, loop, slack_connected))
+    health = Health(readings.inventory, loop, slack_connected)
+    api = Api(settings, readings, health, diagnoses=diagnoses)
     api.mount(web_app)
     if api.tokens.enabled:
         log.info(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -14,6 +15,7 @@ from bot import metrics
 from bot.api.health import LoopWatch
 from bot.config import Settings
 from bot.domain import background
+from bot.domain.diagnose import DiagnosisService
 from bot.domain.live_registry import LiveRegistry
 from bot.domain.readings import ReadingService
 from bot.inventory.store import Inventory
@@ -43,18 +45,20 @@ async def serve(
     connection is replaced).
     """
     with Inventory(settings.db_path) as inventory:
-        readings, app, live_views = bot_for(settings, inventory, router)
-        installation = await identify(app)
-        handler = socket_mode_handler(app, settings.slack_app_token, ping_interval=ping_interval)
+        bot = bot_for(settings, inventory, router)
+        installation = await identify(bot.app)
+        handler = socket_mode_handler(
+            bot.app, settings.slack_app_token, ping_interval=ping_interval
+        )
         try:
             announce(settings, inventory, "Socket Mode", installation)
             # On the way out: no new requests, then every live view ends (its router
             # session closed, its message saying so), then the background jobs.
             async with (
                 LoopWatch().running() as loop,
-                background.running(settings, inventory, readings.router),
-                live_views,
-                _api_listener(settings, readings, loop, handler, on_listening),
+                background.running(settings, inventory, bot.readings.router),
+                bot.live_views,
+                _api_listener(settings, bot, loop, handler, on_listening),
             ):
                 try:
                     await handler.start_async()
@@ -69,7 +73,7 @@ async def serve(
 @contextlib.asynccontextmanager
 async def _api_listener(
     settings: Settings,
-    readings: ReadingService,
+    bot: Bot,
     loop: LoopWatch,
     handler: AsyncSocketModeHandler,
     on_listening: Callable[[str], None] | None,
@@ -79,7 +83,10 @@ async def _api_listener(
         yield
         return
     web_app = web.Application()
-    mount_api(web_app, settings, readings, loop, slack_connected=handler.client.is_connected)
+    connected = handler.client.is_connected
+    mount_api(
+        web_app, settings, bot.readings, loop, slack_connected=connected, diagnoses=bot.diagnoses
+    )
     async with listening(web_app, settings.http_host, settings.http_port) as url:
         log.info("serving /healthz and the HTTP API at %s", url)
         if on_listening is not None:
@@ -87,15 +94,26 @@ async def _api_listener(
         yield
 
 
-def bot_for(
-    settings: Settings, inventory: Inventory, router: RouterClient | None = None
-) -> tuple[ReadingService, AsyncApp, LiveRegistry]:
+@dataclass(frozen=True)
+class Bot:
+    """What either transport serves: the app and the services behind it, one of
+    each per process, shared by Slack and the HTTP API."""
+
+    readings: ReadingService
+    diagnoses: DiagnosisService
+    app: AsyncApp
+    #: Running live views, shut down when serving ends.
+    live_views: LiveRegistry
+
+
+def bot_for(settings: Settings, inventory: Inventory, router: RouterClient | None = None) -> Bot:
     """The app either transport serves, on one inventory and one router client, and
     its live views (to be shut down when serving ends). Their state is what
     ``/metrics`` reports (`bot.metrics.track`)."""
     if not inventory.count_secrets():
         log.warning("the inventory %s has no secrets: run beholder sync", settings.db_path)
     readings = ReadingService(inventory, router or RouterClient.from_settings(settings))
+    diagnoses = DiagnosisService.from_settings(readings, settings)
     live_views = LiveRegistry.from_settings(settings)
     metrics.track(
         sessions_in_use=readings.router.sessions_in_use,
@@ -103,7 +121,8 @@ def bot_for(
         live_views=live_views.running,
         last_syncs=inventory.last_syncs,
     )
-    return readings, build_app(settings, readings, live_views), live_views
+    app = build_app(settings, readings, live_views, diagnoses=diagnoses)
+    return Bot(readings, diagnoses, app, live_views)
 
 
 def announce(

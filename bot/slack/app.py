@@ -36,14 +36,18 @@ def build_app(
     readings: ReadingService,
     live_views: LiveRegistry | None = None,
     *,
+    diagnoses: DiagnosisService | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> AsyncApp:
     """The Slack app: `/consumo`, `@Beholder` mentions and the reading's buttons.
 
     `live_views`: the live views' registry, for `serve` to shut them down on
-    exit (by default one from `settings`). `clock`: the monotonic clock the
-    user group cache (`access.GroupResolver`) counts its TTL with, so tests
-    can move it instead of waiting.
+    exit (by default one from `settings`). `diagnoses`: the process's one
+    `DiagnosisService`, shared with the HTTP API so that a subscriber's
+    diagnosis asked from both at once runs once (by default one from
+    `settings`). `clock`: the monotonic clock the user group cache
+    (`access.GroupResolver`) counts its TTL with, so tests can move it instead
+    of waiting.
 
     Bolt's `AsyncApp` runs each request as an asyncio task: acks never wait on a
     slow router (the sync `App` holds one of only 5 threads per request). Access
@@ -65,7 +69,7 @@ def build_app(
         readings=readings,
         tz=zone(settings.timezone),
         live_views=LiveRegistry.from_settings(settings) if live_views is None else live_views,
-        diagnoses=DiagnosisService.from_settings(readings, settings),
+        diagnoses=diagnoses or DiagnosisService.from_settings(readings, settings),
     )
     policy = Policy.from_settings(settings)
     resolver = GroupResolver(client, policy.usergroups, clock=clock) if policy.usergroups else None

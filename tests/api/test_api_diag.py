@@ -8,11 +8,14 @@ The same token, errors and audit as ``/live``; the body is the reading's JSON pl
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from bot.serve.http import EVENTS_PATH
 from tests.api.test_api import OTHER_TOKEN, api_servers, call, conforms
 from tests.conftest import audit_rows
+from tests.slack.test_http_mode import post, slash_command
 from tests.support.diag_world import NODE
 
 DIAG = "/diag/{pppoe_user}"
@@ -89,3 +92,26 @@ def test_diag_errors_have_lives_shapes(start_api, diag_world):
     failed = call(f"{base}/diag/lossy")
     assert failed.status == 502
     assert conforms(failed, DIAG)["node"] == NODE
+
+
+def test_slack_and_the_api_asking_at_once_share_one_diagnosis(fake, start_api, diag_world):
+    """In one `serve` process, Slack and the HTTP API diagnose through the same
+    `DiagnosisService`: the same subscriber diagnosed from a slash command and from
+    ``GET /diag`` at once costs his router one ping and one torch, and both get the
+    diagnosis. (Each read takes 0.3 s at the router here, so the two overlap.)"""
+    base = start_api(ping_count=1)
+    diag_world.network.set_latency(NODE, 0.3)
+    diag_world.network.reset_counters()
+    with ThreadPoolExecutor(2) as pool:
+        slash = pool.submit(post, base + EVENTS_PATH, slash_command(fake, "busy diag", key="d1"))
+        api = pool.submit(call, f"{base}/diag/busy")
+        assert slash.result()[0] == 200
+        answer = api.result()
+    [reply] = fake.wait_for_responses(key="d1", timeout=10)
+    diag_world.network.set_latency(NODE, 0.0)
+    assert answer.status == 200
+    assert answer.body["diagnosis"]["code"] == "dominant_flow"
+    assert reply.body["text"].startswith("La mayor parte es 203.0.113.9 tcp/1935 (RTMP)")
+    sent = [words[0] for words in diag_world.network.counters(NODE).commands]
+    assert (sent.count("/ping"), sent.count("/tool/torch")) == (1, 1)
+    diag_world.quiet()
