@@ -354,7 +354,9 @@ class Probe:
     saw no traffic.
     `torch_samples`: the seconds the flows' rates are averaged over, fewer than
     `torch_seconds` when cut. `partial`: the deadline ended the commands before
-    both were done, so the figures are of what arrived.
+    both were done, so the figures are of what arrived. `ping_refused`: the
+    router answered the ping with a trap (it could not run it), rather than
+    not answering in time.
     """
 
     ping: PingResult | None
@@ -362,6 +364,7 @@ class Probe:
     torch_seconds: int
     torch_samples: int
     partial: bool = False
+    ping_refused: bool = False
 
 
 @dataclass(frozen=True)
@@ -374,8 +377,9 @@ class Diagnosis:
     `dominant`), ``healthy`` (a clean last mile and a link not saturated), or
     ``inconclusive``. `ping` is None when it could not be measured
     (`ping_unmeasured` says why: ``no_address``, the session has no IP to ping;
-    ``no_answer``, the router did not answer in time); `top` is empty when torch
-    could not run or saw nothing. `partial`: the measurement was cut at its
+    ``refused``, the router answered it with an error; ``no_answer``, the router
+    did not answer in time); `top` is empty when torch saw nothing, or could not
+    measure (`torch_unmeasured`). `partial`: the measurement was cut at its
     deadline and the figures are of what arrived (``medición parcial``).
     """
 
@@ -386,9 +390,12 @@ class Diagnosis:
     dominant: Flow | None = None
     #: Seconds torch watched (`top`'s rates are averaged over them).
     torch_seconds: int = 3
-    #: Why `ping` is None: "no_address" or "no_answer" (None when measured).
+    #: Why `ping` is None: "no_address", "refused" or "no_answer" (None when measured).
     ping_unmeasured: str | None = None
     partial: bool = False
+    #: Torch did not measure (it trapped, sent garbage, or nothing before the
+    #: deadline): an empty `top` says nothing about the traffic.
+    torch_unmeasured: bool = False
 
 
 @dataclass(frozen=True)

@@ -128,12 +128,16 @@ async def diagnose(
     diagnosis = judge(reading, probe.ping, flows, thresholds)
     unmeasured = None
     if probe.ping is None:
-        unmeasured = "no_address" if address is None else "no_answer"
+        if address is None:
+            unmeasured = "no_address"
+        else:
+            unmeasured = "refused" if probe.ping_refused else "no_answer"
     return dataclasses.replace(
         diagnosis,
         torch_seconds=probe.torch_samples,
         ping_unmeasured=unmeasured,
         partial=probe.partial,
+        torch_unmeasured=probe.flows is None,
     )
 
 

@@ -75,7 +75,7 @@ def verdict_line(diagnosis: Diagnosis) -> str:
 
 
 #: Why a ping was not measured (`Diagnosis.ping_unmeasured`) → its words.
-_UNMEASURED = {"no_address": "diag.ping_no_address"}
+_UNMEASURED = {"no_address": "diag.ping_no_address", "refused": "diag.ping_refused"}
 
 
 def ping_line(ping: PingResult | None, unmeasured: str | None = None) -> str:
@@ -109,7 +109,7 @@ def flow_line(flow: Flow) -> str:
 def top_lines(diagnosis: Diagnosis) -> list[str]:
     """The top flows' title and one line each, or the line saying there were none."""
     if not diagnosis.top:
-        return [t("diag.no_flows")]
+        return [t("diag.torch_unmeasured" if diagnosis.torch_unmeasured else "diag.no_flows")]
     return [t("diag.top", seconds=diagnosis.torch_seconds)] + [
         flow_line(flow) for flow in diagnosis.top
     ]
@@ -158,12 +158,14 @@ def diagnosis_json(reading: Reading, diagnosis: Diagnosis | None) -> dict[str, A
 def measured_json(diagnosis: Diagnosis | None) -> dict[str, Any]:
     """What the router measured, as JSON: `partial` (the figures are of what
     arrived by the deadline), `ping_unmeasured` (why `ping` is null:
-    ``no_address``, ``no_answer``), `ping` (null when not measured; `asked`: the
+    ``no_address``, ``refused``, ``no_answer``), `torch_unmeasured` (an empty
+    `top` says nothing: torch could not measure), `ping` (null when not measured; `asked`: the
     probes asked) and `top` (the busiest flows, busiest first); shared by
     ``--json`` and the HTTP API."""
     data: dict[str, Any] = {}
     data["partial"] = diagnosis.partial if diagnosis else False
     data["ping_unmeasured"] = diagnosis.ping_unmeasured if diagnosis else None
+    data["torch_unmeasured"] = diagnosis.torch_unmeasured if diagnosis else False
     ping = diagnosis.ping if diagnosis else None
     data["ping"] = (
         {

@@ -668,5 +668,6 @@ def _probe_of(
     flows = None
     if torched.trap is None and not garbage and (torched.done or tally.rows):
         flows = tuple(tally.flows())
+    refused = bool(pinged) and pinged[0].trap is not None and ping is None
     # `cut`: the deadline came before every reply was done (`Batch.run` returns only then).
-    return Probe(ping, flows, tally.seconds, tally.samples, partial=cut)
+    return Probe(ping, flows, tally.seconds, tally.samples, partial=cut, ping_refused=refused)

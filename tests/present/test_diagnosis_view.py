@@ -53,3 +53,19 @@ def test_a_partial_measurement_says_so() -> None:
     data = diagnosis_json(_reading(), diagnosis)
     assert data["partial"] is True
     assert (data["ping"]["sent"], data["ping"]["asked"]) == (4, 10)
+
+
+def test_a_ping_the_router_refused_and_a_torch_not_measured_are_told_apart() -> None:
+    """Regression: a ping the router answered with an error read "no respondió a
+    tiempo", and a torch that could not measure read like one that saw no traffic
+    ("sin tráfico, o no se pudo medir"). Each now has its own words and code."""
+    refused = Diagnosis("inconclusive", None, ping_unmeasured="refused", torch_unmeasured=True)
+    quiet = Diagnosis("inconclusive", None, ping_unmeasured="no_answer")
+    with speaking("es"):
+        shown, silent = "\n".join(diagnosis_lines(refused)), "\n".join(diagnosis_lines(quiet))
+    assert "el router no pudo hacerlo" in shown
+    assert "no respondió a tiempo" not in shown
+    assert "Torch: no se pudo medir" in shown
+    assert "Torch: sin tráfico en esos segundos" in silent
+    data = diagnosis_json(_reading(), refused)
+    assert (data["ping_unmeasured"], data["torch_unmeasured"]) == ("refused", True)

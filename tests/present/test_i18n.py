@@ -217,6 +217,7 @@ def diagnoses() -> list[Diagnosis]:
         Diagnosis("healthy", clean),
         Diagnosis("inconclusive", None),
         Diagnosis("inconclusive", None, flows, ping_unmeasured="no_address"),
+        Diagnosis("inconclusive", None, ping_unmeasured="refused", torch_unmeasured=True),
         Diagnosis("last_mile", PingResult("10.20.0.15", 4, 3, asked=10), partial=True),
     ]
 

@@ -307,3 +307,17 @@ def test_a_burst_of_diagnoses_leaves_a_spare_session_for_a_pull(diag_net) -> Non
     assert sum(isinstance(p, RouterBusy) for p in probes) == 1
     assert net.counters("bras-diag").peak_sessions == 3  # two diagnoses and the pull
     _bounded_and_closed(net)
+
+
+def test_a_ping_the_router_answers_with_a_trap_is_refused_not_unanswered(diag_net) -> None:
+    """A router that answers the ping (and the torch) with a trap ran neither: the
+    probe says the ping was refused (not that it went unanswered) and has no flows,
+    with no error raised and the session closed."""
+    net, node = diag_net
+    net.call("bras-diag", lambda sim: setattr(sim, "fault", faults.ODD_TRAP))
+    try:
+        probe = asyncio.run(_client().probe(node, "busy", LOSSY, 2, 0.01, 1))
+    finally:
+        net.call("bras-diag", lambda sim: setattr(sim, "fault", None))
+    assert (probe.ping, probe.ping_refused, probe.flows) == (None, True, None)
+    _bounded_and_closed(net)

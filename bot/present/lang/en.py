@@ -109,6 +109,9 @@ MESSAGES: dict[str, str] = {
         "latency min/avg/max {rtt_min}/{rtt_avg}/{rtt_max} ms, jitter {jitter} ms"
     ),
     "diag.ping_unmeasured": "Ping: could not be measured (the router did not answer in time).",
+    "diag.ping_refused": (
+        "Ping: the router could not run it (it answered with an error); check the router."
+    ),
     "diag.ping_no_address": (
         "Ping: not run (the router gives no IP for this session); check the PPPoE session."
     ),
@@ -117,7 +120,8 @@ MESSAGES: dict[str, str] = {
     ),
     "diag.top": "Top traffic over {seconds} s:",
     "diag.flow": "{flow}: download {download}, upload {upload}",
-    "diag.no_flows": "Torch: no traffic, or it could not be measured.",
+    "diag.no_flows": "Torch: no traffic in those seconds.",
+    "diag.torch_unmeasured": "Torch: could not be measured; diagnose again in a moment.",
     "match.ip": "Found by IP {detail}.",
     "match.mac": "Found by MAC {detail}.",
     "match.key": "You searched “{query}”: the PPPoE user is {user}.",

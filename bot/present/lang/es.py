@@ -113,6 +113,9 @@ MESSAGES: dict[str, str] = {
         "latencia mín/prom/máx {rtt_min}/{rtt_avg}/{rtt_max} ms, jitter {jitter} ms"
     ),
     "diag.ping_unmeasured": "Ping: no se pudo medir (el router no respondió a tiempo).",
+    "diag.ping_refused": (
+        "Ping: el router no pudo hacerlo (respondió con un error); revisar el router."
+    ),
     "diag.ping_no_address": (
         "Ping: no se hizo (el router no da una IP para esta sesión); revisar la sesión PPPoE."
     ),
@@ -121,7 +124,8 @@ MESSAGES: dict[str, str] = {
     ),
     "diag.top": "Mayor tráfico en {seconds} s:",
     "diag.flow": "{flow}: bajada {download}, subida {upload}",
-    "diag.no_flows": "Torch: sin tráfico, o no se pudo medir.",
+    "diag.no_flows": "Torch: sin tráfico en esos segundos.",
+    "diag.torch_unmeasured": "Torch: no se pudo medir; repetir el diagnóstico en un momento.",
     "match.ip": "Encontrado por la IP {detail}.",
     "match.mac": "Encontrado por la MAC {detail}.",
     "match.key": "Buscaste «{query}»: el usuario PPPoE es {user}.",
