@@ -236,8 +236,8 @@ class Api:
         if isinstance(cleaned, Answer):
             return cleaned
         answer = await self.diagnoses.ask(cleaned, Asker(caller, "", SOURCE))
-        if answer.reading is not None and answer.error is None:
-            return Answer(200, diag_body(answer.reading, answer.diagnosis))
+        if answer.shown is not None:
+            return Answer(200, diag_body(answer.shown, answer.diagnosis))
         return _failed(query, answer.error)
 
     def _cleaned(self, query: str, caller: str) -> str | Answer:

@@ -88,8 +88,8 @@ def cmd_diag(args: argparse.Namespace, settings: Settings) -> int:
         readings = ReadingService(inventory, RouterClient.from_settings(settings))
         service = DiagnosisService.from_settings(readings, settings)
         answer = asyncio.run(service.ask(user, _cli_asker()))
-        reading, diagnosis, error = answer.reading, answer.diagnosis, answer.error
-        if reading is not None and error is None:
+        reading, diagnosis, error = answer.shown, answer.diagnosis, answer.error
+        if reading is not None:
             if args.json:
                 data = diagnosis_texts.diagnosis_json(reading, diagnosis)
                 print(_json_for_terminal(data), flush=True)

@@ -161,6 +161,12 @@ class DiagAnswer:
     outcome: str
     latency_ms: int
 
+    @property
+    def shown(self) -> Reading | None:
+        """The reading every edge shows, with `diagnosis` (None: offline); None when
+        the answer is `error` instead (the reading, or the whole diagnosis, failed)."""
+        return self.reading if self.error is None else None
+
 
 class DiagnosisService:
     """Answers "why is it slow?": a reading (`ReadingService.ask`), then, when the

@@ -67,8 +67,8 @@ async def diagnose(deps: Deps, query: str, asker: Asker, *, exact: bool = False)
     Never raises (but cancellation).
     """
     answer = await deps.diagnoses.ask(query, asker, exact=exact)
-    reading = answer.reading
-    if reading is not None and answer.error is None:
+    reading = answer.shown
+    if reading is not None:
         message = blocks.diagnosis_message(reading, answer.diagnosis, deps.tz, asker.user)
         return Reply(message, "reading")
     return failed_reply(query, answer.error)
