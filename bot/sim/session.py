@@ -38,6 +38,12 @@ INTERRUPTED_MESSAGE = "interrupted"
 # RouterOS 7.18 started answering an empty print with `!empty` before `!done`.
 EMPTY_REPLY_SINCE = (7, 18)
 
+# Tagged commands one connection may have running at once (each is a task of the
+# simulator's): past it a command is refused with a trap, so a client that floods
+# tagged commands cannot make the simulator hold unbounded tasks.
+MAX_RUNNING_COMMANDS = 64
+TOO_MANY_MESSAGE = "too many commands running"
+
 # Sentences encoded and written at once before letting other connections run.
 SEND_CHUNK_SENTENCES = 200
 
@@ -240,7 +246,10 @@ class Session:
                     self.sim.logins += 1
                 cmd = parse_command(words)
                 if cmd.tag is not None and self.logged_in:
-                    self._concurrently(cmd)
+                    if len(self._running) >= MAX_RUNNING_COMMANDS:
+                        await self._send([_trap(TOO_MANY_MESSAGE), ["!done"]], cmd.tag)
+                    else:
+                        self._concurrently(cmd)
                 elif not await self._handle(cmd):
                     return
         finally:
@@ -478,7 +487,7 @@ class Session:
             await self._reply(first, cmd.tag)
             return None
         task = asyncio.create_task(self._stream(interfaces, first, cmd.tag, duration))
-        self._streams.append((cmd.tag, task))
+        self._track_stream(cmd.tag, task)
         return None
 
     async def _stream(
@@ -576,7 +585,13 @@ class Session:
 
     def _start(self, coroutine: Coroutine[None, None, None], tag: str | None) -> None:
         """Run a reply that takes time as a task of the session (`/cancel` stops it)."""
-        self._streams.append((tag, asyncio.create_task(coroutine)))
+        self._track_stream(tag, asyncio.create_task(coroutine))
+
+    def _track_stream(self, tag: str | None, task: asyncio.Task[None]) -> None:
+        """Keep `task` for `/cancel`, forgetting the streams that already ended, so
+        a long session does not pile them up."""
+        self._streams = [entry for entry in self._streams if not entry[1].done()]
+        self._streams.append((tag, task))
 
     async def _paced(
         self,

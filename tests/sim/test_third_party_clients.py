@@ -13,6 +13,7 @@ import pytest
 import routeros_api
 from routeros_api.exceptions import RouterOsApiCommunicationError
 
+from bot.sim.session import MAX_RUNNING_COMMANDS, TOO_MANY_MESSAGE
 from tests.conftest import API_PASSWORD, API_USER
 
 
@@ -55,3 +56,38 @@ def test_routeros_api_pipelining_tagged_commands_gets_each_reply(network):
     counters = network.counters("bras-norte")
     assert counters.peak_concurrent_commands == 4
     assert counters.unbounded_commands == 0
+
+
+def test_a_flood_of_tagged_commands_is_held_to_the_simulators_bound(network):
+    """The simulator runs each tagged command as a task of its own; a client that
+    sends more than MAX_RUNNING_COMMANDS at once gets a trap for the rest, so the
+    simulator never holds an unbounded number of tasks, and the others are answered."""
+    network.set_latency("bras-norte", 0.2)
+    pool = routeros_api.RouterOsApiPool(
+        "127.0.0.1",
+        username=API_USER,
+        password=API_PASSWORD,
+        port=network.ports["bras-norte"],
+        plaintext_login=True,
+    )
+    extra = 6
+    try:
+        active = pool.get_api().get_resource("/ppp/active")
+        promises = [
+            active.call_async("print", queries={"name": "juan.perez"})
+            for _ in range(MAX_RUNNING_COMMANDS + extra)
+        ]
+        answered, refused = 0, []
+        for promise in promises:
+            try:
+                assert [row["name"] for row in promise.get()] == ["juan.perez"]
+                answered += 1
+            except RouterOsApiCommunicationError as exc:
+                refused.append(str(exc))
+    finally:
+        pool.disconnect()
+        network.set_latency("bras-norte", 0.0)
+    assert answered == MAX_RUNNING_COMMANDS
+    assert len(refused) == extra
+    assert all(TOO_MANY_MESSAGE in text for text in refused)
+    assert network.counters("bras-norte").peak_concurrent_commands == MAX_RUNNING_COMMANDS
