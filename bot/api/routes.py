@@ -236,9 +236,11 @@ class Api:
         if isinstance(cleaned, Answer):
             return cleaned
         answer = await self.diagnoses.ask(cleaned, Asker(caller, "", SOURCE))
-        if answer.shown is not None:
+        if answer.shown is not None and answer.diag_error is None:
             return Answer(200, diag_body(answer.shown, answer.diagnosis))
-        return _failed(query, answer.error)
+        # A diagnosis that failed is the request's failure (its status says why;
+        # the reading alone is `GET /live`'s).
+        return _failed(query, answer.error or answer.diag_error)
 
     def _cleaned(self, query: str, caller: str) -> str | Answer:
         """The query, by the same rule as /consumo's text (bounded, no control

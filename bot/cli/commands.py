@@ -88,8 +88,11 @@ def cmd_diag(args: argparse.Namespace, settings: Settings) -> int:
         readings = ReadingService(inventory, RouterClient.from_settings(settings))
         service = DiagnosisService.from_settings(readings, settings)
         answer = asyncio.run(service.ask(user, _cli_asker()))
-        reading, diagnosis, error = answer.shown, answer.diagnosis, answer.error
-        if reading is not None:
+        reading, diagnosis = answer.shown, answer.diagnosis
+        # A diagnosis that failed: the reading on the terminal, then why (one line
+        # and the fault's exit code); `--json` prints nothing a script could take
+        # for a diagnosis, only the error.
+        if reading is not None and not (args.json and answer.diag_error):
             if args.json:
                 data = diagnosis_texts.diagnosis_json(reading, diagnosis)
                 print(_json_for_terminal(data), flush=True)
@@ -98,7 +101,7 @@ def cmd_diag(args: argparse.Namespace, settings: Settings) -> int:
                 if diagnosis is not None:
                     lines += diagnosis_texts.diagnosis_lines(diagnosis)
                 print("\n".join(lines), flush=True)
-    return _ended(user, error)
+    return _ended(user, answer.error or answer.diag_error)
 
 
 def _cli_asker() -> Asker:

@@ -150,21 +150,24 @@ class DiagAnswer:
 
     `reading` is set whenever the subscriber was read (online or not);
     `diagnosis` only for an online one whose ping or torch answered; `error`
-    when the reading, or the whole diagnosis, failed.
+    when the reading failed (or something we did not expect); `diag_error` when
+    the reading stood but the diagnosis failed as a whole (its router busy or
+    silent by then): the reading is still worth showing, with why.
     """
 
     query: str
     reading: Reading | None
     diagnosis: Diagnosis | None
     error: BaseException | None
-    #: As the audit records it: ``diag``, or how the reading ended (`outcome_of`).
+    #: As the audit records it: ``diag``, or how it ended (`outcome_of`).
     outcome: str
     latency_ms: int
+    diag_error: BeholderError | None = None
 
     @property
     def shown(self) -> Reading | None:
-        """The reading every edge shows, with `diagnosis` (None: offline); None when
-        the answer is `error` instead (the reading, or the whole diagnosis, failed)."""
+        """The reading an edge shows, with `diagnosis` (None: offline, or `diag_error`
+        says why not); None when the answer is `error` instead."""
         return self.reading if self.error is None else None
 
 
@@ -209,17 +212,19 @@ class DiagnosisService:
         answer: Answer = await self.readings.ask(query, asker, exact=exact, audit=False)
         reading, error = answer.reading, answer.error
         diagnosis: Diagnosis | None = None
+        diag_error: BeholderError | None = None
         if reading is not None:
             try:
                 diagnosis = await self._shared(reading)
             except BeholderError as exc:
-                error = exc
+                diag_error = exc
             except Exception as exc:
                 log.exception("diag of %s: unexpected error", reading.user)
                 error = exc
         latency_ms = round((time.monotonic() - started) * 1000)
         # Not diagnosed: offline (the reading says so), or how it failed.
-        outcome = "diag" if diagnosis else outcome_of(None if error else reading, error)
+        failed = error or diag_error
+        outcome = "diag" if diagnosis else outcome_of(None if failed else reading, failed)
         log.info(
             "diag query=%r by=%s source=%s outcome=%s verdict=%s %dms",
             query,
@@ -229,8 +234,8 @@ class DiagnosisService:
             diagnosis.verdict if diagnosis else "",
             latency_ms,
         )
-        self.readings.audit(query, asker, outcome, reading, error, latency_ms)
-        return DiagAnswer(query, reading, diagnosis, error, outcome, latency_ms)
+        self.readings.audit(query, asker, outcome, reading, failed, latency_ms)
+        return DiagAnswer(query, reading, diagnosis, error, outcome, latency_ms, diag_error)
 
     async def _shared(self, reading: Reading) -> Diagnosis | None:
         """The diagnosis of `reading`'s subscriber on its router: the one running, if

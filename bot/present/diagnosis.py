@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.errors import BeholderError
 from bot.model import Diagnosis, Flow, PingResult, Reading
+from bot.present import errors as error_texts
 from bot.present.lang import t
 from bot.present.markup import literal, plain
 from bot.present.numbers import figure, mbps, percent
@@ -118,6 +120,12 @@ def top_lines(diagnosis: Diagnosis) -> list[str]:
 def offline_line(user: str) -> str:
     """An offline subscriber: the reading says so, and there is nothing to diagnose."""
     return t("diag.offline", user=literal(user, "code"))
+
+
+def failed_line(err: BeholderError) -> str:
+    """The reading stood but its diagnosis failed: that, and the fault's own
+    sentence (what happened, what to do)."""
+    return t("diag.failed", reason=error_texts.error(err))
 
 
 def diagnosing(user: str) -> str:

@@ -89,13 +89,20 @@ def reading_message(reading: Reading, tz: tzinfo, requested_by: str | None = Non
 
 
 def diagnosis_message(
-    reading: Reading, diagnosis: Diagnosis | None, tz: tzinfo, requested_by: str | None = None
+    reading: Reading,
+    diagnosis: Diagnosis | None,
+    tz: tzinfo,
+    requested_by: str | None = None,
+    failed: BeholderError | None = None,
 ) -> Message:
     """The reading with its diagnosis first, under the title: the verdict sentence,
-    then the last mile's figures and the top flows. Offline (`diagnosis` None):
-    the reading, with the note that there is nothing to diagnose."""
+    then the last mile's figures and the top flows. No diagnosis: the reading,
+    with why (`failed`: the diagnosis failed as a whole; else he is offline)."""
     message = reading_message(reading, tz, requested_by)
     head, rest = message["blocks"][:1], message["blocks"][1:]
+    if failed is not None:
+        note = f":warning: {diagnosis_texts.failed_line(failed)}"
+        return {"text": f"{note}\n{message['text']}", "blocks": [*head, _section(note), *rest]}
     if diagnosis is None:
         note = f":information_source: {diagnosis_texts.offline_line(reading.user)}"
         return {"text": message["text"], "blocks": [*head, _section(note), *rest]}

@@ -69,7 +69,9 @@ async def diagnose(deps: Deps, query: str, asker: Asker, *, exact: bool = False)
     answer = await deps.diagnoses.ask(query, asker, exact=exact)
     reading = answer.shown
     if reading is not None:
-        message = blocks.diagnosis_message(reading, answer.diagnosis, deps.tz, asker.user)
+        message = blocks.diagnosis_message(
+            reading, answer.diagnosis, deps.tz, asker.user, failed=answer.diag_error
+        )
         return Reply(message, "reading")
     return failed_reply(query, answer.error)
 

@@ -440,6 +440,8 @@ def every_message() -> list[str]:
         out += diagnosis_texts.diagnosis_lines(diagnosis)
         out += strings(blocks.diagnosis_message(readings()[0], diagnosis, UTC, "U0001"))
     out += strings(blocks.diagnosis_message(offline(), None, UTC))
+    busy = RouterBusy("bras-centro", "x", user="juan.perez", seconds=5, sessions=4)
+    out += strings(blocks.diagnosis_message(readings()[0], None, UTC, failed=busy))
     out += strings(blocks.diagnosing_message("juan.perez"))
 
     for err in every_error():

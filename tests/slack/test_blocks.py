@@ -9,6 +9,7 @@ from bot.errors import (
     InputError,
     NodeNotInInventory,
     RouterAuthFailed,
+    RouterBusy,
     RouterProtocolError,
     RouterRefused,
     RouterTimeout,
@@ -392,3 +393,17 @@ def test_control_characters_are_not_echoed():
     assert "\x1b" not in message["text"]
     assert "\x00" not in message["text"]
     assert "juan�[31m�" in message["text"]
+
+
+def test_a_diagnosis_that_failed_still_shows_the_reading_and_why():
+    """The reading stood but its diagnosis could not run: the message is the
+    reading, with a warning first that says the diagnosis failed and the fault's
+    own sentence (which router, what to do), in the notification text too."""
+    busy = RouterBusy("bras-norte", "x", user="juan.perez", seconds=5, sessions=4)
+    message = blocks.diagnosis_message(online(), None, UTC, failed=busy)
+    assert message["text"].startswith(":warning: No se pudo diagnosticar. ")
+    assert "bras-norte" in message["text"].split("\n")[0]
+    shown = all_text(message)
+    assert "No se pudo diagnosticar" in shown
+    assert "45,2 Mbps" in shown  # the reading's download is still there
+    assert "no hay nada que diagnosticar" not in shown

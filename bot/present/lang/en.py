@@ -100,6 +100,7 @@ MESSAGES: dict[str, str] = {
     "diag.dominant_flow": "Most of it is {flow}: that device or application fills the link.",
     "diag.healthy": "The link is healthy; check the WiFi or the customer's equipment.",
     "diag.inconclusive": "No clear conclusion: check the usage and run the diagnosis again.",
+    "diag.failed": "The diagnosis could not be made. {reason}",
     "diag.offline": (
         "{user} is not connected: there is nothing to diagnose. Check the CPE "
         "(power, signal) and try again once it reconnects."

@@ -104,6 +104,7 @@ MESSAGES: dict[str, str] = {
     "diag.dominant_flow": "La mayor parte es {flow}: ese equipo o aplicación llena el enlace.",
     "diag.healthy": "El enlace está sano; revisar WiFi o el equipo del cliente.",
     "diag.inconclusive": "Sin conclusión clara: revisar el consumo y repetir el diagnóstico.",
+    "diag.failed": "No se pudo diagnosticar. {reason}",
     "diag.offline": (
         "{user} no está conectado: no hay nada que diagnosticar. Revisar la CPE "
         "(energía, señal) y repetir cuando vuelva a conectarse."
