@@ -17,19 +17,24 @@ from bot.sim.session import MAX_RUNNING_COMMANDS, TOO_MANY_MESSAGE
 from tests.conftest import API_PASSWORD, API_USER
 
 
-def test_routeros_api_pipelining_tagged_commands_gets_each_reply(network):
-    """Four commands sent before any reply is read: the session, the traffic and
-    another user's secret each come back under their own tag, a monitor of an
-    interface that does not exist traps alone, and all four ran at once."""
-    network.set_latency("bras-norte", 0.05)
-    network.reset_counters()
-    pool = routeros_api.RouterOsApiPool(
+def _pool(network) -> routeros_api.RouterOsApiPool:
+    """RouterOS-api's connection to bras-norte, logging in as ≥ 6.43 routers expect."""
+    return routeros_api.RouterOsApiPool(
         "127.0.0.1",
         username=API_USER,
         password=API_PASSWORD,
         port=network.ports["bras-norte"],
         plaintext_login=True,
     )
+
+
+def test_routeros_api_pipelining_tagged_commands_gets_each_reply(network):
+    """Four commands sent before any reply is read: the session, the traffic and
+    another user's secret each come back under their own tag, a monitor of an
+    interface that does not exist traps alone, and all four ran at once."""
+    network.set_latency("bras-norte", 0.05)
+    network.reset_counters()
+    pool = _pool(network)
     try:
         api = pool.get_api()
         interface = api.get_resource("/interface")
@@ -63,13 +68,7 @@ def test_a_flood_of_tagged_commands_is_held_to_the_simulators_bound(network):
     sends more than MAX_RUNNING_COMMANDS at once gets a trap for the rest, so the
     simulator never holds an unbounded number of tasks, and the others are answered."""
     network.set_latency("bras-norte", 0.2)
-    pool = routeros_api.RouterOsApiPool(
-        "127.0.0.1",
-        username=API_USER,
-        password=API_PASSWORD,
-        port=network.ports["bras-norte"],
-        plaintext_login=True,
-    )
+    pool = _pool(network)
     extra = 6
     try:
         active = pool.get_api().get_resource("/ppp/active")
