@@ -63,7 +63,8 @@ import librouteros  # noqa: E402
 from bot.domain.sync import sync_nodes  # noqa: E402
 from bot.inventory.store import Inventory  # noqa: E402
 from bot.model import Node  # noqa: E402
-from bot.routeros.client import ACTIVE_PROPLIST, QUEUE_PROPLIST, RouterClient  # noqa: E402
+from bot.routeros.client import RouterClient  # noqa: E402
+from bot.routeros.reads import ACTIVE_PROPLIST, QUEUE_PROPLIST  # noqa: E402
 from bot.sim.model import MBPS, RouterConfig, Subscriber  # noqa: E402
 from tests.support.fake_slack import FakeSlack  # noqa: E402
 

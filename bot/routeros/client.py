@@ -14,7 +14,8 @@ What it guarantees, whatever the load:
 * **Identical snapshots in flight share one router query.**
 * ``monitor-traffic`` is always sent **with ``once``**, ``/ping`` with ``count``
   and ``/tool/torch`` with ``duration``: without them the router streams
-  forever and nothing would ever end the command.
+  forever and nothing would ever end the command (the commands themselves,
+  sent together where a question needs several: `bot.routeros.reads`).
 * **No password to an unauthenticated router** (`bot.routeros.connection.login`).
 * **Every reply has a ceiling** of rows and bytes for its command
   (`bot.routeros.sentences.ReplyLimit`): a question expects a handful of rows, a live
@@ -27,15 +28,14 @@ What it guarantees, whatever the load:
 
 Opening a session (TCP or TLS, the pin check, login) and turning every library,
 socket and TLS error into a `bot.errors.RouterError`, in one place
-(`mapped_errors`), are `bot.routeros.connection`'s; this module decides when a
-session may be opened, for how long, and what is asked on it.
+(`mapped_errors`), are `bot.routeros.connection`'s; what is asked on a session
+and how its replies are read, `bot.routeros.reads`'s. This module decides
+when a session may be opened, for how long, and which question it carries.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import ipaddress
 import logging
 import ssl
 import time
@@ -59,13 +59,10 @@ from bot.model import (
     NodeCheck,
     NodeTables,
     Probe,
-    QueueState,
     Sample,
     Secret,
     Snapshot,
-    Traffic,
 )
-from bot.routeros.batch import Ask, Batch
 from bot.routeros.breaker import CircuitBreaker
 from bot.routeros.connection import (
     Connection,
@@ -77,58 +74,15 @@ from bot.routeros.connection import (
     peer_der,
 )
 from bot.routeros.parse import (
-    FLOWS_KEPT,
-    FlowTally,
-    MalformedReply,
     interface_name,
     parse_int,
-    ping_from_rows,
-    queue_from_row,
     secret_from_row,
-    session_from_row,
-    traffic_from_row,
 )
 from bot.routeros.pull import SECRET_PROPLIST, node_tables, read_tables
-from bot.routeros.sentences import QUESTION, ReplyLimit
+from bot.routeros.reads import ProbeReads, read_sample, read_snapshot, rows_of
 from bot.routeros.slots import SessionSlots, new_question, queue_to_blame
 
 log = logging.getLogger(__name__)
-
-ACTIVE_PROPLIST = "name,service,caller-id,address,uptime"
-QUEUE_PROPLIST = "name,max-limit,rate,queued-bytes,dropped"
-
-#: One of a snapshot's four reads: a handful of rows, a quarter of a `QUESTION`'s
-#: bytes, so the four sent together are held to what one question may bring.
-SNAPSHOT_READ = ReplyLimit(rows=QUESTION.rows, bytes=QUESTION.bytes // 4)
-#: One ``monitor-traffic once`` of a live view: one row.
-SAMPLE = ReplyLimit(rows=1, bytes=64 * 1024)
-#: The subscriber's own queue (``?name=<pppoe-USER>``): one row.
-SAMPLE_QUEUE = ReplyLimit(rows=1, bytes=64 * 1024)
-
-#: Most probes one ``/ping`` may send (BEHOLDER_PING_COUNT is at most this).
-MAX_PING_COUNT = 50
-#: The ``interval`` between probes RouterOS accepts, in seconds.
-PING_INTERVAL_RANGE = (0.01, 5.0)
-#: Longest ``/tool/torch``, in seconds (one sample each).
-MAX_TORCH_SECONDS = 10
-#: Rows one torch sample may list before the reply is cut: a subscriber's link
-#: has dozens of flows, and past `bot.routeros.parse.FLOWS_KEPT` distinct ones
-#: only the busiest are kept (`FlowTally`); this many a second is a flood (or a
-#: router under attack), and the flood ends there.
-TORCH_ROWS_PER_SAMPLE = 8 * FLOWS_KEPT
-
-
-def ping_limit(count: int) -> ReplyLimit:
-    """A ``/ping`` of `count` probes: one row each (a row is some 200 bytes)."""
-    return ReplyLimit(rows=count, bytes=64 * 1024 + count * 1024)
-
-
-def torch_limit(seconds: int) -> ReplyLimit:
-    """A ``/tool/torch`` of `seconds` samples, `TORCH_ROWS_PER_SAMPLE` rows each
-    (a row is some 250 bytes). Its rows are summed as they arrive, never held."""
-    rows = seconds * TORCH_ROWS_PER_SAMPLE
-    return ReplyLimit(rows=rows, bytes=64 * 1024 + rows * 512)
-
 
 # -- the client ------------------------------------------------------------------------
 
@@ -240,7 +194,7 @@ class RouterClient:
                 asyncio.timeout(self.timeout),
                 self.session(node) as api,
             ):
-                rows = await _rows(
+                rows = await rows_of(
                     api, "/ppp/secret/print", f"?name={user}", f"=.proplist={SECRET_PROPLIST}"
                 )
         return secret_from_row(rows[0], node.name) if rows else None
@@ -251,9 +205,9 @@ class RouterClient:
         with self._counted(node), mapped_errors(node, None, self.timeout):
             async with asyncio.timeout(self.timeout), self.session(node) as api:
                 logged_in = time.monotonic()
-                identity = await _rows(api, "/system/identity/print")
-                resource = await _rows(api, "/system/resource/print", "=.proplist=version")
-                sessions = await _rows(api, "/ppp/active/print", "=count-only=")
+                identity = await rows_of(api, "/system/identity/print")
+                resource = await rows_of(api, "/system/resource/print", "=.proplist=version")
+                sessions = await rows_of(api, "/ppp/active/print", "=count-only=")
         count = None
         if sessions and "ret" in sessions[-1]:
             count = parse_int(sessions[-1]["ret"], default=-1)
@@ -277,7 +231,7 @@ class RouterClient:
         """`user`'s traffic once per `every` seconds for `seconds`, on one API session.
 
         Each sample is its own ``monitor-traffic … once`` and a read of the
-        subscriber's queue, sent together (`_read_sample`): one round trip a
+        subscriber's queue, sent together (`bot.routeros.reads.read_sample`): one round trip a
         second, and nothing keeps running on the router if Beholder dies
         mid-way. The session is held (and counts toward this router's
         session limit) until the watch ends: after `seconds`, when `stop` is
@@ -311,7 +265,7 @@ class RouterClient:
                             pass
                     asked = loop.time()
                     async with asyncio.timeout(self.timeout):
-                        traffic, queue = await _read_sample(api, node, iface)
+                        traffic, queue = await read_sample(api, node, iface)
                     yield Sample(asked - started, datetime.now(UTC), traffic, queue)
                     if traffic is None:
                         break
@@ -347,55 +301,9 @@ class RouterClient:
         row leaves the ping standing (`Probe.flows` None, logged); a garbage rate
         is a `RouterProtocolError` only when there is no ping to show.
         """
-        if not 1 <= ping_count <= MAX_PING_COUNT:
-            raise ValueError(f"ping count must be 1..{MAX_PING_COUNT}, not {ping_count}")
-        low, high = PING_INTERVAL_RANGE
-        if not low <= interval <= high:
-            raise ValueError(f"ping interval must be {low:g}..{high:g}s, not {interval:g}")
-        if not 1 <= torch_seconds <= MAX_TORCH_SECONDS:
-            raise ValueError(f"torch seconds must be 1..{MAX_TORCH_SECONDS}, not {torch_seconds}")
-        # ValueError for anything but an IP: the router's text never reaches /ping.
-        target = None if address is None else str(ipaddress.ip_address(address))
-        tally = FlowTally(target or "", torch_seconds)
-        garbage: list[MalformedReply] = []
-
-        def count_flow(row: dict[str, str], sentence: list[str]) -> None:
-            if garbage:
-                return
-            try:
-                tally.add(row, sentence)
-            except MalformedReply as exc:
-                garbage.append(exc)  # torch is unreadable; the ping goes on
-
-        asks = [
-            Ask(
-                "/tool/torch",
-                (
-                    f"=interface={interface_name(user)}",
-                    f"=duration={torch_seconds}s",
-                    "=src-address=0.0.0.0/0",
-                    "=dst-address=0.0.0.0/0",
-                    "=port=any",
-                    "=ip-protocol=any",
-                ),
-                limit=torch_limit(torch_seconds),
-                each=count_flow,
-            )
-        ]
-        if target is not None:
-            ping = Ask(
-                "/ping",
-                (
-                    f"=address={target}",
-                    f"=count={ping_count}",
-                    f"=interval={round(interval * 1000)}ms",
-                ),
-                limit=ping_limit(ping_count),
-            )
-            asks.insert(0, ping)
-        batch = Batch(asks)
-        by_design = max(ping_count * interval if target is not None else 0.0, torch_seconds)
-        deadline = self.timeout + by_design
+        reads = ProbeReads(user, address, ping_count, interval, torch_seconds)
+        batch = reads.batch
+        deadline = self.timeout + reads.by_design
         loop = asyncio.get_running_loop()
         with (
             self._counted(node),
@@ -417,17 +325,17 @@ class RouterClient:
                 except TimeoutError:
                     cut = True
             # Closed: whatever the router still ran ended with the connection.
-            result = _probe_of(batch, target, ping_count, tally, garbage, cut)
+            result = reads.result(cut)
             if result.ping is None and result.flows is None:
                 if cut:
                     raise TimeoutError  # nothing measured: RouterTimeout, as any deadline
-                if garbage:
-                    raise garbage[0]
-        for ask, reply in zip(asks, batch.replies, strict=True):
+                if reads.garbage:
+                    raise reads.garbage[0]
+        for ask, reply in zip(batch.asks, batch.replies, strict=True):
             if reply.trap is not None:
                 log.info("%s on %s for %s: %s", ask.command, node.name, user, reply.trap)
-        if garbage:
-            log.info("torch on %s for %s: %s", node.name, user, garbage[0])
+        if reads.garbage:
+            log.info("torch on %s for %s: %s", node.name, user, reads.garbage[0])
         log.info(
             "probe node=%s user=%s ping=%s flows=%s partial=%s",
             node.name,
@@ -455,7 +363,7 @@ class RouterClient:
             mapped_errors(node, user, self.timeout),
         ):
             async with asyncio.timeout(self.timeout), self.session(node) as api:
-                snapshot = await _read_snapshot(api, node, user)
+                snapshot = await read_snapshot(api, node, user)
         latency = time.monotonic() - started
         log.info(
             "snapshot node=%s user=%s online=%s %.0fms",
@@ -552,122 +460,3 @@ class RouterClient:
         within this router's session limit."""
         async with self._slots.session(node), connect(node, tls, self.timeout) as conn:
             yield conn
-
-
-async def _rows(
-    api: RawApi, command: str, *words: str, limit: ReplyLimit = QUESTION
-) -> list[dict[str, str]]:
-    """The rows of one command, its reply cut at `limit`."""
-    api.protocol.limit = limit
-    return [row async for row in api.rawCmd(command, *words)]
-
-
-async def _read_sample(
-    api: RawApi, node: Node, iface: str
-) -> tuple[Traffic | None, QueueState | None]:
-    """One second of a live view: ``monitor-traffic once`` on `iface` and its
-    queue's counters, sent together (`bot.routeros.batch`).
-
-    The monitor's trap ("no such item": the interface is gone, the subscriber
-    disconnected) is expected and read as no traffic, which ends the watch; a
-    trap on the queue's print is not, and is raised. A row about another
-    interface is refused, as in a snapshot (`_named`).
-    """
-    monitor, queues = await Batch(
-        [
-            # `once` is what makes the command end: never send it without.
-            Ask("/interface/monitor-traffic", (f"=interface={iface}", "=once="), SAMPLE),
-            Ask(
-                "/queue/simple/print",
-                (f"?name={iface}", f"=.proplist={QUEUE_PROPLIST}"),
-                SAMPLE_QUEUE,
-            ),
-        ]
-    ).run(api)
-    queue_rows = _named(queues.table(), iface)
-    queue = queue_from_row(queue_rows[0]) if queue_rows else None
-    if monitor.trap is not None:
-        log.info("watch %s on %s: %s", iface, node.name, monitor.trap)
-        return None, queue
-    traffic_rows = _named(monitor.rows, iface)
-    return (traffic_from_row(traffic_rows[0]) if traffic_rows else None), queue
-
-
-async def _read_snapshot(api: RawApi, node: Node, user: str) -> Snapshot:
-    """The reads of routeros.md, sent together on one session (`bot.routeros.batch`).
-
-    The session, the traffic, the queue and the secret go out at once: one
-    round trip to the router whatever it answers. An offline user's
-    ``monitor-traffic`` traps ("no such item": his interface is gone), which is
-    expected and read as no figures; the secret is what an offline reading
-    shows (last logout, reason, MAC), and is left out of an online one.
-    """
-    query = f"?name={user}"
-    iface = interface_name(user)
-    active, monitor, queues, secrets = await Batch(
-        [
-            Ask("/ppp/active/print", (query, f"=.proplist={ACTIVE_PROPLIST}"), SNAPSHOT_READ),
-            # `once` is what makes the command end: never send it without.
-            Ask("/interface/monitor-traffic", (f"=interface={iface}", "=once="), SNAPSHOT_READ),
-            Ask(
-                "/queue/simple/print",
-                (f"?name={iface}", f"=.proplist={QUEUE_PROPLIST}"),
-                SNAPSHOT_READ,
-            ),
-            Ask("/ppp/secret/print", (query, f"=.proplist={SECRET_PROPLIST}"), SNAPSHOT_READ),
-        ]
-    ).run(api)
-    taken_at = datetime.now(UTC)
-    sessions = _named(active.table(), user)
-    if not sessions:
-        rows = _named(secrets.table(), user)
-        secret = secret_from_row(rows[0], node.name) if rows else None
-        return Snapshot(node=node.name, user=user, taken_at=taken_at, secret=secret)
-    if monitor.trap is not None:
-        # The session ended between the reads: report it without figures.
-        log.info("monitor-traffic %s on %s: %s", iface, node.name, monitor.trap)
-    traffic_rows = [] if monitor.trap is not None else _named(monitor.rows, iface)
-    queue_rows = _named(queues.table(), iface)
-    return Snapshot(
-        node=node.name,
-        user=user,
-        taken_at=taken_at,
-        session=session_from_row(sessions[0]),
-        traffic=traffic_from_row(traffic_rows[0]) if traffic_rows else None,
-        queue=queue_from_row(queue_rows[0]) if queue_rows else None,
-    )
-
-
-def _named(rows: list[dict[str, str]], name: str) -> list[dict[str, str]]:
-    """`rows`, each checked to be about `name` (what the read asked for): a reply
-    read under the wrong tag, or a router answering another question, must not
-    become this subscriber's figures. A row without a name is taken as is."""
-    for row in rows:
-        if row.get("name", name) != name:
-            raise MalformedReply(f"a row for {row['name'][:64]!r} in the reply about {name!r}")
-    return rows
-
-
-def _probe_of(
-    batch: Batch,
-    target: str | None,
-    count: int,
-    tally: FlowTally,
-    garbage: list[MalformedReply],
-    cut: bool,
-) -> Probe:
-    """What a probe's batch brought (`RouterClient.probe`), each part as far as
-    it got: a ping with no probe reported, or a torch with no row before the
-    deadline (or trapped, or unreadable), is None."""
-    *pinged, torched = batch.replies
-    ping = None
-    if pinged and target is not None:
-        result = ping_from_rows(target, pinged[0].rows)
-        if result.sent:
-            ping = dataclasses.replace(result, asked=count)
-    flows = None
-    if torched.trap is None and not garbage and (torched.done or tally.rows):
-        flows = tuple(tally.flows())
-    refused = bool(pinged) and pinged[0].trap is not None and ping is None
-    # `cut`: the deadline came before every reply was done (`Batch.run` returns only then).
-    return Probe(ping, flows, tally.seconds, tally.samples, partial=cut, ping_refused=refused)

@@ -24,9 +24,9 @@ from librouteros.exceptions import TrapError
 from bot.domain.live import queue_drops
 from bot.model import Node, Plan, Sample, Snapshot
 from bot.routeros.batch import Ask, Batch, Reply
-from bot.routeros.client import _read_sample, _read_snapshot
 from bot.routeros.connection import RawApi
 from bot.routeros.parse import MalformedReply
+from bot.routeros.reads import read_sample, read_snapshot
 from bot.routeros.sentences import ReplyLimit, ReplyTooLarge
 from bot.routeros.transport import BufferedApiProtocol
 from bot.sim import traffic, wire
@@ -307,8 +307,8 @@ def _read_against(stream: list[list[str]], read: Callable[[RawApi, Node], Awaita
 
 
 def _snapshot_against(stream: list[list[str]]) -> Snapshot:
-    """`_read_snapshot` of juan.perez against a peer that sends `stream`."""
-    return _read_against(stream, lambda api, node: _read_snapshot(api, node, "juan.perez"))
+    """`read_snapshot` of juan.perez against a peer that sends `stream`."""
+    return _read_against(stream, lambda api, node: read_snapshot(api, node, "juan.perez"))
 
 
 IFACE = "<pppoe-juan.perez>"
@@ -352,7 +352,7 @@ def test_a_live_sample_about_someone_else_is_refused(stream):
     its name (the snapshot checked it, the live sample did not), so a reply under
     the wrong tag showed another interface's traffic or queue as his."""
     with pytest.raises(MalformedReply):
-        _read_against(stream, lambda api, node: _read_sample(api, node, IFACE))
+        _read_against(stream, lambda api, node: read_sample(api, node, IFACE))
 
 
 def test_rows_about_the_subscriber_make_his_snapshot():

@@ -11,8 +11,9 @@ import pytest
 
 from bot.errors import RouterBusy, RouterProtocolError, RouterReplyTooLarge, RouterTimeout
 from bot.model import Node
-from bot.routeros.client import TORCH_ROWS_PER_SAMPLE, RouterClient
+from bot.routeros.client import RouterClient
 from bot.routeros.parse import FLOWS_KEPT, MAX_RATE_BPS
+from bot.routeros.reads import TORCH_ROWS_PER_SAMPLE
 from bot.sim import faults
 from bot.sim.model import MBPS, Flow, PingPath, RouterConfig, Subscriber
 from bot.sim.network import SimNetwork

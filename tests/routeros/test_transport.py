@@ -590,7 +590,7 @@ SHAPES = [
         AsyncApi.rawCmd,
         [("self", ARG), ("cmd", ARG), ("words", ARGS)],
         "async generator",
-        "bot/routeros/client.py",  # every question's command
+        "bot/routeros/reads.py",  # every question's command
     ),
     (
         "AsyncApi.__call__",

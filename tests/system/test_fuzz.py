@@ -41,8 +41,9 @@ from bot.domain.sync import sync_nodes
 from bot.errors import InputError, RouterError
 from bot.inventory.store import Inventory
 from bot.model import Node, Secret, Snapshot
-from bot.routeros.client import ACTIVE_PROPLIST, QUEUE_PROPLIST, RouterClient
+from bot.routeros.client import RouterClient
 from bot.routeros.pull import SECRET_PROPLIST
+from bot.routeros.reads import ACTIVE_PROPLIST, QUEUE_PROPLIST
 from bot.sim.network import SimNetwork
 from bot.slack import parsing
 from bot.slack.app import build_app

@@ -20,8 +20,9 @@ import pytest
 
 from bot.errors import RouterReplyTooLarge, RouterTimeout
 from bot.model import Node
-from bot.routeros.client import SAMPLE, SAMPLE_QUEUE, RouterClient, _rows
+from bot.routeros.client import RouterClient
 from bot.routeros.pull import PULL_FIELD_BYTES, PULL_ROW_WORDS, pull_limit
+from bot.routeros.reads import SAMPLE, SAMPLE_QUEUE, rows_of
 from bot.routeros.sentences import (
     MAX_EMPTY_SENTENCES,
     MAX_SENTENCE_WORDS,
@@ -77,7 +78,7 @@ async def cut_reply(node: Node, limit: ReplyLimit) -> tuple[ReplyTooLarge, int]:
     async with asyncio.timeout(10), client().session(node) as api:
         before = api.protocol.received
         with pytest.raises(ReplyTooLarge) as caught:
-            await _rows(api, "/ppp/secret/print", limit=limit)
+            await rows_of(api, "/ppp/secret/print", limit=limit)
         return caught.value, api.protocol.received - before
 
 
