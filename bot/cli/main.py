@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot import __version__, logs
-from bot.cli import admin, commands, doctor
+from bot.cli import admin, commands
 from bot.cli.report import EXIT_FAILED, EXIT_NOT_FOUND, EXIT_USAGE
 from bot.config import Settings, load_settings
 from bot.errors import (
@@ -35,6 +35,14 @@ MAX_AUDIT_LIMIT = 100_000
 Handler = Callable[[argparse.Namespace, Settings], int]
 
 
+def _doctor(args: argparse.Namespace) -> int:
+    """``beholder doctor``, imported when asked for: it brings Slack's web client
+    (slack_sdk, aiohttp), which would add some 0.3 s to every other command."""
+    from bot.cli import doctor
+
+    return doctor.cmd_doctor(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -42,8 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
-        if args.handler is doctor.cmd_doctor:
-            return doctor.cmd_doctor(args)  # settings that do not parse are one of its findings
+        if args.handler is _doctor:
+            return _doctor(args)  # settings that do not parse are one of its findings
         settings = load_settings(args.env_file)
         lang.use(settings.lang)
         # One-shot commands keep stderr for errors; `serve` logs every event.
@@ -190,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="check settings, files, Slack tokens and scopes, the inventory and every node",
         description="One line per check (ok, warn or fail) saying what to do; "
         "exit code 1 when any check fails.",
-    ).set_defaults(handler=doctor.cmd_doctor)
+    ).set_defaults(handler=_doctor)
 
     demo = subcommands.add_parser(
         "demo", help="try it all on a built-in router simulator (no routers or Slack needed)"
