@@ -41,7 +41,7 @@ from bot.slack.groups import GroupResolver
 from bot.slack.ids import ACTION_DIAG, ACTION_LIVE, ACTION_LIVE_STOP, ACTION_PICK, ACTION_REFRESH
 from bot.slack.installation import Installation
 from bot.slack.policy import Decision, Policy, decide
-from bot.slack.replies import Deps, audit
+from bot.slack.replies import Deps
 
 log = logging.getLogger(__name__)
 
@@ -256,7 +256,7 @@ async def _tell_and_audit(
         )
         await delivery.reply(client, target, message, public=False)
     asker = Asker(request.user, request.channel, request.source)
-    await audit(deps, request.query, asker, "denied")
+    deps.readings.audit(request.query, asker, "denied")
 
 
 def log_policy(settings: Settings) -> None:

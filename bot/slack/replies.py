@@ -15,7 +15,7 @@ from bot.domain.diagnose import DiagnosisService
 from bot.domain.live_registry import MIN_SECONDS, LiveRegistry
 from bot.domain.readings import ReadingService
 from bot.errors import AmbiguousQuery, BeholderError, InputError, InventoryError, RouterBusy
-from bot.model import Asker, Reading
+from bot.model import Asker
 from bot.slack import blocks
 
 log = logging.getLogger(__name__)
@@ -94,17 +94,3 @@ def failed_reply(query: str, error: BaseException | None) -> Reply:
 def help_message(deps: Deps) -> blocks.Message:
     """``/consumo ayuda``: every way to ask, with this app's live view bounds."""
     return blocks.help_message(MIN_SECONDS, deps.live_views.max_seconds)
-
-
-async def audit(
-    deps: Deps,
-    query: str,
-    asker: Asker,
-    outcome: str,
-    reading: Reading | None = None,
-    error: BaseException | None = None,
-    latency_ms: int = 0,
-) -> None:
-    """Queue the question's audit row: written after the reply, off its path
-    (`Inventory.audit_later`), so a busy database never delays an answer."""
-    deps.readings.audit(query, asker, outcome, reading, error, latency_ms)

@@ -24,7 +24,7 @@ from bot.model import Asker
 from bot.slack import blocks, delivery, parsing
 from bot.slack.ids import COMMAND
 from bot.slack.listeners import live
-from bot.slack.replies import Deps, audit, consult, diagnose, help_message
+from bot.slack.replies import Deps, consult, diagnose, help_message
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -35,7 +35,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             text, seconds = parsing.command_question(command.get("text", ""))
             if parsing.asks_help(text, seconds):
                 await ack(**help_message(deps))  # the ack is seen by the asker alone
-                await audit(deps, text.strip(), asker, "help")
+                deps.readings.audit(text.strip(), asker, "help")
                 return
             diag = False
             if seconds is None:

@@ -29,7 +29,7 @@ from bot.errors import InputError
 from bot.model import Asker
 from bot.slack import blocks, delivery, parsing
 from bot.slack.listeners import live
-from bot.slack.replies import Deps, audit, consult, diagnose, help_message
+from bot.slack.replies import Deps, consult, diagnose, help_message
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             text, seconds = parsing.mention_question(event.get("text", ""))
             if parsing.asks_help(text, seconds):
                 await _post(client, channel, thread_ts, asker.user, help_message(deps))
-                await audit(deps, text.strip(), asker, "help")
+                deps.readings.audit(text.strip(), asker, "help")
                 return
             if seconds is None:
                 text, diag = parsing.split_diag(text)

@@ -43,7 +43,7 @@ from bot.present import live as live_texts
 from bot.present.chart import render_chart
 from bot.slack import blocks, delivery, parsing
 from bot.slack.ids import ACTION_LIVE, ACTION_LIVE_STOP
-from bot.slack.replies import Deps, audit, consult
+from bot.slack.replies import Deps, consult
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +150,7 @@ async def answer(
     )
     outcome = started.outcome
     if outcome is LiveOutcome.STARTED:
-        await audit(deps, query, asker, "live", started.reading, latency_ms=started.latency_ms)
+        deps.readings.audit(query, asker, "live", started.reading, latency_ms=started.latency_ms)
         return started.view
     if outcome is LiveOutcome.NO_SPARE_SESSION:
         await _one_shot(deps, client, target, query, asker, exact=exact)
@@ -161,7 +161,9 @@ async def answer(
     note, audited = await _refusal(client, channel, query, started)
     await delivery.reply(client, target, blocks.live_note_message(note), public=False)
     if audited is not None:
-        await audit(deps, query, asker, audited, started.reading, started.error, started.latency_ms)
+        deps.readings.audit(
+            query, asker, audited, started.reading, started.error, started.latency_ms
+        )
     return started.view if outcome is LiveOutcome.BUSY else None
 
 
@@ -321,7 +323,7 @@ async def _refuse(
         if isinstance(exc, UnknownUser)
         else f"failed:{type(exc).__name__}"
     )
-    await audit(deps, query, asker, outcome, error=exc, latency_ms=started.latency_ms)
+    deps.readings.audit(query, asker, outcome, error=exc, latency_ms=started.latency_ms)
 
 
 def _safe(name: str) -> str:

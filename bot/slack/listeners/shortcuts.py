@@ -19,7 +19,7 @@ from bot.domain import resolve
 from bot.model import Asker
 from bot.slack import blocks, delivery, parsing
 from bot.slack.ids import SHORTCUT_MESSAGE
-from bot.slack.replies import Deps, audit, consult
+from bot.slack.replies import Deps, consult
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         private = delivery.Target(body.get("response_url"), channel, user, thread_ts)
         match = await asyncio.to_thread(resolve.find_in_text, deps.readings.inventory, text)
         if match is None:
-            await audit(deps, text[: parsing.AUDITED_MESSAGE_MAX], asker, "not_found")
+            deps.readings.audit(text[: parsing.AUDITED_MESSAGE_MAX], asker, "not_found")
             await delivery.reply(client, private, blocks.nothing_in_message(), public=False)
             return
         reply = await consult(deps, match.user, asker, exact=True)
