@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from bot.config import Settings
 from bot.domain.readings import Answer, ReadingService, outcome_of
 from bot.errors import BeholderError
+from bot.inflight import InFlight
 from bot.model import Asker, Diagnosis, Flow, PingResult, Reading
 
 log = logging.getLogger(__name__)
@@ -191,7 +192,7 @@ class DiagnosisService:
         self.readings = readings
         self.ping_count = ping_count
         self.thresholds = thresholds
-        self._inflight: dict[tuple[str, str], asyncio.Task[Diagnosis | None]] = {}
+        self._inflight: InFlight[tuple[str, str], Diagnosis | None] = InFlight()
 
     @classmethod
     def from_settings(cls, readings: ReadingService, settings: Settings) -> DiagnosisService:
@@ -240,22 +241,10 @@ class DiagnosisService:
     async def _shared(self, reading: Reading) -> Diagnosis | None:
         """The diagnosis of `reading`'s subscriber on its router: the one running, if
         any, else a new one that later askers share (see the class docstring)."""
-        key = (reading.node, reading.user)
-        task = self._inflight.get(key)
-        if task is None:
-            task = asyncio.create_task(
-                diagnose(
-                    self.readings, reading, ping_count=self.ping_count, thresholds=self.thresholds
-                ),
-                name=f"diagnose {reading.user}",
-            )
-            self._inflight[key] = task
-            task.add_done_callback(lambda done: self._forget(key, done))
-        # shield: one asker who leaves must not cancel what the others wait for.
-        return await asyncio.shield(task)
-
-    def _forget(self, key: tuple[str, str], task: asyncio.Task[Diagnosis | None]) -> None:
-        if self._inflight.get(key) is task:
-            del self._inflight[key]
-        if not task.cancelled():
-            task.exception()  # retrieved here: each asker got it; not logged again
+        return await self._inflight.join(
+            (reading.node, reading.user),
+            lambda: diagnose(
+                self.readings, reading, ping_count=self.ping_count, thresholds=self.thresholds
+            ),
+            f"diagnose {reading.user}",
+        )

@@ -54,6 +54,7 @@ from bot.errors import (
     RouterTimeout,
     RouterTLSError,
 )
+from bot.inflight import InFlight
 from bot.model import (
     Node,
     NodeCheck,
@@ -107,8 +108,8 @@ class RouterClient:
     node_credentials: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
     #: Our own queue to each router (`bot.routeros.slots`).
     _slots: SessionSlots = field(init=False, repr=False)
-    _inflight: dict[tuple[str, int, str], asyncio.Task[Snapshot]] = field(
-        default_factory=dict, repr=False
+    _inflight: InFlight[tuple[str, int, str], Snapshot] = field(
+        default_factory=InFlight, repr=False
     )
     #: Client TLS contexts by kind ("verified", "pinned", "insecure"), made once.
     _tls: TlsContexts = field(init=False, repr=False)
@@ -136,14 +137,9 @@ class RouterClient:
 
     async def snapshot(self, node: Node, user: str) -> Snapshot:
         """One instant reading of `user` on `node`; concurrent twins share it."""
-        key = (node.host, node.port, user)
-        task = self._inflight.get(key)
-        if task is None:
-            task = asyncio.create_task(self._snapshot(node, user), name=f"snapshot {user}")
-            self._inflight[key] = task
-            task.add_done_callback(lambda t: self._forget(key, t))
-        # shield: one impatient caller must not cancel the query the others await.
-        return await asyncio.shield(task)
+        return await self._inflight.join(
+            (node.host, node.port, user), lambda: self._snapshot(node, user), f"snapshot {user}"
+        )
 
     async def pull(self, node: Node) -> NodeTables:
         """The node's whole ``/ppp/secret`` table (without passwords) and its
@@ -347,12 +343,6 @@ class RouterClient:
         return result
 
     # -- internals --
-
-    def _forget(self, key: tuple[str, int, str], task: asyncio.Task[Snapshot]) -> None:
-        if self._inflight.get(key) is task:
-            del self._inflight[key]
-        if not task.cancelled():
-            task.exception()  # retrieved here, so an orphaned failure is not logged twice
 
     async def _snapshot(self, node: Node, user: str) -> Snapshot:
         started = time.monotonic()
