@@ -170,11 +170,12 @@ def live_ended(view: LiveView) -> str:
 def live_dropped(view: LiveView) -> str:
     """``La cola del plan descartó 1.234 paquetes durante la vista.``; empty when
     it dropped none."""
-    if view.dropped <= 0:
+    dropped = view.dropped  # summed over the samples: once
+    if dropped <= 0:
         return ""
-    if view.dropped == 1:
+    if dropped == 1:
         return t("live.dropped_one")
-    return t("live.dropped_many", count=figure(view.dropped, 0))
+    return t("live.dropped_many", count=figure(dropped, 0))
 
 
 def live_summary(view: LiveView) -> str:
