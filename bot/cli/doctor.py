@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import stat
 from datetime import UTC, datetime
@@ -44,6 +45,7 @@ from bot.inventory import health
 from bot.inventory.files import shared_mode
 from bot.inventory.schema import SCHEMA_VERSION
 from bot.inventory.store import Inventory
+from bot.metrics import sync_age_s
 from bot.model import NodeStatus
 
 
@@ -197,12 +199,9 @@ def _sync_age(status: NodeStatus, settings: Settings, now: datetime) -> Finding:
             subject,
             f"never synced{why}: its subscribers cannot be found; run beholder sync",
         )
-    try:
-        synced = datetime.fromisoformat(status.synced_at)
-    except ValueError:
+    age = sync_age_s(status.synced_at, now)
+    if math.isinf(age):  # a stamp that is not ISO 8601
         return Finding(Level.WARN, subject, f"last sync stamped {status.synced_at!r}: run sync")
-    synced = synced if synced.tzinfo else synced.replace(tzinfo=UTC)
-    age = max(0.0, (now - synced).total_seconds())
     bound = 2 * settings.sync_interval
     said = f"last good sync {_duration(age)} ago, {status.secrets} secrets"
     if age > bound:

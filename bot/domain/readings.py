@@ -244,7 +244,10 @@ class ReadingService:
         )
 
     def _customer(self, user: str) -> tuple[Connection | None, bool]:
-        return self.inventory.connection(user), self.inventory.count_connections() > 0
+        """The user's customer, and whether the management export is loaded at all
+        (counted only when the user is not in it: a customer found says so)."""
+        customer = self.inventory.connection(user)
+        return customer, customer is not None or self.inventory.count_connections() > 0
 
     async def pull_missing(
         self, user: str, suggestions: tuple[str, ...] = (), *, asker: str | None = None

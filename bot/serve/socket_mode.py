@@ -131,14 +131,15 @@ def announce(
     """The start-up lines: who may ask, what this instance serves, and which
     routers it cannot authenticate (``tls=insecure``)."""
     log_policy(settings)
-    insecure = insecure_nodes(inventory.nodes())
+    nodes = inventory.nodes()
+    insecure = insecure_nodes(nodes)
     if insecure:
         log.warning("%s", insecure_warning(insecure))
     log.info(
         "serving Slack over %s: %d nodes, %d secrets, deadline %gs, "
         "max %d API sessions per router; team %s, app %s (requests from others are dropped)",
         transport,
-        len(inventory.nodes()),
+        len(nodes),
         inventory.count_secrets(),
         settings.mikrotik_timeout,
         settings.mikrotik_max_sessions,

@@ -19,6 +19,7 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.inflight import InFlight
 from bot.slack.delivery import describe_lookup
 from bot.slack.policy import Members
 
@@ -46,7 +47,7 @@ class GroupResolver:
         self._clock = clock
         self._members: dict[str, tuple[float, frozenset[str]]] = {}
         self._handles: tuple[float, dict[str, str]] | None = None
-        self._inflight: dict[str, asyncio.Future[Any]] = {}
+        self._inflight: InFlight[str, Any] = InFlight()
 
     async def members(self, deadline: float | None = None) -> Members:
         """Members of every configured group; groups not resolved within `deadline`
@@ -75,24 +76,9 @@ class GroupResolver:
         return self._shared(group, lambda: self._fetch(group))
 
     def _shared(self, key: str, fetch: Callable[[], Awaitable[Any]]) -> asyncio.Future[Any]:
-        """One in-flight fetch per key, awaited by everyone who needs it."""
-        future = self._inflight.get(key)
-        if future is None:
-            future = asyncio.ensure_future(fetch())
-            self._inflight[key] = future
-
-            def forget(done: asyncio.Future[Any]) -> None:
-                self._inflight.pop(key, None)
-                if not done.cancelled() and (exc := done.exception()) is not None:
-                    log.warning(
-                        "could not resolve user group %s: %s; its members are denied until it "
-                        "resolves",
-                        key,
-                        describe_lookup(exc),
-                    )
-
-            future.add_done_callback(forget)
-        return future
+        """One in-flight fetch per key (`bot.inflight.InFlight`), awaited by everyone
+        who needs it; its failure logged once."""
+        return self._inflight.task(key, lambda: _warned(key, fetch()), f"user group {key}")
 
     async def _fetch(self, group: str) -> frozenset[str]:
         group_id = await self._group_id(group) if group.startswith("@") else group
@@ -116,3 +102,16 @@ class GroupResolver:
         handles = {g["handle"]: g["id"] for g in response.get("usergroups") or ()}
         self._handles = (self._clock() + self.ttl, handles)
         return handles
+
+
+async def _warned(key: str, fetch: Awaitable[Any]) -> Any:
+    """`fetch`'s result; its failure logged, then raised to everyone waiting for it."""
+    try:
+        return await fetch
+    except Exception as exc:
+        log.warning(
+            "could not resolve user group %s: %s; its members are denied until it resolves",
+            key,
+            describe_lookup(exc),
+        )
+        raise

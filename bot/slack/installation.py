@@ -8,7 +8,6 @@ signing secret or the app token, or a Slack Connect user of another workspace.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.inflight import InFlight
 from bot.slack.delivery import describe
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,8 @@ class Installation:
         self.team_id: str | None = None
         #: None once learned: Slack did not say, and only the team is checked.
         self.app_id: str | None = None
-        self._learning: asyncio.Future[None] | None = None
+        #: The one ``auth.test`` in flight, shared by concurrent callers.
+        self._learning: InFlight[str, None] = InFlight()
 
     @property
     def known(self) -> bool:
@@ -49,15 +50,8 @@ class Installation:
         """Ask Slack who this bot is, unless already known. Raises SlackClientError
         or LookupError when Slack does not say."""
         if not self.known:
-            if self._learning is None:
-                self._learning = asyncio.ensure_future(self._fetch())
-                self._learning.add_done_callback(self._forget_failure)
-            await asyncio.shield(self._learning)
+            await self._learning.join("auth.test", self._fetch, "learn the installation")
         return self
-
-    def _forget_failure(self, done: asyncio.Future[None]) -> None:
-        if done.cancelled() or done.exception() is not None:
-            self._learning = None
 
     async def _fetch(self) -> None:
         auth = await self._client.auth_test()
