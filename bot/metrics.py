@@ -69,10 +69,14 @@ OUTCOMES = frozenset(
         "live_joined",
         "live_full",
         "live_closing",
+        "live_not_posted",
+        "diag",
+        "help",
     }
 )
-#: Outcomes refused before any work was done: their latency says nothing about replies.
-UNTIMED_OUTCOMES = frozenset({"denied"})
+#: Outcomes refused or answered before any work was done (no latency is measured
+#: for them): their latency says nothing about replies.
+UNTIMED_OUTCOMES = frozenset({"denied", "help"})
 #: Reply latency buckets, seconds: from an answer out of the inventory (tens of ms)
 #: to a router at the end of its deadline (MIKROTIK_TIMEOUT, 5 s by default; at most 15).
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 7.5, 10.0, 15.0)

@@ -295,3 +295,14 @@ def test_refused_audit_writes_and_lost_rows_are_counted(tmp_path):
             holder.execute("ROLLBACK")
             holder.close()
     assert moved(before, scrape(), "beholder_audit_rows_lost_total") == 1
+
+
+@pytest.mark.parametrize("outcome", ["diag", "help", "live_not_posted:channel_not_found"])
+def test_diagnoses_help_and_unposted_views_count_under_their_own_outcome(outcome):
+    """Regression: a diagnosis (``diag``), a help request and a live view Slack
+    would not post were counted as outcome "other"; each now has its label."""
+    before = scrape()
+    metrics.question("command", outcome, 0.1)
+    after = scrape()
+    label = outcome.split(":")[0]
+    assert moved(before, after, "beholder_questions_total", source="command", outcome=label) == 1
