@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -48,23 +49,32 @@ class GroupResolver:
         self._members: dict[str, tuple[float, frozenset[str]]] = {}
         self._handles: tuple[float, dict[str, str]] | None = None
         self._inflight: InFlight[str, Any] = InFlight()
+        #: Lookups already reported late: one warning per lookup, not per request.
+        self._late: weakref.WeakSet[asyncio.Future[Any]] = weakref.WeakSet()
 
     async def members(self, deadline: float | None = None) -> Members:
         """Members of every configured group; groups not resolved within `deadline`
-        are reported as failed (their lookup goes on and fills the cache)."""
+        are reported as failed (their lookup goes on and fills the cache, and is
+        warned about once however many requests it keeps waiting)."""
         if not self.groups:
             return Members()
         lookups = [self._lookup(group) for group in self.groups]
         _, pending = await asyncio.wait(lookups, timeout=deadline)
         users: set[str] = set()
         failed: list[str] = []
+        late: list[str] = []
         for group, lookup in zip(self.groups, lookups, strict=True):
-            if lookup in pending or lookup.exception() is not None:
+            if lookup in pending:
                 failed.append(group)
+                if lookup not in self._late:
+                    self._late.add(lookup)
+                    late.append(group)
+            elif lookup.cancelled() or lookup.exception() is not None:
+                failed.append(group)  # cancelled: only when the loop shuts down
             else:
                 users |= lookup.result()
-        if pending:
-            log.warning("user groups %s did not resolve within %gs", failed, deadline)
+        if late:
+            log.warning("user groups %s did not resolve within %gs", late, deadline)
         return Members(frozenset(users), tuple(failed))
 
     def _lookup(self, group: str) -> asyncio.Future[frozenset[str]]:
@@ -73,12 +83,9 @@ class GroupResolver:
             done: asyncio.Future[frozenset[str]] = asyncio.get_running_loop().create_future()
             done.set_result(cached[1])
             return done
-        return self._shared(group, lambda: self._fetch(group))
-
-    def _shared(self, key: str, fetch: Callable[[], Awaitable[Any]]) -> asyncio.Future[Any]:
-        """One in-flight fetch per key (`bot.inflight.InFlight`), awaited by everyone
-        who needs it; its failure logged once."""
-        return self._inflight.task(key, lambda: _warned(key, fetch()), f"user group {key}")
+        return self._inflight.task(
+            group, lambda: _warned(group, self._fetch(group)), f"user group {group}"
+        )
 
     async def _fetch(self, group: str) -> frozenset[str]:
         group_id = await self._group_id(group) if group.startswith("@") else group
@@ -89,7 +96,10 @@ class GroupResolver:
 
     async def _group_id(self, handle: str) -> str:
         if self._handles is None or self._handles[0] <= self._clock():
-            handles = await self._shared(" handles", self._fetch_handles)
+            # Its failure is warned about by each group waiting for it, by name.
+            handles = await self._inflight.task(
+                " handles", self._fetch_handles, "user group handles"
+            )
         else:
             handles = self._handles[1]
         try:

@@ -14,8 +14,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from aiohttp import web
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.domain.readings import ReadingService
@@ -48,6 +50,17 @@ class GroupsFake(FakeSlack):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.usergroups: dict[str, tuple[str, list[str]]] = {N2: ("soporte-n2", [CARLA])}
+        self._held: dict[str, threading.Event] = {}
+
+    def hold(self, method: str) -> threading.Event:
+        """Calls to `method` go unanswered until the returned event is set: a slow Slack."""
+        return self._held.setdefault(method, threading.Event())
+
+    async def _handle_api(self, request: web.Request) -> web.Response:
+        held = self._held.get(request.match_info["method"])
+        while held is not None and not held.is_set():
+            await asyncio.sleep(0.01)
+        return await super()._handle_api(request)
 
     def _methods(self):
         return {
@@ -307,6 +320,72 @@ def test_slow_group_lookup_still_acks_in_time(fake, start_bot):
     ack = fake.wait_for_ack(eid)
     assert ack.latency < 3
     assert ack.payload["text"].startswith("No pude comprobar")
+
+
+def _resolver(fake: GroupsFake, *names: str) -> groups.GroupResolver:
+    return groups.GroupResolver(AsyncWebClient(token=fake.bot_token, base_url=fake.api_url), names)
+
+
+def test_a_slow_lookup_is_warned_about_once_not_once_per_request(fake, caplog):
+    """Regression: every request that waited past the deadline for the same slow lookup
+    logged its own "did not resolve" WARNING (one per request in an outage). Now the
+    lookup is warned about once; all are still denied, and it then fills the cache."""
+    slack = fake.hold("usergroups.users.list")
+    resolver = _resolver(fake, N2)
+
+    async def ask() -> tuple[list[groups.Members], groups.Members]:
+        waiting = await asyncio.gather(*(resolver.members(0.05) for _ in range(10)))
+        slack.set()
+        return waiting, await resolver.members(5)
+
+    waiting, after = asyncio.run(ask())
+    assert all(m.failed == (N2,) and not m.users for m in waiting)
+    late = [r for r in caplog.records if "did not resolve" in r.getMessage()]
+    assert len(late) == 1
+    assert late[0].levelno == logging.WARNING
+    assert after.users == {CARLA}
+    assert not after.failed
+    assert len(fake.calls("usergroups.users.list")) == 1
+
+
+def test_a_handle_lookup_failure_is_warned_about_by_group_name(fake, caplog):
+    """Regression: usergroups.list failing logged a WARNING for a pseudo user group
+    " handles" on top of one per group. Now each group it denies is named once."""
+    fake.usergroups["S0GUARD"] = ("guardia", [BETO])
+    fake.fail_next(
+        "usergroups.list", status=200, headers={}, body={"ok": False, "error": "missing_scope"}
+    )
+    members = asyncio.run(_resolver(fake, "@soporte-n2", "@guardia").members(5))
+    assert members.failed == ("@soporte-n2", "@guardia")
+    assert not members.users
+    warned = [r.getMessage() for r in caplog.records if "could not resolve" in r.getMessage()]
+    assert len(warned) == 2
+    assert "@soporte-n2: missing_scope" in warned[0]
+    assert "@guardia: missing_scope" in warned[1]
+
+
+def test_a_cancelled_lookup_denies_its_group_instead_of_raising(fake):
+    """Regression: a group lookup cancelled mid-flight (as when the loop shuts down)
+    made `members` raise CancelledError into every request waiting for it. Now its
+    group is reported failed (denied), and the next request asks Slack again."""
+    slack = fake.hold("usergroups.users.list")
+    resolver = _resolver(fake, N2)
+
+    async def ask() -> tuple[groups.Members, groups.Members]:
+        waiting = asyncio.ensure_future(resolver.members(5))
+        while not any(t.get_name() == f"user group {N2}" for t in asyncio.all_tasks()):
+            await asyncio.sleep(0.01)
+        [lookup] = [t for t in asyncio.all_tasks() if t.get_name() == f"user group {N2}"]
+        lookup.cancel()
+        denied = await waiting
+        slack.set()
+        return denied, await resolver.members(5)
+
+    denied, after = asyncio.run(ask())
+    assert denied.failed == (N2,)
+    assert not denied.users
+    assert after.users == {CARLA}
+    assert not after.failed
 
 
 def test_denied_mention_is_answered_only_to_its_author(fake, start_bot, sim_world):
