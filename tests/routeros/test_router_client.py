@@ -167,6 +167,28 @@ def test_identical_requests_in_flight_share_one_query(sim_world):
     assert sim_world.network.counters("bras-norte").total_connections == 1
 
 
+def test_an_asker_who_leaves_does_not_cancel_the_query_the_others_await(sim_world):
+    """Regression guard for the shared snapshot (`bot.inflight.InFlight`): three ask
+    at once and one leaves (cancelled) mid-query; the other two still get the one
+    shared reading, over the one connection."""
+    node = sim_world.nodes["bras-norte"]
+    sim_world.network.set_latency("bras-norte", 0.3)
+    client = sim_world.client()
+
+    async def ask() -> list[object]:
+        askers = [asyncio.ensure_future(client.snapshot(node, "juan.perez")) for _ in range(3)]
+        while sim_world.network.counters("bras-norte").total_connections == 0:
+            await asyncio.sleep(0.01)
+        askers[0].cancel()
+        return await asyncio.gather(*askers, return_exceptions=True)
+
+    cancelled, *answers = asyncio.run(ask())
+    assert isinstance(cancelled, asyncio.CancelledError)
+    assert answers[0] is answers[1]
+    assert answers[0].traffic is not None
+    assert sim_world.network.counters("bras-norte").total_connections == 1
+
+
 def test_insecure_mode_reaches_a_router_with_anonymous_dh_only():
     """``tls=insecure`` (an explicit opt-in) still reads a router without a
     certificate, which offers only anonymous DH; its handshake failing is a TLS error."""

@@ -348,6 +348,38 @@ def test_a_slow_lookup_is_warned_about_once_not_once_per_request(fake, caplog):
     assert len(fake.calls("usergroups.users.list")) == 1
 
 
+def test_a_lookup_every_request_gave_up_on_fails_once_and_quietly(fake, caplog):
+    """A lookup that outlived every request waiting for it and then failed: one
+    WARNING says so, nothing else does (no "Task exception was never retrieved"
+    from the loop), and the failure is not cached: the next request asks again."""
+    slack = fake.hold("usergroups.users.list")
+    fake.fail_next(
+        "usergroups.users.list",
+        status=200,
+        headers={},
+        body={"ok": False, "error": "team_not_found"},
+    )
+    resolver = _resolver(fake, N2)
+    loop_errors: list[str] = []
+
+    async def ask() -> groups.Members:
+        loop = asyncio.get_running_loop()
+        loop.set_exception_handler(lambda _, context: loop_errors.append(context["message"]))
+        await asyncio.gather(*(resolver.members(0.05) for _ in range(3)))
+        slack.set()
+        while len(asyncio.all_tasks()) > 1:  # the orphaned lookup fails meanwhile
+            await asyncio.sleep(0.01)
+        return await resolver.members(5)
+
+    after = asyncio.run(ask())
+    assert loop_errors == []
+    failed = [r for r in caplog.records if "could not resolve" in r.getMessage()]
+    assert len(failed) == 1
+    assert "team_not_found" in failed[0].getMessage()
+    assert after.users == {CARLA}
+    assert len(fake.calls("usergroups.users.list")) == 2
+
+
 def test_a_handle_lookup_failure_is_warned_about_by_group_name(fake, caplog):
     """Regression: usergroups.list failing logged a WARNING for a pseudo user group
     " handles" on top of one per group. Now each group it denies is named once."""
