@@ -29,7 +29,6 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.request.internals import extract_channel_id, extract_user_id
 from slack_bolt.response import BoltResponse
-from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
@@ -130,11 +129,11 @@ _installations: weakref.WeakKeyDictionary[AsyncApp, Installation] = weakref.Weak
 
 async def identify(app: AsyncApp) -> Installation:
     """Learn `app`'s installation (at start, before serving). A ConfigError saying
-    what to fix when Slack does not tell."""
+    what to fix when Slack does not tell, or cannot be reached."""
     installation = _installations[app]
     try:
         return await installation.learn()
-    except (SlackClientError, LookupError) as exc:
+    except (*delivery.SLACK_FAILURES, LookupError) as exc:
         raise ConfigError(
             f"cannot tell which Slack workspace and app this is ({describe_lookup(exc)}): "
             "check SLACK_BOT_TOKEN and that Slack's Web API is reachable"
@@ -218,7 +217,7 @@ async def _ours(installation: Installation, body: dict[str, Any]) -> bool:
     """Whether `body` comes from this workspace and app; logs why not."""
     try:
         await installation.learn()
-    except (SlackClientError, LookupError) as exc:
+    except (*delivery.SLACK_FAILURES, LookupError) as exc:
         log.error(
             "request dropped: cannot learn this installation's team and app (%s)",
             describe_lookup(exc),

@@ -47,8 +47,9 @@ class Installation:
         return self.team_id is not None
 
     async def learn(self) -> Installation:
-        """Ask Slack who this bot is, unless already known. Raises SlackClientError
-        or LookupError when Slack does not say."""
+        """Ask Slack who this bot is, unless already known. Raises LookupError when
+        Slack does not say, one of `delivery.SLACK_FAILURES` when it refuses or
+        cannot be reached."""
         if not self.known:
             await self._learning.join("auth.test", self._fetch, "learn the installation")
         return self

@@ -812,6 +812,18 @@ def test_without_an_app_id_requests_are_still_checked_by_team(fake, sim_world, c
     assert installation.foreign({"team_id": TEAM_ID, "api_app_id": OTHER_APP}) is None
 
 
+def test_serve_does_not_start_when_slack_cannot_be_reached(fake, sim_world):
+    """Regression: auth.test's connection reset at start (Slack or a proxy unreachable)
+    escaped `identify` as aiohttp's ServerDisconnectedError, a traceback from
+    ``beholder serve``, instead of the ConfigError saying what to check."""
+    app = build_app(slack_settings(fake), ReadingService(sim_world.inventory, sim_world.client()))
+    fake.drop_next("auth.test", times=2)  # slack_sdk retries a reset once
+    with pytest.raises(ConfigError, match=r"ServerDisconnectedError.*reachable"):
+        asyncio.run(access.identify(app))
+    # Not kept: asked again, Slack answers and the installation is learned.
+    assert asyncio.run(access.identify(app)).team_id == TEAM_ID
+
+
 def test_serve_does_not_start_without_knowing_its_workspace(fake, sim_world):
     """auth.test refused (a revoked token): a ConfigError saying what to check, instead
     of serving requests it cannot tell apart from another workspace's."""
