@@ -97,7 +97,7 @@ class GroupResolver:
     async def _group_id(self, handle: str) -> str:
         if self._handles is None or self._handles[0] <= self._clock():
             # Its failure is warned about by each group waiting for it, by name.
-            handles = await self._inflight.task(
+            handles = await self._inflight.join(
                 " handles", self._fetch_handles, "user group handles"
             )
         else:
